@@ -1,0 +1,73 @@
+/** `zhusuan eval`: test ELBO and importance-sampling log-likelihood of a run. */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as zs from 'zhusuan';
+import { parseFlags, required, type FlagTable } from '../args.js';
+import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend.js';
+import { binarizeOnce, loadDataset, toFloat } from '../data/index.js';
+import { ProgressBar, formatDuration } from '../progress.js';
+import { evaluate, type EvalResult } from '../vae/evaluate.js';
+import { openRun, writeJson } from '../vae/run.js';
+
+/** The seed of the test set's one-time binarisation: the same for every run. */
+export const TEST_BINARIZATION_SEED = 1234;
+
+/** Flags of `zhusuan eval`. */
+export const EVAL_FLAGS = {
+  run: { type: 'string', help: 'run directory (required)' },
+  particles: { type: 'int', default: 1000, min: 1, help: 'importance samples per test image' },
+  limit: { type: 'int', min: 1, help: 'evaluate only the first N test images (default: all)' },
+  backend: { type: 'string', default: 'auto', choices: BACKEND_CHOICES, help: 'tfjs backend' },
+  seed: { type: 'int', default: 1, min: 0, help: 'seed of the importance samples' },
+  json: { type: 'bool', help: 'print one JSON object on stdout' },
+} satisfies FlagTable;
+
+/** What `eval --json` prints and `eval.json` holds. */
+export interface EvalReport extends EvalResult {
+  epoch: number;
+  backend: string;
+  dataset: string;
+}
+
+/** Runs `zhusuan eval`. */
+export async function evalCommand(argv: string[]): Promise<EvalReport> {
+  const f = parseFlags('eval', argv, EVAL_FLAGS);
+  const runDir = required('run', f.run);
+  const backend = await useBackend(f.backend as BackendChoice);
+  const state = await openRun(runDir, backend);
+  try {
+    const { cfg } = state;
+    const test = loadDataset(cfg.dataset, { split: 'test' });
+    const n = Math.min(f.limit ?? test.n, test.n);
+    const xDim = test.rows * test.cols;
+    if (xDim !== cfg.xDim) {
+      throw new Error(`${cfg.dataset}: test images have ${xDim} pixels, the model expects ${cfg.xDim}`);
+    }
+    const x = binarizeOnce(toFloat(test.images.subarray(0, n * xDim)), TEST_BINARIZATION_SEED);
+    zs.random.setSeed(f.seed!);
+    const bar = new ProgressBar();
+    const t0 = performance.now();
+    const result = evaluate(state.vae, x, n, {
+      particles: f.particles!,
+      onProgress: (done, total) => {
+        const s = (performance.now() - t0) / 1000;
+        bar.update(done / total, 'eval', `${done}/${total} images ETA ${formatDuration((s / done) * (total - done))}`);
+      },
+    });
+    bar.done();
+    const report: EvalReport = { ...result, epoch: state.epoch, backend: tf.getBackend(), dataset: cfg.dataset };
+    writeJson(path.join(runDir, 'eval.json'), report);
+    if (f.json) {
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+    } else {
+      process.stderr.write(
+        `test ELBO ${report.test_elbo.toFixed(2)} nats; test log-likelihood (IS, ${report.particles} particles) ` +
+          `${report.test_ll.toFixed(2)} ± ${report.test_ll_stderr.toFixed(3)} nats over ${n} images ` +
+          `(${report.seconds.toFixed(1)} s, ${backend})\n`,
+      );
+    }
+    return report;
+  } finally {
+    state.dispose();
+  }
+}

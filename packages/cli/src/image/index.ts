@@ -1,0 +1,3 @@
+/** PNG encoding and image grids. */
+export * from './png.js';
+export * from './grid.js';

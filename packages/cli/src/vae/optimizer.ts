@@ -1,0 +1,39 @@
+/**
+ * Adam for the trainer: the native backend's fused Adam when that backend
+ * runs, tfjs' own `tf.train.adam` elsewhere. Both expose tfjs' Optimizer API
+ * (minimize, getWeights/setWeights for checkpoints, dispose).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { loadNative } from '../backend.js';
+
+/** What the trainer needs of an optimizer. */
+export interface AdamLike {
+  minimize(f: () => tf.Scalar, returnCost: boolean, varList: tf.Variable[]): tf.Scalar | null;
+  getWeights(): Promise<tf.NamedTensor[]>;
+  setWeights(weights: tf.NamedTensor[]): Promise<void>;
+  /** Changes the learning rate for the following steps. */
+  setLearningRate(lr: number): void;
+  dispose(): void;
+}
+
+let nativeAdam: ((lr: number) => tf.Optimizer) | undefined;
+
+/** Resolves the native Adam factory, if the native backend is loaded. */
+export async function prepareOptimizers(): Promise<void> {
+  const status = await loadNative();
+  if (status.available) {
+    const native = await import('@zhusuan/tfjs-backend-native');
+    nativeAdam = (lr) => native.adam(lr);
+  }
+}
+
+/** Adam with tfjs' default betas and epsilon, on the given backend. */
+export function makeAdam(lr: number, backend: string): AdamLike {
+  const opt = backend === 'native' && nativeAdam ? nativeAdam(lr) : tf.train.adam(lr);
+  const o = opt as unknown as AdamLike & { learningRate: number };
+  return Object.assign(o, {
+    setLearningRate(value: number) {
+      o.learningRate = value;
+    },
+  });
+}

@@ -1,0 +1,142 @@
+/**
+ * End-to-end tests of the `zhusuan` command on a tiny IDX dataset the test
+ * writes itself; a small network on the cpu backend keeps them quick.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodePng } from '../../src/image/index.js';
+import { tempDir, writeTinyDataset } from '../helpers.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/zhusuan.js', import.meta.url));
+const SMALL = ['--hidden', '32', '--z-dim', '4', '--batch-size', '50', '--backend', 'cpu'];
+
+function zhusuan(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function metricsLines(run: string): { epoch: number; train_elbo: number }[] {
+  return fs
+    .readFileSync(path.join(run, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { epoch: number; train_elbo: number });
+}
+
+test('train writes config, checkpoint, metrics and a sample grid; --resume continues', () => {
+  const data = writeTinyDataset({ train: 200, test: 40 });
+  const run = path.join(tempDir(), 'run');
+  const r1 = zhusuan('train', '--run', run, '--dataset', data, '--epochs', '1', ...SMALL);
+  assert.equal(r1.code, 0, r1.stderr);
+  for (const f of ['config.json', 'checkpoint.zsck', 'metrics.jsonl', 'samples.png']) {
+    assert.ok(fs.existsSync(path.join(run, f)), `${f} missing`);
+  }
+  const config = JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8'));
+  assert.equal(config.zDim, 4);
+  assert.equal(config.xDim, 784);
+  const m1 = metricsLines(run);
+  assert.equal(m1.length, 1);
+  assert.equal(m1[0].epoch, 1);
+  assert.ok(m1[0].train_elbo < 0 && m1[0].train_elbo > -1000, `ELBO ${m1[0].train_elbo}`);
+
+  // 100 samples of 28x28 in a 10x10 grid with 2-pixel padding.
+  const png = decodePng(fs.readFileSync(path.join(run, 'samples.png')));
+  assert.equal(png.width, 10 * 28 + 11 * 2);
+  assert.equal(png.height, 10 * 28 + 11 * 2);
+
+  // Starting over on a run with a checkpoint is refused: nothing is overwritten.
+  const again = zhusuan('train', '--run', run, '--dataset', data, '--epochs', '1', ...SMALL);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /--resume/);
+
+  const r2 = zhusuan('train', '--run', run, '--resume', '--epochs', '2', '--backend', 'cpu');
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.match(r2.stderr, /resuming .* at epoch 2 of 2/);
+  const m2 = metricsLines(run);
+  assert.deepEqual(
+    m2.map((m) => m.epoch),
+    [1, 2],
+  );
+  assert.equal(m2[0].train_elbo, m1[0].train_elbo);
+
+  // --resume refuses to change the model.
+  const bad = zhusuan('train', '--run', run, '--resume', '--epochs', '3', '--z-dim', '8');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--z-dim/);
+
+  const ev = zhusuan('eval', '--run', run, '--particles', '20', '--json', '--backend', 'cpu');
+  assert.equal(ev.code, 0, ev.stderr);
+  const out = JSON.parse(ev.stdout);
+  for (const k of ['test_elbo', 'test_ll', 'test_ll_stderr', 'particles', 'n_test', 'seconds']) {
+    assert.equal(typeof out[k], 'number', `eval --json lacks ${k}`);
+  }
+  assert.equal(out.particles, 20);
+  assert.equal(out.n_test, 40);
+  assert.equal(out.epoch, 2);
+  assert.ok(out.test_ll >= out.test_elbo - 1, 'IS-LL should not fall below the ELBO');
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(run, 'eval.json'), 'utf8')).test_ll, out.test_ll);
+
+  const s = zhusuan('sample', '--run', run, '--n', '16', '--out', path.join(run, 's16.png'), '--backend', 'cpu');
+  assert.equal(s.code, 0, s.stderr);
+  const grid = decodePng(fs.readFileSync(path.join(run, 's16.png')));
+  assert.equal(grid.width, 4 * 28 + 5 * 2);
+  assert.ok(fs.existsSync(path.join(run, 'reconstructions.png')));
+});
+
+test('resumed training reproduces an uninterrupted run exactly', () => {
+  const data = writeTinyDataset({ train: 120, test: 10 });
+  const root = tempDir();
+  const a = path.join(root, 'a');
+  const b = path.join(root, 'b');
+  assert.equal(zhusuan('train', '--run', a, '--dataset', data, '--epochs', '2', ...SMALL).code, 0);
+  assert.equal(zhusuan('train', '--run', b, '--dataset', data, '--epochs', '1', ...SMALL).code, 0);
+  assert.equal(zhusuan('train', '--run', b, '--resume', '--epochs', '2', '--backend', 'cpu').code, 0);
+  assert.deepEqual(
+    metricsLines(a).map((m) => m.train_elbo),
+    metricsLines(b).map((m) => m.train_elbo),
+  );
+});
+
+test('training succeeds with the test files absent', () => {
+  const data = writeTinyDataset({ train: 100, test: 0, withTest: false });
+  const run = path.join(tempDir(), 'run');
+  const r = zhusuan('train', '--run', run, '--dataset', data, '--epochs', '1', ...SMALL);
+  assert.equal(r.code, 0, r.stderr);
+  // Reconstructions fall back to training images when there is no test split.
+  const s = zhusuan('sample', '--run', run, '--n', '4', '--backend', 'cpu');
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stderr, /train images/);
+});
+
+test('bad flags and values exit 2 with the reason', () => {
+  const cases: [string[], RegExp][] = [
+    [['train', '--epochs', 'ten'], /--epochs: expected a number/],
+    [['train', '--epochs', '0'], /--epochs: must be at least 1/],
+    [['train', '--lr', '-1'], /--lr: must be positive/],
+    [['train', '--objective', 'mle'], /--objective: must be one of elbo\|iwae\|vimco/],
+    [['train', '--bogus'], /unknown flag --bogus/],
+    [['train', '--objective', 'vimco', '--particles', '1'], /vimco needs at least 2/],
+    [['eval'], /--run is required/],
+    [['eval', '--run', '/nonexistent/run'], /does not exist/],
+    [['sample', '--run', '/tmp', '--out', 'x.jpg'], /--out: expected a \.png/],
+    [['frobnicate'], /unknown command/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = zhusuan(...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}, stderr ${r.stderr}`);
+    assert.match(r.stderr, pattern, args.join(' '));
+  }
+});
+
+test('a bad dataset path fails with exit 1 naming the file', () => {
+  const dir = tempDir();
+  const run = path.join(dir, 'run');
+  const r = zhusuan('train', '--run', run, '--dataset', dir, '--epochs', '1', ...SMALL);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /train-images-idx3-ubyte/);
+  assert.ok(!fs.existsSync(path.join(run, 'checkpoint.zsck')));
+});

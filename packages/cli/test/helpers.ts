@@ -1,0 +1,52 @@
+/** Shared test fixtures: tiny IDX datasets written by the tests themselves. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Rng } from '../src/rng.js';
+
+/** Encodes an unsigned-byte IDX file. */
+export function idxBytes(dims: number[], data: Uint8Array): Buffer {
+  const header = Buffer.alloc(4 + 4 * dims.length);
+  header[2] = 0x08;
+  header[3] = dims.length;
+  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([header, Buffer.from(data)]);
+}
+
+/**
+ * Writes a tiny MNIST-shaped dataset (28x28 "digits": a bright bar whose
+ * position is the label) into a fresh temp directory.
+ */
+export function writeTinyDataset(opts: { train: number; test: number; withTest?: boolean }): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zs-tiny-'));
+  const rng = new Rng(7);
+  const make = (n: number) => {
+    const images = new Uint8Array(n * 784);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const label = rng.int(10);
+      labels[i] = label;
+      for (let r = 0; r < 28; r++) {
+        for (let c = 0; c < 28; c++) {
+          const onBar = c >= 2 + 2 * label && c < 5 + 2 * label && r > 3 && r < 24;
+          images[i * 784 + r * 28 + c] = onBar ? 200 + rng.int(56) : rng.int(20);
+        }
+      }
+    }
+    return { images, labels };
+  };
+  const tr = make(opts.train);
+  fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte'), idxBytes([opts.train, 28, 28], tr.images));
+  fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), idxBytes([opts.train], tr.labels));
+  if (opts.withTest !== false) {
+    const te = make(opts.test);
+    fs.writeFileSync(path.join(dir, 't10k-images-idx3-ubyte'), idxBytes([opts.test, 28, 28], te.images));
+    fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte'), idxBytes([opts.test], te.labels));
+  }
+  return dir;
+}
+
+/** A fresh temp directory. */
+export function tempDir(prefix = 'zs-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
