@@ -1,0 +1,44 @@
+# Builds the Node-API addon of @zhusuan/tfjs-backend-native against the
+# system OpenBLAS (Debian: libopenblas-dev). kernels.cc is compiled twice:
+# with AVX2+FMA (picked at load time when the CPU has them) and for the
+# baseline instruction set.
+{
+  "variables": {
+    "zsn_cflags": ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-Wall"],
+  },
+  "target_defaults": {
+    "cflags_cc!": ["-std=gnu++17", "-fno-exceptions"],
+    "cflags_cc": ["-std=c++20"],
+    "cflags!": ["-O2", "-O0"],
+  },
+  "targets": [
+    {
+      "target_name": "kernels_avx2",
+      "type": "static_library",
+      "sources": ["binding/kernels.cc"],
+      "defines": ["ZSN_NS=zsn_avx2"],
+      "cflags": ["<@(zsn_cflags)", "-fPIC"],
+      "conditions": [["target_arch=='x64'", {"cflags": ["-mavx2", "-mfma"]}]],
+    },
+    {
+      "target_name": "kernels_base",
+      "type": "static_library",
+      "sources": ["binding/kernels.cc"],
+      "defines": ["ZSN_NS=zsn_base"],
+      "cflags": ["<@(zsn_cflags)", "-fPIC"],
+    },
+    {
+      "target_name": "zhusuan_native",
+      "sources": ["binding/addon.cc"],
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
+        "kernels_avx2",
+        "kernels_base",
+      ],
+      "cflags": ["<@(zsn_cflags)"],
+      "include_dirs": ["/usr/include/openblas", "/usr/include/x86_64-linux-gnu/openblas-pthread"],
+      "libraries": ["-lopenblas"],
+      "defines": ["NAPI_VERSION=8"],
+    },
+  ],
+}

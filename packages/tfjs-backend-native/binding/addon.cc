@@ -1,0 +1,625 @@
+// Node-API entry points of the native tfjs backend. Every function takes
+// float32 typed arrays owned by JS (the cpu backend's tensor storage) and
+// writes into an output array JS allocated; nothing here keeps a pointer past
+// the call. Argument checks are cheap (array type and length) and throw a
+// TypeError/RangeError naming the function and the argument: a wrong array
+// type would otherwise mean reading past a buffer.
+#include <napi.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <cblas.h>
+
+#include "kernels.h"
+
+extern "C" {
+// OpenBLAS extensions (declared in openblas' cblas.h, repeated here so that a
+// reference-BLAS cblas.h still compiles; the names are only used if present).
+char* openblas_get_config(void) __attribute__((weak));
+int openblas_get_num_threads(void) __attribute__((weak));
+void openblas_set_num_threads(int) __attribute__((weak));
+}
+
+namespace {
+
+using zsn::BroadcastPlan;
+using zsn::kMaxRank;
+
+const zsn::KernelTable* KT = nullptr;
+const char* kIsa = "base";
+
+// ---- a small thread pool for element-wise work ------------------------------
+//
+// The main thread takes chunk 0, workers the others. Workers spin briefly
+// after a job (kernels come every few microseconds during a training step)
+// and then sleep on a futex (std::atomic::wait).
+
+class Pool {
+ public:
+  explicit Pool(int threads) : threads_(std::max(1, threads)) {
+    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { loop(i); });
+  }
+  ~Pool() {
+    stop_.store(true);
+    gen_.fetch_add(1);
+    gen_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+  int threads() const { return threads_; }
+
+  // Runs fn(ctx, begin, end) over [0, n) in `threads_` chunks aligned to 16.
+  void run(int64_t n, void (*fn)(void*, int64_t, int64_t), void* ctx) {
+    const int parts = threads_;
+    int64_t chunk = (n + parts - 1) / parts;
+    chunk = (chunk + 15) & ~int64_t(15);
+    fn_ = fn;
+    ctx_ = ctx;
+    n_ = n;
+    chunk_ = chunk;
+    pending_.store(parts - 1, std::memory_order_relaxed);
+    gen_.fetch_add(1, std::memory_order_release);
+    gen_.notify_all();
+    fn(ctx, 0, std::min(n, chunk));
+    while (pending_.load(std::memory_order_acquire) != 0) {
+#if defined(__x86_64__)
+      __builtin_ia32_pause();
+#endif
+    }
+  }
+
+ private:
+  void loop(int index) {
+    uint64_t seen = gen_.load();
+    for (;;) {
+      uint64_t g = gen_.load(std::memory_order_acquire);
+      int spins = 0;
+      while (g == seen) {
+        if (++spins < 20000) {
+#if defined(__x86_64__)
+          __builtin_ia32_pause();
+#endif
+        } else {
+          gen_.wait(seen);
+        }
+        g = gen_.load(std::memory_order_acquire);
+      }
+      seen = g;
+      if (stop_.load()) return;
+      const int64_t b = std::min(n_, index * chunk_);
+      const int64_t e = std::min(n_, b + chunk_);
+      if (b < e) fn_(ctx_, b, e);
+      pending_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  }
+
+  int threads_;
+  std::vector<std::thread> workers_;
+  std::atomic<uint64_t> gen_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+  void (*fn_)(void*, int64_t, int64_t) = nullptr;
+  void* ctx_ = nullptr;
+  int64_t n_ = 0;
+  int64_t chunk_ = 0;
+};
+
+Pool* pool = nullptr;
+int64_t parallelMin = 1 << 15;  // elements below which one thread is faster
+
+template <class F>
+void parallelFor(int64_t n, int64_t minParallel, F&& f) {
+  if (pool == nullptr || pool->threads() < 2 || n < minParallel) {
+    f(0, n);
+    return;
+  }
+  pool->run(
+      n, [](void* c, int64_t b, int64_t e) { (*static_cast<F*>(c))(b, e); },
+      static_cast<void*>(&f));
+}
+
+// ---- argument helpers ------------------------------------------------------
+
+struct View {
+  void* data = nullptr;
+  size_t length = 0;
+  napi_typedarray_type type = napi_int8_array;
+};
+
+[[noreturn]] void throwType(Napi::Env env, const char* fn, int arg, const char* what) {
+  std::string msg = std::string("native.") + fn + ": argument " + std::to_string(arg) + " must be " + what;
+  throw Napi::TypeError::New(env, msg);
+}
+
+View typed(const Napi::CallbackInfo& info, int i, const char* fn) {
+  View v;
+  napi_value val = info[i];
+  bool is = false;
+  napi_is_typedarray(info.Env(), val, &is);
+  if (!is) throwType(info.Env(), fn, i, "a typed array");
+  napi_value ab;
+  size_t off;
+  napi_get_typedarray_info(info.Env(), val, &v.type, &v.length, &v.data, &ab, &off);
+  return v;
+}
+
+float* f32(const Napi::CallbackInfo& info, int i, const char* fn, size_t minLength) {
+  View v = typed(info, i, fn);
+  if (v.type != napi_float32_array) throwType(info.Env(), fn, i, "a Float32Array");
+  if (v.length < minLength) {
+    throw Napi::RangeError::New(info.Env(), std::string("native.") + fn + ": argument " +
+                                                std::to_string(i) + " has " + std::to_string(v.length) +
+                                                " elements, needs " + std::to_string(minLength));
+  }
+  return static_cast<float*>(v.data);
+}
+
+const int32_t* i32(const Napi::CallbackInfo& info, int i, const char* fn, size_t* length) {
+  View v = typed(info, i, fn);
+  if (v.type != napi_int32_array) throwType(info.Env(), fn, i, "an Int32Array");
+  *length = v.length;
+  return static_cast<const int32_t*>(v.data);
+}
+
+inline double num(const Napi::CallbackInfo& info, int i) {
+  double d = 0;
+  napi_get_value_double(info.Env(), info[i], &d);
+  return d;
+}
+inline int64_t inum(const Napi::CallbackInfo& info, int i) {
+  return static_cast<int64_t>(num(info, i));
+}
+inline bool flag(const Napi::CallbackInfo& info, int i) {
+  bool b = false;
+  napi_get_value_bool(info.Env(), info[i], &b);
+  return b;
+}
+
+// ---- GEMM ------------------------------------------------------------------
+
+// C[b] = op(A[b]) * op(B[b]) for b in [0, max(batchA, batchB)); a batch of 1
+// broadcasts. Row-major; A is [M,K] ([K,M] when transposed), B is [K,N] ([N,K]).
+void gemmBatched(const float* a, const float* b, float* c, int64_t batchA, int64_t batchB,
+                 int64_t M, int64_t N, int64_t K, bool ta, bool tb) {
+  const int64_t batch = std::max(batchA, batchB);
+  const int64_t sa = batchA == 1 ? 0 : M * K;
+  const int64_t sb = batchB == 1 ? 0 : K * N;
+  if (K == 0) {
+    std::fill(c, c + batch * M * N, 0.0f);
+    return;
+  }
+  // A shared B with untransposed A: one GEMM over the stacked rows.
+  if (batchB == 1 && !ta && batch > 1) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, batch * M, N, K, 1.0f,
+                a, K, b, tb ? K : N, 0.0f, c, N);
+    return;
+  }
+  for (int64_t i = 0; i < batch; ++i) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N,
+                K, 1.0f, a + i * sa, ta ? M : K, b + i * sb, tb ? K : N, 0.0f, c + i * M * N, N);
+  }
+}
+
+// matmul(a, b, out, batchA, batchB, M, N, K, transA, transB)
+Napi::Value MatMul(const Napi::CallbackInfo& info) {
+  const int64_t batchA = inum(info, 3), batchB = inum(info, 4);
+  const int64_t M = inum(info, 5), N = inum(info, 6), K = inum(info, 7);
+  const bool ta = flag(info, 8), tb = flag(info, 9);
+  const float* a = f32(info, 0, "matMul", batchA * M * K);
+  const float* b = f32(info, 1, "matMul", batchB * K * N);
+  float* c = f32(info, 2, "matMul", std::max(batchA, batchB) * M * N);
+  gemmBatched(a, b, c, batchA, batchB, M, N, K, ta, tb);
+  return info.Env().Undefined();
+}
+
+// fusedMatMul(a, b, out, batchA, batchB, M, N, K, transA, transB, bias|null, act, alpha)
+// bias (optional) has N elements and is added to every row.
+Napi::Value FusedMatMul(const Napi::CallbackInfo& info) {
+  const int64_t batchA = inum(info, 3), batchB = inum(info, 4);
+  const int64_t M = inum(info, 5), N = inum(info, 6), K = inum(info, 7);
+  const bool ta = flag(info, 8), tb = flag(info, 9);
+  const float* a = f32(info, 0, "fusedMatMul", batchA * M * K);
+  const float* b = f32(info, 1, "fusedMatMul", batchB * K * N);
+  const int64_t batch = std::max(batchA, batchB);
+  float* c = f32(info, 2, "fusedMatMul", batch * M * N);
+  const float* bias = info[10].IsNull() || info[10].IsUndefined() ? nullptr : f32(info, 10, "fusedMatMul", N);
+  const int act = static_cast<int>(inum(info, 11));
+  const float alpha = static_cast<float>(num(info, 12));
+  gemmBatched(a, b, c, batchA, batchB, M, N, K, ta, tb);
+  const int64_t rows = batch * M;
+  if (bias != nullptr || act != 0) {
+    parallelFor(rows * N, parallelMin, [&](int64_t b0, int64_t e0) {
+      // Split on whole rows.
+      const int64_t r0 = b0 / N, r1 = e0 == rows * N ? rows : e0 / N;
+      if (r1 > r0) KT->biasAct(c + r0 * N, bias, r1 - r0, N, act, alpha);
+    });
+  }
+  return info.Env().Undefined();
+}
+
+// ---- broadcasting binary ops ------------------------------------------------
+
+bool makePlan(const int32_t* as, int ar, const int32_t* bs, int br, BroadcastPlan* p) {
+  return zsn::makeBroadcastPlan(as, ar, bs, br, p);
+}
+
+// binary(op, a, aShape, b, bShape, out): out has the broadcast shape; for a
+// comparison op out is a Uint8Array.
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  const int op = static_cast<int>(inum(info, 0));
+  size_t ar, br;
+  const int32_t* as = i32(info, 2, "binary", &ar);
+  const int32_t* bs = i32(info, 4, "binary", &br);
+  BroadcastPlan p;
+  if (!makePlan(as, static_cast<int>(ar), bs, static_cast<int>(br), &p)) {
+    throw Napi::RangeError::New(info.Env(), "native.binary: shapes do not broadcast (or rank > 8)");
+  }
+  int64_t na = 1, nb = 1;
+  for (size_t i = 0; i < ar; ++i) na *= as[i];
+  for (size_t i = 0; i < br; ++i) nb *= bs[i];
+  const float* a = f32(info, 1, "binary", na);
+  const float* b = f32(info, 3, "binary", nb);
+  if (op >= 20) {
+    View o = typed(info, 5, "binary");
+    if (o.type != napi_uint8_array || static_cast<int64_t>(o.length) < p.size) {
+      throwType(info.Env(), "binary", 5, "a Uint8Array of the output size");
+    }
+    uint8_t* out = static_cast<uint8_t*>(o.data);
+    parallelFor(p.size, parallelMin,
+                [&](int64_t b0, int64_t e0) { KT->compare(op, a, b, out, p, b0, e0); });
+  } else {
+    float* out = f32(info, 5, "binary", p.size);
+    const int64_t minPar = (op == zsn::kPow || op == zsn::kAtan2) ? 4096 : parallelMin;
+    parallelFor(p.size, minPar, [&](int64_t b0, int64_t e0) { KT->binary(op, a, b, out, p, b0, e0); });
+  }
+  return info.Env().Undefined();
+}
+
+// unary(op, x, out, alpha, beta): out[i] = f(x[i]) for every element of out.
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  const int op = static_cast<int>(inum(info, 0));
+  View o = typed(info, 2, "unary");
+  if (o.type != napi_float32_array) throwType(info.Env(), "unary", 2, "a Float32Array");
+  const int64_t n = static_cast<int64_t>(o.length);
+  const float* x = f32(info, 1, "unary", n);
+  float* out = static_cast<float*>(o.data);
+  const float alpha = static_cast<float>(num(info, 3));
+  const float beta = static_cast<float>(num(info, 4));
+  // Transcendentals are compute-bound: worth a second thread much earlier.
+  const bool heavy = op == zsn::kExp || op == zsn::kLog || op == zsn::kLog1p ||
+                     op == zsn::kSigmoid || op == zsn::kSoftplus || op >= zsn::kTanh;
+  parallelFor(n, heavy ? 8192 : parallelMin,
+              [&](int64_t b0, int64_t e0) { KT->unary(op, x, out, b0, e0, alpha, beta); });
+  return info.Env().Undefined();
+}
+
+// actGrad(act, dy, y, out, alpha): out = dy * act'(.) written through y = act(.)
+Napi::Value ActGrad(const Napi::CallbackInfo& info) {
+  const int act = static_cast<int>(inum(info, 0));
+  View o = typed(info, 3, "actGrad");
+  if (o.type != napi_float32_array) throwType(info.Env(), "actGrad", 3, "a Float32Array");
+  const int64_t n = static_cast<int64_t>(o.length);
+  const float* dy = f32(info, 1, "actGrad", n);
+  const float* y = f32(info, 2, "actGrad", n);
+  float* out = static_cast<float*>(o.data);
+  const float alpha = static_cast<float>(num(info, 4));
+  parallelFor(n, parallelMin, [&](int64_t b0, int64_t e0) { KT->actGrad(act, dy, y, out, b0, e0, alpha); });
+  return info.Env().Undefined();
+}
+
+// colSum(x, out, rows, cols)
+Napi::Value ColSum(const Napi::CallbackInfo& info) {
+  const int64_t rows = inum(info, 2), cols = inum(info, 3);
+  const float* x = f32(info, 0, "colSum", rows * cols);
+  float* out = f32(info, 1, "colSum", cols);
+  KT->colSum(x, out, rows, cols);
+  return info.Env().Undefined();
+}
+
+// reduce(op, x, out, shape, axesMask): axesMask is an Int32Array with 1 for
+// each reduced axis.
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  const int op = static_cast<int>(inum(info, 0));
+  size_t rank, mrank;
+  const int32_t* shape = i32(info, 3, "reduce", &rank);
+  const int32_t* mask = i32(info, 4, "reduce", &mrank);
+  if (rank != mrank || rank > static_cast<size_t>(kMaxRank)) {
+    throw Napi::RangeError::New(info.Env(), "native.reduce: shape and axis mask differ or rank > 8");
+  }
+  int64_t dims[kMaxRank];
+  uint8_t red[kMaxRank];
+  int64_t total = 1, outSize = 1;
+  for (size_t i = 0; i < rank; ++i) {
+    dims[i] = shape[i];
+    red[i] = mask[i] != 0;
+    total *= dims[i];
+    if (!red[i]) outSize *= dims[i];
+  }
+  const float* x = f32(info, 1, "reduce", total);
+  float* out = f32(info, 2, "reduce", outSize);
+  static thread_local std::vector<double> scratch;
+  if (scratch.size() < static_cast<size_t>(outSize)) scratch.resize(outSize);
+  KT->reduce(op, x, out, dims, red, static_cast<int>(rank), scratch.data());
+  return info.Env().Undefined();
+}
+
+// adam(p, m, v, g, b1, 1-b1, b2, 1-b2, 1-b1^t, 1-b2^t, eps, -lr): in place on p, m, v.
+Napi::Value Adam(const Napi::CallbackInfo& info) {
+  View pv = typed(info, 0, "adam");
+  if (pv.type != napi_float32_array) throwType(info.Env(), "adam", 0, "a Float32Array");
+  const int64_t n = static_cast<int64_t>(pv.length);
+  float* p = static_cast<float*>(pv.data);
+  float* m = f32(info, 1, "adam", n);
+  float* v = f32(info, 2, "adam", n);
+  const float* g = f32(info, 3, "adam", n);
+  const float b1 = static_cast<float>(num(info, 4)), omb1 = static_cast<float>(num(info, 5));
+  const float b2 = static_cast<float>(num(info, 6)), omb2 = static_cast<float>(num(info, 7));
+  const float bc1 = static_cast<float>(num(info, 8)), bc2 = static_cast<float>(num(info, 9));
+  const float eps = static_cast<float>(num(info, 10)), negLr = static_cast<float>(num(info, 11));
+  parallelFor(n, parallelMin, [&](int64_t b0, int64_t e0) {
+    KT->adam(p, m, v, g, b0, e0, b1, omb1, b2, omb2, bc1, bc2, eps, negLr);
+  });
+  return info.Env().Undefined();
+}
+
+// slice(x, out, meta): meta = [rank, dims[rank], begin[rank], size[rank]];
+// element size 4 bytes (float32/int32), or `elemBytes` when given as arg 3.
+Napi::Value Slice(const Napi::CallbackInfo& info) {
+  size_t mlen;
+  const int32_t* meta = i32(info, 2, "slice", &mlen);
+  const int rank = meta[0];
+  if (rank < 1 || rank > kMaxRank || mlen < static_cast<size_t>(1 + 3 * rank)) {
+    throw Napi::RangeError::New(info.Env(), "native.slice: bad meta");
+  }
+  View xv = typed(info, 0, "slice");
+  View ov = typed(info, 1, "slice");
+  const int64_t es = info.Length() > 3 ? inum(info, 3) : 4;
+  const int32_t* dims = meta + 1;
+  const int32_t* begin = meta + 1 + rank;
+  const int32_t* size = meta + 1 + 2 * rank;
+  int64_t total = 1, outTotal = 1;
+  for (int d = 0; d < rank; ++d) {
+    total *= dims[d];
+    outTotal *= size[d];
+    if (begin[d] < 0 || size[d] < 0 || begin[d] + size[d] > dims[d]) {
+      throw Napi::RangeError::New(info.Env(), "native.slice: window outside the input");
+    }
+  }
+  const size_t xb = xv.length * (xv.type == napi_uint8_array ? 1 : 4);
+  const size_t ob = ov.length * (ov.type == napi_uint8_array ? 1 : 4);
+  if (xb < static_cast<size_t>(total * es) || ob < static_cast<size_t>(outTotal * es)) {
+    throw Napi::RangeError::New(info.Env(), "native.slice: arrays too small");
+  }
+  if (outTotal == 0) return info.Env().Undefined();
+  // Collapse trailing dims that are copied whole into one contiguous run.
+  int inner = rank - 1;
+  int64_t run = size[inner];
+  while (inner > 0 && size[inner] == dims[inner]) {
+    --inner;
+    run *= size[inner];
+  }
+  // Strides of x in elements.
+  int64_t xs[kMaxRank];
+  xs[rank - 1] = 1;
+  for (int d = rank - 2; d >= 0; --d) xs[d] = xs[d + 1] * dims[d + 1];
+  const char* x = static_cast<const char*>(xv.data);
+  char* o = static_cast<char*>(ov.data);
+  int64_t coord[kMaxRank] = {0};
+  const int64_t runs = outTotal / run;
+  const size_t runBytes = static_cast<size_t>(run * es);
+  for (int64_t r = 0; r < runs; ++r) {
+    int64_t off = 0;
+    for (int d = 0; d <= inner; ++d) off += (begin[d] + coord[d]) * xs[d];
+    std::memcpy(o + r * runBytes, x + off * es, runBytes);
+    for (int d = inner - 1; d >= 0; --d) {
+      if (++coord[d] < size[d]) break;
+      coord[d] = 0;
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// copy2d(src, srcOffset, srcStride, dst, dstOffset, dstStride, rows, cols):
+// float32 row copies (concat, pad, slices of matrices).
+Napi::Value Copy2d(const Napi::CallbackInfo& info) {
+  const int64_t so = inum(info, 1), ss = inum(info, 2), dof = inum(info, 4), ds = inum(info, 5);
+  const int64_t rows = inum(info, 6), cols = inum(info, 7);
+  if (rows == 0 || cols == 0) return info.Env().Undefined();
+  const float* s = f32(info, 0, "copy2d", so + (rows - 1) * ss + cols);
+  float* d = f32(info, 3, "copy2d", dof + (rows - 1) * ds + cols);
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(d + dof + r * ds, s + so + r * ss, cols * sizeof(float));
+  return info.Env().Undefined();
+}
+
+// transpose(x, out, meta): meta = [rank, dims[rank], perm[rank]]; 4-byte elements.
+Napi::Value Transpose(const Napi::CallbackInfo& info) {
+  size_t mlen;
+  const int32_t* meta = i32(info, 2, "transpose", &mlen);
+  const int rank = meta[0];
+  if (rank < 1 || rank > kMaxRank || mlen < static_cast<size_t>(1 + 2 * rank)) {
+    throw Napi::RangeError::New(info.Env(), "native.transpose: bad meta");
+  }
+  const int32_t* dims = meta + 1;
+  const int32_t* perm = meta + 1 + rank;
+  int64_t total = 1;
+  for (int d = 0; d < rank; ++d) total *= dims[d];
+  View xv = typed(info, 0, "transpose");
+  View ov = typed(info, 1, "transpose");
+  if (xv.type == napi_uint8_array || ov.type == napi_uint8_array || xv.length < static_cast<size_t>(total) ||
+      ov.length < static_cast<size_t>(total)) {
+    throwType(info.Env(), "transpose", 0, "4-byte typed arrays of the tensor's size");
+  }
+  const uint32_t* x = static_cast<const uint32_t*>(xv.data);
+  uint32_t* o = static_cast<uint32_t*>(ov.data);
+  if (total == 0) return info.Env().Undefined();
+  int64_t xs[kMaxRank];
+  xs[rank - 1] = 1;
+  for (int d = rank - 2; d >= 0; --d) xs[d] = xs[d + 1] * dims[d + 1];
+  // Output dim d walks input stride xs[perm[d]].
+  int64_t od[kMaxRank], st[kMaxRank];
+  for (int d = 0; d < rank; ++d) {
+    od[d] = dims[perm[d]];
+    st[d] = xs[perm[d]];
+  }
+  if (rank == 2) {
+    // Blocked 2-D transpose.
+    const int64_t R = od[0], C = od[1];
+    const int64_t sr = st[0], sc = st[1];
+    constexpr int64_t B = 32;
+    for (int64_t r0 = 0; r0 < R; r0 += B) {
+      for (int64_t c0 = 0; c0 < C; c0 += B) {
+        const int64_t r1 = std::min(R, r0 + B), c1 = std::min(C, c0 + B);
+        for (int64_t r = r0; r < r1; ++r) {
+          for (int64_t c = c0; c < c1; ++c) o[r * C + c] = x[r * sr + c * sc];
+        }
+      }
+    }
+    return info.Env().Undefined();
+  }
+  int64_t coord[kMaxRank] = {0};
+  const int64_t inner = od[rank - 1], sIn = st[rank - 1];
+  int64_t off = 0;
+  for (int64_t i = 0; i < total; i += inner) {
+    for (int64_t k = 0; k < inner; ++k) o[i + k] = x[off + k * sIn];
+    for (int d = rank - 2; d >= 0; --d) {
+      off += st[d];
+      if (++coord[d] < od[d]) break;
+      off -= coord[d] * st[d];
+      coord[d] = 0;
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// fill(out, value)
+Napi::Value Fill(const Napi::CallbackInfo& info) {
+  View o = typed(info, 0, "fill");
+  if (o.type != napi_float32_array) throwType(info.Env(), "fill", 0, "a Float32Array");
+  const float v = static_cast<float>(num(info, 1));
+  float* out = static_cast<float*>(o.data);
+  std::fill(out, out + o.length, v);
+  return info.Env().Undefined();
+}
+
+// setThreads(n): element-wise threads (the pool is rebuilt); returns the count.
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  int n = static_cast<int>(inum(info, 0));
+  n = std::max(1, std::min(n, 64));
+  delete pool;
+  pool = n > 1 ? new Pool(n) : nullptr;
+  return Napi::Number::New(info.Env(), n);
+}
+
+Napi::Value SetParallelMin(const Napi::CallbackInfo& info) {
+  parallelMin = std::max<int64_t>(1, inum(info, 0));
+  return info.Env().Undefined();
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("isa", kIsa);
+  o.Set("threads", pool == nullptr ? 1 : pool->threads());
+  o.Set("parallelMin", static_cast<double>(parallelMin));
+  o.Set("blasConfig", openblas_get_config != nullptr ? openblas_get_config() : "unknown BLAS");
+  o.Set("blasThreads", openblas_get_num_threads != nullptr ? openblas_get_num_threads() : 1);
+  return o;
+}
+
+void Cleanup(void*) {
+  delete pool;
+  pool = nullptr;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  KT = zsn_base::table();
+  kIsa = "base";
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      std::getenv("ZHUSUAN_NATIVE_NO_AVX2") == nullptr) {
+    KT = zsn_avx2::table();
+    kIsa = "avx2";
+  }
+#endif
+  int threads = static_cast<int>(std::thread::hardware_concurrency());
+  if (const char* t = std::getenv("ZHUSUAN_NATIVE_THREADS")) threads = std::atoi(t);
+  threads = std::max(1, std::min(threads, 2));
+  if (pool == nullptr && threads > 1) pool = new Pool(threads);
+  napi_add_env_cleanup_hook(env, Cleanup, nullptr);
+
+  exports.Set("matMul", Napi::Function::New(env, MatMul));
+  exports.Set("fusedMatMul", Napi::Function::New(env, FusedMatMul));
+  exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("actGrad", Napi::Function::New(env, ActGrad));
+  exports.Set("colSum", Napi::Function::New(env, ColSum));
+  exports.Set("reduce", Napi::Function::New(env, Reduce));
+  exports.Set("adam", Napi::Function::New(env, Adam));
+  exports.Set("slice", Napi::Function::New(env, Slice));
+  exports.Set("copy2d", Napi::Function::New(env, Copy2d));
+  exports.Set("transpose", Napi::Function::New(env, Transpose));
+  exports.Set("fill", Napi::Function::New(env, Fill));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("setParallelMin", Napi::Function::New(env, SetParallelMin));
+  exports.Set("info", Napi::Function::New(env, Info));
+  return exports;
+}
+
+}  // namespace
+
+// Shared by both kernel builds; defined here once.
+namespace zsn {
+bool makeBroadcastPlan(const int32_t* aShape, int aRank, const int32_t* bShape, int bRank,
+                       BroadcastPlan* plan) {
+  const int rank = std::max(aRank, bRank);
+  if (rank > kMaxRank) return false;
+  int64_t od[kMaxRank], sa[kMaxRank], sb[kMaxRank];
+  int64_t strideA = 1, strideB = 1, size = 1;
+  for (int i = rank - 1; i >= 0; --i) {
+    const int ai = i - (rank - aRank), bi = i - (rank - bRank);
+    const int64_t da = ai >= 0 ? aShape[ai] : 1;
+    const int64_t db = bi >= 0 ? bShape[bi] : 1;
+    if (da != db && da != 1 && db != 1) return false;
+    const int64_t d = da == 1 ? db : da;
+    od[i] = d;
+    sa[i] = (da == 1) ? 0 : strideA;
+    sb[i] = (db == 1) ? 0 : strideB;
+    strideA *= da;
+    strideB *= db;
+    size *= d;
+  }
+  // Drop size-1 dims, merge neighbours whose strides chain for both operands.
+  int r = 0;
+  for (int i = 0; i < rank; ++i) {
+    if (od[i] == 1) continue;
+    if (r > 0 && plan->sa[r - 1] == sa[i] * od[i] && plan->sb[r - 1] == sb[i] * od[i]) {
+      plan->dims[r - 1] *= od[i];
+      plan->sa[r - 1] = sa[i];
+      plan->sb[r - 1] = sb[i];
+      continue;
+    }
+    plan->dims[r] = od[i];
+    plan->sa[r] = sa[i];
+    plan->sb[r] = sb[i];
+    ++r;
+  }
+  if (r == 0) {
+    plan->dims[0] = 1;
+    plan->sa[0] = 0;
+    plan->sb[0] = 0;
+    r = 1;
+  }
+  plan->rank = r;
+  plan->size = size;
+  return true;
+}
+}  // namespace zsn
+
+NODE_API_MODULE(zhusuan_native, Init)

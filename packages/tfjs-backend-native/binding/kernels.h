@@ -1,0 +1,118 @@
+// Element-wise, reduction and data-movement kernels on float32 buffers.
+//
+// kernels.cc is compiled twice, once with AVX2+FMA and once for the baseline
+// instruction set, into the namespaces zsn_avx2 and zsn_base; addon.cc picks
+// one table at load time (see kernelTable()). No kernel allocates: callers
+// hand in output buffers, and the shapes travel as small int arrays.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace zsn {
+
+constexpr int kMaxRank = 8;
+
+// Binary operations; the numbers are shared with src/addon.ts.
+enum BinaryOp : int {
+  kAdd = 0,
+  kSub = 1,
+  kMul = 2,
+  kDiv = 3,
+  kMax = 4,
+  kMin = 5,
+  kSquaredDifference = 6,
+  kPow = 7,
+  kPrelu = 8,
+  kAtan2 = 9,
+  // Comparisons write uint8 (tfjs 'bool').
+  kEqual = 20,
+  kNotEqual = 21,
+  kLess = 22,
+  kLessEqual = 23,
+  kGreater = 24,
+  kGreaterEqual = 25,
+};
+
+enum UnaryOp : int {
+  kNeg = 0,
+  kAbs = 1,
+  kExp = 2,
+  kLog = 3,
+  kLog1p = 4,
+  kSqrt = 5,
+  kRsqrt = 6,
+  kSquare = 7,
+  kReciprocal = 8,
+  kSigmoid = 9,
+  kSoftplus = 10,
+  kRelu = 11,
+  kRelu6 = 12,
+  kStep = 13,
+  kSign = 14,
+  kTanh = 15,
+  kElu = 16,
+  kLeakyRelu = 17,
+  kExpm1 = 18,
+  kSin = 19,
+  kCos = 20,
+  kFloor = 21,
+  kCeil = 22,
+  kClip = 23,
+  kSelu = 24,
+  kRound = 25,
+  kErf = 26,
+  kLinear = 27,
+};
+
+enum ReduceOp : int { kSum = 0, kMean = 1, kRMax = 2, kRMin = 3, kProd = 4 };
+
+// A broadcast iteration plan: out[i] = f(a[ia], b[ib]) over `rank` collapsed
+// dimensions (innermost last) with per-operand element strides (0 where an
+// operand is broadcast).
+struct BroadcastPlan {
+  int rank;
+  int64_t dims[kMaxRank];
+  int64_t sa[kMaxRank];
+  int64_t sb[kMaxRank];
+  int64_t size;
+};
+
+// Returns false when the shapes do not broadcast or the rank is too large.
+bool makeBroadcastPlan(const int32_t* aShape, int aRank, const int32_t* bShape, int bRank,
+                       BroadcastPlan* plan);
+
+struct KernelTable {
+  // Broadcast binary op over output elements [begin, end) of the plan's
+  // iteration order (which is the output's row-major order).
+  void (*binary)(int op, const float* a, const float* b, float* out, const BroadcastPlan& p,
+                 int64_t begin, int64_t end);
+  void (*compare)(int op, const float* a, const float* b, uint8_t* out, const BroadcastPlan& p,
+                  int64_t begin, int64_t end);
+  // out[i] = f(x[i]) for i in [begin, end).
+  void (*unary)(int op, const float* x, float* out, int64_t begin, int64_t end, float alpha,
+                float beta);
+  // out = act(out + bias[col]) for a row-major [rows, cols] block, bias may be null.
+  void (*biasAct)(float* out, const float* bias, int64_t rows, int64_t cols, int act, float alpha);
+  // dx = dy * act'(y) expressed through the forward output y (relu, linear, sigmoid, ...).
+  void (*actGrad)(int act, const float* dy, const float* y, float* out, int64_t begin, int64_t end,
+                  float alpha);
+  // Column sums of a row-major [rows, cols] matrix into out[cols] (double accumulation).
+  void (*colSum)(const float* x, float* out, int64_t rows, int64_t cols);
+  // Reduce x (shape dims[rank]) over the flagged axes into out.
+  void (*reduce)(int op, const float* x, float* out, const int64_t* dims, const uint8_t* reduced,
+                 int rank, double* scratch);
+  // Fused Adam, tfjs' arithmetic order, over [begin, end).
+  void (*adam)(float* p, float* m, float* v, const float* g, int64_t begin, int64_t end, float b1,
+               float oneMinusB1, float b2, float oneMinusB2, float bc1, float bc2, float eps,
+               float negLr);
+};
+
+}  // namespace zsn
+
+namespace zsn_avx2 {
+const zsn::KernelTable* table();
+}
+namespace zsn_base {
+const zsn::KernelTable* table();
+}

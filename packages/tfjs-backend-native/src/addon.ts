@@ -1,0 +1,280 @@
+/**
+ * Loads the Node-API addon (build/Release/zhusuan_native.node) and describes
+ * its functions. Loading never throws: when the addon is missing or broken,
+ * {@link nativeLoadError} says why and how to fix it, and the package's
+ * callers fall back to another tfjs backend.
+ *
+ * `ZHUSUAN_NATIVE_ADDON=/path/to/zhusuan_native.node` loads the addon from
+ * elsewhere (tests point it at a missing file to exercise the fallback).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Codes of the addon's broadcasting binary ops (binding/kernels.h). */
+export const enum BinaryOp {
+  Add = 0,
+  Sub = 1,
+  Mul = 2,
+  Div = 3,
+  Max = 4,
+  Min = 5,
+  SquaredDifference = 6,
+  Pow = 7,
+  Prelu = 8,
+  Atan2 = 9,
+  Equal = 20,
+  NotEqual = 21,
+  Less = 22,
+  LessEqual = 23,
+  Greater = 24,
+  GreaterEqual = 25,
+}
+
+/** Codes of the addon's unary ops (binding/kernels.h). */
+export const enum UnaryOp {
+  Neg = 0,
+  Abs = 1,
+  Exp = 2,
+  Log = 3,
+  Log1p = 4,
+  Sqrt = 5,
+  Rsqrt = 6,
+  Square = 7,
+  Reciprocal = 8,
+  Sigmoid = 9,
+  Softplus = 10,
+  Relu = 11,
+  Relu6 = 12,
+  Step = 13,
+  Sign = 14,
+  Tanh = 15,
+  Elu = 16,
+  LeakyRelu = 17,
+  Expm1 = 18,
+  Sin = 19,
+  Cos = 20,
+  Floor = 21,
+  Ceil = 22,
+  Clip = 23,
+  Selu = 24,
+  Round = 25,
+  Linear = 27,
+}
+
+/** Reduction codes (binding/kernels.h). */
+export const enum ReduceOp {
+  Sum = 0,
+  Mean = 1,
+  Max = 2,
+  Min = 3,
+  Prod = 4,
+}
+
+/** Fused activations of the matmul epilogue (binding/kernels.cc `Act`). */
+export const enum Act {
+  Linear = 0,
+  Relu = 1,
+  Relu6 = 2,
+  Elu = 3,
+  LeakyRelu = 4,
+  Sigmoid = 5,
+}
+
+/** What the addon reports about itself. */
+export interface AddonInfo {
+  /** Kernel build in use: 'avx2' (AVX2+FMA) or 'base'. */
+  isa: string;
+  /** Threads for element-wise kernels. */
+  threads: number;
+  /** Elements below which element-wise kernels stay on one thread. */
+  parallelMin: number;
+  /** openblas_get_config(). */
+  blasConfig: string;
+  blasThreads: number;
+}
+
+/**
+ * The addon's functions. Arrays are the cpu backend's typed arrays; outputs
+ * are written in place. Shapes are passed as Int32Arrays.
+ */
+export interface NativeAddon {
+  matMul(
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    batchA: number,
+    batchB: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+  ): void;
+  fusedMatMul(
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    batchA: number,
+    batchB: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    bias: Float32Array | null,
+    act: Act,
+    alpha: number,
+  ): void;
+  binary(
+    op: BinaryOp,
+    a: Float32Array,
+    aShape: Int32Array,
+    b: Float32Array,
+    bShape: Int32Array,
+    out: Float32Array | Uint8Array,
+  ): void;
+  unary(op: UnaryOp, x: Float32Array, out: Float32Array, alpha: number, beta: number): void;
+  actGrad(act: Act, dy: Float32Array, y: Float32Array, out: Float32Array, alpha: number): void;
+  colSum(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  reduce(
+    op: ReduceOp,
+    x: Float32Array,
+    out: Float32Array,
+    shape: Int32Array,
+    mask: Int32Array,
+  ): void;
+  adam(
+    p: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    g: Float32Array,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    biasCorrection1: number,
+    biasCorrection2: number,
+    epsilon: number,
+    negLearningRate: number,
+  ): void;
+  slice(
+    x: Float32Array | Int32Array,
+    out: Float32Array | Int32Array,
+    meta: Int32Array,
+    elemBytes?: number,
+  ): void;
+  copy2d(
+    src: Float32Array,
+    srcOffset: number,
+    srcStride: number,
+    dst: Float32Array,
+    dstOffset: number,
+    dstStride: number,
+    rows: number,
+    cols: number,
+  ): void;
+  transpose(x: Float32Array | Int32Array, out: Float32Array | Int32Array, meta: Int32Array): void;
+  fill(out: Float32Array, value: number): void;
+  setThreads(n: number): number;
+  setParallelMin(n: number): void;
+  info(): AddonInfo;
+}
+
+const FIX =
+  'build it with `npm run build:native` (needs g++, make, python3 and OpenBLAS: ' +
+  'apt-get install g++ make python3 libopenblas-dev)';
+
+/** The addon's default location: <package>/build/Release/zhusuan_native.node. */
+export function defaultAddonPath(): string {
+  // This file is dist/src/addon.js; the package root is two levels up.
+  const here = dirname(fileURLToPath(import.meta.url));
+  return resolve(here, '..', '..', 'build', 'Release', 'zhusuan_native.node');
+}
+
+/**
+ * OpenBLAS 0.3.21 picks kernels that compute wrong results on some newer
+ * processors; the Haswell kernels are right and fast. Only set when absent,
+ * and only where the CPU has AVX2 (the Haswell kernels need it).
+ */
+function defaultOpenblasCoretype(): void {
+  if (
+    process.env.OPENBLAS_CORETYPE != null ||
+    process.platform !== 'linux' ||
+    process.arch !== 'x64'
+  ) {
+    return;
+  }
+  try {
+    const flags = readFileSync('/proc/cpuinfo', 'utf8');
+    if (/\bavx2\b/.test(flags) && /\bfma\b/.test(flags)) {
+      process.env.OPENBLAS_CORETYPE = 'Haswell';
+    }
+  } catch {
+    // No /proc: leave OpenBLAS to its own detection.
+  }
+}
+
+let addon: NativeAddon | null = null;
+let loadError: string | null = null;
+let loaded = false;
+
+function load(): void {
+  if (loaded) return;
+  loaded = true;
+  const override = process.env.ZHUSUAN_NATIVE_ADDON;
+  const path = override != null && override !== '' ? resolve(override) : defaultAddonPath();
+  if (!existsSync(path)) {
+    loadError =
+      `native addon not found at ${path}` +
+      (override ? ' (set by ZHUSUAN_NATIVE_ADDON)' : '') +
+      `; ${FIX}`;
+    return;
+  }
+  try {
+    defaultOpenblasCoretype();
+    const require = createRequire(import.meta.url);
+    const mod = require(path) as NativeAddon;
+    if (typeof mod.matMul !== 'function' || typeof mod.info !== 'function') {
+      loadError = `${path} is not the zhusuan native addon; ${FIX}`;
+      return;
+    }
+    addon = mod;
+  } catch (err) {
+    const msg = String((err as Error).message ?? err).split('\n')[0];
+    loadError = `native addon at ${path} failed to load (${msg}); ${FIX}`;
+  }
+}
+
+/** The loaded addon, or null (see {@link nativeLoadError}). */
+export function getAddon(): NativeAddon | null {
+  load();
+  return addon;
+}
+
+/** True when the addon is loaded. */
+export function isNativeAvailable(): boolean {
+  load();
+  return addon !== null;
+}
+
+/**
+ * One line saying why the addon is not available and how to fix it; null
+ * when it is loaded.
+ */
+export function nativeLoadError(): string | null {
+  load();
+  return loadError;
+}
+
+/** Path of the addon file in use (or that would be used). */
+export function addonPath(): string {
+  const override = process.env.ZHUSUAN_NATIVE_ADDON;
+  return override != null && override !== '' ? resolve(override) : defaultAddonPath();
+}
+
+/** Used by tests: the package directory (for locating scripts and fixtures). */
+export function packageDir(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+}

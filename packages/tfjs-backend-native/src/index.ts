@@ -1,0 +1,34 @@
+/**
+ * @zhusuan/tfjs-backend-native: a TensorFlow.js backend for Node whose hot
+ * kernels (matrix products on OpenBLAS, broadcasting element-wise math,
+ * reductions, slices) run in a Node-API addon, and a fused Adam optimizer.
+ *
+ * Importing never throws: when the addon is not built, `isNativeAvailable()`
+ * is false and `nativeLoadError()` says why and how to fix it.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { registerNativeBackend, adam } from '@zhusuan/tfjs-backend-native';
+ * if (registerNativeBackend()) await tf.setBackend('native');
+ * const opt = adam(1e-3);
+ * ```
+ */
+export { isNativeAvailable, nativeLoadError, addonPath } from './addon.js';
+export type { AddonInfo } from './addon.js';
+export { registerNativeBackend, NATIVE_BACKEND, nativeKernelConfigs } from './register.js';
+export { NativeBackend } from './backend.js';
+export type { PoolStats } from './backend.js';
+export { NativeAdamOptimizer, adam } from './optimizer.js';
+export { nativeInfo, setNativeThreads } from './info.js';
+export { gemmGflops, benchVaeStep, profileVaeStep } from './bench.js';
+export type { VaeBenchOptions, VaeBenchResult, KernelProfileRow } from './bench.js';
+export {
+  VaeModel,
+  DEFAULT_VAE,
+  syntheticBatch,
+  normalNoise,
+  trainStep,
+  ensureGradients,
+} from './vae.js';
+export type { VaeConfig } from './vae.js';

@@ -1,0 +1,17 @@
+/** Runtime facts and knobs of the addon. */
+import { AddonInfo, getAddon } from './addon.js';
+
+/** What the addon reports (ISA of the kernels, threads, BLAS build), or null. */
+export function nativeInfo(): AddonInfo | null {
+  return getAddon()?.info() ?? null;
+}
+
+/**
+ * Threads for element-wise kernels (1 or 2; default: the number of cores,
+ * at most 2, or ZHUSUAN_NATIVE_THREADS). Returns the count in effect, or 0
+ * without the addon.
+ */
+export function setNativeThreads(n: number): number {
+  const addon = getAddon();
+  return addon === null ? 0 : addon.setThreads(n);
+}

@@ -1,0 +1,78 @@
+/**
+ * Registers the tfjs backend `native`: every cpu kernel under the new name,
+ * then the native overrides on top.
+ */
+import {
+  KernelConfig,
+  getKernelsForBackend,
+  registerBackend,
+  registerKernel,
+  findBackendFactory,
+} from '@tensorflow/tfjs-core';
+// Registers the cpu backend and its kernels (peer dependency, one engine).
+import '@tensorflow/tfjs-backend-cpu';
+import { getAddon } from './addon.js';
+import { NativeBackend } from './backend.js';
+import { batchMatMulConfig } from './kernels/BatchMatMul.js';
+import { castConfig } from './kernels/Cast.js';
+import { concatConfig } from './kernels/Concat.js';
+import { fusedMatMulConfig } from './kernels/_FusedMatMul.js';
+import { binaryConfigs } from './kernels/binary.js';
+import { reduceConfigs } from './kernels/reduce.js';
+import { sliceConfig } from './kernels/Slice.js';
+import { transposeConfig } from './kernels/Transpose.js';
+import { unaryConfigs } from './kernels/unary.js';
+import { nativeOnlyConfigs } from './kernels/native_ops.js';
+
+/** The name the backend is registered under. */
+export const NATIVE_BACKEND = 'native';
+
+/** Priority of the backend: above wasm/webgl (2) and cpu (1), like tfjs-node. */
+const PRIORITY = 3;
+
+/** Kernels the addon runs (the rest are the cpu backend's, inherited). */
+export function nativeKernelConfigs(): KernelConfig[] {
+  return [
+    batchMatMulConfig,
+    fusedMatMulConfig,
+    ...binaryConfigs,
+    ...unaryConfigs,
+    ...reduceConfigs,
+    sliceConfig,
+    transposeConfig,
+    concatConfig,
+    castConfig,
+    ...nativeOnlyConfigs,
+  ];
+}
+
+let registered = false;
+
+/**
+ * Registers tfjs backend `native` (idempotent). Returns false, registering
+ * nothing, when the addon is not available (see `nativeLoadError()`).
+ *
+ * @example
+ * ```ts
+ * if (registerNativeBackend()) await tf.setBackend('native');
+ * ```
+ */
+export function registerNativeBackend(): boolean {
+  const addon = getAddon();
+  if (addon === null) return false;
+  if (registered || findBackendFactory(NATIVE_BACKEND) != null) {
+    registered = true;
+    return true;
+  }
+  const overrides = nativeKernelConfigs();
+  const overridden = new Set(overrides.map((k) => k.kernelName));
+  for (const config of getKernelsForBackend('cpu')) {
+    if (!overridden.has(config.kernelName)) {
+      registerKernel({ ...config, backendName: NATIVE_BACKEND });
+    }
+  }
+  for (const config of overrides) registerKernel(config);
+  registerBackend(NATIVE_BACKEND, () => new NativeBackend(addon), PRIORITY);
+  registered = true;
+  return true;
+}
