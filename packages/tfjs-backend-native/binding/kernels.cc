@@ -116,6 +116,7 @@ inline float fminNaN(float a, float b) { return (a <= b || a != a) ? a : b; }
 template <class T, class F>
 void broadcastLoop(F f, const float* a, const float* b, T* out, const BroadcastPlan& p,
                    int64_t begin, int64_t end) {
+  if (begin >= end) return;
   const int r = p.rank;
   const int64_t inner = p.dims[r - 1];
   const int64_t sai = p.sa[r - 1], sbi = p.sb[r - 1];

@@ -153,9 +153,7 @@ export interface KernelProfileRow {
  * `steps`, sorted by time; `outsideMs` is step time not spent inside kernels
  * (engine bookkeeping, the optimizer's own work, GC).
  */
-export async function profileVaeStep(
-  opts: VaeBenchOptions = {},
-): Promise<{
+export async function profileVaeStep(opts: VaeBenchOptions = {}): Promise<{
   backend: string;
   stepMs: number;
   kernelMs: number;
