@@ -1,0 +1,178 @@
+/**
+ * The Distribution base class (port of zhusuan/distributions/base.py).
+ * Public `sample` and `logProb` handle the sample axis and `groupNdims`;
+ * subclasses implement `_sample` and `_logProb` on the batch shape.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+let globalValidateArgs = false;
+
+/**
+ * Switches value checks (e.g. `std > 0`, Bernoulli values in {0, 1}) on or off
+ * for every distribution built afterwards without an explicit `validateArgs`.
+ * They are off by default because each one reads tensor data back.
+ */
+export function setValidateArgs(on: boolean): void {
+  globalValidateArgs = on;
+}
+
+/** Whether value checks are on by default (see {@link setValidateArgs}). */
+export function getValidateArgs(): boolean {
+  return globalValidateArgs;
+}
+
+/** A distribution parameter: a tensor or a plain number. */
+export type Param = tf.Tensor | number;
+
+/** Options every distribution takes. */
+export interface DistributionOptions {
+  /**
+   * How many trailing batch axes form one event: `logProb` sums over them.
+   * Default 0.
+   */
+  groupNdims?: number;
+  /** Check parameter and argument values (reads data). Default: the global switch. */
+  validateArgs?: boolean;
+}
+
+/** What a subclass tells the base class about itself. */
+export interface DistributionSpec extends DistributionOptions {
+  /** Name used in error messages, e.g. 'Normal'. */
+  name: string;
+  dtype: tf.DataType;
+  isContinuous: boolean;
+  isReparameterized: boolean;
+  batchShape: number[];
+  /** Shape of one draw beyond the batch shape ([] for univariate families). */
+  valueShape?: number[];
+}
+
+/** Converts a parameter to a float32 tensor. */
+export function toTensor(p: Param): tf.Tensor {
+  return typeof p === 'number' ? tf.scalar(p) : p;
+}
+
+/**
+ * Broadcast shape of two parameter shapes, or an error naming the
+ * distribution and both parameters.
+ */
+export function broadcastShapes(
+  dist: string,
+  a: [string, number[]],
+  b: [string, number[]],
+): number[] {
+  const [na, sa] = a;
+  const [nb, sb] = b;
+  const rank = Math.max(sa.length, sb.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = sa[sa.length - rank + i] ?? 1;
+    const db = sb[sb.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new Error(
+        `${dist}: shapes of \`${na}\` [${sa}] and \`${nb}\` [${sb}] do not broadcast`,
+      );
+    }
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/**
+ * Base class of distributions.
+ *
+ * Shapes: a distribution has a `batchShape` (independent, possibly
+ * non-identical members) and a `valueShape` (one draw of one member).
+ * `sample()` returns `[...batchShape, ...valueShape]`; `sample(n)` adds a
+ * leading sample axis of size n. `logProb(given)` returns the log density of
+ * each batch member, with the last `groupNdims` batch axes summed out.
+ */
+export abstract class Distribution {
+  /** Name used in error messages. */
+  readonly name: string;
+  readonly dtype: tf.DataType;
+  readonly isContinuous: boolean;
+  readonly isReparameterized: boolean;
+  readonly batchShape: number[];
+  readonly valueShape: number[];
+  readonly groupNdims: number;
+  readonly validateArgs: boolean;
+
+  protected constructor(spec: DistributionSpec) {
+    this.name = spec.name;
+    this.dtype = spec.dtype;
+    this.isContinuous = spec.isContinuous;
+    this.isReparameterized = spec.isReparameterized;
+    this.batchShape = spec.batchShape;
+    this.valueShape = spec.valueShape ?? [];
+    this.validateArgs = spec.validateArgs ?? globalValidateArgs;
+    const g = spec.groupNdims ?? 0;
+    if (!Number.isInteger(g) || g < 0) {
+      throw new Error(`${this.name}: \`groupNdims\` must be a non-negative integer, got ${g}`);
+    }
+    if (g > this.batchShape.length) {
+      throw new Error(
+        `${this.name}: \`groupNdims\` (${g}) exceeds the rank of the batch shape [${this.batchShape}]`,
+      );
+    }
+    this.groupNdims = g;
+  }
+
+  /**
+   * Draws samples.
+   * @param nSamples if given, the number of samples along a new leading axis;
+   *   if omitted, one sample with no sample axis.
+   * @returns shape `[nSamples?, ...batchShape, ...valueShape]`.
+   */
+  sample(nSamples?: number): tf.Tensor {
+    if (nSamples === undefined) {
+      return tf.tidy(() => tf.squeeze(this._sample(1), [0]));
+    }
+    if (!Number.isInteger(nSamples) || nSamples < 1) {
+      throw new Error(`${this.name}.sample: \`nSamples\` must be a positive integer, got ${nSamples}`);
+    }
+    return tf.tidy(() => this._sample(nSamples));
+  }
+
+  /**
+   * Log density (or mass) of `given`, with the last `groupNdims` batch axes summed.
+   * `given` must broadcast against `[...batchShape, ...valueShape]`; extra leading
+   * axes (e.g. a sample axis) are kept.
+   */
+  logProb(given: tf.Tensor): tf.Tensor {
+    this.checkGivenShape(given);
+    if (this.validateArgs) this._validateGiven(given);
+    return tf.tidy(() => {
+      const lp = this._logProb(given);
+      if (this.groupNdims === 0) return lp;
+      const axes = Array.from({ length: this.groupNdims }, (_, i) => lp.rank - 1 - i);
+      return tf.sum(lp, axes);
+    });
+  }
+
+  /** Density (or mass) of `given`: exp of {@link logProb}. */
+  prob(given: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.exp(this.logProb(given)));
+  }
+
+  /** Throws unless `given` broadcasts against `[...batchShape, ...valueShape]`. */
+  protected checkGivenShape(given: tf.Tensor): void {
+    const full = [...this.batchShape, ...this.valueShape];
+    broadcastShapes(this.name, ['given', given.shape], ['batch and value shape', full]);
+  }
+
+  /** Value checks on `given` (behind `validateArgs`); none by default. */
+  protected _validateGiven(_given: tf.Tensor): void {}
+
+  /** `n` samples with a leading sample axis: `[n, ...batchShape, ...valueShape]`. */
+  protected abstract _sample(n: number): tf.Tensor;
+
+  /** Elementwise log density, shape `broadcast(given, batch)` minus value axes. */
+  protected abstract _logProb(given: tf.Tensor): tf.Tensor;
+}
+
+/** Throws `${dist}: ${message}` when `bad` (a boolean tensor) has any true element. */
+export function assertNone(bad: tf.Tensor, dist: string, message: string): void {
+  const any = tf.tidy(() => tf.any(bad).dataSync()[0]);
+  if (any) throw new Error(`${dist}: ${message}`);
+}

@@ -1,0 +1,94 @@
+/** The Bernoulli distribution (port of zhusuan/distributions/univariate.py Bernoulli). */
+import * as tf from '@tensorflow/tfjs-core';
+import { nextSeed } from '../random.js';
+import { assertNone, Distribution, toTensor, type DistributionOptions, type Param } from './base.js';
+
+/** Parameters of {@link Bernoulli}: exactly one of `logits` and `probs`. */
+export interface BernoulliOptions extends DistributionOptions {
+  /** log(p / (1 − p)); the numerically preferred parameter. */
+  logits?: Param;
+  /** p in [0, 1]. */
+  probs?: Param;
+  /** dtype of samples: 'float32' (default) or 'int32'. */
+  dtype?: 'float32' | 'int32';
+}
+
+/**
+ * Bernoulli(p) over {0, 1}, elementwise over the parameter's shape.
+ *
+ * `logProb` uses the stable softplus form x·logits − softplus(logits), with no
+ * clipping or epsilon. From `probs` it is x·log p + (1 − x)·log(1 − p), exact
+ * at p = 0 and p = 1 (log 0 = −∞ for an impossible value, never NaN).
+ * Samples carry no gradient.
+ */
+export class Bernoulli extends Distribution {
+  private readonly param: { kind: 'logits' | 'probs'; value: tf.Tensor };
+
+  constructor(opts: BernoulliOptions) {
+    const hasLogits = opts.logits !== undefined;
+    const hasProbs = opts.probs !== undefined;
+    if (hasLogits === hasProbs) {
+      throw new Error('Bernoulli: exactly one of `logits` and `probs` must be given');
+    }
+    const dtype = opts.dtype ?? 'float32';
+    if (dtype !== 'float32' && dtype !== 'int32') {
+      throw new Error(`Bernoulli: \`dtype\` must be 'float32' or 'int32', got '${dtype}'`);
+    }
+    const param = hasLogits
+      ? { kind: 'logits' as const, value: toTensor(opts.logits!) }
+      : { kind: 'probs' as const, value: toTensor(opts.probs!) };
+    super({
+      name: 'Bernoulli',
+      dtype,
+      isContinuous: false,
+      isReparameterized: false,
+      batchShape: param.value.shape,
+      groupNdims: opts.groupNdims,
+      validateArgs: opts.validateArgs,
+    });
+    this.param = param;
+    if (this.validateArgs && param.kind === 'probs') {
+      assertNone(
+        tf.logicalOr(tf.less(param.value, 0), tf.greater(param.value, 1)),
+        'Bernoulli',
+        '`probs` must lie in [0, 1]',
+      );
+    }
+  }
+
+  /** The logits (computed from `probs` when those were given). */
+  get logits(): tf.Tensor {
+    if (this.param.kind === 'logits') return this.param.value;
+    const p = this.param.value;
+    return tf.sub(tf.log(p), tf.log1p(tf.neg(p)));
+  }
+
+  /** The probabilities (computed from `logits` when those were given). */
+  get probs(): tf.Tensor {
+    return this.param.kind === 'probs' ? this.param.value : tf.sigmoid(this.param.value);
+  }
+
+  protected _sample(n: number): tf.Tensor {
+    const u = tf.randomUniform([n, ...this.batchShape], 0, 1, 'float32', nextSeed());
+    return tf.cast(tf.less(u, this.probs), this.dtype);
+  }
+
+  protected _logProb(given: tf.Tensor): tf.Tensor {
+    const x = given.dtype === 'float32' ? given : tf.cast(given, 'float32');
+    if (this.param.kind === 'logits') {
+      const logits = this.param.value;
+      return tf.sub(tf.mul(x, logits), tf.softplus(logits));
+    }
+    // Select rather than mix: 0 · log 0 would be NaN.
+    const p = this.param.value;
+    return tf.where(tf.greater(x, 0.5), tf.log(p), tf.log1p(tf.neg(p)));
+  }
+
+  protected override _validateGiven(given: tf.Tensor): void {
+    assertNone(
+      tf.logicalAnd(tf.notEqual(given, 0), tf.notEqual(given, 1)),
+      'Bernoulli',
+      'values given to logProb must be 0 or 1',
+    );
+  }
+}

@@ -1,0 +1,88 @@
+/** The univariate Normal distribution (port of zhusuan/distributions/univariate.py Normal). */
+import * as tf from '@tensorflow/tfjs-core';
+import { nextSeed } from '../random.js';
+import { stopGradient } from '../utils.js';
+import {
+  assertNone,
+  broadcastShapes,
+  Distribution,
+  toTensor,
+  type DistributionOptions,
+  type Param,
+} from './base.js';
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/** Parameters of {@link Normal}: the mean and exactly one of `std` and `logstd`. */
+export interface NormalOptions extends DistributionOptions {
+  mean: Param;
+  std?: Param;
+  logstd?: Param;
+  /** Draw samples as mean + std·ε so gradients flow to the parameters. Default true. */
+  isReparameterized?: boolean;
+}
+
+/**
+ * Normal(mean, std²), elementwise over the broadcast shape of its parameters.
+ * @example
+ * const q = new zs.Normal({ mean: tf.zeros([2, 3]), logstd: tf.zeros([2, 3]), groupNdims: 1 });
+ * q.sample(5);            // [5, 2, 3]
+ * q.logProb(x);           // [2] for x of shape [2, 3]
+ */
+export class Normal extends Distribution {
+  readonly mean: tf.Tensor;
+  /** The parameter given (`std` or `logstd`) and its kind. */
+  private readonly scale: { kind: 'std' | 'logstd'; value: tf.Tensor };
+
+  constructor(opts: NormalOptions) {
+    const hasStd = opts.std !== undefined;
+    const hasLogstd = opts.logstd !== undefined;
+    if (hasStd === hasLogstd) {
+      throw new Error('Normal: exactly one of `std` and `logstd` must be given');
+    }
+    if (opts.mean === undefined) {
+      throw new Error('Normal: `mean` is required');
+    }
+    const mean = toTensor(opts.mean);
+    const scale = hasStd
+      ? { kind: 'std' as const, value: toTensor(opts.std!) }
+      : { kind: 'logstd' as const, value: toTensor(opts.logstd!) };
+    const batchShape = broadcastShapes('Normal', ['mean', mean.shape], [scale.kind, scale.value.shape]);
+    super({
+      name: 'Normal',
+      dtype: 'float32',
+      isContinuous: true,
+      isReparameterized: opts.isReparameterized ?? true,
+      batchShape,
+      groupNdims: opts.groupNdims,
+      validateArgs: opts.validateArgs,
+    });
+    this.mean = mean;
+    this.scale = scale;
+    if (this.validateArgs && scale.kind === 'std') {
+      assertNone(tf.lessEqual(scale.value, 0), 'Normal', '`std` must be positive');
+    }
+  }
+
+  /** The standard deviation (computed from `logstd` when that was given). */
+  get std(): tf.Tensor {
+    return this.scale.kind === 'std' ? this.scale.value : tf.exp(this.scale.value);
+  }
+
+  /** log of the standard deviation (computed from `std` when that was given). */
+  get logstd(): tf.Tensor {
+    return this.scale.kind === 'logstd' ? this.scale.value : tf.log(this.scale.value);
+  }
+
+  protected _sample(n: number): tf.Tensor {
+    const eps = tf.randomNormal([n, ...this.batchShape], 0, 1, 'float32', nextSeed());
+    const s = tf.add(tf.mul(eps, this.std), this.mean);
+    return this.isReparameterized ? s : stopGradient(s);
+  }
+
+  protected _logProb(given: tf.Tensor): tf.Tensor {
+    const diff = tf.sub(given, this.mean);
+    const z = this.scale.kind === 'std' ? tf.div(diff, this.scale.value) : tf.mul(diff, tf.exp(tf.neg(this.scale.value)));
+    return tf.sub(tf.sub(tf.mul(tf.square(z), -0.5), HALF_LOG_2PI), this.logstd);
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * Bayesian networks with named stochastic nodes (port of
+ * zhusuan/framework/bn.py): build a model by declaring nodes; observed nodes
+ * take their given value, unobserved ones sample once and keep that sample;
+ * `logJoint()` sums every node's log density.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Bernoulli } from '../distributions/bernoulli.js';
+import { broadcastShapes, Distribution, type Param } from '../distributions/base.js';
+import { Normal } from '../distributions/normal.js';
+
+/** Observations: node name → value. */
+export type Observed = Record<string, tf.Tensor>;
+
+/** Options of a stochastic node. */
+export interface NodeOptions {
+  /** Draw this many samples along a new leading axis (see `Distribution.sample`). */
+  nSamples?: number;
+}
+
+/** Options of {@link BayesianNet.normal}. */
+export interface NormalNodeOptions extends NodeOptions {
+  std?: Param;
+  logstd?: Param;
+  groupNdims?: number;
+  isReparameterized?: boolean;
+  validateArgs?: boolean;
+}
+
+/** Options of {@link BayesianNet.bernoulli}. */
+export interface BernoulliNodeOptions extends NodeOptions {
+  groupNdims?: number;
+  dtype?: 'float32' | 'int32';
+  validateArgs?: boolean;
+}
+
+/**
+ * A named stochastic node: its distribution and its value (observed, or
+ * sampled once when the node was created).
+ */
+export class StochasticTensor {
+  constructor(
+    readonly name: string,
+    readonly dist: Distribution,
+    readonly tensor: tf.Tensor,
+    readonly isObserved: boolean,
+    readonly nSamples: number | undefined,
+  ) {}
+
+  /** log p(value) under the node's distribution, `groupNdims` axes summed. */
+  logProb(): tf.Tensor {
+    return this.dist.logProb(this.tensor);
+  }
+}
+
+/**
+ * A Bayesian network under construction or built.
+ * @example
+ * const bn = new zs.BayesianNet({ x });
+ * const z = bn.normal('z', tf.zeros([n, 40]), { std: 1, groupNdims: 1 });
+ * bn.bernoulli('x', decoder(z), { groupNdims: 1 });
+ * const logp = bn.logJoint(); // [n]
+ */
+export class BayesianNet {
+  private readonly stochasticNodes = new Map<string, StochasticTensor>();
+  private readonly deterministicNodes = new Map<string, tf.Tensor>();
+  private readonly order: string[] = [];
+  /** The observations this net was built with. */
+  readonly observed: Readonly<Observed>;
+
+  constructor(observed: Observed = {}) {
+    for (const [name, value] of Object.entries(observed)) {
+      if (!(value instanceof tf.Tensor)) {
+        throw new Error(`BayesianNet: observation '${name}' must be a tf.Tensor`);
+      }
+    }
+    this.observed = { ...observed };
+  }
+
+  /** Names of all nodes, in the order they were declared. */
+  get nodes(): readonly string[] {
+    return this.order;
+  }
+
+  /** Names of the stochastic nodes, in declaration order. */
+  get stochasticNames(): string[] {
+    return this.order.filter((n) => this.stochasticNodes.has(n));
+  }
+
+  private claim(name: string): void {
+    if (typeof name !== 'string' || name === '') {
+      throw new Error('BayesianNet: node names must be non-empty strings');
+    }
+    if (this.stochasticNodes.has(name) || this.deterministicNodes.has(name)) {
+      throw new Error(`BayesianNet: node '${name}' is already defined`);
+    }
+    this.order.push(name);
+  }
+
+  /**
+   * Adds a stochastic node with any distribution and returns its value: the
+   * observation if `name` is observed, else `dist.sample(nSamples)`.
+   */
+  stochastic(name: string, dist: Distribution, opts: NodeOptions = {}): tf.Tensor {
+    this.claim(name);
+    const obs = this.observed[name];
+    let value: tf.Tensor;
+    if (obs !== undefined) {
+      const expected = [
+        ...(opts.nSamples === undefined ? [] : [opts.nSamples]),
+        ...dist.batchShape,
+        ...dist.valueShape,
+      ];
+      try {
+        broadcastShapes(dist.name, ['observed', obs.shape], ['expected', expected]);
+      } catch {
+        throw new Error(
+          `BayesianNet: observed value of node '${name}' has shape [${obs.shape}], ` +
+            `which does not broadcast against the node's shape [${expected}]`,
+        );
+      }
+      value = obs;
+    } else {
+      value = dist.sample(opts.nSamples);
+    }
+    const node = new StochasticTensor(name, dist, value, obs !== undefined, opts.nSamples);
+    this.stochasticNodes.set(name, node);
+    return value;
+  }
+
+  /**
+   * Adds a Normal node. `mean` and exactly one of `opts.std` / `opts.logstd`.
+   * @returns the node's value: `[nSamples?, ...broadcast(mean, std)]`.
+   */
+  normal(name: string, mean: Param, opts: NormalNodeOptions): tf.Tensor {
+    const { nSamples, ...params } = opts;
+    return this.stochastic(name, new Normal({ mean, ...params }), { nSamples });
+  }
+
+  /**
+   * Adds a Bernoulli node from logits, or from probabilities with
+   * `bn.bernoulli(name, { probs })`.
+   * @returns the node's value: `[nSamples?, ...logits.shape]`.
+   */
+  bernoulli(
+    name: string,
+    logits: Param | { probs: Param },
+    opts: BernoulliNodeOptions = {},
+  ): tf.Tensor {
+    const { nSamples, ...rest } = opts;
+    const params =
+      typeof logits === 'object' && !(logits instanceof tf.Tensor) ? { probs: logits.probs } : { logits };
+    return this.stochastic(name, new Bernoulli({ ...params, ...rest }), { nSamples });
+  }
+
+  /** Adds a named deterministic node and returns `value`. */
+  deterministic<T extends tf.Tensor>(name: string, value: T): T {
+    this.claim(name);
+    this.deterministicNodes.set(name, value);
+    return value;
+  }
+
+  /** The stochastic node `name`. */
+  node(name: string): StochasticTensor {
+    const node = this.stochasticNodes.get(name);
+    if (node === undefined) {
+      const kind = this.deterministicNodes.has(name) ? ' (it is deterministic)' : '';
+      throw new Error(`BayesianNet: no stochastic node '${name}'${kind}`);
+    }
+    return node;
+  }
+
+  /** The value of node `name` (stochastic or deterministic). */
+  get(name: string): tf.Tensor {
+    const s = this.stochasticNodes.get(name);
+    if (s !== undefined) return s.tensor;
+    const d = this.deterministicNodes.get(name);
+    if (d !== undefined) return d;
+    throw new Error(`BayesianNet: no node '${name}' (nodes: ${this.order.join(', ') || 'none'})`);
+  }
+
+  /** The values of several nodes. */
+  getMany(names: string[]): tf.Tensor[] {
+    return names.map((n) => this.get(n));
+  }
+
+  /**
+   * Sum of the log densities of the named stochastic nodes (broadcast
+   * together), e.g. `localLogProb(['z'])` = log p(z).
+   */
+  localLogProb(names: string[]): tf.Tensor {
+    if (names.length === 0) {
+      throw new Error('BayesianNet.localLogProb: no nodes named');
+    }
+    return tf.tidy(() => names.map((n) => this.node(n).logProb()).reduce((a, b) => tf.add(a, b)));
+  }
+
+  /** log p of all stochastic nodes: the sum of their log densities. */
+  logJoint(): tf.Tensor {
+    const names = this.stochasticNames;
+    if (names.length === 0) {
+      throw new Error('BayesianNet.logJoint: the net has no stochastic nodes');
+    }
+    return this.localLogProb(names);
+  }
+}
+
+/**
+ * A model function that can be re-run with other observations (ZhuSuan's
+ * `meta_bayesian_net`).
+ */
+export interface MetaBayesianNet<A extends unknown[] = []> {
+  /** Builds the net afresh with `observed`, passing `args` to the model function. */
+  observe(observed: Observed, ...args: A): BayesianNet;
+}
+
+/**
+ * Wraps a model function into a {@link MetaBayesianNet}.
+ * @example
+ * const model = zs.metaBayesianNet((bn, n: number) => {
+ *   const z = bn.normal('z', tf.zeros([n, 2]), { std: 1, groupNdims: 1 });
+ *   bn.normal('x', z, { std: 0.1, groupNdims: 1 });
+ * });
+ * model.observe({ x }, 10).logJoint();
+ */
+export function metaBayesianNet<A extends unknown[] = []>(
+  fn: (bn: BayesianNet, ...args: A) => unknown,
+): MetaBayesianNet<A> {
+  return {
+    observe(observed: Observed, ...args: A): BayesianNet {
+      const bn = new BayesianNet(observed);
+      fn(bn, ...args);
+      return bn;
+    },
+  };
+}
+
+/** What objectives accept as a model: a meta net or a function of the observations. */
+export type Model = MetaBayesianNet<[]> | ((observed: Observed) => BayesianNet);
+
+/** Builds `model` with `observed`. */
+export function buildModel(model: Model, observed: Observed): BayesianNet {
+  return typeof model === 'function' ? model(observed) : model.observe(observed);
+}

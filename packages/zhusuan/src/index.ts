@@ -1,0 +1,15 @@
+/**
+ * zhusuan: ZhuSuan's Bayesian deep learning API on TensorFlow.js.
+ *
+ * ```ts
+ * import * as zs from 'zhusuan';
+ * ```
+ */
+export * from './distributions/index.js';
+export * from './framework/bn.js';
+export * from './variational/base.js';
+export * from './variational/exclusive_kl.js';
+export * from './variational/monte_carlo.js';
+export * from './evaluation/is_loglikelihood.js';
+export { logSumExp, logMeanExp, stopGradient } from './utils.js';
+export * as random from './random.js';

@@ -1,0 +1,54 @@
+/** Numerically stable reductions used by the objectives. */
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * log(sum(exp(x))) along `axis`, shifted by the maximum so large magnitudes
+ * neither overflow nor underflow. Slices that are all -Infinity give -Infinity
+ * (not NaN).
+ * @example zs.logSumExp(tf.tensor([[0, 0], [1000, 1000]]), 1) // [log 2, 1000 + log 2]
+ */
+export function logSumExp(x: tf.Tensor, axis: number | number[], keepDims = false): tf.Tensor {
+  return tf.tidy(() => {
+    const m = tf.max(x, axis, true);
+    // A slice of -Infinity has max -Infinity; shift by 0 there to avoid inf - inf.
+    const safe = tf.where(tf.isFinite(m), m, tf.zerosLike(m));
+    const out = tf.add(tf.log(tf.sum(tf.exp(tf.sub(x, safe)), axis, true)), safe);
+    return keepDims ? out : tf.squeeze(out, normAxes(axis, x.rank));
+  });
+}
+
+/**
+ * log(mean(exp(x))) along `axis`: {@link logSumExp} minus log of the number of
+ * elements reduced.
+ */
+export function logMeanExp(x: tf.Tensor, axis: number | number[], keepDims = false): tf.Tensor {
+  return tf.tidy(() => {
+    const axes = normAxes(axis, x.rank);
+    const count = axes.reduce((n, a) => n * x.shape[a], 1);
+    return tf.sub(logSumExp(x, axes, keepDims), Math.log(count));
+  });
+}
+
+/** Normalises (possibly negative) axes to sorted non-negative ones; checks range. */
+export function normAxes(axis: number | number[], rank: number): number[] {
+  const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => {
+    if (!Number.isInteger(a) || a < -rank || a >= rank) {
+      throw new Error(`axis ${a} is out of range for a tensor of rank ${rank}`);
+    }
+    return a < 0 ? a + rank : a;
+  });
+  return [...new Set(axes)].sort((p, q) => p - q);
+}
+
+const stop = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+  value: tf.clone(inputs[0] as tf.Tensor),
+  gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.zerosLike(dy as tf.Tensor),
+}));
+
+/**
+ * Identity in the forward pass, zero gradient in the backward pass
+ * (TensorFlow's `stop_gradient`, which tfjs lacks).
+ */
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  return stop(x) as T;
+}
