@@ -4,7 +4,12 @@
  * on which backend runs.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+// The union package registers every op's gradient (tfjs-core alone does not)
+// and the cpu backend.
+import '@tensorflow/tfjs';
+
+// Production mode: no "install tfjs-node" banner on the cpu backend's first use.
+tf.env().set('PROD', true);
 
 /** Backends the CLI accepts for `--backend`. */
 export const BACKEND_CHOICES = ['auto', 'native', 'wasm', 'cpu'] as const;

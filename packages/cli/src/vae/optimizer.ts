@@ -6,11 +6,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadNative } from '../backend.js';
 
+/** A named tensor as tfjs optimizers save their state. */
+export type NamedTensor = Awaited<ReturnType<tf.Optimizer['getWeights']>>[number];
+
 /** What the trainer needs of an optimizer. */
 export interface AdamLike {
   minimize(f: () => tf.Scalar, returnCost: boolean, varList: tf.Variable[]): tf.Scalar | null;
-  getWeights(): Promise<tf.NamedTensor[]>;
-  setWeights(weights: tf.NamedTensor[]): Promise<void>;
+  getWeights(): Promise<NamedTensor[]>;
+  setWeights(weights: NamedTensor[]): Promise<void>;
   /** Changes the learning rate for the following steps. */
   setLearningRate(lr: number): void;
   dispose(): void;

@@ -10,7 +10,7 @@ import * as zs from 'zhusuan';
 import { Rng } from '../rng.js';
 import { Vae, type VaeShape } from './model.js';
 import { checkpointPath, loadCheckpoint, saveCheckpoint, type SavedTensor } from './checkpoint.js';
-import { makeAdam, type AdamLike } from './optimizer.js';
+import { makeAdam, type AdamLike, type NamedTensor } from './optimizer.js';
 
 /** The objectives the trainer knows. */
 export const OBJECTIVES = ['elbo', 'iwae', 'vimco'] as const;
@@ -187,7 +187,7 @@ export class TrainingState {
       seconds: number;
     };
     if (ck.optimizer.length > 0) {
-      const named: tf.NamedTensor[] = [
+      const named: NamedTensor[] = [
         { name: 'iter', tensor: tf.scalar(state.optimizerIterations, 'int32') },
         ...ck.optimizer.map((t, i) => ({
           name: `${vars[i % vars.length].name}/${i < vars.length ? 'm' : 'v'}`,

@@ -1,0 +1,4 @@
+/** Data: IDX files, MNIST-style datasets, and their transforms. */
+export * from './idx.js';
+export * from './mnist.js';
+export * from './transforms.js';
