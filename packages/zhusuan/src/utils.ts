@@ -8,12 +8,13 @@ import * as tf from '@tensorflow/tfjs-core';
  * @example zs.logSumExp(tf.tensor([[0, 0], [1000, 1000]]), 1) // [log 2, 1000 + log 2]
  */
 export function logSumExp(x: tf.Tensor, axis: number | number[], keepDims = false): tf.Tensor {
+  const axes = normAxes(axis, x.rank);
   return tf.tidy(() => {
-    const m = tf.max(x, axis, true);
+    const m = tf.max(x, axes, true);
     // A slice of -Infinity has max -Infinity; shift by 0 there to avoid inf - inf.
     const safe = tf.where(tf.isFinite(m), m, tf.zerosLike(m));
-    const out = tf.add(tf.log(tf.sum(tf.exp(tf.sub(x, safe)), axis, true)), safe);
-    return keepDims ? out : tf.squeeze(out, normAxes(axis, x.rank));
+    const out = tf.add(tf.log(tf.sum(tf.exp(tf.sub(x, safe)), axes, true)), safe);
+    return keepDims ? out : tf.squeeze(out, axes);
   });
 }
 

@@ -70,7 +70,13 @@ export class Bernoulli extends Distribution {
 
   protected _sample(n: number): tf.Tensor {
     const u = tf.randomUniform([n, ...this.batchShape], 0, 1, 'float32', nextSeed());
-    return tf.cast(tf.less(u, this.probs), this.dtype);
+    // Inside a custom gradient the comparison is not taped: tfjs has no gradient
+    // for Less, and a sample carries none anyway.
+    const draw = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const p = inputs[0] as tf.Tensor;
+      return { value: tf.cast(tf.less(u, p), this.dtype), gradFunc: () => tf.zerosLike(p) };
+    });
+    return draw(this.probs);
   }
 
   protected _logProb(given: tf.Tensor): tf.Tensor {
