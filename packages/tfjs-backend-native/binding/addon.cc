@@ -41,6 +41,10 @@ const char* kIsa = "base";
 // after a job (kernels come every few microseconds during a training step)
 // and then sleep on a futex (std::atomic::wait).
 
+// Pause iterations a worker spins before sleeping on a futex. Short: OpenBLAS'
+// own worker spins too, and on 2 cores a third busy thread slows the GEMMs.
+int spinLimit = 300;
+
 class Pool {
  public:
   explicit Pool(int threads) : threads_(std::max(1, threads)) {
@@ -76,12 +80,12 @@ class Pool {
 
  private:
   void loop(int index) {
-    uint64_t seen = gen_.load();
+    uint64_t seen = 0;  // the generation at construction (a late start must not skip a job)
     for (;;) {
       uint64_t g = gen_.load(std::memory_order_acquire);
       int spins = 0;
       while (g == seen) {
-        if (++spins < 20000) {
+        if (++spins < spinLimit) {
 #if defined(__x86_64__)
           __builtin_ia32_pause();
 #endif
@@ -518,6 +522,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 
 Napi::Value SetParallelMin(const Napi::CallbackInfo& info) {
   parallelMin = std::max<int64_t>(1, inum(info, 0));
+  if (info.Length() > 1) spinLimit = static_cast<int>(std::max<int64_t>(0, inum(info, 1)));
   return info.Env().Undefined();
 }
 

@@ -20,6 +20,8 @@ export { registerNativeBackend, NATIVE_BACKEND, nativeKernelConfigs } from './re
 export { NativeBackend } from './backend.js';
 export type { PoolStats } from './backend.js';
 export { NativeAdamOptimizer, adam } from './optimizer.js';
+export { dense } from './dense.js';
+export type { DenseActivation } from './dense.js';
 export { nativeInfo, setNativeThreads } from './info.js';
 export { gemmGflops, benchVaeStep, profileVaeStep } from './bench.js';
 export type { VaeBenchOptions, VaeBenchResult, KernelProfileRow } from './bench.js';

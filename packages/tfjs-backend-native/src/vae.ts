@@ -7,6 +7,7 @@
  *   loss = -mean_b [ sum_d (x*logits - softplus(logits)) + log N(z; 0, 1) - log N(z; mean, std) ].
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { dense } from './dense.js';
 
 /** Sizes of the model (defaults: the MNIST VAE, 784-500-500-40). */
 export interface VaeConfig {
@@ -14,8 +15,12 @@ export interface VaeConfig {
   hidden: number;
   zDim: number;
   batch: number;
-  /** 'plain': matMul + add + relu; 'fused': tf.fused.matMul with bias and relu. */
-  dense: 'plain' | 'fused';
+  /**
+   * 'plain': matMul + add + relu; 'fused': tf.fused.matMul with bias and relu
+   * (tfjs unfuses relu layers while recording gradients); 'native': this
+   * package's dense() (one kernel forward, <= 3 backward on native).
+   */
+  dense: 'plain' | 'fused' | 'native';
 }
 
 export const DEFAULT_VAE: VaeConfig = {
@@ -94,6 +99,7 @@ export class VaeModel {
   }
 
   private dense(x: tf.Tensor2D, l: Dense, relu: boolean): tf.Tensor2D {
+    if (this.config.dense === 'native') return dense(x, l.w, l.b, relu ? 'relu' : 'linear');
     if (this.config.dense === 'fused') {
       return tf.fused.matMul({
         a: x,

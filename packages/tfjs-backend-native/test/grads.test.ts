@@ -15,7 +15,7 @@ before(async () => {
 
 async function gradsOn(
   backend: string,
-  dense: 'plain' | 'fused',
+  dense: 'plain' | 'fused' | 'native',
   sizes: object,
 ): Promise<{ loss: number; grads: Record<string, number[]> }> {
   await tf.setBackend(backend);
@@ -39,7 +39,7 @@ describe('gradients of the VAE loss, cpu vs native', () => {
     ['small', { xDim: 64, hidden: 48, zDim: 6, batch: 16 }],
     ['MNIST size', { xDim: 784, hidden: 500, zDim: 40, batch: 128 }],
   ];
-  for (const dense of ['plain', 'fused'] as const) {
+  for (const dense of ['plain', 'fused', 'native'] as const) {
     for (const [label, sizes] of configs) {
       it(`${dense} dense layers, ${label}`, async (t) => {
         if (skip !== undefined) return t.skip(skip);

@@ -17,7 +17,7 @@ before(async () => {
 });
 
 describe('memory', () => {
-  for (const dense of ['plain', 'fused'] as const) {
+  for (const dense of ['plain', 'fused', 'native'] as const) {
     it(`a training step (${dense} dense) leaks no tensors, data ids or pool arrays`, async (t) => {
       if (skip !== undefined) return t.skip(skip);
       await tf.setBackend('native');

@@ -1,0 +1,73 @@
+/**
+ * dense(): on native (fused kernels) the values and the gradients with
+ * respect to x, w and b equal those of the portable path on cpu.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { DenseActivation, dense } from '../src/dense.js';
+import { assertClose, rand, runOn, setupNative } from './helpers.js';
+
+let skip: string | undefined;
+before(async () => {
+  skip = await setupNative();
+});
+
+const ACTS: DenseActivation[] = ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid'];
+
+/** [y, dx, dw, db] of sum(dense(...) * r) flattened into one tensor. */
+function valueAndGrads(activation: DenseActivation, withBias: boolean): tf.Tensor {
+  const x = rand([9, 7], 1, -3, 3);
+  const w = rand([7, 5], 2, -1, 1);
+  const b = rand([5], 3, -1, 1);
+  const r = rand([9, 5], 4, -1, 1);
+  const y = dense(x, w, withBias ? b : null, activation, 0.1);
+  if (!withBias) {
+    const [dx, dw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) =>
+      tf.sum(tf.mul(dense(xx, ww, null, activation, 0.1), r)),
+    )([x, w]);
+    return tf.concat([y.flatten(), dx.flatten(), dw.flatten()]);
+  }
+  const [dx, dw, db] = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+    tf.sum(tf.mul(dense(xx, ww, bb, activation, 0.1), r)),
+  )([x, w, b]);
+  return tf.concat([y.flatten(), dx.flatten(), dw.flatten(), db.flatten()]);
+}
+
+describe('dense', () => {
+  for (const activation of ACTS) {
+    for (const withBias of [true, false]) {
+      it(`${activation}${withBias ? '' : ', no bias'}: values and gradients, native vs cpu`, async (t) => {
+        if (skip !== undefined) return t.skip(skip);
+        const cpu = await runOn('cpu', () => valueAndGrads(activation, withBias));
+        const nat = await runOn('native', () => valueAndGrads(activation, withBias));
+        assertClose(nat.values, cpu.values, 1e-5, 1e-6, `dense ${activation}`);
+      });
+    }
+  }
+  it('uses the native kernels on native, and skips dx for a constant input', async (t) => {
+    if (skip !== undefined) return t.skip(skip);
+    await tf.setBackend('native');
+    const x = rand([4, 3], 5);
+    const w = tf.variable(rand([3, 2], 6));
+    const b = tf.variable(rand([2], 7));
+    const prof = await tf.profile(() => {
+      const { grads } = tf.variableGrads(() => tf.sum(dense(x, w, b, 'relu')) as tf.Scalar, [w, b]);
+      tf.dispose(Object.values(grads));
+    });
+    const names = prof.kernels.map((k) => k.name);
+    assert.ok(names.includes('ZsnDense'));
+    assert.ok(names.includes('ZsnDenseGradW') && names.includes('ZsnDenseGradB'));
+    assert.ok(!names.includes('ZsnDenseGradX'), 'no gradient for a constant input');
+    assert.ok(!names.includes('BatchMatMul'));
+    tf.dispose([x, w, b]);
+  });
+  it('names the bad argument', () => {
+    assert.throws(() => dense(tf.zeros([2, 3]), tf.zeros([4, 2])), /inner dimension/);
+    assert.throws(
+      () => dense(tf.zeros([2, 3]), tf.zeros([3, 2]), tf.zeros([3])),
+      /b must have shape \[2\]/,
+    );
+    assert.throws(() => dense(tf.zeros([3]), tf.zeros([3, 2])), /x must be rank 2/);
+  });
+});
