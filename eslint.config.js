@@ -4,13 +4,24 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/build/**', 'node_modules/**', 'runs/**', 'results/**', 'report/**', 'notebooks/**'],
+    ignores: [
+      '**/dist/**',
+      '**/build/**',
+      'node_modules/**',
+      'runs/**',
+      'results/**',
+      'report/**',
+      'notebooks/**',
+    ],
   },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {

@@ -69,7 +69,11 @@ function parseNumber(flag: string, spec: FlagSpec, raw: string): number {
  * Accepts `--flag value` and `--flag=value`; booleans take no value.
  * @throws UsageError naming the flag at fault.
  */
-export function parseFlags<T extends FlagTable>(command: string, argv: string[], table: T): Parsed<T> {
+export function parseFlags<T extends FlagTable>(
+  command: string,
+  argv: string[],
+  table: T,
+): Parsed<T> {
   const out: Record<string, unknown> = {};
   const given = new Set<string>();
   for (const [name, spec] of Object.entries(table)) {
@@ -129,7 +133,11 @@ export function formatHelp(usage: string, table: FlagTable): string {
   const lines = [`usage: ${usage}`, ''];
   for (const [name, spec] of Object.entries(table)) {
     const value =
-      spec.type === 'bool' ? '' : spec.type === 'string' && spec.choices ? ` ${spec.choices.join('|')}` : ` ${spec.type.toUpperCase()}`;
+      spec.type === 'bool'
+        ? ''
+        : spec.type === 'string' && spec.choices
+          ? ` ${spec.choices.join('|')}`
+          : ` ${spec.type.toUpperCase()}`;
     const def = 'default' in spec && spec.default !== undefined ? ` (default ${spec.default})` : '';
     lines.push(`  --${name}${value}`.padEnd(34) + ` ${spec.help}${def}`);
   }

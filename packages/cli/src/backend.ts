@@ -32,7 +32,10 @@ export async function loadNative(): Promise<NativeStatus> {
     const ok = native.registerNativeBackend();
     nativeStatus = { available: ok, reason: ok ? null : native.nativeLoadError() };
   } catch (err) {
-    nativeStatus = { available: false, reason: `cannot import @zhusuan/tfjs-backend-native: ${(err as Error).message}` };
+    nativeStatus = {
+      available: false,
+      reason: `cannot import @zhusuan/tfjs-backend-native: ${(err as Error).message}`,
+    };
   }
   return nativeStatus;
 }

@@ -19,6 +19,11 @@ export {
   type EpochMetrics,
   type TrainHooks,
 } from './vae/trainer.js';
-export { evaluate, logImportanceWeights, type EvalResult, type EvalOptions } from './vae/evaluate.js';
+export {
+  evaluate,
+  logImportanceWeights,
+  type EvalResult,
+  type EvalOptions,
+} from './vae/evaluate.js';
 export { useBackend, loadNative, BACKEND_CHOICES, type BackendChoice } from './backend.js';
 export { main } from './main.js';

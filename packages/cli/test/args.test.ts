@@ -30,7 +30,10 @@ test('parseFlags rejects bad input with the flag named', () => {
     [['stray'], /unexpected argument 'stray'/],
   ];
   for (const [argv, re] of bad) {
-    assert.throws(() => parseFlags('t', argv, T), (e: Error) => e instanceof UsageError && re.test(e.message));
+    assert.throws(
+      () => parseFlags('t', argv, T),
+      (e: Error) => e instanceof UsageError && re.test(e.message),
+    );
   }
 });
 
@@ -47,5 +50,8 @@ test('Rng is deterministic, resumable and uniform', () => {
   for (let i = 0; i < 100000; i++) s += a.next();
   assert.ok(Math.abs(s / 100000 - 0.5) < 0.0045);
   const perm = new Rng(1).shuffle(Uint32Array.from({ length: 50 }, (_, i) => i));
-  assert.deepEqual(Array.from(perm).sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(perm).sort((x, y) => x - y),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
 });

@@ -17,7 +17,11 @@ export function idxBytes(dims: number[], data: Uint8Array): Buffer {
  * Writes a tiny MNIST-shaped dataset (28x28 "digits": a bright bar whose
  * position is the label) into a fresh temp directory.
  */
-export function writeTinyDataset(opts: { train: number; test: number; withTest?: boolean }): string {
+export function writeTinyDataset(opts: {
+  train: number;
+  test: number;
+  withTest?: boolean;
+}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zs-tiny-'));
   const rng = new Rng(7);
   const make = (n: number) => {
@@ -36,11 +40,17 @@ export function writeTinyDataset(opts: { train: number; test: number; withTest?:
     return { images, labels };
   };
   const tr = make(opts.train);
-  fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte'), idxBytes([opts.train, 28, 28], tr.images));
+  fs.writeFileSync(
+    path.join(dir, 'train-images-idx3-ubyte'),
+    idxBytes([opts.train, 28, 28], tr.images),
+  );
   fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), idxBytes([opts.train], tr.labels));
   if (opts.withTest !== false) {
     const te = make(opts.test);
-    fs.writeFileSync(path.join(dir, 't10k-images-idx3-ubyte'), idxBytes([opts.test, 28, 28], te.images));
+    fs.writeFileSync(
+      path.join(dir, 't10k-images-idx3-ubyte'),
+      idxBytes([opts.test, 28, 28], te.images),
+    );
     fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte'), idxBytes([opts.test], te.labels));
   }
   return dir;

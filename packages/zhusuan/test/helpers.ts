@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 
 /** Asserts |a - b| <= atol + rtol * |b| elementwise. */
-export function assertClose(actual: ArrayLike<number> | number, expected: ArrayLike<number> | number, rtol = 1e-5, atol = 1e-5, what = ''): void {
+export function assertClose(
+  actual: ArrayLike<number> | number,
+  expected: ArrayLike<number> | number,
+  rtol = 1e-5,
+  atol = 1e-5,
+  what = '',
+): void {
   const a = typeof actual === 'number' ? [actual] : Array.from(actual);
   const e = typeof expected === 'number' ? [expected] : Array.from(expected);
   assert.equal(a.length, e.length, `${what}: length ${a.length} vs ${e.length}`);

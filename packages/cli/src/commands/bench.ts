@@ -21,9 +21,24 @@ import { binarizeBatch, TrainingState, type TrainConfig } from '../vae/trainer.j
 /** Flags of `zhusuan bench`. */
 export const BENCH_FLAGS = {
   steps: { type: 'int', default: 300, min: 1, help: 'timed training steps on the native backend' },
-  'wasm-steps': { type: 'int', default: 20, min: 0, help: 'timed training steps on wasm (0 = skip)' },
-  'eval-images': { type: 'int', default: 20, min: 1, help: 'test images for the IS-evaluation timing' },
-  torch: { type: 'string', default: 'auto', choices: ['auto', 'skip'], help: 'time PyTorch when importable' },
+  'wasm-steps': {
+    type: 'int',
+    default: 20,
+    min: 0,
+    help: 'timed training steps on wasm (0 = skip)',
+  },
+  'eval-images': {
+    type: 'int',
+    default: 20,
+    min: 1,
+    help: 'test images for the IS-evaluation timing',
+  },
+  torch: {
+    type: 'string',
+    default: 'auto',
+    choices: ['auto', 'skip'],
+    help: 'time PyTorch when importable',
+  },
   json: { type: 'bool', help: 'print one JSON object on stdout' },
 } satisfies FlagTable;
 
@@ -50,7 +65,9 @@ export const BENCH_CONFIG: TrainConfig = {
  * backward the same again for weight gradients and again for input gradients,
  * except the first encoder layer's (the data needs no gradient).
  */
-export function stepGemmFlops(cfg: Pick<TrainConfig, 'batchSize' | 'xDim' | 'zDim' | 'hidden'>): number {
+export function stepGemmFlops(
+  cfg: Pick<TrainConfig, 'batchSize' | 'xDim' | 'zDim' | 'hidden'>,
+): number {
   const { batchSize: b, xDim: x, zDim: z, hidden: h } = cfg;
   const sumInOut = x * h + h * h + 2 * h * z + z * h + h * h + h * x;
   const forward = 2 * b * sumInOut;
@@ -134,8 +151,12 @@ function torchMsPerStep(steps: number): { ms: number | null; note: string } {
       MALLOC_TRIM_THRESHOLD_: String(1 << 30),
     },
   });
-  if (r.status !== 0) return { ms: null, note: `torch script failed: ${r.stderr.trim().split('\n').pop()}` };
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_step: number; threads: number };
+  if (r.status !== 0)
+    return { ms: null, note: `torch script failed: ${r.stderr.trim().split('\n').pop()}` };
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    ms_per_step: number;
+    threads: number;
+  };
   return { ms: out.ms_per_step, note: `PyTorch ${py}, ${out.threads} threads` };
 }
 
@@ -192,8 +213,11 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
     wasmMs = msBest;
   }
 
-  const torch = f.torch === 'skip' ? { ms: null, note: 'skipped (--torch skip)' } : torchMsPerStep(200);
-  log(`bench: torch ${torch.ms === null ? 'n/a' : `${torch.ms.toFixed(2)} ms/step`} (${torch.note})`);
+  const torch =
+    f.torch === 'skip' ? { ms: null, note: 'skipped (--torch skip)' } : torchMsPerStep(200);
+  log(
+    `bench: torch ${torch.ms === null ? 'n/a' : `${torch.ms.toFixed(2)} ms/step`} (${torch.note})`,
+  );
 
   const flops = stepGemmFlops(BENCH_CONFIG);
   const floorMs = (flops / (gemm * 1e9)) * 1000;

@@ -41,7 +41,9 @@ export async function evalCommand(argv: string[]): Promise<EvalReport> {
     const n = Math.min(f.limit ?? test.n, test.n);
     const xDim = test.rows * test.cols;
     if (xDim !== cfg.xDim) {
-      throw new Error(`${cfg.dataset}: test images have ${xDim} pixels, the model expects ${cfg.xDim}`);
+      throw new Error(
+        `${cfg.dataset}: test images have ${xDim} pixels, the model expects ${cfg.xDim}`,
+      );
     }
     const x = binarizeOnce(toFloat(test.images.subarray(0, n * xDim)), TEST_BINARIZATION_SEED);
     zs.random.setSeed(f.seed!);
@@ -51,11 +53,20 @@ export async function evalCommand(argv: string[]): Promise<EvalReport> {
       particles: f.particles!,
       onProgress: (done, total) => {
         const s = (performance.now() - t0) / 1000;
-        bar.update(done / total, 'eval', `${done}/${total} images ETA ${formatDuration((s / done) * (total - done))}`);
+        bar.update(
+          done / total,
+          'eval',
+          `${done}/${total} images ETA ${formatDuration((s / done) * (total - done))}`,
+        );
       },
     });
     bar.done();
-    const report: EvalReport = { ...result, epoch: state.epoch, backend: tf.getBackend(), dataset: cfg.dataset };
+    const report: EvalReport = {
+      ...result,
+      epoch: state.epoch,
+      backend: tf.getBackend(),
+      dataset: cfg.dataset,
+    };
     writeJson(path.join(runDir, 'eval.json'), report);
     if (f.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);

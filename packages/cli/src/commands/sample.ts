@@ -14,7 +14,10 @@ export const SAMPLE_FLAGS = {
   run: { type: 'string', help: 'run directory (required)' },
   n: { type: 'int', default: 100, min: 1, max: 10000, help: 'number of generated images' },
   out: { type: 'string', help: 'output PNG (default RUN/samples.png)' },
-  reconstructions: { type: 'string', help: 'reconstructions PNG (default RUN/reconstructions.png)' },
+  reconstructions: {
+    type: 'string',
+    help: 'reconstructions PNG (default RUN/reconstructions.png)',
+  },
   seed: { type: 'int', default: 1, min: 0, help: 'random seed' },
   backend: { type: 'string', default: 'auto', choices: BACKEND_CHOICES, help: 'tfjs backend' },
 } satisfies FlagTable;
@@ -46,9 +49,13 @@ export async function sampleCommand(argv: string[]): Promise<SampleResult> {
     const m = Math.min(50, data.n);
     const xDim = state.cfg.xDim;
     const x = binarizeOnce(toFloat(data.images.subarray(0, m * xDim)), TEST_BINARIZATION_SEED);
-    const recon = tf.tidy(() => state.vae.reconstruct(tf.tensor2d(x, [m, xDim])).dataSync() as Float32Array);
+    const recon = tf.tidy(
+      () => state.vae.reconstruct(tf.tensor2d(x, [m, xDim])).dataSync() as Float32Array,
+    );
     writePng(reconOut, pairGrid(x, recon, m, 28, 28));
-    process.stderr.write(`wrote ${out} (${f.n} samples) and ${reconOut} (${m} ${split} images beside their reconstructions)\n`);
+    process.stderr.write(
+      `wrote ${out} (${f.n} samples) and ${reconOut} (${m} ${split} images beside their reconstructions)\n`,
+    );
     return { samples: out, reconstructions: reconOut };
   } finally {
     state.dispose();

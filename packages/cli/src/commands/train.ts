@@ -22,19 +22,43 @@ import {
 export const TRAIN_FLAGS = {
   run: { type: 'string', default: 'runs/vae', help: 'run directory' },
   dataset: { type: 'string', default: 'mnist', help: "'mnist' or a directory of IDX files" },
-  epochs: { type: 'int', default: 10, min: 1, help: 'epochs to train (in total, counting resumed ones)' },
+  epochs: {
+    type: 'int',
+    default: 10,
+    min: 1,
+    help: 'epochs to train (in total, counting resumed ones)',
+  },
   'batch-size': { type: 'int', default: 128, min: 1, help: 'minibatch size' },
   'z-dim': { type: 'int', default: 40, min: 1, help: 'latent dimension d' },
   hidden: { type: 'int', default: 500, min: 1, help: 'units in each hidden layer' },
   lr: { type: 'float', default: 1e-3, positive: true, help: 'Adam learning rate' },
-  'lr-decay': { type: 'float', default: 1, positive: true, help: 'multiply lr by this every --lr-decay-every epochs' },
-  'lr-decay-every': { type: 'int', default: 0, min: 0, help: 'epochs between lr decays (0 = constant lr)' },
+  'lr-decay': {
+    type: 'float',
+    default: 1,
+    positive: true,
+    help: 'multiply lr by this every --lr-decay-every epochs',
+  },
+  'lr-decay-every': {
+    type: 'int',
+    default: 0,
+    min: 0,
+    help: 'epochs between lr decays (0 = constant lr)',
+  },
   objective: { type: 'string', default: 'elbo', choices: OBJECTIVES, help: 'training objective' },
-  particles: { type: 'int', min: 1, help: 'samples of z per image (default 1; iwae/vimco default 5)' },
+  particles: {
+    type: 'int',
+    min: 1,
+    help: 'samples of z per image (default 1; iwae/vimco default 5)',
+  },
   seed: { type: 'int', default: 1, min: 0, max: 2 ** 31 - 1, help: 'random seed' },
   backend: { type: 'string', default: 'auto', choices: BACKEND_CHOICES, help: 'tfjs backend' },
   validation: { type: 'int', default: 0, min: 0, help: 'training images held out for validation' },
-  'sample-every': { type: 'int', default: 5, min: 0, help: 'write a sample grid every N epochs (0 = only at the end)' },
+  'sample-every': {
+    type: 'int',
+    default: 5,
+    min: 0,
+    help: 'write a sample grid every N epochs (0 = only at the end)',
+  },
   resume: { type: 'bool', help: 'continue the run in --run from its checkpoint' },
 } satisfies FlagTable;
 
@@ -74,7 +98,9 @@ export async function trainCommand(argv: string[]): Promise<TrainCommandResult> 
     for (const [flag, key] of FIXED_ON_RESUME) {
       const given = (f as Record<string, unknown>)[flag];
       if (f.given.has(flag) && given !== cfg[key]) {
-        throw new UsageError(`--${flag}: the run was made with ${JSON.stringify(cfg[key])}; --resume cannot change it`);
+        throw new UsageError(
+          `--${flag}: the run was made with ${JSON.stringify(cfg[key])}; --resume cannot change it`,
+        );
       }
     }
     if (f.given.has('epochs')) cfg.epochs = f.epochs!;
@@ -110,11 +136,15 @@ export async function trainCommand(argv: string[]): Promise<TrainCommandResult> 
   const train = loadDataset(cfg.dataset, { split: 'train' });
   const xDim = train.rows * train.cols;
   if (cfg.xDim !== 0 && cfg.xDim !== xDim) {
-    throw new Error(`${cfg.dataset}: images have ${xDim} pixels, the run was trained on ${cfg.xDim}`);
+    throw new Error(
+      `${cfg.dataset}: images have ${xDim} pixels, the run was trained on ${cfg.xDim}`,
+    );
   }
   cfg.xDim = xDim;
   if (cfg.validation >= train.n) {
-    throw new UsageError(`--validation: ${cfg.validation} must be below the ${train.n} training images`);
+    throw new UsageError(
+      `--validation: ${cfg.validation} must be below the ${train.n} training images`,
+    );
   }
   const data = makeTrainData(train.images, train.n, xDim, cfg);
 
@@ -127,15 +157,24 @@ export async function trainCommand(argv: string[]): Promise<TrainCommandResult> 
       await state.restore(checkpointPath(runDir));
       // Drop metrics lines written after the checkpoint (a crash between the two).
       const kept = readMetrics(runDir, state.epoch);
-      fs.writeFileSync(path.join(runDir, 'metrics.jsonl'), kept.map((m) => `${JSON.stringify(m)}\n`).join(''));
-      process.stderr.write(`zhusuan: resuming ${runDir} at epoch ${state.epoch + 1} of ${cfg.epochs}\n`);
+      fs.writeFileSync(
+        path.join(runDir, 'metrics.jsonl'),
+        kept.map((m) => `${JSON.stringify(m)}\n`).join(''),
+      );
+      process.stderr.write(
+        `zhusuan: resuming ${runDir} at epoch ${state.epoch + 1} of ${cfg.epochs}\n`,
+      );
     } else {
       fs.writeFileSync(path.join(runDir, 'metrics.jsonl'), '');
       process.stderr.write(
         `zhusuan: training on ${data.n} ${cfg.dataset} images (${backend} backend), ${cfg.epochs} epochs -> ${runDir}\n`,
       );
     }
-    writeJson(path.join(runDir, 'config.json'), { ...cfg, backend, command: ['zhusuan', 'train', ...argv].join(' ') });
+    writeJson(path.join(runDir, 'config.json'), {
+      ...cfg,
+      backend,
+      command: ['zhusuan', 'train', ...argv].join(' '),
+    });
     const bar = new ProgressBar();
     let finalElbo: number | undefined;
     await trainEpochs(runDir, state, data, {
@@ -175,7 +214,8 @@ function makeTrainData(images: Uint8Array, n: number, xDim: number, cfg: TrainCo
   const split = splitTrainValid(n, cfg.validation, cfg.seed);
   const gather = (idx: ArrayLike<number>) => {
     const out = new Float32Array(idx.length * xDim);
-    for (let i = 0; i < idx.length; i++) out.set(all.subarray(idx[i] * xDim, (idx[i] + 1) * xDim), i * xDim);
+    for (let i = 0; i < idx.length; i++)
+      out.set(all.subarray(idx[i] * xDim, (idx[i] + 1) * xDim), i * xDim);
     return out;
   };
   return {

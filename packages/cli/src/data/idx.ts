@@ -54,7 +54,10 @@ export function parseIdx(file: string, bytes: Uint8Array, expectRank?: number): 
     throw new IdxError(file, 'bad magic number: an IDX file starts with two zero bytes');
   }
   if (bytes[2] !== 0x08) {
-    throw new IdxError(file, `unsupported data type code 0x${bytes[2].toString(16).padStart(2, '0')} (expected 0x08, unsigned byte)`);
+    throw new IdxError(
+      file,
+      `unsupported data type code 0x${bytes[2].toString(16).padStart(2, '0')} (expected 0x08, unsigned byte)`,
+    );
   }
   const rank = bytes[3];
   if (rank === 0) throw new IdxError(file, 'rank 0 in header');
@@ -63,17 +66,26 @@ export function parseIdx(file: string, bytes: Uint8Array, expectRank?: number): 
   }
   const headerLen = 4 + 4 * rank;
   if (bytes.length < headerLen) {
-    throw new IdxError(file, `truncated header: rank ${rank} needs ${headerLen} bytes, file has ${bytes.length}`);
+    throw new IdxError(
+      file,
+      `truncated header: rank ${rank} needs ${headerLen} bytes, file has ${bytes.length}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
   const size = shape.reduce((a, b) => a * b, 1);
   const have = bytes.length - headerLen;
   if (have < size) {
-    throw new IdxError(file, `truncated: header says ${shape.join('x')} = ${size} bytes of data, file has ${have}`);
+    throw new IdxError(
+      file,
+      `truncated: header says ${shape.join('x')} = ${size} bytes of data, file has ${have}`,
+    );
   }
   if (have > size) {
-    throw new IdxError(file, `${have - size} trailing bytes after ${shape.join('x')} = ${size} bytes of data`);
+    throw new IdxError(
+      file,
+      `${have - size} trailing bytes after ${shape.join('x')} = ${size} bytes of data`,
+    );
   }
   return { shape, data: bytes.subarray(headerLen) };
 }
@@ -84,7 +96,12 @@ export function readIdx(file: string, expectRank?: number): IdxData {
 }
 
 /** Reads a rank-3 image file: `n` images of `rows` x `cols` bytes. */
-export function readIdxImages(file: string): { images: Uint8Array; n: number; rows: number; cols: number } {
+export function readIdxImages(file: string): {
+  images: Uint8Array;
+  n: number;
+  rows: number;
+  cols: number;
+} {
   const { shape, data } = readIdx(file, 3);
   const [n, rows, cols] = shape;
   if (rows === 0 || cols === 0) throw new IdxError(file, `empty images (${rows}x${cols})`);

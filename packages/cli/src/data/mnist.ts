@@ -61,13 +61,18 @@ export function hasSplit(spec: string, split: Split): boolean {
 export function loadDataset(spec: string, opts: { split: Split }): Dataset {
   const dir = datasetDir(spec);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new IdxError(dir, "not a directory (--dataset takes 'mnist' or a directory of IDX files)");
+    throw new IdxError(
+      dir,
+      "not a directory (--dataset takes 'mnist' or a directory of IDX files)",
+    );
   }
   const [imgName, lblName] = FILES[opts.split];
   const imgFile = locate(dir, imgName);
   const lblFile = locate(dir, lblName);
-  if (imgFile === null) throw new IdxError(path.join(dir, imgName), `file not found (nor ${imgName}.gz)`);
-  if (lblFile === null) throw new IdxError(path.join(dir, lblName), `file not found (nor ${lblName}.gz)`);
+  if (imgFile === null)
+    throw new IdxError(path.join(dir, imgName), `file not found (nor ${imgName}.gz)`);
+  if (lblFile === null)
+    throw new IdxError(path.join(dir, lblName), `file not found (nor ${lblName}.gz)`);
   const { images, n, rows, cols } = readIdxImages(imgFile);
   const labels = readIdxLabels(lblFile, 10, n);
   return { name: spec, images, labels, n, rows, cols };

@@ -34,7 +34,11 @@ export function binarizeOnce(x: Float32Array, seed: number): Float32Array {
  * A deterministic split of `n` training indices into train and validation
  * parts (a seeded permutation; both parts sorted).
  */
-export function splitTrainValid(n: number, validCount: number, seed: number): { train: Uint32Array; valid: Uint32Array } {
+export function splitTrainValid(
+  n: number,
+  validCount: number,
+  seed: number,
+): { train: Uint32Array; valid: Uint32Array } {
   if (!Number.isInteger(validCount) || validCount < 0 || validCount >= n) {
     throw new Error(`splitTrainValid: validCount must be in [0, ${n}), got ${validCount}`);
   }

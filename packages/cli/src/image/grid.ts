@@ -19,7 +19,13 @@ function toByte(v: number): number {
  * Tiles `n` grayscale images (values in [0, 1], row-major [n, rows * cols])
  * into a near-square grid.
  */
-export function imageGrid(images: Float32Array, n: number, rows: number, cols: number, opts: GridOptions = {}): Image {
+export function imageGrid(
+  images: Float32Array,
+  n: number,
+  rows: number,
+  cols: number,
+  opts: GridOptions = {},
+): Image {
   if (images.length < n * rows * cols) {
     throw new Error(`imageGrid: ${images.length} values for ${n} images of ${rows}x${cols}`);
   }

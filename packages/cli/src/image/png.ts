@@ -62,13 +62,19 @@ export function encodePng(img: Image): Buffer {
     raw[y * (stride + 1)] = 0; // filter: none
     raw.set(data.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
   }
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([
+    SIGNATURE,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
 }
 
 /** Decodes a PNG written by {@link encodePng} (8-bit gray/RGB, filter 0), checking CRCs. */
 export function decodePng(buf: Uint8Array): Image {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (b.length < 8 || !b.subarray(0, 8).equals(SIGNATURE)) throw new Error('decodePng: not a PNG (bad signature)');
+  if (b.length < 8 || !b.subarray(0, 8).equals(SIGNATURE))
+    throw new Error('decodePng: not a PNG (bad signature)');
   let pos = 8;
   let width = 0;
   let height = 0;
@@ -98,7 +104,8 @@ export function decodePng(buf: Uint8Array): Image {
   }
   const raw = inflateSync(Buffer.concat(idat));
   const stride = width * channels;
-  if (raw.length !== (stride + 1) * height) throw new Error('decodePng: image data has the wrong size');
+  if (raw.length !== (stride + 1) * height)
+    throw new Error('decodePng: image data has the wrong size');
   const data = new Uint8Array(stride * height);
   for (let y = 0; y < height; y++) {
     if (raw[y * (stride + 1)] !== 0) throw new Error('decodePng: only filter type 0 is supported');

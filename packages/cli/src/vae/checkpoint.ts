@@ -64,7 +64,9 @@ export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
   for (const { group, t } of all) {
     const size = t.shape.reduce((a, b) => a * b, 1);
     if (size !== t.data.length) {
-      throw new Error(`saveCheckpoint: tensor ${t.name} has shape [${t.shape}] but ${t.data.length} values`);
+      throw new Error(
+        `saveCheckpoint: tensor ${t.name} has shape [${t.shape}] but ${t.data.length} values`,
+      );
     }
     tensors.push({ group, name: t.name, shape: t.shape, offset });
     offset += size;
@@ -102,7 +104,10 @@ export function loadCheckpoint(file: string): Checkpoint {
   try {
     buf = fs.readFileSync(file);
   } catch (err) {
-    throw new CheckpointError(file, `cannot read checkpoint (${(err as NodeJS.ErrnoException).code ?? err})`);
+    throw new CheckpointError(
+      file,
+      `cannot read checkpoint (${(err as NodeJS.ErrnoException).code ?? err})`,
+    );
   }
   if (buf.length < MAGIC.length + 4 || buf.toString('latin1', 0, MAGIC.length) !== MAGIC) {
     throw new CheckpointError(file, 'not a zhusuan checkpoint (bad magic)');
@@ -130,7 +135,9 @@ export function loadCheckpoint(file: string): Checkpoint {
     expected += size;
     // Copy out so the tensors do not pin the whole file buffer.
     const data = new Float32Array(size);
-    new Uint8Array(data.buffer).set(buf.subarray(dataStart + 4 * t.offset, dataStart + 4 * (t.offset + size)));
+    new Uint8Array(data.buffer).set(
+      buf.subarray(dataStart + 4 * t.offset, dataStart + 4 * (t.offset + size)),
+    );
     (t.group === 'weights' ? weights : optimizer).push({ name: t.name, shape: t.shape, data });
   }
   if (expected !== count) {

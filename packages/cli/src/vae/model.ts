@@ -34,14 +34,24 @@ export class Dense {
   ) {
     // Glorot-uniform weights, zero bias: tf.layers.dense's defaults, as in vae.py.
     const limit = Math.sqrt(6 / (inDim + outDim));
-    this.w = tf.variable(tf.randomUniform([inDim, outDim], -limit, limit, 'float32', seed), true, uniqueName(`${name}/kernel`));
+    this.w = tf.variable(
+      tf.randomUniform([inDim, outDim], -limit, limit, 'float32', seed),
+      true,
+      uniqueName(`${name}/kernel`),
+    );
     this.b = tf.variable(tf.zeros([outDim]), true, uniqueName(`${name}/bias`));
   }
 
   apply(x: tf.Tensor): tf.Tensor {
     const lead = x.shape.slice(0, -1);
-    const x2 = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D;
-    const y = tf.fused.matMul({ a: x2, b: this.w as tf.Tensor2D, bias: this.b, activation: this.activation });
+    const x2 =
+      x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D);
+    const y = tf.fused.matMul({
+      a: x2,
+      b: this.w as tf.Tensor2D,
+      bias: this.b,
+      activation: this.activation,
+    });
     return x.rank === 2 ? y : tf.reshape(y, [...lead, this.b.shape[0]]);
   }
 }
@@ -82,7 +92,11 @@ export class Vae {
     this.zLogstd = new Dense('q/z_logstd', hidden, zDim, 'linear', next());
 
     this.model = zs.metaBayesianNet((bn: zs.BayesianNet, n: number, nParticles: number) => {
-      const z = bn.normal('z', tf.zeros([n, zDim]), { std: 1, groupNdims: 1, nSamples: nParticles });
+      const z = bn.normal('z', tf.zeros([n, zDim]), {
+        std: 1,
+        groupNdims: 1,
+        nSamples: nParticles,
+      });
       const xLogits = bn.deterministic('x_logits', this.decode(z));
       bn.bernoulli('x', xLogits, { groupNdims: 1 });
     });
@@ -148,7 +162,8 @@ export class Vae {
   /** ELBO per image with one particle, shape [n]. */
   elbo(x: tf.Tensor2D): tf.Tensor1D {
     const q = this.variational(x, 1);
-    return zs.elbo(this.bound(x.shape[0], 1), { x }, { variational: q, axis: 0 }).tensor as tf.Tensor1D;
+    return zs.elbo(this.bound(x.shape[0], 1), { x }, { variational: q, axis: 0 })
+      .tensor as tf.Tensor1D;
   }
 
   /**
@@ -157,7 +172,11 @@ export class Vae {
    */
   isLoglikelihood(x: tf.Tensor2D, k: number): tf.Tensor1D {
     const q = this.variational(x, k);
-    return zs.isLoglikelihood(this.bound(x.shape[0], k), { x }, { proposal: q, axis: 0 }) as tf.Tensor1D;
+    return zs.isLoglikelihood(
+      this.bound(x.shape[0], k),
+      { x },
+      { proposal: q, axis: 0 },
+    ) as tf.Tensor1D;
   }
 
   /** x_mean = sigmoid(NN_theta(z)) for `n` draws of z from the prior; shape [n, xDim]. */

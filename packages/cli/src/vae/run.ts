@@ -42,7 +42,9 @@ export function readConfig(runDir: string): TrainConfig {
     throw new UsageError(`--run: directory ${runDir} does not exist`);
   }
   if (!fs.existsSync(file)) {
-    throw new UsageError(`--run: ${file} not found (is ${runDir} a run directory made by 'zhusuan train'?)`);
+    throw new UsageError(
+      `--run: ${file} not found (is ${runDir} a run directory made by 'zhusuan train'?)`,
+    );
   }
   let cfg: TrainConfig;
   try {

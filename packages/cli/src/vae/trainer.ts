@@ -170,7 +170,9 @@ export class TrainingState {
     const vars = this.vae.variables;
     const names = this.vae.variableNames;
     if (ck.weights.length !== vars.length) {
-      throw new Error(`${file}: has ${ck.weights.length} weight tensors, the model has ${vars.length}`);
+      throw new Error(
+        `${file}: has ${ck.weights.length} weight tensors, the model has ${vars.length}`,
+      );
     }
     ck.weights.forEach((w, i) => {
       if (w.name !== names[i] || w.shape.join() !== vars[i].shape.join()) {
@@ -259,7 +261,9 @@ export async function trainEpochs(
         return state.trainStep(batch);
       });
       if (!Number.isFinite(bound)) {
-        throw new Error(`training diverged at epoch ${epoch}, batch ${b + 1}: the bound is ${bound}`);
+        throw new Error(
+          `training diverged at epoch ${epoch}, batch ${b + 1}: the bound is ${bound}`,
+        );
       }
       sum += bound * rows.length;
       hooks.onBatch?.({
@@ -307,7 +311,10 @@ export async function trainEpochs(
 export function readMetrics(runDir: string, maxEpoch = Infinity): EpochMetrics[] {
   const file = path.join(runDir, 'metrics.jsonl');
   if (!fs.existsSync(file)) return [];
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   return lines
     .map((l, i) => {
       try {

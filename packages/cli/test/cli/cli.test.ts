@@ -78,9 +78,22 @@ test('train writes config, checkpoint, metrics and a sample grid; --resume conti
   assert.equal(out.n_test, 40);
   assert.equal(out.epoch, 2);
   assert.ok(out.test_ll >= out.test_elbo - 1, 'IS-LL should not fall below the ELBO');
-  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(run, 'eval.json'), 'utf8')).test_ll, out.test_ll);
+  assert.deepEqual(
+    JSON.parse(fs.readFileSync(path.join(run, 'eval.json'), 'utf8')).test_ll,
+    out.test_ll,
+  );
 
-  const s = zhusuan('sample', '--run', run, '--n', '16', '--out', path.join(run, 's16.png'), '--backend', 'cpu');
+  const s = zhusuan(
+    'sample',
+    '--run',
+    run,
+    '--n',
+    '16',
+    '--out',
+    path.join(run, 's16.png'),
+    '--backend',
+    'cpu',
+  );
   assert.equal(s.code, 0, s.stderr);
   const grid = decodePng(fs.readFileSync(path.join(run, 's16.png')));
   assert.equal(grid.width, 4 * 28 + 5 * 2);
@@ -94,7 +107,10 @@ test('resumed training reproduces an uninterrupted run exactly', () => {
   const b = path.join(root, 'b');
   assert.equal(zhusuan('train', '--run', a, '--dataset', data, '--epochs', '2', ...SMALL).code, 0);
   assert.equal(zhusuan('train', '--run', b, '--dataset', data, '--epochs', '1', ...SMALL).code, 0);
-  assert.equal(zhusuan('train', '--run', b, '--resume', '--epochs', '2', '--backend', 'cpu').code, 0);
+  assert.equal(
+    zhusuan('train', '--run', b, '--resume', '--epochs', '2', '--backend', 'cpu').code,
+    0,
+  );
   assert.deepEqual(
     metricsLines(a).map((m) => m.train_elbo),
     metricsLines(b).map((m) => m.train_elbo),

@@ -7,7 +7,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import { TrainingState, type TrainConfig } from '../../src/vae/trainer.js';
 import { evaluate } from '../../src/vae/evaluate.js';
-import { checkpointPath, loadCheckpoint, saveCheckpoint, CheckpointError } from '../../src/vae/checkpoint.js';
+import {
+  checkpointPath,
+  loadCheckpoint,
+  saveCheckpoint,
+  CheckpointError,
+} from '../../src/vae/checkpoint.js';
 import { tempDir } from '../helpers.js';
 
 const CFG: TrainConfig = {
@@ -28,13 +33,18 @@ const CFG: TrainConfig = {
 };
 
 function batch(n: number, xDim: number, seed: number): tf.Tensor2D {
-  return tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([n, xDim], 0, 1, 'float32', seed), 0.5), 'float32')) as tf.Tensor2D;
+  return tf.tidy(() =>
+    tf.cast(tf.greater(tf.randomUniform([n, xDim], 0, 1, 'float32', seed), 0.5), 'float32'),
+  ) as tf.Tensor2D;
 }
 
 test('a training step, an eval batch and a sample call leak no tensors', async () => {
   await tf.setBackend('cpu');
   for (const objective of ['elbo', 'iwae', 'vimco'] as const) {
-    const state = new TrainingState({ ...CFG, objective, particles: objective === 'elbo' ? 1 : 3 }, 'cpu');
+    const state = new TrainingState(
+      { ...CFG, objective, particles: objective === 'elbo' ? 1 : 3 },
+      'cpu',
+    );
     const x = batch(8, 16, 1);
     state.trainStep(x); // the optimizer creates its slots on the first step
     const before = tf.memory().numTensors;
@@ -76,7 +86,10 @@ test('chunked IS evaluation equals the unchunked estimate for the same samples',
   assert.equal(again.test_ll, whole.test_ll, 'same seed, same estimate');
   const chunked = evaluate(state.vae, xs, 6, { particles: 2000, batchImages: 3, chunkRows: 300 });
   // Both estimate the same log-likelihood; with 2000 particles the MC error is small.
-  assert.ok(Math.abs(chunked.test_ll - whole.test_ll) < 0.5, `${chunked.test_ll} vs ${whole.test_ll}`);
+  assert.ok(
+    Math.abs(chunked.test_ll - whole.test_ll) < 0.5,
+    `${chunked.test_ll} vs ${whole.test_ll}`,
+  );
   assert.ok(chunked.test_ll_stderr < whole.test_ll_stderr, 'more particles, smaller MC error');
   assert.ok(chunked.test_ll >= chunked.test_elbo - 0.5);
   x.dispose();
@@ -117,12 +130,18 @@ test('a corrupt or truncated checkpoint is rejected with the file named; a faile
   assert.deepEqual(Array.from(loadCheckpoint(file).weights[0].data), [1, 2, 3, 4]);
   const good = fs.readFileSync(file);
   fs.writeFileSync(path.join(dir, 'trunc.zsck'), good.subarray(0, good.length - 4));
-  assert.throws(() => loadCheckpoint(path.join(dir, 'trunc.zsck')), (e: Error) => e instanceof CheckpointError && /trunc\.zsck/.test(e.message));
+  assert.throws(
+    () => loadCheckpoint(path.join(dir, 'trunc.zsck')),
+    (e: Error) => e instanceof CheckpointError && /trunc\.zsck/.test(e.message),
+  );
   fs.writeFileSync(path.join(dir, 'junk.zsck'), 'hello world, not a checkpoint');
   assert.throws(() => loadCheckpoint(path.join(dir, 'junk.zsck')), /bad magic/);
   // A save that fails half-way (shape and data disagree) leaves the good file intact.
   assert.throws(() =>
-    saveCheckpoint(file, { ...ckpt, weights: [{ name: 'w', shape: [3], data: new Float32Array(2) }] }),
+    saveCheckpoint(file, {
+      ...ckpt,
+      weights: [{ name: 'w', shape: [3], data: new Float32Array(2) }],
+    }),
   );
   assert.deepEqual(fs.readFileSync(file), good);
   assert.deepEqual(fs.readdirSync(dir).sort(), ['checkpoint.zsck', 'junk.zsck', 'trunc.zsck']);

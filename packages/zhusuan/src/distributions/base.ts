@@ -129,7 +129,9 @@ export abstract class Distribution {
       return tf.tidy(() => tf.squeeze(this._sample(1), [0]));
     }
     if (!Number.isInteger(nSamples) || nSamples < 1) {
-      throw new Error(`${this.name}.sample: \`nSamples\` must be a positive integer, got ${nSamples}`);
+      throw new Error(
+        `${this.name}.sample: \`nSamples\` must be a positive integer, got ${nSamples}`,
+      );
     }
     return tf.tidy(() => this._sample(nSamples));
   }

@@ -1,7 +1,13 @@
 /** The Bernoulli distribution (port of zhusuan/distributions/univariate.py Bernoulli). */
 import * as tf from '@tensorflow/tfjs-core';
 import { nextSeed } from '../random.js';
-import { assertNone, Distribution, toTensor, type DistributionOptions, type Param } from './base.js';
+import {
+  assertNone,
+  Distribution,
+  toTensor,
+  type DistributionOptions,
+  type Param,
+} from './base.js';
 
 /** Parameters of {@link Bernoulli}: exactly one of `logits` and `probs`. */
 export interface BernoulliOptions extends DistributionOptions {

@@ -47,7 +47,11 @@ export class Normal extends Distribution {
     const scale = hasStd
       ? { kind: 'std' as const, value: toTensor(opts.std!) }
       : { kind: 'logstd' as const, value: toTensor(opts.logstd!) };
-    const batchShape = broadcastShapes('Normal', ['mean', mean.shape], [scale.kind, scale.value.shape]);
+    const batchShape = broadcastShapes(
+      'Normal',
+      ['mean', mean.shape],
+      [scale.kind, scale.value.shape],
+    );
     super({
       name: 'Normal',
       dtype: 'float32',
@@ -82,7 +86,10 @@ export class Normal extends Distribution {
 
   protected _logProb(given: tf.Tensor): tf.Tensor {
     const diff = tf.sub(given, this.mean);
-    const z = this.scale.kind === 'std' ? tf.div(diff, this.scale.value) : tf.mul(diff, tf.exp(tf.neg(this.scale.value)));
+    const z =
+      this.scale.kind === 'std'
+        ? tf.div(diff, this.scale.value)
+        : tf.mul(diff, tf.exp(tf.neg(this.scale.value)));
     return tf.sub(tf.sub(tf.mul(tf.square(z), -0.5), HALF_LOG_2PI), this.logstd);
   }
 }

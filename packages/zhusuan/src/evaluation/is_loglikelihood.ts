@@ -17,7 +17,11 @@ export interface IsLoglikelihoodOptions {
  * lower bound of log p(x) that tightens as K grows (consistent as K → ∞).
  * @returns one estimate per data point (the sample axis reduced).
  */
-export function isLoglikelihood(model: Model, observed: Observed, opts: IsLoglikelihoodOptions): tf.Tensor {
+export function isLoglikelihood(
+  model: Model,
+  observed: Observed,
+  opts: IsLoglikelihoodOptions,
+): tf.Tensor {
   return tf.tidy(() => {
     const { logP, logQ } = logTerms('isLoglikelihood', model, observed, opts.proposal);
     const lw = tf.sub(logP, logQ);

@@ -149,7 +149,9 @@ export class BayesianNet {
   ): tf.Tensor {
     const { nSamples, ...rest } = opts;
     const params =
-      typeof logits === 'object' && !(logits instanceof tf.Tensor) ? { probs: logits.probs } : { logits };
+      typeof logits === 'object' && !(logits instanceof tf.Tensor)
+        ? { probs: logits.probs }
+        : { logits };
     return this.stochastic(name, new Bernoulli({ ...params, ...rest }), { nSamples });
   }
 

@@ -34,7 +34,9 @@ export function logTerms(
     const p = buildModel(model, full);
     for (const name of latents) {
       if (!p.stochasticNames.includes(name)) {
-        throw new Error(`${fn}: latent '${name}' of the variational net is not a stochastic node of the model`);
+        throw new Error(
+          `${fn}: latent '${name}' of the variational net is not a stochastic node of the model`,
+        );
       }
     }
     return { logP: p.logJoint(), logQ: variational.localLogProb(latents) };

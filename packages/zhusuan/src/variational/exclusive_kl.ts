@@ -101,7 +101,9 @@ export class EvidenceLowerBound {
         opts.movingAverage.update(signal);
         signal = centred;
       }
-      let cost = tf.neg(this.reduce(tf.add(tf.mul(stopGradient(signal), this.logQ), this.logJoint)));
+      let cost = tf.neg(
+        this.reduce(tf.add(tf.mul(stopGradient(signal), this.logQ), this.logJoint)),
+      );
       if (baselineCost !== undefined) cost = tf.add(cost, this.reduce(baselineCost));
       return cost;
     });
@@ -117,7 +119,11 @@ export class EvidenceLowerBound {
  * const cost = tf.mean(lb.sgvb());   // minimise
  * const value = tf.mean(lb.tensor);  // the ELBO
  */
-export function elbo(model: Model, observed: Observed, opts: VariationalOptions): EvidenceLowerBound {
+export function elbo(
+  model: Model,
+  observed: Observed,
+  opts: VariationalOptions,
+): EvidenceLowerBound {
   const { logP, logQ } = logTerms('elbo', model, observed, opts.variational);
   const axis = checkAxis('elbo', opts.axis, Math.max(logP.rank, logQ.rank));
   return new EvidenceLowerBound(logP, logQ, axis);

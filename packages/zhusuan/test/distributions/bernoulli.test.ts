@@ -28,14 +28,28 @@ test('Bernoulli.logProb matches the float64 closed form, from logits and from pr
   const probs = uniform(r, 8, 0.01, 0.99);
   const xp = probs.map(() => (r() < 0.5 ? 0 : 1));
   const expectedP = probs.map((p, i) => (xp[i] ? Math.log(p) : Math.log1p(-p)));
-  assertClose(new zs.Bernoulli({ probs: tf.tensor(probs) }).logProb(tf.tensor(xp)).dataSync(), expectedP, 1e-5, 1e-5, 'probs');
+  assertClose(
+    new zs.Bernoulli({ probs: tf.tensor(probs) }).logProb(tf.tensor(xp)).dataSync(),
+    expectedP,
+    1e-5,
+    1e-5,
+    'probs',
+  );
   // p = 0 and p = 1: exact, -Infinity for the impossible value, never NaN.
-  const edge = new zs.Bernoulli({ probs: tf.tensor([0, 0, 1, 1]) }).logProb(tf.tensor([0, 1, 0, 1])).dataSync();
-  assert.deepEqual(Array.from(edge, (v) => v + 0), [0, -Infinity, -Infinity, 0]); // + 0 folds -0
+  const edge = new zs.Bernoulli({ probs: tf.tensor([0, 0, 1, 1]) })
+    .logProb(tf.tensor([0, 1, 0, 1]))
+    .dataSync();
+  assert.deepEqual(
+    Array.from(edge, (v) => v + 0),
+    [0, -Infinity, -Infinity, 0],
+  ); // + 0 folds -0
 });
 
 test('Bernoulli with broadcasting, groupNdims and nSamples', () => {
-  const logits = tf.tensor([[0.5, -1, 2], [0, 1, -3]]);
+  const logits = tf.tensor([
+    [0.5, -1, 2],
+    [0, 1, -3],
+  ]);
   const d = new zs.Bernoulli({ logits, groupNdims: 1 });
   const s = d.sample(5);
   assert.deepEqual(s.shape, [5, 2, 3]);
@@ -44,7 +58,9 @@ test('Bernoulli with broadcasting, groupNdims and nSamples', () => {
   assert.deepEqual(lp.shape, [5, 2]);
   const sv = s.arraySync() as number[][][];
   const l = logits.arraySync() as number[][];
-  const expected = sv.flatMap((a) => a.map((row, i) => row.reduce((acc, xi, j) => acc + xi * l[i][j] - softplus(l[i][j]), 0)));
+  const expected = sv.flatMap((a) =>
+    a.map((row, i) => row.reduce((acc, xi, j) => acc + xi * l[i][j] - softplus(l[i][j]), 0)),
+  );
   assertClose(lp.dataSync(), expected, 1e-5, 1e-5, 'grouped');
   assert.deepEqual(d.sample().shape, [2, 3]);
   assert.equal(new zs.Bernoulli({ logits: 0, dtype: 'int32' }).sample(3).dtype, 'int32');
@@ -60,17 +76,33 @@ test('Bernoulli sample frequencies match sigmoid(logits) (seeded)', () => {
 });
 
 test('no gradient flows through Bernoulli samples', () => {
-  const [g] = tf.grads((l: tf.Tensor) => tf.sum(new zs.Bernoulli({ logits: l }).sample(4)))([tf.tensor([0.3, -0.2])]);
+  const [g] = tf.grads((l: tf.Tensor) => tf.sum(new zs.Bernoulli({ logits: l }).sample(4)))([
+    tf.tensor([0.3, -0.2]),
+  ]);
   assert.deepEqual(Array.from(g.dataSync()), [0, 0]);
   // ...but the log probability has the usual gradient: d/dl [x l - softplus(l)] = x - sigmoid(l).
-  const [gl] = tf.grads((l: tf.Tensor) => tf.sum(new zs.Bernoulli({ logits: l }).logProb(tf.tensor([1, 0]))))([tf.tensor([0.3, -0.2])]);
-  assertClose(gl.dataSync(), [1 - 1 / (1 + Math.exp(-0.3)), -1 / (1 + Math.exp(0.2))], 1e-5, 1e-6, 'dlogits');
+  const [gl] = tf.grads((l: tf.Tensor) =>
+    tf.sum(new zs.Bernoulli({ logits: l }).logProb(tf.tensor([1, 0]))),
+  )([tf.tensor([0.3, -0.2])]);
+  assertClose(
+    gl.dataSync(),
+    [1 - 1 / (1 + Math.exp(-0.3)), -1 / (1 + Math.exp(0.2))],
+    1e-5,
+    1e-6,
+    'dlogits',
+  );
 });
 
 test('Bernoulli errors name the arguments; validateArgs checks probs and values', () => {
-  assert.throws(() => new zs.Bernoulli({ logits: 0, probs: 0.5 }), /exactly one of `logits` and `probs`/);
+  assert.throws(
+    () => new zs.Bernoulli({ logits: 0, probs: 0.5 }),
+    /exactly one of `logits` and `probs`/,
+  );
   assert.throws(() => new zs.Bernoulli({}), /exactly one of `logits` and `probs`/);
-  assert.throws(() => new zs.Bernoulli({ probs: tf.tensor([0.5, 1.5]), validateArgs: true }), /`probs` must lie in \[0, 1\]/);
+  assert.throws(
+    () => new zs.Bernoulli({ probs: tf.tensor([0.5, 1.5]), validateArgs: true }),
+    /`probs` must lie in \[0, 1\]/,
+  );
   const d = new zs.Bernoulli({ logits: tf.zeros([2]), validateArgs: true });
   assert.throws(() => d.logProb(tf.tensor([0, 0.5])), /must be 0 or 1/);
 });

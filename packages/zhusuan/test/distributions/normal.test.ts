@@ -17,7 +17,9 @@ const CASES: { mean: number[]; std: number[]; given: number[]; groupNdims: numbe
 
 function bshape(...shapes: number[][]): number[] {
   const rank = Math.max(...shapes.map((s) => s.length));
-  return Array.from({ length: rank }, (_, i) => Math.max(...shapes.map((s) => s[s.length - rank + i] ?? 1)));
+  return Array.from({ length: rank }, (_, i) =>
+    Math.max(...shapes.map((s) => s[s.length - rank + i] ?? 1)),
+  );
 }
 
 /** Float64 oracle: elementwise log pdf with broadcasting, then sum of the last groupNdims axes. */
@@ -27,7 +29,9 @@ function oracle(mean: tf.Tensor, std: tf.Tensor, given: tf.Tensor, groupNdims: n
   const flat = (a: unknown): number[] => (Array.isArray(a) ? a.flatMap(flat) : [a as number]);
   const lp = flat(x).map((xi, i) => normalLogPdf(xi, flat(m)[i], flat(s)[i]));
   const group = shape.slice(shape.length - groupNdims).reduce((a, b) => a * b, 1);
-  return Array.from({ length: lp.length / group }, (_, i) => lp.slice(i * group, (i + 1) * group).reduce((a, b) => a + b, 0));
+  return Array.from({ length: lp.length / group }, (_, i) =>
+    lp.slice(i * group, (i + 1) * group).reduce((a, b) => a + b, 0),
+  );
 }
 
 test('Normal.logProb matches the float64 closed form (std and logstd, broadcasting, groupNdims)', () => {
@@ -105,13 +109,19 @@ test('gradients flow through reparameterised Normal samples only', () => {
 });
 
 test('Normal parameter errors name the argument', () => {
-  assert.throws(() => new zs.Normal({ mean: 0, std: 1, logstd: 0 }), /exactly one of `std` and `logstd`/);
+  assert.throws(
+    () => new zs.Normal({ mean: 0, std: 1, logstd: 0 }),
+    /exactly one of `std` and `logstd`/,
+  );
   assert.throws(() => new zs.Normal({ mean: 0 }), /exactly one of `std` and `logstd`/);
   assert.throws(
     () => new zs.Normal({ mean: tf.zeros([3]), std: tf.ones([4]) }),
     /Normal: shapes of `mean` \[3\] and `std` \[4\] do not broadcast/,
   );
-  assert.throws(() => new zs.Normal({ mean: tf.zeros([3]), std: 1, groupNdims: 2 }), /groupNdims.*exceeds/);
+  assert.throws(
+    () => new zs.Normal({ mean: tf.zeros([3]), std: 1, groupNdims: 2 }),
+    /groupNdims.*exceeds/,
+  );
   // A scalar distribution accepts values of any shape; a shaped one checks broadcasting.
   assert.doesNotThrow(() => new zs.Normal({ mean: 0, std: 1 }).logProb(tf.zeros([2])).dispose());
   assert.throws(
@@ -121,7 +131,10 @@ test('Normal parameter errors name the argument', () => {
 });
 
 test('validateArgs catches a non-positive std; off by default', () => {
-  assert.throws(() => new zs.Normal({ mean: 0, std: tf.tensor([1, -1]), validateArgs: true }), /`std` must be positive/);
+  assert.throws(
+    () => new zs.Normal({ mean: 0, std: tf.tensor([1, -1]), validateArgs: true }),
+    /`std` must be positive/,
+  );
   assert.doesNotThrow(() => new zs.Normal({ mean: 0, std: tf.tensor([1, -1]) }));
   zs.setValidateArgs(true);
   try {

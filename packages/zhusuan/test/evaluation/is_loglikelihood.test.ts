@@ -26,12 +26,19 @@ test('isLoglikelihood approaches the exact log p(x) as particles grow, and is >=
   zs.random.setSeed(21);
   const errs: number[] = [];
   for (const k of [1, 10, 100, 1000]) {
-    const est = tf.mean(zs.isLoglikelihood(model, { x: xs }, { proposal: proposal(k), axis: 0 })).dataSync()[0];
+    const est = tf
+      .mean(zs.isLoglikelihood(model, { x: xs }, { proposal: proposal(k), axis: 0 }))
+      .dataSync()[0];
     errs.push(truth - est);
   }
-  const elbo = tf.mean(zs.elbo(model, { x: xs }, { variational: proposal(100), axis: 0 }).tensor).dataSync()[0];
+  const elbo = tf
+    .mean(zs.elbo(model, { x: xs }, { variational: proposal(100), axis: 0 }).tensor)
+    .dataSync()[0];
   // From below (Jensen), shrinking; 1000 particles within 0.01 nats on average.
-  assert.ok(errs.every((e) => e > -0.01), `estimates above the truth: ${errs}`);
+  assert.ok(
+    errs.every((e) => e > -0.01),
+    `estimates above the truth: ${errs}`,
+  );
   assert.ok(errs[3] < errs[1] && errs[1] < errs[0], `not approaching: ${errs}`);
   assert.ok(errs[3] < 0.01, `1000-particle error ${errs[3]}`);
   assert.ok(truth - errs[3] > elbo, 'IS estimate should exceed the ELBO');

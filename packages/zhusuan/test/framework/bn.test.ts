@@ -24,13 +24,19 @@ test('observed nodes take their value; unobserved nodes sample once and keep it'
   assert.equal(bn.get('logits'), logits);
 });
 
-test('logJoint is the sum of the nodes\' log densities', () => {
+test("logJoint is the sum of the nodes' log densities", () => {
   const bn = new zs.BayesianNet({ x: tf.tensor([[0.5, -0.5]]) });
   const z = bn.normal('z', tf.zeros([1, 2]), { std: 1, groupNdims: 1 });
   bn.normal('x', z, { std: 0.5, groupNdims: 1 });
   const expected = tf.add(bn.node('z').logProb(), bn.node('x').logProb());
   assertClose(bn.logJoint().dataSync(), expected.dataSync(), 1e-6, 1e-6, 'logJoint');
-  assertClose(bn.localLogProb(['z']).dataSync(), bn.node('z').logProb().dataSync(), 1e-6, 1e-6, 'local');
+  assertClose(
+    bn.localLogProb(['z']).dataSync(),
+    bn.node('z').logProb().dataSync(),
+    1e-6,
+    1e-6,
+    'local',
+  );
 });
 
 test('errors name the node: duplicates, shape mismatches, unknown nodes', () => {
@@ -70,7 +76,13 @@ test('metaBayesianNet re-runs one model function with other observations', () =>
   assert.equal(b.get('z'), z);
   assert.equal(runs, 2);
   // log p(z = 1) = 2 * (-0.5 log 2π - 0.5) per row.
-  assertClose(b.node('z').logProb().dataSync(), [1, 1, 1].map(() => 2 * (-0.5 * Math.log(2 * Math.PI) - 0.5)), 1e-6, 1e-6, 'logp z');
+  assertClose(
+    b.node('z').logProb().dataSync(),
+    [1, 1, 1].map(() => 2 * (-0.5 * Math.log(2 * Math.PI) - 0.5)),
+    1e-6,
+    1e-6,
+    'logp z',
+  );
 });
 
 test('logJoint under tf.tidy leaks nothing', () => {

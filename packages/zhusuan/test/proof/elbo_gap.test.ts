@@ -39,22 +39,29 @@ const postStd = c.map((ci) => 1 / Math.sqrt(1 + ci ** 2 / sigma ** 2));
 const logPx = (() => {
   const r2 = r.reduce((s, v) => s + v * v, 0);
   const projSq = proj.reduce((s, p) => s + p * p, 0);
-  const quad = (r2 - projSq) / sigma ** 2 + proj.reduce((s, p, i) => s + (p * p) / (sigma ** 2 + c[i] ** 2), 0);
-  const logDet = c.reduce((s, ci) => s + Math.log(sigma ** 2 + ci ** 2), 0) + (D - d) * Math.log(sigma ** 2);
+  const quad =
+    (r2 - projSq) / sigma ** 2 +
+    proj.reduce((s, p, i) => s + (p * p) / (sigma ** 2 + c[i] ** 2), 0);
+  const logDet =
+    c.reduce((s, ci) => s + Math.log(sigma ** 2 + ci ** 2), 0) + (D - d) * Math.log(sigma ** 2);
   return -0.5 * (D * Math.log(2 * Math.PI) + logDet + quad);
 })();
 
 /** KL(N(mq, sq²) || N(mp, sp²)) summed over independent coordinates. */
 function klDiag(mq: number[], sq: number[], mp: number[], sp: number[]): number {
   return mq.reduce(
-    (s, _, i) => s + Math.log(sp[i] / sq[i]) + (sq[i] ** 2 + (mq[i] - mp[i]) ** 2) / (2 * sp[i] ** 2) - 0.5,
+    (s, _, i) =>
+      s + Math.log(sp[i] / sq[i]) + (sq[i] ** 2 + (mq[i] - mp[i]) ** 2) / (2 * sp[i] ** 2) - 0.5,
     0,
   );
 }
 
 const model = zs.metaBayesianNet((bn: zs.BayesianNet, k: number) => {
   const z = bn.normal('z', tf.zeros([1, d]), { std: 1, groupNdims: 1, nSamples: k }); // [k, 1, d]
-  const mean = tf.add(tf.reshape(tf.matMul(tf.reshape(z, [k, d]), tf.tensor2d(W), false, true), [k, 1, D]), tf.tensor(b));
+  const mean = tf.add(
+    tf.reshape(tf.matMul(tf.reshape(z, [k, d]), tf.tensor2d(W), false, true), [k, 1, D]),
+    tf.tensor(b),
+  );
   bn.normal('x', mean, { std: sigma, groupNdims: 1 });
 });
 
@@ -67,7 +74,11 @@ function q(mean: number[], std: number[], k: number): zs.BayesianNet {
 /** Per-sample log weights log p(x, z) − log q(z), shape [k]. */
 function logWeights(mean: number[], std: number[], k: number): Float32Array {
   return tf.tidy(() => {
-    const lb = zs.elbo((obs) => model.observe(obs, k), { x: tf.tensor([x]) }, { variational: q(mean, std, k) });
+    const lb = zs.elbo(
+      (obs) => model.observe(obs, k),
+      { x: tf.tensor([x]) },
+      { variational: q(mean, std, k) },
+    );
     return lb.tensor.dataSync() as Float32Array;
   });
 }
@@ -83,8 +94,14 @@ test('the exact posterior makes the ELBO equal log p(x) (the gap is zero)', () =
 
 test('for other Gaussians q, log p(x) − ELBO = KL(q || p(z|x)) within Monte-Carlo error', () => {
   const cases: [number[], number[]][] = [
-    [[0, 0, 0], [1, 1, 1]], // the prior
-    [[0.5, -0.3, 0.2], [0.3, 0.6, 0.2]],
+    [
+      [0, 0, 0],
+      [1, 1, 1],
+    ], // the prior
+    [
+      [0.5, -0.3, 0.2],
+      [0.3, 0.6, 0.2],
+    ],
     [postMean.map((m) => m + 0.4), postStd.map((s) => s * 1.5)],
   ];
   zs.random.setSeed(2);
@@ -95,7 +112,10 @@ test('for other Gaussians q, log p(x) − ELBO = KL(q || p(z|x)) within Monte-Ca
     const kl = klDiag(m, s, postMean, postStd);
     const se = std / Math.sqrt(k);
     // 5 standard errors of the Monte-Carlo ELBO (plus float32 slack).
-    assert.ok(Math.abs(logPx - elbo - kl) < 5 * se + 1e-4, `gap ${logPx - elbo} vs KL ${kl} (se ${se})`);
+    assert.ok(
+      Math.abs(logPx - elbo - kl) < 5 * se + 1e-4,
+      `gap ${logPx - elbo} vs KL ${kl} (se ${se})`,
+    );
     assert.ok(kl > 0 && elbo < logPx);
   }
 });
@@ -108,13 +128,24 @@ test('importance sampling approaches log p(x) from below as particles grow', () 
   const estimate = (k: number) =>
     tf.tidy(() => {
       const bn = new zs.BayesianNet();
-      bn.normal('z', tf.tile(tf.tensor([m]), [reps, 1]), { std: tf.tile(tf.tensor([s]), [reps, 1]), groupNdims: 1, nSamples: k });
+      bn.normal('z', tf.tile(tf.tensor([m]), [reps, 1]), {
+        std: tf.tile(tf.tensor([s]), [reps, 1]),
+        groupNdims: 1,
+        nSamples: k,
+      });
       const xs = tf.tile(tf.tensor([x]), [reps, 1]);
       const perRep = zs.isLoglikelihood(
         (obs) => {
           const net = new zs.BayesianNet(obs);
           const z = net.normal('z', tf.zeros([reps, d]), { std: 1, groupNdims: 1, nSamples: k });
-          const mean = tf.add(tf.reshape(tf.matMul(tf.reshape(z, [k * reps, d]), tf.tensor2d(W), false, true), [k, reps, D]), tf.tensor(b));
+          const mean = tf.add(
+            tf.reshape(tf.matMul(tf.reshape(z, [k * reps, d]), tf.tensor2d(W), false, true), [
+              k,
+              reps,
+              D,
+            ]),
+            tf.tensor(b),
+          );
           net.normal('x', mean, { std: sigma, groupNdims: 1 });
           return net;
         },
@@ -124,7 +155,13 @@ test('importance sampling approaches log p(x) from below as particles grow', () 
       return tf.mean(perRep).dataSync()[0];
     });
   const gaps = [1, 10, 100, 1000].map((k) => logPx - estimate(k));
-  assert.ok(gaps.every((g) => g > -0.01), `estimates above log p(x): ${gaps}`);
-  assert.ok(gaps[3] < gaps[2] && gaps[2] < gaps[1] && gaps[1] < gaps[0], `gaps do not shrink: ${gaps}`);
+  assert.ok(
+    gaps.every((g) => g > -0.01),
+    `estimates above log p(x): ${gaps}`,
+  );
+  assert.ok(
+    gaps[3] < gaps[2] && gaps[2] < gaps[1] && gaps[1] < gaps[0],
+    `gaps do not shrink: ${gaps}`,
+  );
   assert.ok(gaps[3] < 0.02, `1000 particles: gap ${gaps[3]}`);
 });

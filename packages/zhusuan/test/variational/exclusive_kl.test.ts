@@ -15,7 +15,12 @@ const prior = zs.metaBayesianNet((bn: zs.BayesianNet) => {
   bn.normal('z', tf.zeros([1]), { std: 1 });
 });
 
-function q(mean: tf.Tensor, logstd: tf.Tensor, n: number, opts: { z?: tf.Tensor; reparam?: boolean } = {}): zs.BayesianNet {
+function q(
+  mean: tf.Tensor,
+  logstd: tf.Tensor,
+  n: number,
+  opts: { z?: tf.Tensor; reparam?: boolean } = {},
+): zs.BayesianNet {
   const bn = new zs.BayesianNet(opts.z ? { z: opts.z } : {});
   bn.normal('z', mean, { logstd, nSamples: n, isReparameterized: opts.reparam ?? true });
   return bn;
@@ -26,12 +31,22 @@ test('ELBO with injected samples equals log p(x, z) - log q(z) exactly', () => {
   const x = 0.7;
   const [mq, sq] = [0.2, 0.9];
   const z = tf.tensor(zVals.map((v) => [v]));
-  const lb = zs.elbo(model, { x: tf.tensor([x]) }, { variational: q(tf.tensor([mq]), tf.tensor([Math.log(sq)]), 4, { z }), axis: 0 });
-  const w = zVals.map((v) => normalLogPdf(v, 0, 1) + normalLogPdf(x, v, 1) - normalLogPdf(v, mq, sq));
+  const lb = zs.elbo(
+    model,
+    { x: tf.tensor([x]) },
+    { variational: q(tf.tensor([mq]), tf.tensor([Math.log(sq)]), 4, { z }), axis: 0 },
+  );
+  const w = zVals.map(
+    (v) => normalLogPdf(v, 0, 1) + normalLogPdf(x, v, 1) - normalLogPdf(v, mq, sq),
+  );
   assertClose(lb.tensor.dataSync(), [w.reduce((a, b) => a + b) / 4], 1e-6, 1e-6, 'elbo');
   assertClose(lb.sgvb().dataSync(), [-w.reduce((a, b) => a + b) / 4], 1e-6, 1e-6, 'sgvb value');
   // Without an axis the bound is per sample.
-  const per = zs.elbo(model, { x: tf.tensor([x]) }, { variational: q(tf.tensor([mq]), tf.tensor([Math.log(sq)]), 4, { z }) });
+  const per = zs.elbo(
+    model,
+    { x: tf.tensor([x]) },
+    { variational: q(tf.tensor([mq]), tf.tensor([Math.log(sq)]), 4, { z }) },
+  );
   assertClose(per.tensor.dataSync(), w, 1e-6, 1e-6, 'per-sample');
 });
 
@@ -57,7 +72,13 @@ test('REINFORCE gradient matches the analytic gradient in expectation', () => {
   const n = 50000;
   const baseline = new zs.MovingAverageBaseline(0.8);
   const [gm, gs] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-    tf.neg(tf.mean(zs.elbo(prior, {}, { variational: q(a, b, n, { reparam: false }), axis: 0 }).reinforce({ movingAverage: baseline }))),
+    tf.neg(
+      tf.mean(
+        zs
+          .elbo(prior, {}, { variational: q(a, b, n, { reparam: false }), axis: 0 })
+          .reinforce({ movingAverage: baseline }),
+      ),
+    ),
   )([m, logs]);
   // Score-function gradients are noisier: per-sample sd ≈ 1 here, so sd of the
   // mean ≈ 0.0045; the tolerance (0.05) is about 10 sd.
@@ -69,19 +90,33 @@ test('REINFORCE gradient matches the analytic gradient in expectation', () => {
 
 test('objective errors name the problem', () => {
   const qn = q(tf.tensor([0]), tf.tensor([0]), 2);
-  assert.throws(() => zs.elbo(model, { x: tf.tensor([1]) }, { variational: qn, axis: 3 }), /`axis` 3 is out of range/);
+  assert.throws(
+    () => zs.elbo(model, { x: tf.tensor([1]) }, { variational: qn, axis: 3 }),
+    /`axis` 3 is out of range/,
+  );
   const bad = new zs.BayesianNet();
   bad.normal('w', tf.zeros([1]), { std: 1 });
-  assert.throws(() => zs.elbo(model, { x: tf.tensor([1]) }, { variational: bad }), /latent 'w' of the variational net is not a stochastic node of the model/);
-  assert.throws(() => zs.elbo(model, { x: tf.tensor([1]), z: tf.zeros([1]) }, { variational: qn }), /no latent/);
+  assert.throws(
+    () => zs.elbo(model, { x: tf.tensor([1]) }, { variational: bad }),
+    /latent 'w' of the variational net is not a stochastic node of the model/,
+  );
+  assert.throws(
+    () => zs.elbo(model, { x: tf.tensor([1]), z: tf.zeros([1]) }, { variational: qn }),
+    /no latent/,
+  );
 });
 
 test('elbo and sgvb under tf.tidy leak nothing', () => {
   const before = tf.memory().numTensors;
   tf.tidy(() => {
-    const lb = zs.elbo(model, { x: tf.tensor([1]) }, { variational: q(tf.tensor([0]), tf.tensor([0]), 3), axis: 0 });
+    const lb = zs.elbo(
+      model,
+      { x: tf.tensor([1]) },
+      { variational: q(tf.tensor([0]), tf.tensor([0]), 3), axis: 0 },
+    );
     lb.sgvb();
-    lb.tensor;
-  });
+    lb.reinforce();
+    return lb.tensor;
+  }).dispose();
   assert.equal(tf.memory().numTensors, before);
 });

@@ -12,7 +12,12 @@ const model = zs.metaBayesianNet((bn: zs.BayesianNet) => {
   bn.normal('x', z, { std: 1 });
 });
 
-function q(mean: tf.Tensor, logstd: tf.Tensor, k: number, opts: { z?: tf.Tensor; reparam?: boolean } = {}) {
+function q(
+  mean: tf.Tensor,
+  logstd: tf.Tensor,
+  k: number,
+  opts: { z?: tf.Tensor; reparam?: boolean } = {},
+) {
   const bn = new zs.BayesianNet(opts.z ? { z: opts.z } : {});
   bn.normal('z', mean, { logstd, nSamples: k, isReparameterized: opts.reparam ?? true });
   return bn;
@@ -21,10 +26,14 @@ function q(mean: tf.Tensor, logstd: tf.Tensor, k: number, opts: { z?: tf.Tensor;
 test('the IW bound is the log-mean-exp of the log weights (injected samples)', () => {
   const zs_ = [0.5, -0.3, 1.7];
   const x = 1.1;
-  const iw = zs.importanceWeightedObjective(model, { x: tf.tensor([x]) }, {
-    variational: q(tf.tensor([0]), tf.tensor([0]), 3, { z: tf.tensor(zs_.map((v) => [v])) }),
-    axis: 0,
-  });
+  const iw = zs.importanceWeightedObjective(
+    model,
+    { x: tf.tensor([x]) },
+    {
+      variational: q(tf.tensor([0]), tf.tensor([0]), 3, { z: tf.tensor(zs_.map((v) => [v])) }),
+      axis: 0,
+    },
+  );
   const w = zs_.map((v) => normalLogPdf(v, 0, 1) + normalLogPdf(x, v, 1) - normalLogPdf(v, 0, 1));
   const m = Math.max(...w);
   const lme = m + Math.log(w.reduce((a, b) => a + Math.exp(b - m), 0) / 3);
@@ -43,8 +52,18 @@ test('K = 1 equals the ELBO; K > 1 is at least the ELBO on average', () => {
   const xs = tf.fill([2000], 1.5);
   const mean = tf.fill([2000], 0.2);
   const logstd = tf.fill([2000], -0.2);
-  const iw = tf.mean(zs.importanceWeightedObjective(model, { x: xs }, { variational: q(mean, logstd, 10), axis: 0 }).tensor).dataSync()[0];
-  const elbo = tf.mean(zs.elbo(model, { x: xs }, { variational: q(mean, logstd, 10), axis: 0 }).tensor).dataSync()[0];
+  const iw = tf
+    .mean(
+      zs.importanceWeightedObjective(
+        model,
+        { x: xs },
+        { variational: q(mean, logstd, 10), axis: 0 },
+      ).tensor,
+    )
+    .dataSync()[0];
+  const elbo = tf
+    .mean(zs.elbo(model, { x: xs }, { variational: q(mean, logstd, 10), axis: 0 }).tensor)
+    .dataSync()[0];
   assert.ok(iw > elbo, `IW ${iw} <= ELBO ${elbo}`);
   const truth = normalLogPdf(1.5, 0, Math.SQRT2);
   assert.ok(iw < truth + 0.01, `IW ${iw} above log p(x) ${truth}`);
@@ -58,13 +77,21 @@ test('VIMCO gradient agrees with the IWAE (SGVB) gradient in expectation', () =>
   const grad = (estimator: 'sgvb' | 'vimco', seed: number) => {
     zs.random.setSeed(seed);
     const xs = tf.fill([n], 1.2);
-    return tf.grads((m: tf.Tensor, s: tf.Tensor) => {
-      const iw = zs.importanceWeightedObjective(model, { x: xs }, {
-        variational: q(tf.broadcastTo(m, [n]), tf.broadcastTo(s, [n]), k, { reparam: estimator === 'sgvb' }),
-        axis: 0,
-      });
-      return tf.mean(estimator === 'sgvb' ? iw.sgvb() : iw.vimco());
-    })([tf.tensor([0.1]), tf.tensor([-0.1])]).map((g) => g.dataSync()[0]);
+    return tf
+      .grads((m: tf.Tensor, s: tf.Tensor) => {
+        const iw = zs.importanceWeightedObjective(
+          model,
+          { x: xs },
+          {
+            variational: q(tf.broadcastTo(m, [n]), tf.broadcastTo(s, [n]), k, {
+              reparam: estimator === 'sgvb',
+            }),
+            axis: 0,
+          },
+        );
+        return tf.mean(estimator === 'sgvb' ? iw.sgvb() : iw.vimco());
+      })([tf.tensor([0.1]), tf.tensor([-0.1])])
+      .map((g) => g.dataSync()[0]);
   };
   const [sm, ss] = grad('sgvb', 11);
   const [vm, vs] = grad('vimco', 12);
@@ -73,10 +100,17 @@ test('VIMCO gradient agrees with the IWAE (SGVB) gradient in expectation', () =>
 });
 
 test('VIMCO needs at least two samples; axis is required', () => {
-  const iw = zs.importanceWeightedObjective(model, { x: tf.tensor([1]) }, { variational: q(tf.tensor([0]), tf.tensor([0]), 1), axis: 0 });
+  const iw = zs.importanceWeightedObjective(
+    model,
+    { x: tf.tensor([1]) },
+    { variational: q(tf.tensor([0]), tf.tensor([0]), 1), axis: 0 },
+  );
   assert.throws(() => iw.vimco(), /vimco: needs at least 2 samples/);
   assert.throws(
-    () => zs.importanceWeightedObjective(model, { x: tf.tensor([1]) }, { variational: q(tf.tensor([0]), tf.tensor([0]), 2) } as never),
+    () =>
+      zs.importanceWeightedObjective(model, { x: tf.tensor([1]) }, {
+        variational: q(tf.tensor([0]), tf.tensor([0]), 2),
+      } as never),
     /`axis` \(the sample axis\) is required/,
   );
 });
