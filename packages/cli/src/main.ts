@@ -8,6 +8,7 @@ import { evalCommand, EVAL_FLAGS } from './commands/eval.js';
 import { sampleCommand, SAMPLE_FLAGS } from './commands/sample.js';
 import { quickstartCommand, QUICKSTART_FLAGS } from './commands/quickstart.js';
 import { benchCommand, BENCH_FLAGS } from './commands/bench.js';
+import { resultsCommand, RESULTS_FLAGS } from './commands/results.js';
 
 interface Command {
   usage: string;
@@ -40,6 +41,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'training and evaluation throughput of the backends',
     flags: BENCH_FLAGS,
     run: benchCommand,
+  },
+  results: {
+    usage: 'zhusuan results [--dir results] [--readme README.md]',
+    summary: 'the results table of the shipped runs, from their files',
+    flags: RESULTS_FLAGS,
+    run: resultsCommand,
   },
   quickstart: {
     usage: 'zhusuan quickstart [--run DIR]',

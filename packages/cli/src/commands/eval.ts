@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
-import { parseFlags, required, type FlagTable } from '../args.js';
+import { parseFlags, required, UsageError, type FlagTable } from '../args.js';
 import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend.js';
 import { binarizeOnce, loadDataset, toFloat } from '../data/index.js';
 import { ProgressBar, formatDuration } from '../progress.js';
@@ -19,6 +19,7 @@ export const EVAL_FLAGS = {
   limit: { type: 'int', min: 1, help: 'evaluate only the first N test images (default: all)' },
   backend: { type: 'string', default: 'auto', choices: BACKEND_CHOICES, help: 'tfjs backend' },
   seed: { type: 'int', default: 1, min: 0, help: 'seed of the importance samples' },
+  out: { type: 'string', help: 'where to write the results (default RUN/eval.json)' },
   json: { type: 'bool', help: 'print one JSON object on stdout' },
 } satisfies FlagTable;
 
@@ -33,6 +34,9 @@ export interface EvalReport extends EvalResult {
 export async function evalCommand(argv: string[]): Promise<EvalReport> {
   const f = parseFlags('eval', argv, EVAL_FLAGS);
   const runDir = required('run', f.run);
+  if (f.out !== undefined && !f.out.endsWith('.json')) {
+    throw new UsageError(`--out: expected a .json file name, got '${f.out}'`);
+  }
   const backend = await useBackend(f.backend as BackendChoice);
   const state = await openRun(runDir, backend);
   try {
@@ -67,7 +71,7 @@ export async function evalCommand(argv: string[]): Promise<EvalReport> {
       backend: tf.getBackend(),
       dataset: cfg.dataset,
     };
-    writeJson(path.join(runDir, 'eval.json'), report);
+    writeJson(f.out ?? path.join(runDir, 'eval.json'), report);
     if (f.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
     } else {
