@@ -24,7 +24,7 @@ export const QUICKSTART_FLAGS = {
  * (docs/benchmarks.md): about 8 minutes of training, 2 of evaluation.
  */
 export const QUICKSTART_BUDGET: Record<string, { epochs: number; particles: number }> = {
-  native: { epochs: 50, particles: 1000 },
+  native: { epochs: 80, particles: 1000 },
   wasm: { epochs: 3, particles: 10 },
   cpu: { epochs: 1, particles: 2 },
 };
