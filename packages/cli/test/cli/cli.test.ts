@@ -156,3 +156,46 @@ test('a bad dataset path fails with exit 1 naming the file', () => {
   assert.match(r.stderr, /train-images-idx3-ubyte/);
   assert.ok(!fs.existsSync(path.join(run, 'checkpoint.zsck')));
 });
+
+test('without the native addon, --backend auto trains on wasm and says so once', () => {
+  const data = writeTinyDataset({ train: 100, test: 10 });
+  const run = path.join(tempDir(), 'run');
+  const r = spawnSync(
+    process.execPath,
+    [
+      BIN,
+      'train',
+      '--run',
+      run,
+      '--dataset',
+      data,
+      '--epochs',
+      '1',
+      '--hidden',
+      '16',
+      '--z-dim',
+      '2',
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, ZHUSUAN_NATIVE_ADDON: '/nonexistent/addon.node' },
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const notices = r.stderr.split('\n').filter((l) => l.includes('native backend unavailable'));
+  assert.equal(notices.length, 1, r.stderr);
+  assert.match(notices[0], /using wasm/);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8')).backend, 'wasm');
+  // Asking for native explicitly is an error that says why.
+  const n = spawnSync(
+    process.execPath,
+    [BIN, 'train', '--run', path.join(run, 'x'), '--dataset', data, '--backend', 'native'],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, ZHUSUAN_NATIVE_ADDON: '/nonexistent/addon.node' },
+    },
+  );
+  assert.equal(n.status, 1);
+  assert.match(n.stderr, /--backend native is not available: native addon not found/);
+});
