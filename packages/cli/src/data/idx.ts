@@ -31,14 +31,16 @@ export function readMaybeGzip(file: string): Uint8Array {
     const code = (err as NodeJS.ErrnoException).code;
     throw new IdxError(file, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? err})`);
   }
+  let bytes: Buffer = raw;
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
-      return gunzipSync(raw);
+      bytes = gunzipSync(raw);
     } catch (err) {
       throw new IdxError(file, `corrupt gzip data (${(err as Error).message})`);
     }
   }
-  return raw;
+  // A plain Uint8Array view: callers get one type whatever the source.
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**
