@@ -125,3 +125,12 @@ test('binarizeOnce is deterministic with the right mean; splits are disjoint and
   assert.equal(new Set([...train, ...valid]).size, 100);
   assert.deepEqual(splitTrainValid(100, 20, 1).valid, valid);
 });
+
+test("Debian's Fashion-MNIST (gzipped IDX) loads as a second dataset", () => {
+  // Installed by .ci/run (apt-get install dataset-fashion-mnist).
+  const dir = '/usr/share/datasets/fashion-mnist';
+  const train = loadDataset(dir, { split: 'train' });
+  const test = loadDataset(dir, { split: 'test' });
+  assert.deepEqual([train.n, train.rows, train.cols, test.n], [60000, 28, 28, 10000]);
+  assert.equal(train.labels[0], 9); // an ankle boot
+});
