@@ -8,6 +8,7 @@ import { evalCommand, EVAL_FLAGS } from './commands/eval.js';
 import { sampleCommand, SAMPLE_FLAGS } from './commands/sample.js';
 import { quickstartCommand, QUICKSTART_FLAGS } from './commands/quickstart.js';
 import { benchCommand, BENCH_FLAGS } from './commands/bench.js';
+import { reportCommand, REPORT_FLAGS } from './commands/report.js';
 import { resultsCommand, RESULTS_FLAGS } from './commands/results.js';
 
 interface Command {
@@ -35,6 +36,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'PNG grids of generations and reconstructions',
     flags: SAMPLE_FLAGS,
     run: sampleCommand,
+  },
+  report: {
+    usage: 'zhusuan report --run DIR [--out report.pdf]',
+    summary: 'build report.pdf (and its .tex) from a run',
+    flags: REPORT_FLAGS,
+    run: reportCommand,
   },
   bench: {
     usage: 'zhusuan bench [--json]',
