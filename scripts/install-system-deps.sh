@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages zhusuan-ts needs (run as root or with sudo):
+#   native backend  g++ make python3 libopenblas-dev
+#   tests           dataset-fashion-mnist (a second IDX dataset)
+#   notebook        Debian's Jupyter (tslab itself comes from npm)
+#   report          pdflatex with pgfplots, poppler-utils
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+PACKAGES=(
+  g++ make python3 libopenblas-dev
+  dataset-fashion-mnist
+  jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-notebook
+  texlive-latex-recommended texlive-fonts-recommended texlive-pictures poppler-utils
+)
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
