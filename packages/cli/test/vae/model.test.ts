@@ -146,3 +146,25 @@ test('a corrupt or truncated checkpoint is rejected with the file named; a faile
   assert.deepEqual(fs.readFileSync(file), good);
   assert.deepEqual(fs.readdirSync(dir).sort(), ['checkpoint.zsck', 'junk.zsck', 'trunc.zsck']);
 });
+
+test('the learning-rate schedule reaches the optimizer', async () => {
+  await tf.setBackend('cpu');
+  const state = new TrainingState({ ...CFG, lr: 1e-2, lrDecay: 0.5, lrDecayEvery: 2 }, 'cpu');
+  const { learningRateAt } = await import('../../src/vae/trainer.js');
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map((e) => learningRateAt(state.cfg, e)),
+    [1e-2, 1e-2, 5e-3, 5e-3, 2.5e-3],
+  );
+  const x = batch(8, 16, 6);
+  state.trainStep(x);
+  state.optimizer.setLearningRate(0);
+  const before = state.vae.variables.map((v) => Array.from(v.dataSync()));
+  state.trainStep(x);
+  assert.deepEqual(
+    state.vae.variables.map((v) => Array.from(v.dataSync())),
+    before,
+    'lr 0 must not move the weights',
+  );
+  x.dispose();
+  state.dispose();
+});
