@@ -1,13 +1,18 @@
 /**
  * IDX files (the format of MNIST and Fashion-MNIST), raw or gzipped, read with
- * strict validation: every error names the file and what is wrong.
+ * strict validation: every error is an {@link IdxError} naming the file and
+ * what is wrong with it, so a bad `--dataset` fails with one clear line.
  */
 import * as fs from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
-/** A malformed or unreadable IDX file. */
+/** A malformed, missing or unreadable IDX file. */
 export class IdxError extends Error {
   override name = 'IdxError';
+  /**
+   * @param file the path at fault (the message starts with it).
+   * @param message what is wrong.
+   */
   constructor(
     readonly file: string,
     message: string,
@@ -16,13 +21,53 @@ export class IdxError extends Error {
   }
 }
 
-/** The contents of an IDX file of unsigned bytes. */
-export interface IdxData {
+/** The element types IDX defines, by their header code. */
+const DTYPES = {
+  0x08: { name: 'uint8', size: 1 },
+  0x09: { name: 'int8', size: 1 },
+  0x0b: { name: 'int16', size: 2 },
+  0x0c: { name: 'int32', size: 4 },
+  0x0d: { name: 'float32', size: 4 },
+  0x0e: { name: 'float64', size: 8 },
+} as const;
+
+/** An IDX element type. */
+export type IdxDtype = (typeof DTYPES)[keyof typeof DTYPES]['name'];
+
+/** The typed array each {@link IdxDtype} is returned as. */
+export type IdxArray =
+  Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+
+/** The contents of an IDX file; `data` is row-major with `shape`'s product elements. */
+export interface IdxData<T extends IdxArray = IdxArray> {
+  dtype: IdxDtype;
   shape: number[];
-  data: Uint8Array;
+  data: T;
 }
 
-/** Reads a file, un-gzipping it when it starts with the gzip magic bytes. */
+/** What {@link readIdx} checks beyond the format itself. */
+export interface IdxExpect {
+  /** Reject files of any other rank. */
+  expectRank?: number;
+  /** Reject other dimensions; `undefined` entries match any size (e.g. `[undefined, 28, 28]`). Implies the rank. */
+  expectDims?: (number | undefined)[];
+  /** Reject other element types. */
+  expectDtype?: IdxDtype;
+}
+
+const hex = (b: number) => `0x${b.toString(16).padStart(2, '0')}`;
+
+/**
+ * Finds `file` or, failing that, `file.gz`: datasets are shipped both ways
+ * (Debian's Fashion-MNIST only gzipped). Throws an IdxError naming both.
+ */
+export function locateIdx(file: string): string {
+  if (fs.existsSync(file)) return file;
+  if (fs.existsSync(`${file}.gz`)) return `${file}.gz`;
+  throw new IdxError(file, `file not found (nor ${file}.gz)`);
+}
+
+/** Reads a file, un-gzipping it when it starts with the gzip magic bytes 1f 8b. */
 export function readMaybeGzip(file: string): Uint8Array {
   let raw: Buffer;
   try {
@@ -32,6 +77,8 @@ export function readMaybeGzip(file: string): Uint8Array {
     throw new IdxError(file, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? err})`);
   }
   let bytes: Buffer = raw;
+  // By content, not by name: a `.gz` that is not gzip, or gzip without the
+  // suffix, both happen in the wild. An IDX file starts with 00 00, never 1f 8b.
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
       bytes = gunzipSync(raw);
@@ -43,28 +90,63 @@ export function readMaybeGzip(file: string): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** Decodes big-endian elements into a fresh native-endian typed array. */
+function decode(dtype: IdxDtype, bytes: Uint8Array): IdxArray {
+  if (dtype === 'uint8') return bytes;
+  if (dtype === 'int8') return new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fill = <T extends { length: number; [i: number]: number }>(
+    out: T,
+    size: number,
+    get: (o: number) => number,
+  ): T => {
+    for (let i = 0; i < out.length; i++) out[i] = get(i * size);
+    return out;
+  };
+  const n = bytes.length;
+  switch (dtype) {
+    case 'int16':
+      return fill(new Int16Array(n / 2), 2, (o) => v.getInt16(o, false));
+    case 'int32':
+      return fill(new Int32Array(n / 4), 4, (o) => v.getInt32(o, false));
+    case 'float32':
+      return fill(new Float32Array(n / 4), 4, (o) => v.getFloat32(o, false));
+    case 'float64':
+      return fill(new Float64Array(n / 8), 8, (o) => v.getFloat64(o, false));
+  }
+}
+
 /**
- * Parses IDX bytes. Only unsigned-byte data (type code 0x08) is accepted: it
- * is what image and label files use.
- * @param expectRank reject files of any other rank.
+ * Parses the bytes of an IDX file (already un-gzipped).
+ * @param file the name used in error messages.
  */
-export function parseIdx(file: string, bytes: Uint8Array, expectRank?: number): IdxData {
+export function parseIdx(file: string, bytes: Uint8Array, expect: IdxExpect = {}): IdxData {
   if (bytes.length < 4) {
     throw new IdxError(file, `truncated: ${bytes.length} bytes, too short for an IDX header`);
   }
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new IdxError(file, 'bad magic number: an IDX file starts with two zero bytes');
-  }
-  if (bytes[2] !== 0x08) {
     throw new IdxError(
       file,
-      `unsupported data type code 0x${bytes[2].toString(16).padStart(2, '0')} (expected 0x08, unsigned byte)`,
+      `bad magic number ${hex(bytes[0])} ${hex(bytes[1])}: an IDX file starts with two zero bytes`,
+    );
+  }
+  const type = DTYPES[bytes[2] as keyof typeof DTYPES];
+  if (type === undefined) {
+    throw new IdxError(
+      file,
+      `unknown data type code ${hex(bytes[2])} (IDX defines 0x08 uint8, 0x09 int8, 0x0b int16, 0x0c int32, 0x0d float32, 0x0e float64)`,
+    );
+  }
+  if (expect.expectDtype !== undefined && type.name !== expect.expectDtype) {
+    throw new IdxError(
+      file,
+      `data type ${type.name} (code ${hex(bytes[2])}), expected ${expect.expectDtype}`,
     );
   }
   const rank = bytes[3];
-  if (rank === 0) throw new IdxError(file, 'rank 0 in header');
-  if (expectRank !== undefined && rank !== expectRank) {
-    throw new IdxError(file, `rank ${rank} in header, expected ${expectRank}`);
+  const wantRank = expect.expectDims?.length ?? expect.expectRank;
+  if (wantRank !== undefined && rank !== wantRank) {
+    throw new IdxError(file, `rank ${rank} in header, expected ${wantRank}`);
   }
   const headerLen = 4 + 4 * rank;
   if (bytes.length < headerLen) {
@@ -75,54 +157,85 @@ export function parseIdx(file: string, bytes: Uint8Array, expectRank?: number): 
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
-  const size = shape.reduce((a, b) => a * b, 1);
+  const dims = shape.join('x');
+  if (expect.expectDims?.some((d, i) => d !== undefined && d !== shape[i])) {
+    const want = expect.expectDims.map((d) => d ?? 'N').join('x');
+    throw new IdxError(file, `dimensions ${dims} in header, expected ${want}`);
+  }
+  const size = shape.reduce((a, b) => a * b, 1) * type.size;
   const have = bytes.length - headerLen;
   if (have < size) {
     throw new IdxError(
       file,
-      `truncated: header says ${shape.join('x')} = ${size} bytes of data, file has ${have}`,
+      `truncated: header says ${dims} = ${size} bytes of data, file has ${have}`,
     );
   }
   if (have > size) {
-    throw new IdxError(
-      file,
-      `${have - size} trailing bytes after ${shape.join('x')} = ${size} bytes of data`,
-    );
+    throw new IdxError(file, `${have - size} trailing bytes after ${dims} = ${size} bytes of data`);
   }
-  return { shape, data: bytes.subarray(headerLen) };
+  return { dtype: type.name, shape, data: decode(type.name, bytes.subarray(headerLen)) };
 }
 
-/** Reads an IDX file (raw or gzip). */
-export function readIdx(file: string, expectRank?: number): IdxData {
-  return parseIdx(file, readMaybeGzip(file), expectRank);
+/**
+ * Reads an IDX file, raw or gzipped, from `file` or else `file.gz`.
+ * @throws IdxError when it is missing, unreadable, malformed or not as expected.
+ */
+export function readIdx(file: string, expect: IdxExpect = {}): IdxData {
+  const found = locateIdx(file);
+  return parseIdx(found, readMaybeGzip(found), expect);
 }
 
-/** Reads a rank-3 image file: `n` images of `rows` x `cols` bytes. */
-export function readIdxImages(file: string): {
+/** Images from a rank-3 unsigned-byte IDX file, row-major `[n, rows * cols]`. */
+export interface IdxImages {
   images: Uint8Array;
   n: number;
   rows: number;
   cols: number;
-} {
-  const { shape, data } = readIdx(file, 3);
-  const [n, rows, cols] = shape;
-  if (rows === 0 || cols === 0) throw new IdxError(file, `empty images (${rows}x${cols})`);
-  return { images: data, n, rows, cols };
 }
 
 /**
- * Reads a rank-1 label file; every label must be below `numClasses`, and the
- * count must equal `expectCount` when given.
+ * Reads a rank-3 unsigned-byte image file: `n` images of `rows` x `cols` bytes.
+ * @param expectDims optional `[rows, cols]` the images must have.
  */
-export function readIdxLabels(file: string, numClasses = 10, expectCount?: number): Uint8Array {
-  const { shape, data } = readIdx(file, 1);
-  if (expectCount !== undefined && shape[0] !== expectCount) {
-    throw new IdxError(file, `${shape[0]} labels, but the image file has ${expectCount} images`);
+export function readIdxImages(file: string, expectDims?: [number, number]): IdxImages {
+  const { shape, data } = readIdx(file, {
+    expectDims: [undefined, ...(expectDims ?? [undefined, undefined])],
+    expectDtype: 'uint8',
+  });
+  const [n, rows, cols] = shape;
+  if (rows === 0 || cols === 0) throw new IdxError(file, `empty images (${rows}x${cols})`);
+  return { images: data as Uint8Array, n, rows, cols };
+}
+
+/** What {@link readIdxLabels} checks. */
+export interface LabelOptions {
+  /** Every label must be below this (default 10). */
+  numClasses?: number;
+  /** The number of labels must equal this (the image count) when given. */
+  expectCount?: number;
+}
+
+/**
+ * Reads a rank-1 unsigned-byte label file, checking every label's range and,
+ * when given, the count against the images'.
+ */
+export function readIdxLabels(file: string, opts: LabelOptions = {}): Uint8Array {
+  const numClasses = opts.numClasses ?? 10;
+  const { shape, data } = readIdx(file, { expectRank: 1, expectDtype: 'uint8' });
+  const labels = data as Uint8Array;
+  if (opts.expectCount !== undefined && shape[0] !== opts.expectCount) {
+    throw new IdxError(
+      file,
+      `${shape[0]} labels, but the image file has ${opts.expectCount} images`,
+    );
   }
-  for (let i = 0; i < data.length; i++) {
-    if (data[i] >= numClasses) {
-      throw new IdxError(file, `label ${data[i]} at index ${i} is out of range [0, ${numClasses})`);
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] >= numClasses) {
+      throw new IdxError(
+        file,
+        `label ${labels[i]} at index ${i} is out of range [0, ${numClasses})`,
+      );
     }
   }
-  return data;
+  return labels;
 }
