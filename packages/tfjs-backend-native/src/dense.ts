@@ -72,14 +72,15 @@ function activate(y: tf.Tensor, activation: DenseActivation, alpha: number): tf.
 }
 
 /**
- * A dense layer: `act(x·w + b)` for x [batch, in], w [in, out], b [out] (optional).
- * Gradients flow to x, w and b. Second derivatives are not available on the
- * native path.
+ * A dense layer: `act(x·w + b)` for x [..., in], w [in, out], b [out]
+ * (optional) giving [..., out]; leading dimensions of x (samples, batch) are
+ * rows of one matrix product. Gradients flow to x, w and b. Second
+ * derivatives are not available on the native path.
  *
- * @param alpha slope of 'leakyrelu' for negative inputs (must be > 0).
+ * @param alpha slope of 'leakyrelu' for negative inputs (must be > 0 on native).
  * @example
  * ```ts
- * const h = dense(x, w1, b1, 'relu');
+ * const h = dense(x, w1, b1, 'relu'); // x [128, 784], w1 [784, 500], b1 [500]
  * ```
  */
 export function dense(
@@ -88,10 +89,10 @@ export function dense(
   b?: tf.Tensor | null,
   activation: DenseActivation = 'linear',
   alpha = 0.2,
-): tf.Tensor2D {
-  if (x.rank !== 2) throw new Error(`dense: x must be rank 2 [batch, in], got shape [${x.shape}]`);
+): tf.Tensor {
+  if (x.rank < 1) throw new Error(`dense: x must have rank >= 1 [..., in], got a scalar`);
   if (w.rank !== 2) throw new Error(`dense: w must be rank 2 [in, out], got shape [${w.shape}]`);
-  if (x.shape[1] !== w.shape[0]) {
+  if (x.shape[x.rank - 1] !== w.shape[0]) {
     throw new Error(`dense: x [${x.shape}] and w [${w.shape}] differ in the inner dimension`);
   }
   if (b != null && (b.rank !== 1 || b.shape[0] !== w.shape[1])) {
@@ -106,14 +107,15 @@ export function dense(
     (activation !== 'leakyrelu' || alpha > 0);
   if (!native) {
     return tf.tidy(() => {
-      const y = tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D);
-      return activate(b == null ? y : tf.add(y, b), activation, alpha) as tf.Tensor2D;
+      const outShape: number[] = [...x.shape.slice(0, -1), w.shape[1] as number];
+      const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, w.shape[0] as number]);
+      const y = tf.matMul(x2 as tf.Tensor2D, w as tf.Tensor2D);
+      const z = activate(b == null ? y : tf.add(y, b), activation, alpha);
+      return x.rank === 2 ? z : tf.reshape(z, outShape);
     });
   }
   registerDenseGradient();
   const inputs: tf.NamedTensorMap = b == null ? { x, w } : { x, w, b };
   const attrs: DenseAttrs = { act: ACT[activation], alpha };
-  return tf
-    .engine()
-    .runKernel(ZSN_DENSE, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  return tf.engine().runKernel(ZSN_DENSE, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }

@@ -99,7 +99,9 @@ export class VaeModel {
   }
 
   private dense(x: tf.Tensor2D, l: Dense, relu: boolean): tf.Tensor2D {
-    if (this.config.dense === 'native') return dense(x, l.w, l.b, relu ? 'relu' : 'linear');
+    if (this.config.dense === 'native') {
+      return dense(x, l.w, l.b, relu ? 'relu' : 'linear') as tf.Tensor2D;
+    }
     if (this.config.dense === 'fused') {
       return tf.fused.matMul({
         a: x,

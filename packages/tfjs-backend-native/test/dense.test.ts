@@ -62,12 +62,33 @@ describe('dense', () => {
     assert.ok(!names.includes('BatchMatMul'));
     tf.dispose([x, w, b]);
   });
+  for (const shape of [[7], [2, 4, 7], [2, 1, 3, 7]]) {
+    it(`x of shape [${shape}]: leading dimensions are rows`, async (t) => {
+      if (skip !== undefined) return t.skip(skip);
+      const f = () => {
+        const x = rand(shape, 8);
+        const w = rand([7, 5], 9);
+        const b = rand([5], 10);
+        const r = rand([...shape.slice(0, -1), 5], 11);
+        const y = dense(x, w, b, 'relu');
+        const g = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+          tf.sum(tf.mul(dense(xx, ww, bb, 'relu'), r)),
+        )([x, w, b]);
+        assert.deepEqual(y.shape, [...shape.slice(0, -1), 5]);
+        assert.deepEqual(g[0].shape, shape);
+        return tf.concat([y.flatten(), ...g.map((t) => t.flatten())]);
+      };
+      const cpu = await runOn('cpu', f);
+      const nat = await runOn('native', f);
+      assertClose(nat.values, cpu.values, 1e-5, 1e-6, `dense rank ${shape.length}`);
+    });
+  }
   it('names the bad argument', () => {
     assert.throws(() => dense(tf.zeros([2, 3]), tf.zeros([4, 2])), /inner dimension/);
     assert.throws(
       () => dense(tf.zeros([2, 3]), tf.zeros([3, 2]), tf.zeros([3])),
       /b must have shape \[2\]/,
     );
-    assert.throws(() => dense(tf.zeros([3]), tf.zeros([3, 2])), /x must be rank 2/);
+    assert.throws(() => dense(tf.scalar(1), tf.zeros([3, 2])), /x must have rank >= 1/);
   });
 });

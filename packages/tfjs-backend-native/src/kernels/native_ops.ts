@@ -8,7 +8,7 @@
 import { DataId, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { Act } from '../addon.js';
 import type { NativeBackend } from '../backend.js';
-import { KernelArgs, f32, nativeKernel } from './util.js';
+import { KernelArgs, f32, nativeKernel, sizeOf } from './util.js';
 
 export const ZSN_DENSE = 'ZsnDense';
 export const ZSN_DENSE_GRAD_X = 'ZsnDenseGradX';
@@ -56,11 +56,21 @@ function dzFor(
   return dz;
 }
 
+// x may have any rank >= 1: its leading dimensions are rows of one matrix
+// product (x [..., in] -> y [..., out]).
+function rowsOf(t: TensorInfo): number {
+  const last = t.shape[t.shape.length - 1];
+  return last === 0 ? 0 : sizeOf(t.shape) / last;
+}
+function withLast(shape: number[], d: number): number[] {
+  return [...shape.slice(0, -1), d];
+}
+
 function denseForward({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { x, w, b } = inputs;
   const { act, alpha } = attrsOf(attrs);
-  const [m, k] = x.shape;
-  const n = w.shape[1];
+  const m = rowsOf(x);
+  const [k, n] = w.shape;
   const out = backend.allocF32(m * n);
   const bv = b === undefined ? null : need(backend, b, 'b');
   backend.addon.fusedMatMul(
@@ -78,24 +88,25 @@ function denseForward({ inputs, backend, attrs }: KernelArgs): TensorInfo {
     act,
     alpha,
   );
-  return backend.makeOutputF32([m, n], out);
+  return backend.makeOutputF32(withLast(x.shape, n), out);
 }
 
 function denseGradX({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { dy, y, w } = inputs;
   const dz = dzFor(backend, dy, y, attrsOf(attrs));
   const [k, n] = w.shape;
-  const m = dy.shape[0];
+  const m = rowsOf(dy);
   const out = backend.allocF32(m * k);
   backend.addon.matMul(dz, need(backend, w, 'w'), out, 1, 1, m, k, n, false, true);
-  return backend.makeOutputF32([m, k], out);
+  return backend.makeOutputF32(withLast(dy.shape, k), out);
 }
 
 function denseGradW({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { dy, y, x } = inputs;
   const dz = dzFor(backend, dy, y, attrsOf(attrs));
-  const [m, k] = x.shape;
-  const n = dy.shape[1];
+  const m = rowsOf(x);
+  const k = x.shape[x.shape.length - 1];
+  const n = dy.shape[dy.shape.length - 1];
   const out = backend.allocF32(k * n);
   backend.addon.matMul(need(backend, x, 'x'), dz, out, 1, 1, k, n, m, true, false);
   return backend.makeOutputF32([k, n], out);
@@ -104,7 +115,8 @@ function denseGradW({ inputs, backend, attrs }: KernelArgs): TensorInfo {
 function denseGradB({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { dy, y } = inputs;
   const dz = dzFor(backend, dy, y, attrsOf(attrs));
-  const [m, n] = dy.shape;
+  const m = rowsOf(dy);
+  const n = dy.shape[dy.shape.length - 1];
   const out = backend.allocF32(n);
   backend.addon.colSum(dz, out, m, n);
   return backend.makeOutputF32([n], out);
