@@ -117,9 +117,15 @@ class Pool {
 Pool* pool = nullptr;
 int64_t parallelMin = 1 << 15;  // elements below which one thread is faster
 
+// Element-wise kernels use the pool only when enabled (ZHUSUAN_NATIVE_THREADS);
+// the Adam update (compute-bound: two divisions and a square root an element)
+// uses it by default.
+bool elementwiseParallel = false;
+bool adamParallel = true;
+
 template <class F>
-void parallelFor(int64_t n, int64_t minParallel, F&& f) {
-  if (pool == nullptr || pool->threads() < 2 || n < minParallel) {
+void parallelFor(int64_t n, int64_t minParallel, F&& f, bool enabled = elementwiseParallel) {
+  if (!enabled || pool == nullptr || pool->threads() < 2 || n < minParallel) {
     f(0, n);
     return;
   }
@@ -366,9 +372,10 @@ Napi::Value Adam(const Napi::CallbackInfo& info) {
   const float b2 = static_cast<float>(num(info, 6)), omb2 = static_cast<float>(num(info, 7));
   const float bc1 = static_cast<float>(num(info, 8)), bc2 = static_cast<float>(num(info, 9));
   const float eps = static_cast<float>(num(info, 10)), negLr = static_cast<float>(num(info, 11));
-  parallelFor(n, parallelMin, [&](int64_t b0, int64_t e0) {
-    KT->adam(p, m, v, g, b0, e0, b1, omb1, b2, omb2, bc1, bc2, eps, negLr);
-  });
+  parallelFor(
+      n, parallelMin,
+      [&](int64_t b0, int64_t e0) { KT->adam(p, m, v, g, b0, e0, b1, omb1, b2, omb2, bc1, bc2, eps, negLr); },
+      adamParallel);
   return info.Env().Undefined();
 }
 
@@ -511,13 +518,23 @@ Napi::Value Fill(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// setThreads(n): element-wise threads (the pool is rebuilt); returns the count.
+int poolThreads() {
+  return std::max(1, std::min(static_cast<int>(std::thread::hardware_concurrency()), 64));
+}
+
+// setThreads(elementwise, adam?): threads for element-wise kernels and for
+// the Adam update (1 or the pool's size); returns the element-wise count.
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
-  int n = static_cast<int>(inum(info, 0));
-  n = std::max(1, std::min(n, 64));
-  delete pool;
-  pool = n > 1 ? new Pool(n) : nullptr;
-  return Napi::Number::New(info.Env(), n);
+  const int n = std::max(1, std::min(static_cast<int>(inum(info, 0)), 64));
+  const int adam = info.Length() > 1 ? static_cast<int>(inum(info, 1)) : (adamParallel ? 2 : 1);
+  const int want = std::max(n, adam);
+  if (want > 1 && (pool == nullptr || pool->threads() != want)) {
+    delete pool;
+    pool = new Pool(want);
+  }
+  elementwiseParallel = n > 1;
+  adamParallel = adam > 1;
+  return Napi::Number::New(info.Env(), elementwiseParallel && pool != nullptr ? pool->threads() : 1);
 }
 
 Napi::Value SetParallelMin(const Napi::CallbackInfo& info) {
@@ -530,7 +547,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("isa", kIsa);
-  o.Set("threads", pool == nullptr ? 1 : pool->threads());
+  o.Set("threads", elementwiseParallel && pool != nullptr ? pool->threads() : 1);
+  o.Set("adamThreads", adamParallel && pool != nullptr ? pool->threads() : 1);
   o.Set("parallelMin", static_cast<double>(parallelMin));
   o.Set("blasConfig", openblas_get_config != nullptr ? openblas_get_config() : "unknown BLAS");
   o.Set("blasThreads", openblas_get_num_threads != nullptr ? openblas_get_num_threads() : 1);
@@ -553,10 +571,19 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     kIsa = "avx2";
   }
 #endif
-  int threads = static_cast<int>(std::thread::hardware_concurrency());
+  // One element-wise thread by default: OpenBLAS already runs its GEMMs on
+  // every core, and a second element-wise thread competing with OpenBLAS'
+  // spinning worker gave the same median step but a 1.4x worse 75th
+  // percentile on 2 cores (docs/benchmarks.md). ZHUSUAN_NATIVE_THREADS=2 opts in.
+  int threads = 1;
   if (const char* t = std::getenv("ZHUSUAN_NATIVE_THREADS")) threads = std::atoi(t);
-  threads = std::max(1, std::min(threads, 2));
-  if (pool == nullptr && threads > 1) pool = new Pool(threads);
+  threads = std::max(1, std::min(threads, 64));
+  elementwiseParallel = threads > 1;
+  if (std::getenv("ZHUSUAN_NATIVE_ADAM_THREADS") != nullptr) {
+    adamParallel = std::atoi(std::getenv("ZHUSUAN_NATIVE_ADAM_THREADS")) > 1;
+  }
+  const int want = std::max(threads, adamParallel ? std::min(poolThreads(), 2) : 1);
+  if (pool == nullptr && want > 1) pool = new Pool(want);
   napi_add_env_cleanup_hook(env, Cleanup, nullptr);
 
   exports.Set("matMul", Napi::Function::New(env, MatMul));

@@ -88,6 +88,8 @@ export interface AddonInfo {
   isa: string;
   /** Threads for element-wise kernels. */
   threads: number;
+  /** Threads for the fused Adam update. */
+  adamThreads: number;
   /** Elements below which element-wise kernels stay on one thread. */
   parallelMin: number;
   /** openblas_get_config(). */
@@ -177,8 +179,8 @@ export interface NativeAddon {
   ): void;
   transpose(x: Float32Array | Int32Array, out: Float32Array | Int32Array, meta: Int32Array): void;
   fill(out: Float32Array, value: number): void;
-  setThreads(n: number): number;
-  setParallelMin(n: number): void;
+  setThreads(elementwise: number, adam?: number): number;
+  setParallelMin(n: number, spin?: number): void;
   info(): AddonInfo;
 }
 

@@ -83,7 +83,10 @@ export interface VaeBenchOptions {
 
 export interface VaeBenchResult {
   backend: string;
+  /** Median ms per step. */
   msPerStep: number;
+  /** Mean ms per step (what an epoch takes, outliers included). */
+  msPerStepMean: number;
   msPerStepMin: number;
   steps: number;
   /** Matrix-product GFLOP per step. */
@@ -128,6 +131,7 @@ export async function benchVaeStep(opts: VaeBenchOptions = {}): Promise<VaeBench
       return {
         backend: tf.getBackend(),
         msPerStep: median(times),
+        msPerStepMean: times.reduce((a, b) => a + b, 0) / times.length,
         msPerStepMin: Math.min(...times),
         steps,
         gflopPerStep: vaeStepMatmulFlops(cfg) / 1e9,

@@ -7,8 +7,8 @@ export function nativeInfo(): AddonInfo | null {
 }
 
 /**
- * Threads for element-wise kernels (1 or 2; default: the number of cores,
- * at most 2, or ZHUSUAN_NATIVE_THREADS). Returns the count in effect, or 0
+ * Threads for element-wise kernels (default 1, or ZHUSUAN_NATIVE_THREADS;
+ * GEMMs always use OpenBLAS' own threads). Returns the count in effect, or 0
  * without the addon.
  */
 export function setNativeThreads(n: number): number {
