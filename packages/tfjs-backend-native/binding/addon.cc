@@ -71,10 +71,19 @@ class Pool {
     gen_.fetch_add(1, std::memory_order_release);
     gen_.notify_all();
     fn(ctx, 0, std::min(n, chunk));
-    while (pending_.load(std::memory_order_acquire) != 0) {
+    // Wait for the workers: spin briefly, then sleep. Never spin for long: a
+    // worker woken onto this core would wait for the spinning thread's time
+    // slice (measured: steps of 16 ms instead of 6 on 2 cores).
+    int spins = 0;
+    for (int left = pending_.load(std::memory_order_acquire); left != 0;
+         left = pending_.load(std::memory_order_acquire)) {
+      if (++spins < 2000) {
 #if defined(__x86_64__)
-      __builtin_ia32_pause();
+        __builtin_ia32_pause();
 #endif
+      } else {
+        pending_.wait(left, std::memory_order_acquire);
+      }
     }
   }
 
@@ -99,7 +108,7 @@ class Pool {
       const int64_t b = std::min(n_, index * chunk_);
       const int64_t e = std::min(n_, b + chunk_);
       if (b < e) fn_(ctx_, b, e);
-      pending_.fetch_sub(1, std::memory_order_acq_rel);
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
     }
   }
 

@@ -132,19 +132,14 @@ test('splitTrainValid is deterministic, disjoint and complete', () => {
   assert.throws(() => splitTrainValid(10, 10, 1), /validCount must be in \[0, 10\)/);
 });
 
-test(
-  "Debian's Fashion-MNIST (gzipped IDX) loads as a second dataset",
-  {
-    skip: !fs.existsSync(DEBIAN_FASHION_MNIST_DIR) && 'apt-get install dataset-fashion-mnist',
-  },
-  () => {
-    const train = loadDataset(DEBIAN_FASHION_MNIST_DIR, { split: 'train' });
-    const test = loadDataset(DEBIAN_FASHION_MNIST_DIR, { split: 'test' });
-    assert.deepEqual([train.n, train.rows, train.cols, test.n], [60000, 28, 28, 10000]);
-    assert.equal(train.labels[0], 9); // an ankle boot
-    // Fashion-MNIST is balanced: 6,000 of each class.
-    const counts = new Array<number>(10).fill(0);
-    for (const l of train.labels) counts[l]++;
-    assert.deepEqual(counts, new Array<number>(10).fill(6000));
-  },
-);
+// scripts/install-system-deps.sh installs Debian's dataset-fashion-mnist.
+test("Debian's Fashion-MNIST (gzipped IDX) loads as a second dataset", () => {
+  const train = loadDataset(DEBIAN_FASHION_MNIST_DIR, { split: 'train' });
+  const test = loadDataset(DEBIAN_FASHION_MNIST_DIR, { split: 'test' });
+  assert.deepEqual([train.n, train.rows, train.cols, test.n], [60000, 28, 28, 10000]);
+  assert.equal(train.labels[0], 9); // an ankle boot
+  // Fashion-MNIST is balanced: 6,000 of each class.
+  const counts = new Array<number>(10).fill(0);
+  for (const l of train.labels) counts[l]++;
+  assert.deepEqual(counts, new Array<number>(10).fill(6000));
+});
