@@ -23,14 +23,3 @@ export { NativeAdamOptimizer, adam } from './optimizer.js';
 export { dense } from './dense.js';
 export type { DenseActivation } from './dense.js';
 export { nativeInfo, setNativeThreads } from './info.js';
-export { gemmGflops, benchVaeStep, profileVaeStep } from './bench.js';
-export type { VaeBenchOptions, VaeBenchResult, KernelProfileRow } from './bench.js';
-export {
-  VaeModel,
-  DEFAULT_VAE,
-  syntheticBatch,
-  normalNoise,
-  trainStep,
-  ensureGradients,
-} from './vae.js';
-export type { VaeConfig } from './vae.js';

@@ -5,7 +5,7 @@
  */
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { VaeModel, normalNoise, syntheticBatch } from '../src/vae.js';
+import { VaeModel, normalNoise, syntheticBatch } from './vae_fixture.js';
 import { assertClose, setupNative } from './helpers.js';
 
 before(async () => {

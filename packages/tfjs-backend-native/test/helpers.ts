@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { isNativeAvailable, nativeLoadError, registerNativeBackend } from '../src/index.js';
-import { ensureGradients, mulberry32 } from '../src/vae.js';
+import { ensureGradients, mulberry32 } from './vae_fixture.js';
 
 /** Registers `native`, loads gradients and makes `native` the active backend. */
 export async function setupNative(): Promise<void> {

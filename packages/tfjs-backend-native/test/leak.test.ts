@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { NativeBackend } from '../src/backend.js';
 import { adam } from '../src/optimizer.js';
-import { VaeModel, normalNoise, syntheticBatch, trainStep } from '../src/vae.js';
+import { VaeModel, normalNoise, syntheticBatch, trainStep } from './vae_fixture.js';
 import { setupNative } from './helpers.js';
 
 before(async () => {

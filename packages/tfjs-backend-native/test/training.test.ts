@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { adam } from '../src/optimizer.js';
-import { VaeModel, normalNoise, syntheticBatch, trainStep } from '../src/vae.js';
+import { VaeModel, normalNoise, syntheticBatch, trainStep } from './vae_fixture.js';
 import { assertClose, setupNative } from './helpers.js';
 
 before(async () => {

@@ -39,6 +39,10 @@ export const BENCH_FLAGS = {
     choices: ['auto', 'skip'],
     help: 'time PyTorch when importable',
   },
+  profile: {
+    type: 'bool',
+    help: 'also profile 20 training steps per kernel (tf.profile) on the best backend',
+  },
   json: { type: 'bool', help: 'print one JSON object on stdout' },
 } satisfies FlagTable;
 
@@ -81,8 +85,12 @@ function median(a: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Times `steps` training steps on the active backend; returns ms per step (median of 5 blocks). */
-function timeSteps(backend: string, train: Float32Array, n: number, steps: number): number {
+/**
+ * A training state of the default configuration on `backend` and a `step()`
+ * that feeds it the next real MNIST batch, shuffled and dynamically binarised
+ * as the trainer does (every step sees a different batch).
+ */
+function realBatchStepper(backend: string, train: Float32Array, n: number) {
   const state = new TrainingState(BENCH_CONFIG, backend);
   const xDim = BENCH_CONFIG.xDim;
   const bs = BENCH_CONFIG.batchSize;
@@ -95,6 +103,12 @@ function timeSteps(backend: string, train: Float32Array, n: number, steps: numbe
     cursor += bs;
     tf.tidy(() => state.trainStep(tf.tensor2d(buf, [bs, xDim])));
   };
+  return { step, dispose: () => state.dispose() };
+}
+
+/** Times `steps` training steps on the active backend; returns ms per step (median of 5 blocks). */
+function timeSteps(backend: string, train: Float32Array, n: number, steps: number): number {
+  const { step, dispose } = realBatchStepper(backend, train, n);
   try {
     for (let i = 0; i < Math.min(10, steps); i++) step();
     const blocks = 5;
@@ -107,7 +121,71 @@ function timeSteps(backend: string, train: Float32Array, n: number, steps: numbe
     }
     return median(times);
   } finally {
-    state.dispose();
+    dispose();
+  }
+}
+
+/** One row of a step profile: a kernel's calls and milliseconds per step. */
+export interface KernelProfileRow {
+  kernel: string;
+  calls: number;
+  ms: number;
+}
+
+/** Per-kernel time of a training step (`tf.profile`), averaged over steps. */
+export interface StepProfile {
+  /** Wall time of a profiled step (profiling itself adds some). */
+  step_ms: number;
+  /** Time inside kernels. */
+  kernel_ms: number;
+  /** Step time outside kernels: engine bookkeeping, gradient tape, optimizer glue, GC. */
+  outside_ms: number;
+  kernel_calls: number;
+  /** Kernels by time, most expensive first. */
+  kernels: KernelProfileRow[];
+}
+
+/** Profiles `steps` real training steps on the active backend with `tf.profile`. */
+async function profileSteps(
+  backend: string,
+  train: Float32Array,
+  n: number,
+  steps: number,
+): Promise<StepProfile> {
+  const { step, dispose } = realBatchStepper(backend, train, n);
+  try {
+    for (let i = 0; i < 5; i++) step();
+    const agg = new Map<string, KernelProfileRow>();
+    let stepMs = 0;
+    let kernelMs = 0;
+    let calls = 0;
+    for (let s = 0; s < steps; s++) {
+      const t0 = performance.now();
+      const info = await tf.profile(step);
+      stepMs += performance.now() - t0;
+      for (const k of info.kernels) {
+        const ms = await k.kernelTimeMs;
+        const t = typeof ms === 'number' ? ms : 0;
+        const row = agg.get(k.name) ?? { kernel: k.name, calls: 0, ms: 0 };
+        row.calls++;
+        row.ms += t;
+        agg.set(k.name, row);
+        kernelMs += t;
+        calls++;
+      }
+    }
+    const kernels = [...agg.values()]
+      .map((r) => ({ kernel: r.kernel, calls: r.calls / steps, ms: r.ms / steps }))
+      .sort((a, b) => b.ms - a.ms);
+    return {
+      step_ms: stepMs / steps,
+      kernel_ms: kernelMs / steps,
+      outside_ms: (stepMs - kernelMs) / steps,
+      kernel_calls: calls / steps,
+      kernels,
+    };
+  } finally {
+    dispose();
   }
 }
 
@@ -174,6 +252,8 @@ export interface BenchResult {
   eval_ms_per_1000_particle_image: number;
   torch_ms_per_step: number | null;
   torch_note: string;
+  /** With `--profile`: where a step's time goes on the best backend. */
+  profile?: StepProfile;
   machine: { cpus: number; model: string; openblas_coretype: string | null };
   date: string;
 }
@@ -193,6 +273,20 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
   log(`bench: ${best} ${msBest.toFixed(2)} ms/step`);
   const gemm = measureGemmGflops();
   log(`bench: GEMM ${gemm.toFixed(1)} GFLOP/s on ${best}`);
+
+  let profile: StepProfile | undefined;
+  if (f.profile) {
+    profile = await profileSteps(best, x, train.n, 20);
+    log(
+      `bench: profile ${profile.step_ms.toFixed(2)} ms/step = ${profile.kernel_ms.toFixed(2)} ms in ` +
+        `${profile.kernel_calls.toFixed(0)} kernels + ${profile.outside_ms.toFixed(2)} ms outside them`,
+    );
+    for (const r of profile.kernels.slice(0, 15)) {
+      log(
+        `  ${r.kernel.padEnd(24)} ${r.calls.toFixed(0).padStart(4)} calls ${r.ms.toFixed(3).padStart(8)} ms`,
+      );
+    }
+  }
 
   const test = loadDataset('mnist', { split: 'test' });
   const m = f['eval-images']!;
@@ -235,6 +329,7 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
     eval_ms_per_1000_particle_image: evalMs,
     torch_ms_per_step: torch.ms,
     torch_note: torch.note,
+    ...(profile === undefined ? {} : { profile }),
     machine: {
       cpus: cpus.length,
       model: cpus[0]?.model ?? 'unknown',

@@ -1,13 +1,13 @@
 /**
  * A VAE-like training step in plain tfjs ops, used by the tests (the same
- * losses and gradients on every backend) and by the benchmarks. Same op
+ * losses and gradients on every backend) (the benchmarks time the CLI's real trainer: `zhusuan bench`). Same op
  * structure as the CLI's model: an MLP encoder x -> (mean, logstd) of a
  * Gaussian z, the reparameterised sample z = mean + exp(logstd) * eps, an MLP
  * decoder z -> Bernoulli logits, and the negative single-sample ELBO
  *   loss = -mean_b [ sum_d (x*logits - softplus(logits)) + log N(z; 0, 1) - log N(z; mean, std) ].
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { dense } from './dense.js';
+import { dense } from '../src/dense.js';
 
 /** Sizes of the model (defaults: the MNIST VAE, 784-500-500-40). */
 export interface VaeConfig {
