@@ -1,0 +1,71 @@
+/**
+ * `zhusuan bench`: the step's GEMM FLOP count in closed form, and a very short
+ * run of the command that checks the JSON contract (never its speed).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { BENCH_CONFIG, stepGemmFlops, type BenchResult } from '../src/commands/bench.js';
+
+const BIN = fileURLToPath(new URL('../../bin/zhusuan.js', import.meta.url));
+
+test('stepGemmFlops counts forward, weight-gradient and input-gradient products', () => {
+  // One layer 3 -> 2 per net, written out by hand: encoder x->h, h->h, two heads h->z;
+  // decoder z->h, h->h, h->x. With x=3, h=2, z=1, batch 4:
+  // sum(in*out) = 3*2 + 2*2 + 2*(2*1) + 1*2 + 2*2 + 2*3 = 26; forward 2*4*26 = 208;
+  // backward doubles it, less the data's input gradient 2*4*3*2 = 48.
+  assert.equal(stepGemmFlops({ batchSize: 4, xDim: 3, zDim: 1, hidden: 2 }), 3 * 208 - 48);
+  // The default model (784-500-500-40, batch 128): sum(in*out) = 1,344,000, so
+  // 3 * 2*128*1,344,000 - 2*128*784*500 = 931,840,000 (DESIGN.md rounds to 0.94 GFLOP).
+  assert.equal(stepGemmFlops(BENCH_CONFIG), 931_840_000);
+});
+
+test('bench --json prints the documented fields; --profile adds per-kernel rows', () => {
+  const r = spawnSync(
+    process.execPath,
+    [
+      BIN,
+      'bench',
+      '--steps',
+      '5',
+      '--wasm-steps',
+      '0',
+      '--eval-images',
+      '1',
+      '--torch',
+      'skip',
+      '--profile',
+      '--json',
+    ],
+    { encoding: 'utf8', timeout: 300_000 },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const b = JSON.parse(r.stdout.trim()) as BenchResult;
+  for (const k of [
+    'ms_per_step',
+    'gemm_gflops',
+    'step_gemm_floor_ms',
+    'ratio_to_floor',
+    'eval_ms_per_1000_particle_image',
+  ] as const) {
+    assert.ok(Number.isFinite(b[k]) && b[k] > 0, `${k} = ${b[k]}`);
+  }
+  assert.equal(b.torch_ms_per_step, null);
+  assert.match(b.torch_note, /skipped/);
+  assert.ok(b.profile !== undefined, 'no profile');
+  const names = b.profile.kernels.map((k) => k.kernel);
+  // The step's products run as matrix-product kernels, whatever their fused names.
+  assert.ok(
+    names.some((n) => /MatMul|Dense/i.test(n)),
+    `no matrix-product kernel in ${names.join(', ')}`,
+  );
+  const sum = b.profile.kernels.reduce((s, k) => s + k.ms, 0);
+  assert.ok(Math.abs(sum - b.profile.kernel_ms) < 1e-6 * Math.max(1, sum));
+});
+
+test('bench rejects a bad flag value with exit code 2', () => {
+  const r = spawnSync(process.execPath, [BIN, 'bench', '--steps', '0'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--steps/);
+});
