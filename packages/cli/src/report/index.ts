@@ -42,6 +42,15 @@ function relativeFigure(texDir: string, file: string): string | undefined {
   return rel;
 }
 
+/** Reads an `eval.json`-style file, naming the file when it is not valid JSON. */
+function readEvalReport(file: string): EvalReport {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as EvalReport;
+  } catch (err) {
+    throw new Error(`${file}: invalid JSON (${(err as Error).message})`);
+  }
+}
+
 /** Builds the report of `opts.run`. */
 export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   const run = opts.run;
@@ -51,14 +60,12 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     throw new Error(`${path.join(run, 'metrics.jsonl')}: no completed epochs to report`);
   }
   const evalFile = path.join(run, 'eval.json');
-  let evaluation: EvalReport | undefined;
-  if (fs.existsSync(evalFile)) {
-    try {
-      evaluation = JSON.parse(fs.readFileSync(evalFile, 'utf8')) as EvalReport;
-    } catch (err) {
-      throw new Error(`${evalFile}: invalid JSON (${(err as Error).message})`);
-    }
-  }
+  const evaluation = fs.existsSync(evalFile) ? readEvalReport(evalFile) : undefined;
+  const moreEvaluations = fs
+    .readdirSync(run)
+    .filter((f) => /^eval-\d+\.json$/.test(f))
+    .map((f) => readEvalReport(path.join(run, f)))
+    .sort((a, b) => a.particles - b.particles);
   const pdf = path.resolve(opts.out ?? path.join(run, 'report.pdf'));
   const outDir = path.dirname(pdf);
   if (!fs.existsSync(outDir)) throw new UsageError(`--out: directory ${outDir} does not exist`);
@@ -69,6 +76,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     config,
     metrics,
     evaluation,
+    moreEvaluations,
     samples: relativeFigure(outDir, path.join(run, 'samples.png')),
     reconstructions: relativeFigure(outDir, path.join(run, 'reconstructions.png')),
     date: new Date().toISOString().slice(0, 10),

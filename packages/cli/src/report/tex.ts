@@ -27,6 +27,8 @@ export interface ReportInputs {
   config: TrainConfig & { backend?: string; command?: string };
   metrics: EpochMetrics[];
   evaluation?: EvalReport;
+  /** Further evaluations with other particle counts (the run's `eval-<K>.json`), by K. */
+  moreEvaluations?: EvalReport[];
   /** Paths of the figures, relative to the .tex file. */
   samples?: string;
   reconstructions?: string;
@@ -209,9 +211,10 @@ backend & \texttt{${texEscape(last?.backend ?? 'unknown')}} \\
 final training bound (nats) & ${num(last?.train_elbo)} \\
 test ELBO (nats) & ${num(e?.test_elbo)} \\
 test log-likelihood, IS with $K = ${e ? e.particles : '\\cdot'}$ (nats) & ${e ? `${num(e.test_ll)} $\\pm$ ${num(e.test_ll_stderr, 3)}` : 'not evaluated'} \\
+${(r.moreEvaluations ?? []).map((m) => `test log-likelihood, IS with $K = ${m.particles}$ (nats) & ${num(m.test_ll)} $\\pm$ ${num(m.test_ll_stderr, 3)} \\\\`).join('\n')}
 \bottomrule
 \end{tabular}
-\caption{Results of run \texttt{${texEscape(r.runName)}}, read from its \texttt{metrics.jsonl} and \texttt{eval.json}.}
+\caption{Results of run \texttt{${texEscape(r.runName)}}, read from its \texttt{metrics.jsonl} and \texttt{eval*.json}.}
 \label{tab:results}
 \end{table}
 

@@ -34,6 +34,8 @@ test('a report from a tiny run has the proof, the results table and the figures'
   assert.match(text, /not evaluated/);
 
   zhusuan('eval', '--run', run, '--particles', '10', '--backend', 'cpu');
+  const more = path.join(run, 'eval-20.json');
+  zhusuan('eval', '--run', run, '--particles', '20', '--backend', 'cpu', '--out', more);
   zhusuan('sample', '--run', run, '--n', '16', '--backend', 'cpu');
   const out = path.join(run, 'homework.pdf');
   const r = zhusuan('report', '--run', run, '--out', out);
@@ -51,6 +53,11 @@ test('a report from a tiny run has the proof, the results table and the figures'
   assert.ok(text.includes(ev.test_elbo.toFixed(2)), `test ELBO ${ev.test_elbo.toFixed(2)} missing`);
   assert.ok(text.includes(`${ev.test_ll.toFixed(2)} ± ${ev.test_ll_stderr.toFixed(3)}`), 'test LL missing');
   assert.ok(text.includes(metrics[1].train_elbo.toFixed(2)), 'final training bound missing');
+  // A further evaluation (eval-<K>.json) gets its own row.
+  const ev20 = JSON.parse(fs.readFileSync(more, 'utf8'));
+  assert.equal(ev20.particles, 20);
+  assert.match(text, /IS with K = 20/);
+  assert.ok(text.includes(`${ev20.test_ll.toFixed(2)} ± ${ev20.test_ll_stderr.toFixed(3)}`), 'K = 20 row missing');
   // Two embedded raster figures (samples, reconstructions); the curve is vector pgfplots.
   const images = spawnSync('pdfimages', ['-list', out], { encoding: 'utf8' }).stdout.trim().split('\n').slice(2);
   assert.equal(images.length, 2, images.join('\n'));
