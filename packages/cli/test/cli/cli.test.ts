@@ -199,3 +199,19 @@ test('without the native addon, --backend auto trains on wasm and says so once',
   assert.equal(n.status, 1);
   assert.match(n.stderr, /--backend native is not available: native addon not found/);
 });
+
+test('npm start runs `zhusuan quickstart` (the command after the build, with --help)', () => {
+  const root = fileURLToPath(new URL('../../../../../', import.meta.url));
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const parts = pkg.scripts.start.split('&&').map((s) => s.trim());
+  assert.equal(parts[0], 'npm run build');
+  const [node, script, ...args] = parts[1].split(/\s+/);
+  assert.equal(node, 'node');
+  const r = spawnSync(process.execPath, [path.join(root, script), ...args, '--help'], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout + r.stderr, /usage: zhusuan quickstart/);
+});
