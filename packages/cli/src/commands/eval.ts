@@ -1,4 +1,5 @@
 /** `zhusuan eval`: test ELBO and importance-sampling log-likelihood of a run. */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
@@ -28,6 +29,15 @@ export interface EvalReport extends EvalResult {
   epoch: number;
   backend: string;
   dataset: string;
+}
+
+/** Reads an `eval.json`-style file (`eval.json`, `eval-<K>.json`), naming the file when it is not valid JSON. */
+export function readEvalReport(file: string): EvalReport {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as EvalReport;
+  } catch (err) {
+    throw new Error(`${file}: invalid JSON (${(err as Error).message})`);
+  }
 }
 
 /** Runs `zhusuan eval`. */

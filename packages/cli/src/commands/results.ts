@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { parseFlags, UsageError, type FlagTable } from '../args.js';
 import { readConfig, writeFileAtomic } from '../vae/run.js';
 import { readMetrics } from '../vae/trainer.js';
-import type { EvalReport } from './eval.js';
+import { readEvalReport, type EvalReport } from './eval.js';
 
 /** Flags of `zhusuan results`. */
 export const RESULTS_FLAGS = {
@@ -24,9 +24,9 @@ function fmt(v: number | undefined, digits = 2): string {
   return v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits);
 }
 
-/** Reads an optional JSON file. */
-function readJson<T>(file: string): T | undefined {
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : undefined;
+/** Reads an optional evaluation file. */
+function readOptionalEval(file: string): EvalReport | undefined {
+  return fs.existsSync(file) ? readEvalReport(file) : undefined;
 }
 
 /** The markdown table for every run directory under `dir`, sorted by name. */
@@ -45,8 +45,8 @@ export function resultsTable(dir: string): string {
     const cfg = readConfig(run);
     const metrics = readMetrics(run);
     const last = metrics[metrics.length - 1];
-    const ev = readJson<EvalReport>(path.join(run, 'eval.json'));
-    const ev5k = readJson<EvalReport>(path.join(run, 'eval-5000.json'));
+    const ev = readOptionalEval(path.join(run, 'eval.json'));
+    const ev5k = readOptionalEval(path.join(run, 'eval-5000.json'));
     const objective =
       cfg.objective === 'elbo'
         ? 'ELBO (SGVB)'

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UsageError } from '../args.js';
-import type { EvalReport } from '../commands/eval.js';
+import { readEvalReport } from '../commands/eval.js';
 import { readConfig, writeFileAtomic } from '../vae/run.js';
 import { readMetrics } from '../vae/trainer.js';
 import { reportTex } from './tex.js';
@@ -40,15 +40,6 @@ function relativeFigure(texDir: string, file: string): string | undefined {
     throw new UsageError(`--out: the path from the report to ${file} contains characters LaTeX cannot include`);
   }
   return rel;
-}
-
-/** Reads an `eval.json`-style file, naming the file when it is not valid JSON. */
-function readEvalReport(file: string): EvalReport {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as EvalReport;
-  } catch (err) {
-    throw new Error(`${file}: invalid JSON (${(err as Error).message})`);
-  }
 }
 
 /** Builds the report of `opts.run`. */
