@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -35,15 +36,20 @@ using zsn::kMaxRank;
 const zsn::KernelTable* KT = nullptr;
 const char* kIsa = "base";
 
-// ---- a small thread pool for element-wise work ------------------------------
+// ---- a small thread pool -----------------------------------------------------
 //
-// The main thread takes chunk 0, workers the others. Workers spin briefly
+// Runs one job at a time on every thread (the caller is participant 0). Used
+// for the GEMMs (OpenBLAS itself runs single-threaded, see gemm below), the
+// Adam update and, when enabled, element-wise kernels. Workers spin briefly
 // after a job (kernels come every few microseconds during a training step)
 // and then sleep on a futex (std::atomic::wait).
 
-// Pause iterations a worker spins before sleeping on a futex. Short: OpenBLAS'
-// own worker spins too, and on 2 cores a third busy thread slows the GEMMs.
-int spinLimit = 300;
+// Microseconds a worker spins after a job before sleeping on a futex. A
+// training step calls the pool every 0.1-1 ms (GEMMs, Adam); waking a sleeping
+// worker costs tens to hundreds of microseconds on a virtual machine, and the
+// caller waits for it. OpenBLAS is single-threaded here, so the spinning
+// worker competes with nobody for its core.
+double spinMicros = 1000;
 
 class Pool {
  public:
@@ -58,19 +64,14 @@ class Pool {
   }
   int threads() const { return threads_; }
 
-  // Runs fn(ctx, begin, end) over [0, n) in `threads_` chunks aligned to 16.
-  void run(int64_t n, void (*fn)(void*, int64_t, int64_t), void* ctx) {
-    const int parts = threads_;
-    int64_t chunk = (n + parts - 1) / parts;
-    chunk = (chunk + 15) & ~int64_t(15);
+  // Runs fn(ctx, participant) on every thread, participant in [0, threads).
+  void run(void (*fn)(void*, int), void* ctx) {
     fn_ = fn;
     ctx_ = ctx;
-    n_ = n;
-    chunk_ = chunk;
-    pending_.store(parts - 1, std::memory_order_relaxed);
+    pending_.store(threads_ - 1, std::memory_order_relaxed);
     gen_.fetch_add(1, std::memory_order_release);
     gen_.notify_all();
-    fn(ctx, 0, std::min(n, chunk));
+    fn(ctx, 0);
     // Wait for the workers: spin briefly, then sleep. Never spin for long: a
     // worker woken onto this core would wait for the spinning thread's time
     // slice (measured: steps of 16 ms instead of 6 on 2 cores).
@@ -87,14 +88,35 @@ class Pool {
     }
   }
 
+  // Runs fn(ctx, begin, end) over [0, n) in `threads` chunks aligned to 16.
+  void runRange(int64_t n, void (*fn)(void*, int64_t, int64_t), void* ctx) {
+    int64_t chunk = (n + threads_ - 1) / threads_;
+    chunk = (chunk + 15) & ~int64_t(15);
+    struct Job {
+      void (*fn)(void*, int64_t, int64_t);
+      void* ctx;
+      int64_t n, chunk;
+    } job{fn, ctx, n, chunk};
+    run(
+        [](void* c, int i) {
+          const Job& j = *static_cast<Job*>(c);
+          const int64_t b = std::min(j.n, i * j.chunk);
+          const int64_t e = std::min(j.n, b + j.chunk);
+          if (b < e) j.fn(j.ctx, b, e);
+        },
+        &job);
+  }
+
  private:
   void loop(int index) {
     uint64_t seen = 0;  // the generation at construction (a late start must not skip a job)
     for (;;) {
       uint64_t g = gen_.load(std::memory_order_acquire);
-      int spins = 0;
-      while (g == seen) {
-        if (++spins < spinLimit) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int spins = 1; g == seen; ++spins) {
+        if ((spins & 63) != 0 ||
+            std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() <
+                spinMicros) {
 #if defined(__x86_64__)
           __builtin_ia32_pause();
 #endif
@@ -105,9 +127,7 @@ class Pool {
       }
       seen = g;
       if (stop_.load()) return;
-      const int64_t b = std::min(n_, index * chunk_);
-      const int64_t e = std::min(n_, b + chunk_);
-      if (b < e) fn_(ctx_, b, e);
+      fn_(ctx_, index);
       if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
     }
   }
@@ -117,10 +137,8 @@ class Pool {
   std::atomic<uint64_t> gen_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
-  void (*fn_)(void*, int64_t, int64_t) = nullptr;
+  void (*fn_)(void*, int) = nullptr;
   void* ctx_ = nullptr;
-  int64_t n_ = 0;
-  int64_t chunk_ = 0;
 };
 
 Pool* pool = nullptr;
@@ -128,9 +146,12 @@ int64_t parallelMin = 1 << 15;  // elements below which one thread is faster
 
 // Element-wise kernels use the pool only when enabled (ZHUSUAN_NATIVE_THREADS);
 // the Adam update (compute-bound: two divisions and a square root an element)
-// uses it by default.
+// and the GEMMs use it by default.
 bool elementwiseParallel = false;
 bool adamParallel = true;
+// True when the pool runs the GEMMs (OpenBLAS set to one thread); false when
+// OpenBLAS threads them itself (ZHUSUAN_NATIVE_BLAS_THREADS).
+bool gemmOnPool = true;
 
 template <class F>
 void parallelFor(int64_t n, int64_t minParallel, F&& f, bool enabled = elementwiseParallel) {
@@ -138,7 +159,7 @@ void parallelFor(int64_t n, int64_t minParallel, F&& f, bool enabled = elementwi
     f(0, n);
     return;
   }
-  pool->run(
+  pool->runRange(
       n, [](void* c, int64_t b, int64_t e) { (*static_cast<F*>(c))(b, e); },
       static_cast<void*>(&f));
 }
@@ -201,6 +222,112 @@ inline bool flag(const Napi::CallbackInfo& info, int i) {
 }
 
 // ---- GEMM ------------------------------------------------------------------
+//
+// OpenBLAS runs single-threaded and the pool parallelises across products and
+// blocks of products: on 2 cores OpenBLAS' own threading reached 120-140
+// GFLOP/s on a training step's shapes (128-row products, K = 128 weight
+// gradients) and was slower than one thread for the small ones, while two
+// independent single-threaded products (a layer's input and weight gradients)
+// or the two halves of one run at ~90 GFLOP/s each (docs/benchmarks.md).
+
+// One row-major product C = op(A)·op(B) (alpha 1, beta 0).
+struct Gemm {
+  bool ta, tb;
+  int64_t M, N, K;
+  const float* a;
+  int64_t lda;
+  const float* b;
+  int64_t ldb;
+  float* c;
+  int64_t ldc;
+  double flops() const { return 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K); }
+};
+
+Gemm makeGemm(const float* a, const float* b, float* c, int64_t M, int64_t N, int64_t K, bool ta, bool tb) {
+  return Gemm{ta, tb, M, N, K, a, ta ? M : K, b, tb ? K : N, c, N};
+}
+
+void sgemm(const Gemm& g) {
+  if (g.M == 0 || g.N == 0) return;
+  if (g.K == 0) {
+    for (int64_t i = 0; i < g.M; ++i) std::fill(g.c + i * g.ldc, g.c + i * g.ldc + g.N, 0.0f);
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, g.ta ? CblasTrans : CblasNoTrans, g.tb ? CblasTrans : CblasNoTrans, g.M, g.N,
+              g.K, 1.0f, g.a, g.lda, g.b, g.ldb, 0.0f, g.c, g.ldc);
+}
+
+// Part i of `parts` of g: a block of rows of C when M >= N, else of columns.
+Gemm gemmPart(const Gemm& g, int i, int parts) {
+  Gemm p = g;
+  const bool rows = g.M >= g.N;
+  const int64_t len = rows ? g.M : g.N;
+  int64_t step = (len + parts - 1) / parts;
+  step = (step + 15) & ~int64_t(15);
+  const int64_t b = std::min(len, i * step), e = std::min(len, b + step);
+  if (rows) {
+    p.M = e - b;
+    p.a = g.ta ? g.a + b : g.a + b * g.lda;
+    p.c = g.c + b * g.ldc;
+  } else {
+    p.N = e - b;
+    p.b = g.tb ? g.b + b * g.ldb : g.b + b;
+    p.c = g.c + b;
+  }
+  return p;
+}
+
+// Products below this many FLOPs are not split (one thread is faster).
+constexpr double kSplitFlops = 8e6;
+
+// Wall time spent in GEMMs since the addon loaded, their FLOPs and count:
+// what `zhusuan bench` compares against a step's time. Updated by the
+// calling (JS) thread only.
+struct GemmCounters {
+  double seconds = 0;
+  double flops = 0;
+  double calls = 0;
+};
+GemmCounters gemmCounters;
+
+// Runs `count` independent products, in parallel on the pool when it has
+// more than one thread: whole products when there are at least as many as
+// threads, else each large one split into blocks. Threads take the next
+// block as they finish (largest first).
+void runGemms(const Gemm* gs, int64_t count) {
+  const auto t0 = std::chrono::steady_clock::now();
+  double flops = 0;
+  for (int64_t i = 0; i < count; ++i) flops += gs[i].flops();
+  const int threads = gemmOnPool && pool != nullptr ? pool->threads() : 1;
+  if (threads == 1 || (count == 1 && flops < kSplitFlops)) {
+    for (int64_t i = 0; i < count; ++i) sgemm(gs[i]);
+  } else {
+    static thread_local std::vector<Gemm> tasks;
+    tasks.clear();
+    const int parts = count >= threads ? 1 : static_cast<int>((threads + count - 1) / count);
+    for (int64_t i = 0; i < count; ++i) {
+      const int n = gs[i].flops() >= kSplitFlops ? parts : 1;
+      for (int j = 0; j < n; ++j) tasks.push_back(n == 1 ? gs[i] : gemmPart(gs[i], j, n));
+    }
+    std::stable_sort(tasks.begin(), tasks.end(),
+                     [](const Gemm& x, const Gemm& y) { return x.flops() > y.flops(); });
+    struct Job {
+      const std::vector<Gemm>* tasks;
+      std::atomic<size_t> next{0};
+    } job{&tasks};
+    pool->run(
+        [](void* c, int) {
+          Job& j = *static_cast<Job*>(c);
+          for (size_t t = j.next.fetch_add(1); t < j.tasks->size(); t = j.next.fetch_add(1)) {
+            sgemm((*j.tasks)[t]);
+          }
+        },
+        &job);
+  }
+  gemmCounters.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  gemmCounters.flops += flops;
+  gemmCounters.calls += static_cast<double>(count);
+}
 
 // C[b] = op(A[b]) * op(B[b]) for b in [0, max(batchA, batchB)); a batch of 1
 // broadcasts. Row-major; A is [M,K] ([K,M] when transposed), B is [K,N] ([N,K]).
@@ -209,20 +336,16 @@ void gemmBatched(const float* a, const float* b, float* c, int64_t batchA, int64
   const int64_t batch = std::max(batchA, batchB);
   const int64_t sa = batchA == 1 ? 0 : M * K;
   const int64_t sb = batchB == 1 ? 0 : K * N;
-  if (K == 0) {
-    std::fill(c, c + batch * M * N, 0.0f);
-    return;
-  }
   // A shared B with untransposed A: one GEMM over the stacked rows.
   if (batchB == 1 && !ta && batch > 1) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, batch * M, N, K, 1.0f,
-                a, K, b, tb ? K : N, 0.0f, c, N);
+    const Gemm g = makeGemm(a, b, c, batch * M, N, K, false, tb);
+    runGemms(&g, 1);
     return;
   }
-  for (int64_t i = 0; i < batch; ++i) {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N,
-                K, 1.0f, a + i * sa, ta ? M : K, b + i * sb, tb ? K : N, 0.0f, c + i * M * N, N);
-  }
+  static thread_local std::vector<Gemm> gs;
+  gs.clear();
+  for (int64_t i = 0; i < batch; ++i) gs.push_back(makeGemm(a + i * sa, b + i * sb, c + i * M * N, M, N, K, ta, tb));
+  runGemms(gs.data(), batch);
 }
 
 // matmul(a, b, out, batchA, batchB, M, N, K, transA, transB)
@@ -259,6 +382,41 @@ Napi::Value FusedMatMul(const Napi::CallbackInfo& info) {
       if (r1 > r0) KT->biasAct(c + r0 * N, bias, r1 - r0, N, act, alpha);
     });
   }
+  return info.Env().Undefined();
+}
+
+// denseGrad(dy, y, x, w, dx|null, dw|null, db|null, dz|null, M, K, N, act, alpha):
+// the gradients of y = act(x·w + b) for x [M,K], w [K,N]. dz = dy ⊙ act'(·)
+// (computed through y into the scratch array dz, which may be null only when
+// act is linear: then dz is dy), dx = dz·wᵀ [M,K], dw = xᵀ·dz [K,N] and
+// db = the column sums of dz [N]; null outputs are skipped, and x (w) may be
+// null when dw (dx) is. dx and dw are independent products: they run in
+// parallel on the pool.
+Napi::Value DenseGrad(const Napi::CallbackInfo& info) {
+  const int64_t M = inum(info, 8), K = inum(info, 9), N = inum(info, 10);
+  const int act = static_cast<int>(inum(info, 11));
+  const float alpha = static_cast<float>(num(info, 12));
+  auto opt = [&](int i, int64_t len) -> float* {
+    return info[i].IsNull() || info[i].IsUndefined() ? nullptr : f32(info, i, "denseGrad", len);
+  };
+  const float* dy = f32(info, 0, "denseGrad", M * N);
+  float* dx = opt(4, M * K);
+  float* dw = opt(5, K * N);
+  float* db = opt(6, N);
+  const float* dz = dy;
+  if (act != 0) {
+    float* scratch = f32(info, 7, "denseGrad", M * N);
+    const float* y = f32(info, 1, "denseGrad", M * N);
+    parallelFor(M * N, parallelMin,
+                [&](int64_t b0, int64_t e0) { KT->actGrad(act, dy, y, scratch, b0, e0, alpha); });
+    dz = scratch;
+  }
+  Gemm gs[2];
+  int n = 0;
+  if (dx != nullptr) gs[n++] = makeGemm(dz, f32(info, 3, "denseGrad", K * N), dx, M, K, N, false, true);
+  if (dw != nullptr) gs[n++] = makeGemm(f32(info, 2, "denseGrad", M * K), dz, dw, K, N, M, true, false);
+  if (n > 0) runGemms(gs, n);
+  if (db != nullptr) KT->colSum(dz, db, M, N);
   return info.Env().Undefined();
 }
 
@@ -536,7 +694,7 @@ int poolThreads() {
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   const int n = std::max(1, std::min(static_cast<int>(inum(info, 0)), 64));
   const int adam = info.Length() > 1 ? static_cast<int>(inum(info, 1)) : (adamParallel ? 2 : 1);
-  const int want = std::max(n, adam);
+  const int want = std::max({n, adam, gemmOnPool ? poolThreads() : 1});
   if (want > 1 && (pool == nullptr || pool->threads() != want)) {
     delete pool;
     pool = new Pool(want);
@@ -548,7 +706,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 
 Napi::Value SetParallelMin(const Napi::CallbackInfo& info) {
   parallelMin = std::max<int64_t>(1, inum(info, 0));
-  if (info.Length() > 1) spinLimit = static_cast<int>(std::max<int64_t>(0, inum(info, 1)));
+  if (info.Length() > 1) spinMicros = std::max(0.0, num(info, 1));
   return info.Env().Undefined();
 }
 
@@ -561,6 +719,10 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("parallelMin", static_cast<double>(parallelMin));
   o.Set("blasConfig", openblas_get_config != nullptr ? openblas_get_config() : "unknown BLAS");
   o.Set("blasThreads", openblas_get_num_threads != nullptr ? openblas_get_num_threads() : 1);
+  o.Set("gemmThreads", gemmOnPool && pool != nullptr ? pool->threads() : 1);
+  o.Set("gemmSeconds", gemmCounters.seconds);
+  o.Set("gemmFlops", gemmCounters.flops);
+  o.Set("gemmCalls", gemmCounters.calls);
   return o;
 }
 
@@ -580,10 +742,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     kIsa = "avx2";
   }
 #endif
-  // One element-wise thread by default: OpenBLAS already runs its GEMMs on
-  // every core, and a second element-wise thread competing with OpenBLAS'
-  // spinning worker gave the same median step but a 1.4x worse 75th
-  // percentile on 2 cores (docs/benchmarks.md). ZHUSUAN_NATIVE_THREADS=2 opts in.
+  // One element-wise thread by default: a second element-wise thread gave the
+  // same median step but a 1.4x worse 75th percentile on 2 cores
+  // (docs/benchmarks.md). ZHUSUAN_NATIVE_THREADS=2 opts in.
   int threads = 1;
   if (const char* t = std::getenv("ZHUSUAN_NATIVE_THREADS")) threads = std::atoi(t);
   threads = std::max(1, std::min(threads, 64));
@@ -591,7 +752,18 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   if (std::getenv("ZHUSUAN_NATIVE_ADAM_THREADS") != nullptr) {
     adamParallel = std::atoi(std::getenv("ZHUSUAN_NATIVE_ADAM_THREADS")) > 1;
   }
-  const int want = std::max(threads, adamParallel ? std::min(poolThreads(), 2) : 1);
+  // GEMMs: single-threaded OpenBLAS calls spread over the pool, unless
+  // ZHUSUAN_NATIVE_BLAS_THREADS=n hands them to OpenBLAS' own n threads.
+  if (const char* t = std::getenv("ZHUSUAN_NATIVE_BLAS_THREADS")) {
+    gemmOnPool = false;
+    if (openblas_set_num_threads != nullptr) openblas_set_num_threads(std::max(1, std::atoi(t)));
+  } else if (openblas_set_num_threads != nullptr) {
+    openblas_set_num_threads(1);
+  }
+  // With OpenBLAS' own worker threads spinning as well, a long spin here would
+  // make three busy threads on two cores.
+  if (!gemmOnPool) spinMicros = 10;
+  const int want = std::max(threads, adamParallel || gemmOnPool ? poolThreads() : 1);
   if (pool == nullptr && want > 1) pool = new Pool(want);
   napi_add_env_cleanup_hook(env, Cleanup, nullptr);
 
@@ -600,6 +772,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("actGrad", Napi::Function::New(env, ActGrad));
+  exports.Set("denseGrad", Napi::Function::New(env, DenseGrad));
   exports.Set("colSum", Napi::Function::New(env, ColSum));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
   exports.Set("adam", Napi::Function::New(env, Adam));

@@ -95,6 +95,14 @@ export interface AddonInfo {
   /** openblas_get_config(). */
   blasConfig: string;
   blasThreads: number;
+  /** Threads the GEMMs are spread over (OpenBLAS itself runs one thread each). */
+  gemmThreads: number;
+  /** Wall seconds spent in matrix products since the addon loaded (cumulative). */
+  gemmSeconds: number;
+  /** Floating-point operations of those GEMMs (2·M·N·K each). */
+  gemmFlops: number;
+  /** Number of matrix products. */
+  gemmCalls: number;
 }
 
 /**
@@ -139,6 +147,27 @@ export interface NativeAddon {
   ): void;
   unary(op: UnaryOp, x: Float32Array, out: Float32Array, alpha: number, beta: number): void;
   actGrad(act: Act, dy: Float32Array, y: Float32Array, out: Float32Array, alpha: number): void;
+  /**
+   * Gradients of y = act(x·w + b), x [m, k], w [k, n]: dz = dy ⊙ act'(·)
+   * into `dz` (null only for a linear act), dx = dz·wᵀ, dw = xᵀ·dz and
+   * db = column sums of dz; null outputs are skipped (x may then be null
+   * when dw is, w when dx is). dx and dw are computed in parallel.
+   */
+  denseGrad(
+    dy: Float32Array,
+    y: Float32Array | null,
+    x: Float32Array | null,
+    w: Float32Array | null,
+    dx: Float32Array | null,
+    dw: Float32Array | null,
+    db: Float32Array | null,
+    dz: Float32Array | null,
+    m: number,
+    k: number,
+    n: number,
+    act: Act,
+    alpha: number,
+  ): void;
   colSum(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   reduce(
     op: ReduceOp,
@@ -180,7 +209,12 @@ export interface NativeAddon {
   transpose(x: Float32Array | Int32Array, out: Float32Array | Int32Array, meta: Int32Array): void;
   fill(out: Float32Array, value: number): void;
   setThreads(elementwise: number, adam?: number): number;
-  setParallelMin(n: number, spin?: number): void;
+  /**
+   * Elements below which element-wise kernels stay on one thread, and
+   * (optional) the microseconds a pool worker spins after a job before it
+   * sleeps (default 1000).
+   */
+  setParallelMin(n: number, spinMicros?: number): void;
   info(): AddonInfo;
 }
 

@@ -45,9 +45,9 @@ export function registerDenseGradient(): void {
         tf.engine().runKernel(name, inputs, a as unknown as tf.NamedAttrMap) as tf.Tensor;
       const g = dy as tf.Tensor;
       return {
-        x: () => run(ZSN_DENSE_GRAD_X, { dy: g, y, w }),
-        w: () => run(ZSN_DENSE_GRAD_W, { dy: g, y, x }),
-        b: () => run(ZSN_DENSE_GRAD_B, { dy: g, y }),
+        x: () => run(ZSN_DENSE_GRAD_X, { dy: g, y, x, w }),
+        w: () => run(ZSN_DENSE_GRAD_W, { dy: g, y, x, w }),
+        b: () => run(ZSN_DENSE_GRAD_B, { dy: g, y, x, w }),
       };
     },
   });

@@ -59,6 +59,47 @@ describe('dense', () => {
     assert.ok(!names.includes('BatchMatMul'));
     tf.dispose([x, w, b]);
   });
+  // The first gradient kernel of a layer computes the later ones too and keeps
+  // them until asked; asking for a subset must still give the right values.
+  const subsets: Array<[string, Array<'x' | 'w' | 'b'>]> = [
+    ['x only (constant weights)', ['x']],
+    ['w only', ['w']],
+    ['b only', ['b']],
+    ['x and b', ['x', 'b']],
+  ];
+  for (const [name, wrt] of subsets) {
+    it(`gradient with respect to ${name}, in a two-layer stack, native vs cpu`, async () => {
+      const f = () => {
+        const x = rand([33, 20], 12);
+        const w1 = rand([20, 30], 13);
+        const b1 = rand([30], 14);
+        const w2 = rand([30, 8], 15);
+        const b2 = rand([8], 16);
+        const r = rand([33, 8], 17);
+        const all = { x, w: w1, b: b1 };
+        const loss = (...args: tf.Tensor[]) => {
+          const v = { ...all };
+          wrt.forEach((k, i) => (v[k] = args[i]));
+          const h = dense(v.x, v.w, v.b, 'relu');
+          return tf.sum(tf.mul(dense(h, w2, b2, 'elu'), r));
+        };
+        const g = tf.grads(loss)(wrt.map((k) => all[k]));
+        return tf.concat(g.map((t) => t.flatten()));
+      };
+      const cpu = await runOn('cpu', f);
+      const nat = await runOn('native', f);
+      assertClose(nat.values, cpu.values, 1e-5, 1e-6, `dense grads wrt ${name}`);
+      // Then a full backward pass: nothing kept from the subset leaks into it.
+      const full = () => valueAndGrads('relu', true);
+      assertClose(
+        (await runOn('native', full)).values,
+        (await runOn('cpu', full)).values,
+        1e-5,
+        1e-6,
+        'full backward after a subset',
+      );
+    });
+  }
   for (const shape of [[7], [2, 4, 7], [2, 1, 3, 7]]) {
     it(`x of shape [${shape}]: leading dimensions are rows`, async () => {
       const f = () => {

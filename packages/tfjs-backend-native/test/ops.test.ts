@@ -26,6 +26,12 @@ describe('BatchMatMul', () => {
     [[128, 784], [784, 500], false, false],
     [[128, 500], [128, 784], true, false],
     [[128, 784], [500, 784], false, true],
+    // Products of >= 8 MFLOP are split over the pool's threads: by rows
+    // (M >= N) or columns, sizes not multiples of the 16-wide blocks.
+    [[777, 200], [200, 60], false, false],
+    [[200, 777], [200, 60], true, false],
+    [[50, 300], [333, 300], false, true],
+    [[300, 50], [300, 333], true, false],
     [[2, 3, 4], [2, 4, 5], false, false],
     [[2, 4, 3], [2, 5, 4], true, true],
     [[1, 3, 4], [6, 4, 5], false, false],

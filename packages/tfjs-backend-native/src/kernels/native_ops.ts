@@ -34,28 +34,6 @@ function need(backend: NativeBackend, t: TensorInfo | undefined, what: string): 
   return v;
 }
 
-// dz = dy * act'(y) is shared by the dx, dW and db kernels of one layer, which
-// the engine runs one after another; it lives here (a pooled array, not a
-// tensor) until the next layer's backward needs the slot.
-let dzCache: { backend: NativeBackend; dy: DataId; y: DataId; dz: Float32Array } | null = null;
-
-function dzFor(
-  backend: NativeBackend,
-  dy: TensorInfo,
-  y: TensorInfo,
-  attrs: DenseAttrs,
-): Float32Array {
-  const dyv = need(backend, dy, 'dy');
-  if (attrs.act === Act.Linear) return dyv;
-  const c = dzCache;
-  if (c !== null && c.backend === backend && c.dy === dy.dataId && c.y === y.dataId) return c.dz;
-  if (c !== null) c.backend.releaseF32(c.dz);
-  const dz = backend.allocF32(dyv.length);
-  backend.addon.actGrad(attrs.act, dyv, need(backend, y, 'y'), dz, attrs.alpha);
-  dzCache = { backend, dy: dy.dataId, y: y.dataId, dz };
-  return dz;
-}
-
 // x may have any rank >= 1: its leading dimensions are rows of one matrix
 // product (x [..., in] -> y [..., out]).
 function rowsOf(t: TensorInfo): number {
@@ -91,40 +69,84 @@ function denseForward({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   return backend.makeOutputF32(withLast(x.shape, n), out);
 }
 
-function denseGradX({ inputs, backend, attrs }: KernelArgs): TensorInfo {
-  const { dy, y, w } = inputs;
-  const dz = dzFor(backend, dy, y, attrsOf(attrs));
+/** Which gradient of a dense layer a kernel returns. */
+type DenseGrad = 'x' | 'w' | 'b';
+
+// The engine asks for a dense node's input gradients one after another, in
+// input order (x, w, b), only for the inputs the tape needs. The first of the
+// three kernels to run computes its gradient and every one after it in one
+// native call (dz = dy ⊙ act'(y) once; dx and dw in parallel) and keeps the
+// later ones here, as pooled arrays, until their kernels ask. A kept gradient
+// nobody asks for (say dw of a layer whose weights are not differentiated)
+// goes back to the pool when the next layer's backward starts.
+let pending: {
+  backend: NativeBackend;
+  dy: DataId;
+  y: DataId;
+  w: Float32Array | null;
+  b: Float32Array | null;
+} | null = null;
+
+function takePending(backend: NativeBackend, dy: DataId, y: DataId, g: 'w' | 'b') {
+  const p = pending;
+  if (p === null || p.backend !== backend || p.dy !== dy || p.y !== y) return null;
+  const v = p[g];
+  p[g] = null;
+  return v;
+}
+
+function dropPending(): void {
+  if (pending === null) return;
+  if (pending.w !== null) pending.backend.releaseF32(pending.w);
+  if (pending.b !== null) pending.backend.releaseF32(pending.b);
+  pending = null;
+}
+
+function denseGrad(g: DenseGrad, { inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const { dy, y, x, w } = inputs;
+  const { act, alpha } = attrsOf(attrs);
+  const m = rowsOf(dy);
   const [k, n] = w.shape;
-  const m = rowsOf(dy);
-  const out = backend.allocF32(m * k);
-  backend.addon.matMul(dz, need(backend, w, 'w'), out, 1, 1, m, k, n, false, true);
-  return backend.makeOutputF32(withLast(dy.shape, k), out);
-}
-
-function denseGradW({ inputs, backend, attrs }: KernelArgs): TensorInfo {
-  const { dy, y, x } = inputs;
-  const dz = dzFor(backend, dy, y, attrsOf(attrs));
-  const m = rowsOf(x);
-  const k = x.shape[x.shape.length - 1];
-  const n = dy.shape[dy.shape.length - 1];
-  const out = backend.allocF32(k * n);
-  backend.addon.matMul(need(backend, x, 'x'), dz, out, 1, 1, k, n, m, true, false);
-  return backend.makeOutputF32([k, n], out);
-}
-
-function denseGradB({ inputs, backend, attrs }: KernelArgs): TensorInfo {
-  const { dy, y } = inputs;
-  const dz = dzFor(backend, dy, y, attrsOf(attrs));
-  const m = rowsOf(dy);
-  const n = dy.shape[dy.shape.length - 1];
-  const out = backend.allocF32(n);
-  backend.addon.colSum(dz, out, m, n);
-  return backend.makeOutputF32([n], out);
+  const shapeOf = { x: withLast(dy.shape, k), w: [k, n], b: [n] }[g];
+  if (g !== 'x') {
+    const kept = takePending(backend, dy.dataId, y.dataId, g);
+    if (kept !== null) return backend.makeOutputF32(shapeOf, kept);
+  }
+  dropPending();
+  const dx = g === 'x' ? backend.allocF32(m * k) : null;
+  const dw = g !== 'b' ? backend.allocF32(k * n) : null;
+  const db = backend.allocF32(n);
+  const dz = act === Act.Linear ? null : backend.allocF32(m * n);
+  backend.addon.denseGrad(
+    need(backend, dy, 'dy'),
+    dz === null ? null : need(backend, y, 'y'),
+    dw === null ? null : need(backend, x, 'x'),
+    dx === null ? null : need(backend, w, 'w'),
+    dx,
+    dw,
+    db,
+    dz,
+    m,
+    k,
+    n,
+    act,
+    alpha,
+  );
+  if (dz !== null) backend.releaseF32(dz);
+  const out = { x: dx, w: dw, b: db }[g] as Float32Array;
+  pending = {
+    backend,
+    dy: dy.dataId,
+    y: y.dataId,
+    w: g === 'x' ? dw : null,
+    b: g === 'b' ? null : db,
+  };
+  return backend.makeOutputF32(shapeOf, out);
 }
 
 export const nativeOnlyConfigs: KernelConfig[] = [
   nativeKernel(ZSN_DENSE, denseForward),
-  nativeKernel(ZSN_DENSE_GRAD_X, denseGradX),
-  nativeKernel(ZSN_DENSE_GRAD_W, denseGradW),
-  nativeKernel(ZSN_DENSE_GRAD_B, denseGradB),
+  nativeKernel(ZSN_DENSE_GRAD_X, (args) => denseGrad('x', args)),
+  nativeKernel(ZSN_DENSE_GRAD_W, (args) => denseGrad('w', args)),
+  nativeKernel(ZSN_DENSE_GRAD_B, (args) => denseGrad('b', args)),
 ];
