@@ -39,6 +39,42 @@ export class Rng {
     return this.nextUint32() / 4294967296;
   }
 
+  /**
+   * Bernoulli draws: `out[outOffset + i] = next() < p[pOffset + i] ? 1 : 0`
+   * for i in [0, n), the same numbers as that loop, with the state held in
+   * locals (about 3x faster: a batch of MNIST is 100k draws).
+   */
+  bernoulli(
+    p: ArrayLike<number>,
+    pOffset: number,
+    n: number,
+    out: { [i: number]: number },
+    outOffset: number,
+  ): void {
+    // int32 arithmetic throughout (xor, shifts and Math.imul agree with the
+    // uint32 version bit for bit); only the output is read as unsigned.
+    let s0 = this.s[0] | 0;
+    let s1 = this.s[1] | 0;
+    let s2 = this.s[2] | 0;
+    let s3 = this.s[3] | 0;
+    for (let i = 0; i < n; i++) {
+      const m = Math.imul(s1, 5);
+      const r = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[outOffset + i] = r * 2.3283064365386963e-10 < p[pOffset + i] ? 1 : 0;
+    }
+    this.s[0] = s0;
+    this.s[1] = s1;
+    this.s[2] = s2;
+    this.s[3] = s3;
+  }
+
   /** An integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);

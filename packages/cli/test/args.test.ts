@@ -49,6 +49,16 @@ test('Rng is deterministic, resumable and uniform', () => {
   let s = 0;
   for (let i = 0; i < 100000; i++) s += a.next();
   assert.ok(Math.abs(s / 100000 - 0.5) < 0.0045);
+  // bernoulli() draws exactly what the next() loop draws, and leaves the same state.
+  const p = Float32Array.from({ length: 1000 }, (_, i) => (i % 256) / 255);
+  const viaNext = new Rng(5);
+  const expected = Array.from(p.subarray(10, 990), (q) => (viaNext.next() < q ? 1 : 0));
+  const fast = new Rng(5);
+  const out = new Float32Array(990).fill(-1);
+  fast.bernoulli(p, 10, 980, out, 10);
+  assert.deepEqual(Array.from(out.subarray(10)), expected);
+  assert.deepEqual(Array.from(out.subarray(0, 10)), new Array(10).fill(-1));
+  assert.deepEqual(fast.getState(), viaNext.getState());
   const perm = new Rng(1).shuffle(Uint32Array.from({ length: 50 }, (_, i) => i));
   assert.deepEqual(
     Array.from(perm).sort((x, y) => x - y),

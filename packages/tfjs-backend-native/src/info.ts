@@ -7,7 +7,7 @@ export function nativeInfo(): AddonInfo | null {
 }
 
 /**
- * Threads for element-wise kernels (default 1, or ZHUSUAN_NATIVE_THREADS;
+ * Threads for element-wise kernels (default: every core, or ZHUSUAN_NATIVE_THREADS;
  * GEMMs always use OpenBLAS' own threads). Returns the count in effect, or 0
  * without the addon.
  */

@@ -86,13 +86,7 @@ export function binarizeBatch(
   rng: Rng,
   out: Float32Array,
 ): void {
-  let o = 0;
-  for (let r = 0; r < rows.length; r++) {
-    const base = rows[r] * xDim;
-    for (let j = 0; j < xDim; j++) {
-      out[o++] = rng.next() < x[base + j] ? 1 : 0;
-    }
-  }
+  for (let r = 0; r < rows.length; r++) rng.bernoulli(x, rows[r] * xDim, xDim, out, r * xDim);
 }
 
 /** A trainable VAE with its optimizer, RNG streams and progress counters. */
