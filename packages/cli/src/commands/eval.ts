@@ -31,6 +31,21 @@ export interface EvalReport extends EvalResult {
   dataset: string;
 }
 
+/**
+ * `test_ll ± stderr` for tables. Files written before the split-half
+ * standard error (no `test_ll_stderr_delta`) hold the delta-method value,
+ * which understates the spread across seeds: it is marked with a dagger
+ * ({@link DELTA_SE_NOTE}).
+ */
+export function formatLl(e: EvalReport, fmt: (v: number, digits: number) => string): string {
+  const dagger = e.test_ll_stderr_delta === undefined ? '†' : '';
+  return `${fmt(e.test_ll, 2)} ± ${fmt(e.test_ll_stderr, 3)}${dagger}`;
+}
+
+/** The footnote for a dagger of {@link formatLl}. */
+export const DELTA_SE_NOTE =
+  '† delta-method standard error (evaluations before 2026-11-25); it understates the spread across seeds by a factor of about 1.4 (docs/evaluation.md).';
+
 /** Reads an `eval.json`-style file (`eval.json`, `eval-<K>.json`), naming the file when it is not valid JSON. */
 export function readEvalReport(file: string): EvalReport {
   try {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { parseFlags, UsageError, type FlagTable } from '../args.js';
 import { readConfig, writeFileAtomic } from '../vae/run.js';
 import { readMetrics } from '../vae/trainer.js';
-import { readEvalReport, type EvalReport } from './eval.js';
+import { DELTA_SE_NOTE, formatLl, readEvalReport, type EvalReport } from './eval.js';
 
 /** Flags of `zhusuan results`. */
 export const RESULTS_FLAGS = {
@@ -40,6 +40,7 @@ export function resultsTable(dir: string): string {
     '| run | objective | epochs | s/epoch | wall time | backend | train bound | test ELBO | test IS-LL (K=1000) | test IS-LL (K=5000) |',
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
+  let anyDelta = false;
   for (const name of runs) {
     const run = path.join(dir, name);
     const cfg = readConfig(run);
@@ -51,14 +52,18 @@ export function resultsTable(dir: string): string {
       cfg.objective === 'elbo'
         ? 'ELBO (SGVB)'
         : `${cfg.objective.toUpperCase()} (K=${cfg.particles})`;
-    const ll = (e: EvalReport | undefined) =>
-      e === undefined ? '—' : `${fmt(e.test_ll)} ± ${fmt(e.test_ll_stderr, 3)}`;
+    const ll = (e: EvalReport | undefined) => {
+      if (e === undefined) return '—';
+      if (e.test_ll_stderr_delta === undefined) anyDelta = true;
+      return formatLl(e, fmt);
+    };
     rows.push(
       `| \`${name}\` | ${objective} | ${last?.epoch ?? 0} | ${fmt(last ? last.seconds / last.epoch : undefined, 1)} | ` +
         `${last ? `${(last.seconds / 60).toFixed(1)} min` : '—'} | ${last?.backend ?? '—'} | ${fmt(last?.train_elbo)} | ` +
         `${fmt(ev?.test_elbo)} | ${ll(ev)} | ${ll(ev5k)} |`,
     );
   }
+  if (anyDelta) rows.push('', DELTA_SE_NOTE);
   return rows.join('\n');
 }
 

@@ -2,7 +2,7 @@
  * The LaTeX source of the report. Every number in it is read from the run's
  * files by the caller; this module only typesets.
  */
-import type { EvalReport } from '../commands/eval.js';
+import { DELTA_SE_NOTE, formatLl, type EvalReport } from '../commands/eval.js';
 import type { EpochMetrics, TrainConfig } from '../vae/trainer.js';
 
 /** Escapes text for LaTeX (paths, dataset names, commands). */
@@ -179,6 +179,11 @@ ${validPlot}
 
 function resultsSection(r: ReportInputs): string {
   const e = r.evaluation;
+  const evals = [...(e ? [e] : []), ...(r.moreEvaluations ?? [])];
+  const llCell = (m: EvalReport) => formatLl(m, num).replace('±', '$\\pm$').replace('†', '$^\\dagger$');
+  const deltaNote = evals.some((m) => m.test_ll_stderr_delta === undefined)
+    ? ` $^\\dagger$${texEscape(DELTA_SE_NOTE.slice(1))}`
+    : '';
   const last = r.metrics[r.metrics.length - 1];
   const figs = [
     r.samples
@@ -194,7 +199,8 @@ function resultsSection(r: ReportInputs): string {
     ? String.raw`The test set (${e.n_test} images) was binarised once with a fixed seed. The test ELBO uses one sample per
 image; the log-likelihood is the importance-sampling estimate
 $\log \frac1K\sum_{k=1}^K p_\theta(\mathbf{x},\mathbf{z}_k)/q_\phi(\mathbf{z}_k\mid\mathbf{x})$ with $\mathbf{z}_k\sim q_\phi$ and
-$K = ${e.particles}$, averaged over the images; $\pm$ gives its Monte-Carlo standard error. The evaluation took
+$K = ${e.particles}$, averaged over the images; $\pm$ gives its Monte-Carlo standard error, estimated from the
+difference between two independent halves of each image's particles. The evaluation took
 ${num(e.seconds, 0)} s.`
     : 'The run has not been evaluated on the test set (no \\texttt{eval.json}); run \\texttt{zhusuan eval}.';
   return String.raw`
@@ -210,11 +216,11 @@ wall time (training) & ${num(last ? last.seconds / 60 : undefined, 1)} min \\
 backend & \texttt{${texEscape(last?.backend ?? 'unknown')}} \\
 final training bound (nats) & ${num(last?.train_elbo)} \\
 test ELBO (nats) & ${num(e?.test_elbo)} \\
-test log-likelihood, IS with $K = ${e ? e.particles : '\\cdot'}$ (nats) & ${e ? `${num(e.test_ll)} $\\pm$ ${num(e.test_ll_stderr, 3)}` : 'not evaluated'} \\
-${(r.moreEvaluations ?? []).map((m) => `test log-likelihood, IS with $K = ${m.particles}$ (nats) & ${num(m.test_ll)} $\\pm$ ${num(m.test_ll_stderr, 3)} \\\\`).join('\n')}
+test log-likelihood, IS with $K = ${e ? e.particles : '\\cdot'}$ (nats) & ${e ? llCell(e) : 'not evaluated'} \\
+${(r.moreEvaluations ?? []).map((m) => `test log-likelihood, IS with $K = ${m.particles}$ (nats) & ${llCell(m)} \\\\`).join('\n')}
 \bottomrule
 \end{tabular}
-\caption{Results of run \texttt{${texEscape(r.runName)}}, read from its \texttt{metrics.jsonl} and \texttt{eval*.json}.}
+\caption{Results of run \texttt{${texEscape(r.runName)}}, read from its \texttt{metrics.jsonl} and \texttt{eval*.json}.${deltaNote}}
 \label{tab:results}
 \end{table}
 

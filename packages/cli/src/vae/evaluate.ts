@@ -15,11 +15,22 @@ export interface EvalResult {
   /** IS log-likelihood, nats, averaged over images. */
   test_ll: number;
   /**
-   * Monte-Carlo standard error of `test_ll`: delta-method variance of each
-   * image's log-mean-exp estimate, var ≈ (mean(w²)/mean(w)² − 1)/K, summed
-   * over images, square-rooted, divided by the image count.
+   * Monte-Carlo standard error of `test_ll` from a split of each image's
+   * particles into two independent groups A and B (alternate chunks): the
+   * difference of the groups' own estimates, d = L_A − L_B, has variance
+   * σ²(1/K_A + 1/K_B), so σ²/K, the variance of the K-particle estimate, is
+   * estimated per image by d² / (1/K_A + 1/K_B) / K; summed over images,
+   * square-rooted, divided by the image count. Unlike the delta method it
+   * sees the weights' heavy tails as far as K/2 particles reach. 0 when K = 1.
    */
   test_ll_stderr: number;
+  /**
+   * The delta-method standard error, var ≈ (mean(w²)/mean(w)² − 1)/K per
+   * image: it uses the sample variance of the weights and understated the
+   * seed-to-seed spread ~1.4× on MNIST (docs/evaluation.md). Absent from
+   * files written before 2026-11-25, whose `test_ll_stderr` is this value.
+   */
+  test_ll_stderr_delta?: number;
   /** Standard deviation of the per-image IS-LL across images, divided by sqrt(n). */
   test_ll_sem_over_images: number;
   particles: number;
@@ -58,38 +69,55 @@ export function evaluate(vae: Vae, x: Float32Array, n: number, opts: EvalOptions
   const xDim = vae.shape.xDim;
   const K = opts.particles;
   const batchImages = Math.min(opts.batchImages ?? 100, n);
-  const chunk = Math.max(1, Math.min(K, Math.floor((opts.chunkRows ?? 20000) / batchImages)));
+  // At least two chunks when K >= 2: alternate chunks form the two groups of
+  // the split-half standard error.
+  const chunk = Math.max(
+    1,
+    Math.min(Math.ceil(K / 2), Math.floor((opts.chunkRows ?? 20000) / batchImages)),
+  );
   let elboSum = 0;
   let llSum = 0;
   let llSqSum = 0;
   let mcVarSum = 0;
+  let splitVarSum = 0;
   for (let i = 0; i < n; i += batchImages) {
     const m = Math.min(batchImages, n - i);
     const xb = tf.tensor2d(x.subarray(i * xDim, (i + m) * xDim), [m, xDim]);
     elboSum += tf.tidy(() => tf.sum(vae.elbo(xb)).dataSync()[0]);
-    // Running log-sum-exp of w and of w² over particle chunks, per image (float64).
-    const lse1 = new Float64Array(m).fill(-Infinity);
+    // Running log-sum-exp of w over each group's chunks and of w² over all,
+    // per image (float64).
+    const lseA = new Float64Array(m).fill(-Infinity);
+    const lseB = new Float64Array(m).fill(-Infinity);
     const lse2 = new Float64Array(m).fill(-Infinity);
-    for (let done = 0; done < K; done += chunk) {
+    let kA = 0;
+    let kB = 0;
+    for (let done = 0, c = 0; done < K; done += chunk, c++) {
       const kc = Math.min(chunk, K - done);
       const [a, b] = tf.tidy(() => {
         const lw = logImportanceWeights(vae, xb, kc);
         return [zs.logSumExp(lw, 0).dataSync(), zs.logSumExp(tf.mul(lw, 2), 0).dataSync()];
       });
+      const lse = c % 2 === 0 ? lseA : lseB;
+      if (c % 2 === 0) kA += kc;
+      else kB += kc;
       for (let j = 0; j < m; j++) {
-        lse1[j] = logAddExp(lse1[j], a[j]);
+        lse[j] = logAddExp(lse[j], a[j]);
         lse2[j] = logAddExp(lse2[j], b[j]);
       }
     }
     xb.dispose();
     const logK = Math.log(K);
     for (let j = 0; j < m; j++) {
-      const ll = lse1[j] - logK;
+      const ll = logAddExp(lseA[j], lseB[j]) - logK;
       llSum += ll;
       llSqSum += ll * ll;
       // mean(w²)/mean(w)² − 1, in log space.
       const relVar = Math.expm1(lse2[j] - logK - 2 * ll);
       mcVarSum += Math.max(relVar, 0) / K;
+      if (kB > 0) {
+        const d = lseA[j] - Math.log(kA) - (lseB[j] - Math.log(kB));
+        splitVarSum += (d * d) / (1 / kA + 1 / kB) / K;
+      }
     }
     opts.onProgress?.(i + m, n);
   }
@@ -98,7 +126,8 @@ export function evaluate(vae: Vae, x: Float32Array, n: number, opts: EvalOptions
   return {
     test_elbo: elboSum / n,
     test_ll: mean,
-    test_ll_stderr: Math.sqrt(mcVarSum) / n,
+    test_ll_stderr: Math.sqrt(splitVarSum) / n,
+    test_ll_stderr_delta: Math.sqrt(mcVarSum) / n,
     test_ll_sem_over_images: Math.sqrt(varOverImages / Math.max(n - 1, 1)),
     particles: K,
     n_test: n,

@@ -96,6 +96,30 @@ test('chunked IS evaluation equals the unchunked estimate for the same samples',
   state.dispose();
 });
 
+test('the IS standard error matches the spread of the estimate across seeds', async () => {
+  await tf.setBackend('cpu');
+  const state = new TrainingState(CFG, 'cpu');
+  const x = batch(50, 16, 6);
+  for (let i = 0; i < 30; i++) state.trainStep(x);
+  const xs = x.dataSync() as Float32Array;
+  const { random } = await import('zhusuan');
+  const lls: number[] = [];
+  const ses: number[] = [];
+  for (let seed = 0; seed < 40; seed++) {
+    random.setSeed(100 + seed);
+    const r = evaluate(state.vae, xs, 50, { particles: 20, batchImages: 25 });
+    lls.push(r.test_ll);
+    ses.push(r.test_ll_stderr);
+  }
+  const mean = lls.reduce((a, b) => a + b, 0) / lls.length;
+  const sd = Math.sqrt(lls.reduce((a, b) => a + (b - mean) ** 2, 0) / (lls.length - 1));
+  const se = ses.reduce((a, b) => a + b, 0) / ses.length;
+  // 40 seeds estimate the SD within ~11 % (one standard error); allow ±3 of those.
+  assert.ok(se > 0.7 * sd && se < 1.4 * sd, `reported SE ${se} vs SD across seeds ${sd}`);
+  x.dispose();
+  state.dispose();
+});
+
 test('checkpoints round-trip exactly, including optimizer state and RNG streams', async () => {
   await tf.setBackend('cpu');
   const dir = tempDir();
