@@ -106,23 +106,47 @@ function realBatchStepper(backend: string, train: Float32Array, n: number) {
   return { step, dispose: () => state.dispose() };
 }
 
-/** Times `steps` training steps on the active backend; returns ms per step (median of 5 blocks). */
-function timeSteps(backend: string, train: Float32Array, n: number, steps: number): number {
+/** Cumulative seconds in matrix products, from the native addon; null elsewhere. */
+type GemmClock = () => number | null;
+
+/**
+ * Times `steps` training steps on the active backend: ms per step (median of
+ * 5 blocks) and, where `gemmClock` reads one, the ms per step spent in matrix
+ * products in the same block.
+ */
+function timeSteps(
+  backend: string,
+  train: Float32Array,
+  n: number,
+  steps: number,
+  gemmClock: GemmClock = () => null,
+): { ms: number; gemmMs: number | null } {
   const { step, dispose } = realBatchStepper(backend, train, n);
   try {
     for (let i = 0; i < Math.min(10, steps); i++) step();
     const blocks = 5;
     const per = Math.max(1, Math.floor(steps / blocks));
-    const times: number[] = [];
+    const times: Array<{ ms: number; gemmMs: number | null }> = [];
     for (let b = 0; b < blocks; b++) {
+      const g0 = gemmClock();
       const t0 = performance.now();
       for (let i = 0; i < per; i++) step();
-      times.push((performance.now() - t0) / per);
+      const ms = (performance.now() - t0) / per;
+      const g1 = gemmClock();
+      times.push({ ms, gemmMs: g0 === null || g1 === null ? null : ((g1 - g0) * 1000) / per });
     }
-    return median(times);
+    times.sort((p, q) => p.ms - q.ms);
+    return times[blocks >> 1];
   } finally {
     dispose();
   }
+}
+
+/** The native addon's GEMM clock when the active backend is native. */
+async function nativeGemmClock(backend: string): Promise<GemmClock> {
+  if (backend !== 'native') return () => null;
+  const { nativeInfo } = await import('@zhusuan/tfjs-backend-native');
+  return () => nativeInfo()?.gemmSeconds ?? null;
 }
 
 /** One row of a step profile: a kernel's calls and milliseconds per step. */
@@ -257,6 +281,11 @@ export interface BenchResult {
   gemm_backend: string;
   step_gemm_gflop: number;
   step_gemm_floor_ms: number;
+  /**
+   * Wall ms per step spent in matrix products inside the timed steps (native
+   * only: the addon's GEMM clock), against `step_gemm_floor_ms`.
+   */
+  step_gemm_ms: number | null;
   ratio_to_floor: number;
   seconds_per_epoch: number;
   eval_ms_per_1000_particle_image: number;
@@ -279,8 +308,18 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
   await prepareOptimizers();
   log(`bench: best backend ${best}${native.available ? '' : ` (native: ${native.reason})`}`);
 
-  const msBest = timeSteps(best, x, train.n, best === 'native' ? f.steps! : f['wasm-steps']! || 10);
-  log(`bench: ${best} ${msBest.toFixed(2)} ms/step`);
+  const timed = timeSteps(
+    best,
+    x,
+    train.n,
+    best === 'native' ? f.steps! : f['wasm-steps']! || 10,
+    await nativeGemmClock(best),
+  );
+  const msBest = timed.ms;
+  log(
+    `bench: ${best} ${msBest.toFixed(2)} ms/step` +
+      (timed.gemmMs === null ? '' : ` (${timed.gemmMs.toFixed(2)} ms in matrix products)`),
+  );
   const gemm = measureGemmGflops();
   log(`bench: GEMM ${gemm.toFixed(1)} GFLOP/s on ${best}`);
 
@@ -314,7 +353,7 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
   let wasmMs: number | null = null;
   if (best !== 'wasm' && f['wasm-steps']! > 0) {
     await useBackend('wasm');
-    wasmMs = timeSteps('wasm', x, train.n, f['wasm-steps']!);
+    wasmMs = timeSteps('wasm', x, train.n, f['wasm-steps']!).ms;
     log(`bench: wasm ${wasmMs.toFixed(1)} ms/step`);
     await useBackend(best as 'native');
   } else if (best === 'wasm') {
@@ -338,6 +377,7 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
     gemm_backend: best,
     step_gemm_gflop: flops / 1e9,
     step_gemm_floor_ms: floorMs,
+    step_gemm_ms: timed.gemmMs,
     ratio_to_floor: msBest / floorMs,
     seconds_per_epoch: (msBest * Math.ceil(60000 / BENCH_CONFIG.batchSize)) / 1000,
     eval_ms_per_1000_particle_image: evalMs,
