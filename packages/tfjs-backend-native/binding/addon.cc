@@ -476,29 +476,6 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// actGrad(act, dy, y, out, alpha): out = dy * act'(.) written through y = act(.)
-Napi::Value ActGrad(const Napi::CallbackInfo& info) {
-  const int act = static_cast<int>(inum(info, 0));
-  View o = typed(info, 3, "actGrad");
-  if (o.type != napi_float32_array) throwType(info.Env(), "actGrad", 3, "a Float32Array");
-  const int64_t n = static_cast<int64_t>(o.length);
-  const float* dy = f32(info, 1, "actGrad", n);
-  const float* y = f32(info, 2, "actGrad", n);
-  float* out = static_cast<float*>(o.data);
-  const float alpha = static_cast<float>(num(info, 4));
-  parallelFor(n, parallelMin, [&](int64_t b0, int64_t e0) { KT->actGrad(act, dy, y, out, b0, e0, alpha); });
-  return info.Env().Undefined();
-}
-
-// colSum(x, out, rows, cols)
-Napi::Value ColSum(const Napi::CallbackInfo& info) {
-  const int64_t rows = inum(info, 2), cols = inum(info, 3);
-  const float* x = f32(info, 0, "colSum", rows * cols);
-  float* out = f32(info, 1, "colSum", cols);
-  KT->colSum(x, out, rows, cols);
-  return info.Env().Undefined();
-}
-
 // reduce(op, x, out, shape, axesMask): axesMask is an Int32Array with 1 for
 // each reduced axis.
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
@@ -772,9 +749,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fusedMatMul", Napi::Function::New(env, FusedMatMul));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
-  exports.Set("actGrad", Napi::Function::New(env, ActGrad));
   exports.Set("denseGrad", Napi::Function::New(env, DenseGrad));
-  exports.Set("colSum", Napi::Function::New(env, ColSum));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
   exports.Set("adam", Napi::Function::New(env, Adam));
   exports.Set("slice", Napi::Function::New(env, Slice));

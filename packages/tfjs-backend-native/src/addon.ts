@@ -146,7 +146,6 @@ export interface NativeAddon {
     out: Float32Array | Uint8Array,
   ): void;
   unary(op: UnaryOp, x: Float32Array, out: Float32Array, alpha: number, beta: number): void;
-  actGrad(act: Act, dy: Float32Array, y: Float32Array, out: Float32Array, alpha: number): void;
   /**
    * Gradients of y = act(x·w + b), x [m, k], w [k, n]: dz = dy ⊙ act'(·)
    * into `dz` (null only for a linear act), dx = dz·wᵀ, dw = xᵀ·dz and
@@ -168,7 +167,6 @@ export interface NativeAddon {
     act: Act,
     alpha: number,
   ): void;
-  colSum(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   reduce(
     op: ReduceOp,
     x: Float32Array,
