@@ -32,14 +32,25 @@ export interface EvalReport extends EvalResult {
 }
 
 /**
- * `test_ll ± stderr` for tables. Files written before the split-half
- * standard error (no `test_ll_stderr_delta`) hold the delta-method value,
- * which understates the spread across seeds: it is marked with a dagger
- * ({@link DELTA_SE_NOTE}).
+ * True for files written before the split-half standard error (no
+ * `test_ll_stderr_delta`): their `test_ll_stderr` is the delta-method value,
+ * which understates the spread across seeds.
  */
-export function formatLl(e: EvalReport, fmt: (v: number, digits: number) => string): string {
-  const dagger = e.test_ll_stderr_delta === undefined ? '†' : '';
-  return `${fmt(e.test_ll, 2)} ± ${fmt(e.test_ll_stderr, 3)}${dagger}`;
+export function hasDeltaStderr(e: EvalReport): boolean {
+  return e.test_ll_stderr_delta === undefined;
+}
+
+/**
+ * `test_ll ± stderr` for tables, with a dagger ({@link DELTA_SE_NOTE}) when
+ * {@link hasDeltaStderr}; `pm` and `dagger` are the symbols to typeset.
+ */
+export function formatLl(
+  e: EvalReport,
+  fmt: (v: number, digits: number) => string,
+  pm = '±',
+  dagger = '†',
+): string {
+  return `${fmt(e.test_ll, 2)} ${pm} ${fmt(e.test_ll_stderr, 3)}${hasDeltaStderr(e) ? dagger : ''}`;
 }
 
 /** The footnote for a dagger of {@link formatLl}. */

@@ -8,7 +8,13 @@ import * as path from 'node:path';
 import { parseFlags, UsageError, type FlagTable } from '../args.js';
 import { readConfig, writeFileAtomic } from '../vae/run.js';
 import { readMetrics } from '../vae/trainer.js';
-import { DELTA_SE_NOTE, formatLl, readEvalReport, type EvalReport } from './eval.js';
+import {
+  DELTA_SE_NOTE,
+  formatLl,
+  hasDeltaStderr,
+  readEvalReport,
+  type EvalReport,
+} from './eval.js';
 
 /** Flags of `zhusuan results`. */
 export const RESULTS_FLAGS = {
@@ -54,7 +60,7 @@ export function resultsTable(dir: string): string {
         : `${cfg.objective.toUpperCase()} (K=${cfg.particles})`;
     const ll = (e: EvalReport | undefined) => {
       if (e === undefined) return '—';
-      if (e.test_ll_stderr_delta === undefined) anyDelta = true;
+      if (hasDeltaStderr(e)) anyDelta = true;
       return formatLl(e, fmt);
     };
     rows.push(

@@ -2,7 +2,7 @@
  * The LaTeX source of the report. Every number in it is read from the run's
  * files by the caller; this module only typesets.
  */
-import { DELTA_SE_NOTE, formatLl, type EvalReport } from '../commands/eval.js';
+import { DELTA_SE_NOTE, formatLl, hasDeltaStderr, type EvalReport } from '../commands/eval.js';
 import type { EpochMetrics, TrainConfig } from '../vae/trainer.js';
 
 /** Escapes text for LaTeX (paths, dataset names, commands). */
@@ -180,8 +180,8 @@ ${validPlot}
 function resultsSection(r: ReportInputs): string {
   const e = r.evaluation;
   const evals = [...(e ? [e] : []), ...(r.moreEvaluations ?? [])];
-  const llCell = (m: EvalReport) => formatLl(m, num).replace('±', '$\\pm$').replace('†', '$^\\dagger$');
-  const deltaNote = evals.some((m) => m.test_ll_stderr_delta === undefined)
+  const llCell = (m: EvalReport) => formatLl(m, num, '$\\pm$', '$^\\dagger$');
+  const deltaNote = evals.some(hasDeltaStderr)
     ? ` $^\\dagger$${texEscape(DELTA_SE_NOTE.slice(1))}`
     : '';
   const last = r.metrics[r.metrics.length - 1];
