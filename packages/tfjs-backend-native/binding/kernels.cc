@@ -211,6 +211,10 @@ void binary(int op, const float* a, const float* b, float* out, const BroadcastP
     case kAtan2:
       return broadcastLoop<float>([](float x, float y) { return std::atan2(x, y); }, a, b, out, p,
                                   begin, end);
+    case kBernoulliLogProb:
+      // Rounded like Multiply, Softplus and Sub one after another.
+      return broadcastLoop<float>([](float l, float x) { return x * l - fsoftplus(l); }, a, b, out,
+                                  p, begin, end);
     default:
       return;
   }

@@ -25,6 +25,8 @@ enum BinaryOp : int {
   kPow = 7,
   kPrelu = 8,
   kAtan2 = 9,
+  // a = logits, b = x: x·a − softplus(a), the Bernoulli log-probability.
+  kBernoulliLogProb = 10,
   // Comparisons write uint8 (tfjs 'bool').
   kEqual = 20,
   kNotEqual = 21,

@@ -24,6 +24,8 @@ export const enum BinaryOp {
   Pow = 7,
   Prelu = 8,
   Atan2 = 9,
+  /** a = logits, b = x: x·a − softplus(a). */
+  BernoulliLogProb = 10,
   Equal = 20,
   NotEqual = 21,
   Less = 22,
@@ -206,6 +208,13 @@ export interface NativeAddon {
   ): void;
   transpose(x: Float32Array | Int32Array, out: Float32Array | Int32Array, meta: Int32Array): void;
   fill(out: Float32Array, value: number): void;
+  /**
+   * `tf.randomNormal(shape, mean, stdDev, 'float32', seed)`'s numbers into
+   * `out`, the seed given as the string tfjs makes of it (`String(seed)`).
+   */
+  randomNormal(out: Float32Array, seed: string, mean: number, stdDev: number): void;
+  /** `tf.randomUniform(shape, minval, maxval, 'float32', seed)`'s numbers into `out`. */
+  randomUniform(out: Float32Array, seed: string, minval: number, maxval: number): void;
   setThreads(elementwise: number, adam?: number): number;
   /**
    * Elements below which element-wise kernels stay on one thread, and

@@ -13,3 +13,10 @@ export * from './variational/monte_carlo.js';
 export * from './evaluation/is_loglikelihood.js';
 export { logSumExp, logMeanExp, stopGradient } from './utils.js';
 export * as random from './random.js';
+export {
+  OPTIONAL_KERNELS,
+  backendHasKernel,
+  seededNormal,
+  seededUniform,
+  bernoulliLogProbFromLogits,
+} from './kernels.js';

@@ -54,10 +54,10 @@ function nextUint32(): number {
 
 /**
  * A fresh seed for one tfjs random op (`tf.randomNormal(shape, 0, 1, 'float32', seed)`).
- * @returns an integer in [0, 2^31).
+ * @returns an integer in [1, 2^31) (tfjs takes a seed of 0 to mean "unseeded").
  */
 export function nextSeed(): number {
-  return nextUint32() >>> 1;
+  return nextUint32() >>> 1 || 1;
 }
 
 /** A copy of the stream's state, JSON-serialisable. */

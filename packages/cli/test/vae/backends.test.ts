@@ -10,6 +10,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import * as zs from 'zhusuan';
 import { loadNative, useBackend } from '../../src/backend.js';
 import { prepareOptimizers } from '../../src/vae/optimizer.js';
 import { TrainingState, type TrainConfig, type Objective } from '../../src/vae/trainer.js';
@@ -145,4 +146,11 @@ test('native: a training step leaks no tensors or backend data', async () => {
   assert.equal(tf.engine().backend.numDataIds(), ids, 'backend data ids');
   x.dispose();
   state.dispose();
+});
+
+test('native registers every optional kernel the library looks for (zs.OPTIONAL_KERNELS)', async () => {
+  await useBackend('native');
+  for (const [what, name] of Object.entries(zs.OPTIONAL_KERNELS)) {
+    assert.ok(zs.backendHasKernel(name), `${what}: kernel ${name} is not registered on native`);
+  }
 });

@@ -1,5 +1,6 @@
 /** The Bernoulli distribution (port of zhusuan/distributions/univariate.py Bernoulli). */
 import * as tf from '@tensorflow/tfjs-core';
+import { bernoulliLogProbFromLogits, seededUniform } from '../kernels.js';
 import { nextSeed } from '../random.js';
 import {
   assertNone,
@@ -75,7 +76,7 @@ export class Bernoulli extends Distribution {
   }
 
   protected _sample(n: number): tf.Tensor {
-    const u = tf.randomUniform([n, ...this.batchShape], 0, 1, 'float32', nextSeed());
+    const u = seededUniform([n, ...this.batchShape], nextSeed());
     // Inside a custom gradient the comparison is not taped: tfjs has no gradient
     // for Less, and a sample carries none anyway.
     const draw = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -88,8 +89,7 @@ export class Bernoulli extends Distribution {
   protected _logProb(given: tf.Tensor): tf.Tensor {
     const x = given.dtype === 'float32' ? given : tf.cast(given, 'float32');
     if (this.param.kind === 'logits') {
-      const logits = this.param.value;
-      return tf.sub(tf.mul(x, logits), tf.softplus(logits));
+      return bernoulliLogProbFromLogits(this.param.value, x);
     }
     // Select rather than mix: 0 · log 0 would be NaN.
     const p = this.param.value;

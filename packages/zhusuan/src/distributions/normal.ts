@@ -1,5 +1,6 @@
 /** The univariate Normal distribution (port of zhusuan/distributions/univariate.py Normal). */
 import * as tf from '@tensorflow/tfjs-core';
+import { seededNormal } from '../kernels.js';
 import { nextSeed } from '../random.js';
 import { stopGradient } from '../utils.js';
 import {
@@ -79,7 +80,7 @@ export class Normal extends Distribution {
   }
 
   protected _sample(n: number): tf.Tensor {
-    const eps = tf.randomNormal([n, ...this.batchShape], 0, 1, 'float32', nextSeed());
+    const eps = seededNormal([n, ...this.batchShape], nextSeed());
     const s = tf.add(tf.mul(eps, this.std), this.mean);
     return this.isReparameterized ? s : stopGradient(s);
   }

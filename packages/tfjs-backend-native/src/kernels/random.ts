@@ -1,0 +1,66 @@
+/**
+ * Seeded random kernels the zhusuan library calls when a backend registers
+ * them (`ZsRandomNormal`, `ZsRandomUniform`; the names are the library's,
+ * see zhusuan's `optionalKernels`). They draw exactly what
+ * `tf.randomNormal(shape, mean, stdDev, 'float32', seed)` and
+ * `tf.randomUniform(shape, minval, maxval, 'float32', seed)` draw (the same
+ * Alea stream and polar method, in C++), so a seeded program gives the same
+ * numbers on `native` and `cpu`; tfjs has no kernel behind those ops to
+ * override, and draws them in JavaScript at ~30 ns a number.
+ */
+import { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { KernelArgs, nativeKernel, sizeOf } from './util.js';
+
+export const ZS_RANDOM_NORMAL = 'ZsRandomNormal';
+export const ZS_RANDOM_UNIFORM = 'ZsRandomUniform';
+
+/** Attributes of {@link ZS_RANDOM_NORMAL}. */
+export interface RandomNormalAttrs {
+  shape: number[];
+  /** The seed as tfjs turns it into a string (`String(seed)`). */
+  seed: string;
+  mean: number;
+  stdDev: number;
+}
+
+/** Attributes of {@link ZS_RANDOM_UNIFORM}. */
+export interface RandomUniformAttrs {
+  shape: number[];
+  seed: string;
+  minval: number;
+  maxval: number;
+}
+
+function checkAttrs(kernel: string, shape: unknown, seed: unknown): number[] {
+  if (
+    !Array.isArray(shape) ||
+    shape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 0)
+  ) {
+    throw new Error(`${kernel}: shape must be an array of non-negative integers, got ${shape}`);
+  }
+  if (typeof seed !== 'string') {
+    throw new Error(`${kernel}: seed must be a string (String(seed)), got ${typeof seed}`);
+  }
+  return shape as number[];
+}
+
+function randomNormal({ backend, attrs }: KernelArgs): TensorInfo {
+  const a = attrs as unknown as RandomNormalAttrs;
+  const shape = checkAttrs(ZS_RANDOM_NORMAL, a.shape, a.seed);
+  const out = backend.allocF32(sizeOf(shape));
+  backend.addon.randomNormal(out, a.seed, a.mean, a.stdDev);
+  return backend.makeOutputF32(shape, out);
+}
+
+function randomUniform({ backend, attrs }: KernelArgs): TensorInfo {
+  const a = attrs as unknown as RandomUniformAttrs;
+  const shape = checkAttrs(ZS_RANDOM_UNIFORM, a.shape, a.seed);
+  const out = backend.allocF32(sizeOf(shape));
+  backend.addon.randomUniform(out, a.seed, a.minval, a.maxval);
+  return backend.makeOutputF32(shape, out);
+}
+
+export const randomConfigs: KernelConfig[] = [
+  nativeKernel(ZS_RANDOM_NORMAL, randomNormal),
+  nativeKernel(ZS_RANDOM_UNIFORM, randomUniform),
+];

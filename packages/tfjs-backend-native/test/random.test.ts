@@ -1,0 +1,122 @@
+/**
+ * The zhusuan library's optional kernels on `native`: the seeded random
+ * kernels draw exactly tfjs' numbers (same seed, same stream), and the fused
+ * Bernoulli log-probability equals Multiply, Softplus and Sub.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { rand, runOn, setupNative } from './helpers.js';
+
+before(async () => {
+  await setupNative();
+});
+
+function kernel(name: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor {
+  return tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/** Index and values of the first difference, or null. */
+function firstDifference(a: number[], b: number[]): string | null {
+  for (let i = 0; i < a.length; i++) {
+    if (!Object.is(a[i], b[i])) return `[${i}]: native ${a[i]} vs tfjs ${b[i]}`;
+  }
+  return null;
+}
+
+describe('ZsRandomNormal', () => {
+  // Odd sizes end on the first of a pair; 0.5 and 'abc' exercise non-integer
+  // seed strings; the large draw crosses the pool's parallel threshold.
+  const cases: Array<[number[], number | string, number, number]> = [
+    [[1], 5, 0, 1],
+    [[7], 123, 0, 1],
+    [[3, 11], 2147483646, 0, 1],
+    [[1001], 99, -3, 0.25],
+    [[64, 40, 50], 1234567, 0, 1],
+    [[33], 0.5, 2, 3],
+    [[10], 'abc', 0, 1],
+    [[0], 7, 0, 1],
+  ];
+  for (const [shape, seed, mean, stdDev] of cases) {
+    it(`shape [${shape}] seed ${seed} mean ${mean} stdDev ${stdDev}: tfjs' numbers exactly`, async () => {
+      const expected = await runOn('cpu', () =>
+        tf.randomNormal(shape, mean, stdDev, 'float32', seed as number),
+      );
+      const actual = await runOn('native', () =>
+        kernel('ZsRandomNormal', {}, { shape, seed: String(seed), mean, stdDev }),
+      );
+      assert.deepEqual(actual.shape, shape);
+      assert.equal(actual.dtype, 'float32');
+      assert.equal(firstDifference(actual.values, expected.values), null);
+    });
+  }
+});
+
+describe('ZsRandomUniform', () => {
+  const cases: Array<[number[], number | string, number, number]> = [
+    [[5], 1, 0, 1],
+    [[100, 784], 42, 0, 1],
+    [[17], 2147483646, -2, 3],
+    [[9], 'xyz', 0, 1],
+  ];
+  for (const [shape, seed, minval, maxval] of cases) {
+    it(`shape [${shape}] seed ${seed} in [${minval}, ${maxval}): tfjs' numbers exactly`, async () => {
+      const expected = await runOn('cpu', () =>
+        tf.randomUniform(shape, minval, maxval, 'float32', seed),
+      );
+      const actual = await runOn('native', () =>
+        kernel('ZsRandomUniform', {}, { shape, seed: String(seed), minval, maxval }),
+      );
+      assert.deepEqual(actual.shape, shape);
+      assert.equal(firstDifference(actual.values, expected.values), null);
+    });
+  }
+
+  it('rejects a numeric seed (the contract is String(seed))', async () => {
+    await tf.setBackend('native');
+    assert.throws(
+      () => kernel('ZsRandomUniform', {}, { shape: [2], seed: 3, minval: 0, maxval: 1 }),
+      /ZsRandomUniform: seed must be a string/,
+    );
+  });
+});
+
+describe('ZsBernoulliLogProb', () => {
+  const cases: Array<[number[], number[]]> = [
+    [[6], [6]],
+    [
+      [4, 3, 5],
+      [3, 5],
+    ], // particles × batch × pixels against the batch
+    [
+      [2, 1, 7],
+      [1, 3, 7],
+    ],
+    [
+      [200, 784],
+      [200, 784],
+    ], // above the pool's parallel threshold
+  ];
+  for (const [ls, xs] of cases) {
+    it(`logits [${ls}] given [${xs}] equals given·logits − softplus(logits)`, async () => {
+      const run = (fused: boolean) => () => {
+        const logits = tf.mul(rand(ls, 3), 30); // into softplus' linear and exp tails
+        const given = tf.cast(tf.greater(rand(xs, 4), 0), 'float32');
+        return fused
+          ? kernel('ZsBernoulliLogProb', { logits, given }, {})
+          : tf.sub(tf.mul(given, logits), tf.softplus(logits));
+      };
+      // Against the cpu backend's composite, and bit for bit against the
+      // native composite (the same roundings in one pass).
+      const cpu = await runOn('cpu', run(false));
+      const fused = await runOn('native', run(true));
+      const composite = await runOn('native', run(false));
+      assert.deepEqual(fused.shape, cpu.shape);
+      assert.equal(firstDifference(fused.values, composite.values), null);
+      for (let i = 0; i < cpu.values.length; i++) {
+        const tol = 1e-5 * Math.abs(cpu.values[i]) + 1e-6;
+        assert.ok(Math.abs(fused.values[i] - cpu.values[i]) <= tol, `[${i}]`);
+      }
+    });
+  }
+});
