@@ -382,3 +382,33 @@ describe('slice, concat, transpose, cast', () => {
     await sameOnBoth(() => tf.cast(rand([5], 72, -3, 3), 'int32'), 'cast to int32 (cpu)');
   });
 });
+
+describe('denormals', () => {
+  its(
+    'element-wise results below 1.2e-38 flush to 0 inside kernels; inputs keep their value',
+    async () => {
+      await tf.setBackend('native');
+      // e^-100 = 3.7e-44 and 1e-30 · 1e-10 are denormal results: flushed.
+      const e = tf.exp(tf.tensor([-100, -1]));
+      const m = tf.mul(tf.tensor([1e-30, 2]), tf.tensor([1e-10, 3]));
+      assert.deepEqual(Array.from(e.dataSync()), [0, Math.fround(Math.exp(-1))]);
+      assert.deepEqual(Array.from(m.dataSync()), [0, 6]);
+      // A denormal input is still itself: negative, positive, not zero.
+      const tiny = tf.tensor([-1e-40, 1e-40]);
+      assert.deepEqual(
+        Array.from(tf.step(tiny).dataSync()).concat(Array.from(tf.sign(tiny).dataSync())),
+        [0, 1, -1, 1],
+      );
+      assert.ok(Number.isNaN(tf.log(tiny).dataSync()[0]));
+      tf.dispose([e, m, tiny]);
+    },
+  );
+  its('the flush never leaks into JavaScript, whose numbers need denormals', async () => {
+    await tf.setBackend('native');
+    tf.tidy(() => tf.softplus(tf.mul(rand([40000], 81), 100)).dataSync());
+    const v = [Number.MIN_VALUE, 1.5];
+    const small = v[0] * v[1]; // a denormal result, computed at run time
+    assert.ok(small > 0, 'the FTZ bit is still set on the main thread');
+    assert.equal(v[0] / v[1], Number.MIN_VALUE, 'MIN_VALUE / 1.5 rounds back to MIN_VALUE, not 0');
+  });
+});
