@@ -681,6 +681,92 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ---- the Normal log-density ------------------------------------------------
+//
+// Operands broadcast periodically: output element i reads element i % length
+// of each operand. The caller (src/kernels/normal.ts) guarantees that every
+// length divides the output's and the shortest non-scalar one divides the
+// others: trailing-dimension broadcasting, as of a [k, n, d] sample against
+// [n, d] parameters. The output is walked in blocks of that shortest length,
+// so every operand is contiguous within a block; scalars are expanded into
+// one block up front.
+
+struct Periodic {
+  std::vector<const float*> base;
+  std::vector<int64_t> length;
+  std::vector<std::vector<float>> expanded;
+  int64_t block = 1;
+  int64_t blocks = 0;
+
+  Periodic(const Napi::CallbackInfo& info, const char* fn, std::initializer_list<int> args,
+           int64_t n) {
+    block = n;
+    for (int i : args) {
+      View v = typed(info, i, fn);
+      if (v.type != napi_float32_array) throwType(info.Env(), fn, i, "a Float32Array");
+      base.push_back(static_cast<const float*>(v.data));
+      length.push_back(static_cast<int64_t>(v.length));
+      if (v.length > 1) block = std::min<int64_t>(block, static_cast<int64_t>(v.length));
+    }
+    for (size_t j = 0; j < length.size(); ++j) {
+      const int64_t len = length[j];
+      const bool ok = len == 1 ? n > 0 : (len > 0 && n % len == 0 && len % block == 0);
+      if (!ok && !(n == 0 && len == 0)) {
+        throw Napi::RangeError::New(info.Env(), std::string("native.") + fn +
+                                                    ": operand lengths do not broadcast periodically");
+      }
+      expanded.emplace_back();
+      if (len == 1) expanded.back().assign(static_cast<size_t>(block), base[j][0]);
+    }
+    blocks = block > 0 ? n / block : 0;
+  }
+  // Operand j's values for the block starting at output element pos.
+  const float* at(size_t j, int64_t pos) const {
+    return length[j] == 1 ? expanded[j].data() : base[j] + pos % length[j];
+  }
+};
+
+// normalLogProb(x, mean, logstd, out): out = -0.5 ((x - mean) e^-logstd)^2 -
+// log(2 pi)/2 - logstd, broadcasting periodically.
+Napi::Value NormalLogProb(const Napi::CallbackInfo& info) {
+  View o = typed(info, 3, "normalLogProb");
+  if (o.type != napi_float32_array) throwType(info.Env(), "normalLogProb", 3, "a Float32Array");
+  float* out = static_cast<float*>(o.data);
+  const Periodic ops(info, "normalLogProb", {0, 1, 2}, static_cast<int64_t>(o.length));
+  const int64_t B = ops.block;
+  parallelFor(ops.blocks, std::max<int64_t>(1, 16384 / std::max<int64_t>(B, 1)),
+              [&](int64_t b0, int64_t b1) {
+                FlushDenormals ftz;
+                for (int64_t b = b0; b < b1; ++b) {
+                  const int64_t pos = b * B;
+                  KT->normalLogProb(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos), out + pos, B);
+                }
+              });
+  return info.Env().Undefined();
+}
+
+// normalLogProbGrad(x, mean, logstd, dy, gx, gs): the log-density's gradients
+// times dy at the output's shape (dy, gx, gs full): gx for x (the mean's is
+// -gx), gs for logstd.
+Napi::Value NormalLogProbGrad(const Napi::CallbackInfo& info) {
+  const int64_t n = static_cast<int64_t>(typed(info, 3, "normalLogProbGrad").length);
+  const float* dy = f32(info, 3, "normalLogProbGrad", n);
+  float* gx = f32(info, 4, "normalLogProbGrad", n);
+  float* gs = f32(info, 5, "normalLogProbGrad", n);
+  const Periodic ops(info, "normalLogProbGrad", {0, 1, 2}, n);
+  const int64_t B = ops.block;
+  parallelFor(ops.blocks, std::max<int64_t>(1, 16384 / std::max<int64_t>(B, 1)),
+              [&](int64_t b0, int64_t b1) {
+                FlushDenormals ftz;
+                for (int64_t b = b0; b < b1; ++b) {
+                  const int64_t pos = b * B;
+                  KT->normalLogProbGrad(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos), dy + pos,
+                                        gx + pos, gs + pos, B);
+                }
+              });
+  return info.Env().Undefined();
+}
+
 // ---- seeded random numbers --------------------------------------------------
 //
 // tf.randomNormal and tf.randomUniform with a seed draw from seedrandom's Alea
@@ -903,6 +989,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("fill", Napi::Function::New(env, Fill));
   exports.Set("randomNormal", Napi::Function::New(env, RandomNormal));
+  exports.Set("normalLogProb", Napi::Function::New(env, NormalLogProb));
+  exports.Set("normalLogProbGrad", Napi::Function::New(env, NormalLogProbGrad));
   exports.Set("randomUniform", Napi::Function::New(env, RandomUniform));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("setParallelMin", Napi::Function::New(env, SetParallelMin));

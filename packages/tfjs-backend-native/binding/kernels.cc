@@ -604,6 +604,28 @@ void reduce(int op, const float* x, float* out, const int64_t* dimsIn, const uin
 
 // ---- Adam --------------------------------------------------------------------
 
+// 0.5 log(2 pi) as the float32 scalar tfjs would make of it.
+constexpr float kHalfLog2Pi = 0.918938533204672742f;
+
+void normalLogProb(const float* __restrict x, const float* __restrict m,
+                   const float* __restrict s, float* __restrict out, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) {
+    const float z = (x[k] - m[k]) * fexp(-s[k]);
+    out[k] = ((z * z) * -0.5f - kHalfLog2Pi) - s[k];
+  }
+}
+
+void normalLogProbGrad(const float* __restrict x, const float* __restrict m,
+                       const float* __restrict s, const float* __restrict dy, float* __restrict gx,
+                       float* __restrict gs, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) {
+    const float e = fexp(-s[k]);
+    const float z = (x[k] - m[k]) * e;
+    gx[k] = -(z * e) * dy[k];
+    gs[k] = (z * z - 1.0f) * dy[k];
+  }
+}
+
 void adam(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g,
           int64_t begin, int64_t end, float b1, float oneMinusB1, float b2, float oneMinusB2,
           float bc1, float bc2, float eps, float negLr) {
@@ -619,7 +641,10 @@ void adam(float* __restrict p, float* __restrict m, float* __restrict v, const f
   }
 }
 
-const KernelTable kTable = {binary, compare, unary, biasAct, actGrad, colSum, reduce, adam};
+const KernelTable kTable = {binary,  compare,       unary,
+                             biasAct, actGrad,       colSum,
+                             reduce,  normalLogProb, normalLogProbGrad,
+                             adam};
 
 }  // namespace
 

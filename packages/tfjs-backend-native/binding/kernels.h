@@ -104,6 +104,13 @@ struct KernelTable {
   // Reduce x (shape dims[rank]) over the flagged axes into out.
   void (*reduce)(int op, const float* x, float* out, const int64_t* dims, const uint8_t* reduced,
                  int rank, double* scratch);
+  // Normal log-density from logstd over n contiguous elements, rounded like
+  // the composite (Sub, Neg, Exp, Mul, Square, Mul, Sub, Sub):
+  // out = -0.5 ((x - m) e^-s)^2 - log(2 pi)/2 - s.
+  void (*normalLogProb)(const float* x, const float* m, const float* s, float* out, int64_t n);
+  // Its gradients times dy: gx = -z e^-s dy (the mean's is -gx), gs = (z^2 - 1) dy.
+  void (*normalLogProbGrad)(const float* x, const float* m, const float* s, const float* dy,
+                            float* gx, float* gs, int64_t n);
   // Fused Adam, tfjs' arithmetic order, over [begin, end).
   void (*adam)(float* p, float* m, float* v, const float* g, int64_t begin, int64_t end, float b1,
                float oneMinusB1, float b2, float oneMinusB2, float bc1, float bc2, float eps,

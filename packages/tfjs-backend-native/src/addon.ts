@@ -213,6 +213,20 @@ export interface NativeAddon {
    * `out`, the seed given as the string tfjs makes of it (`String(seed)`).
    */
   randomNormal(out: Float32Array, seed: string, mean: number, stdDev: number): void;
+  /**
+   * out = −½((x − mean)·e^−logstd)² − ½log 2π − logstd; each operand is read
+   * periodically (element i % its length: a scalar or trailing dimensions).
+   */
+  normalLogProb(x: Float32Array, mean: Float32Array, logstd: Float32Array, out: Float32Array): void;
+  /** Its gradients times dy (length of the output): gx = −z·e^−logstd·dy, gs = (z² − 1)·dy. */
+  normalLogProbGrad(
+    x: Float32Array,
+    mean: Float32Array,
+    logstd: Float32Array,
+    dy: Float32Array,
+    gx: Float32Array,
+    gs: Float32Array,
+  ): void;
   /** `tf.randomUniform(shape, minval, maxval, 'float32', seed)`'s numbers into `out`. */
   randomUniform(out: Float32Array, seed: string, minval: number, maxval: number): void;
   setThreads(elementwise: number, adam?: number): number;

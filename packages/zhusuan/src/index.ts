@@ -19,4 +19,5 @@ export {
   seededNormal,
   seededUniform,
   bernoulliLogProbFromLogits,
+  normalLogProbFromLogstd,
 } from './kernels.js';

@@ -28,6 +28,19 @@ export const OPTIONAL_KERNELS = {
    * its gradient.
    */
   bernoulliLogProb: 'ZsBernoulliLogProb',
+  /**
+   * Inputs `given`, `mean`, `logstd` (float32, broadcasting):
+   * `−½((given − mean)·e^−logstd)² − ½log 2π − logstd` element-wise. The
+   * library registers its gradient, which uses
+   * {@link OPTIONAL_KERNELS.normalLogProbGrad} when present.
+   */
+  normalLogProb: 'ZsNormalLogProb',
+  /**
+   * Inputs `dy`, `given`, `mean`, `logstd`; two outputs at the broadcast
+   * shape: `−z·e^−logstd·dy` (the gradient for `given`; the mean's is its
+   * negative) and `(z² − 1)·dy` (for `logstd`), z = (given − mean)·e^−logstd.
+   */
+  normalLogProbGrad: 'ZsNormalLogProbGrad',
 } as const;
 
 /** True when the active backend registers kernel `name`. */
@@ -116,4 +129,65 @@ export function bernoulliLogProbFromLogits(logits: tf.Tensor, given: tf.Tensor):
     return runKernel(OPTIONAL_KERNELS.bernoulliLogProb, { logits, given }, {});
   }
   return tf.sub(tf.mul(given, logits), tf.softplus(logits));
+}
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+let normalGradRegistered = false;
+function registerNormalGradient(): void {
+  if (normalGradRegistered) return;
+  normalGradRegistered = true;
+  if (tf.getGradient(OPTIONAL_KERNELS.normalLogProb) !== undefined) return;
+  tf.registerGradient({
+    kernelName: OPTIONAL_KERNELS.normalLogProb,
+    inputsToSave: ['given', 'mean', 'logstd'],
+    gradFunc: (dy, saved) => {
+      const [given, mean, logstd] = saved;
+      const g = dy as tf.Tensor;
+      let gx: tf.Tensor;
+      let gs: tf.Tensor;
+      if (backendHasKernel(OPTIONAL_KERNELS.normalLogProbGrad)) {
+        [gx, gs] = tf
+          .engine()
+          .runKernel(OPTIONAL_KERNELS.normalLogProbGrad, { dy: g, given, mean, logstd }, {}) as [
+          tf.Tensor,
+          tf.Tensor,
+        ];
+      } else {
+        const e = tf.exp(tf.neg(logstd));
+        const z = tf.mul(tf.sub(given, mean), e);
+        gx = tf.neg(tf.mul(tf.mul(z, e), g));
+        gs = tf.mul(tf.sub(tf.square(z), 1), g);
+      }
+      return {
+        given: () => reduceToShape(gx, given.shape),
+        mean: () => tf.neg(reduceToShape(gx, mean.shape)),
+        logstd: () => reduceToShape(gs, logstd.shape),
+      };
+    },
+  });
+}
+
+/**
+ * The Normal log-density from logstd, `−½((given − mean)·e^−logstd)² −
+ * ½log 2π − logstd` (broadcasting): one kernel forward and one backward
+ * where the backend has {@link OPTIONAL_KERNELS.normalLogProb} (and
+ * `normalLogProbGrad`), else tfjs ops.
+ */
+export function normalLogProbFromLogstd(
+  given: tf.Tensor,
+  mean: tf.Tensor,
+  logstd: tf.Tensor,
+): tf.Tensor {
+  if (
+    given.dtype === 'float32' &&
+    mean.dtype === 'float32' &&
+    logstd.dtype === 'float32' &&
+    backendHasKernel(OPTIONAL_KERNELS.normalLogProb)
+  ) {
+    registerNormalGradient();
+    return runKernel(OPTIONAL_KERNELS.normalLogProb, { given, mean, logstd }, {});
+  }
+  const z = tf.mul(tf.sub(given, mean), tf.exp(tf.neg(logstd)));
+  return tf.sub(tf.sub(tf.mul(tf.square(z), -0.5), HALF_LOG_2PI), logstd);
 }

@@ -15,37 +15,76 @@ before(useCpu);
 const BERNOULLI = zs.OPTIONAL_KERNELS.bernoulliLogProb;
 let calls = 0;
 
-/** A cpu stand-in for a backend's fused kernel: float64 math, broadcasting. */
-function registerStandIn(): void {
+type Cpu = {
+  readSync(id: unknown): Float32Array;
+  makeTensorInfo(shape: number[], dtype: string, v: Float32Array): tf.TensorInfo;
+};
+
+/**
+ * Registers on the cpu backend a JavaScript stand-in for a backend's fused
+ * element-wise kernel: float64 math on the broadcast inputs (named in
+ * `names`), one output per function in `outs`.
+ */
+function registerStandIn(
+  kernelName: string,
+  names: string[],
+  outs: Array<(...v: number[]) => number>,
+): void {
   tf.registerKernel({
-    kernelName: BERNOULLI,
+    kernelName,
     backendName: 'cpu',
     kernelFunc: ({ inputs, backend }) => {
       calls++;
-      const { logits, given } = inputs as { logits: tf.TensorInfo; given: tf.TensorInfo };
-      const cpu = backend as unknown as {
-        readSync(id: unknown): Float32Array;
-        makeTensorInfo(shape: number[], dtype: string, v: Float32Array): tf.TensorInfo;
-      };
-      const shape = tf.backend_util.assertAndGetBroadcastShape(logits.shape, given.shape);
-      const l = tf.buffer(logits.shape, 'float32', cpu.readSync(logits.dataId));
-      const x = tf.buffer(given.shape, 'float32', cpu.readSync(given.dataId));
-      const out = tf.buffer(shape, 'float32');
+      const cpu = backend as unknown as Cpu;
+      const infos = names.map((n) => (inputs as Record<string, tf.TensorInfo>)[n]);
+      const shape = infos.reduce<number[]>(
+        (s, t) => tf.backend_util.assertAndGetBroadcastShape(s, t.shape),
+        [],
+      );
+      const bufs = infos.map((t) => tf.buffer(t.shape, 'float32', cpu.readSync(t.dataId)));
       const at = (b: tf.TensorBuffer<tf.Rank>, idx: number[]) =>
         b.get(...idx.slice(idx.length - b.shape.length).map((v, i) => (b.shape[i] === 1 ? 0 : v)));
-      for (let i = 0; i < out.size; i++) {
-        const idx = out.indexToLoc(i);
-        const lv = at(l, idx);
-        out.values[i] = at(x, idx) * lv - softplus(lv);
+      const results = outs.map(() => tf.buffer(shape, 'float32'));
+      for (let i = 0; i < results[0].size; i++) {
+        const idx = results[0].indexToLoc(i);
+        const v = bufs.map((b) => at(b, idx));
+        outs.forEach((f, k) => (results[k].values[i] = f(...v)));
       }
-      return cpu.makeTensorInfo(shape, 'float32', out.values as Float32Array);
+      const infosOut = results.map((r) =>
+        cpu.makeTensorInfo(shape, 'float32', r.values as Float32Array),
+      );
+      return infosOut.length === 1 ? infosOut[0] : infosOut;
     },
   });
 }
 
-after(() => {
-  if (tf.getKernel(BERNOULLI, 'cpu') !== undefined) tf.unregisterKernel(BERNOULLI, 'cpu');
-});
+const LOG_2PI_HALF = 0.5 * Math.log(2 * Math.PI);
+const STAND_INS = {
+  [BERNOULLI]: () =>
+    registerStandIn(BERNOULLI, ['logits', 'given'], [(l, x) => x * l - softplus(l)]),
+  [zs.OPTIONAL_KERNELS.normalLogProb]: () =>
+    registerStandIn(
+      zs.OPTIONAL_KERNELS.normalLogProb,
+      ['given', 'mean', 'logstd'],
+      [(x, m, s) => -0.5 * ((x - m) * Math.exp(-s)) ** 2 - LOG_2PI_HALF - s],
+    ),
+  [zs.OPTIONAL_KERNELS.normalLogProbGrad]: () =>
+    registerStandIn(
+      zs.OPTIONAL_KERNELS.normalLogProbGrad,
+      ['dy', 'given', 'mean', 'logstd'],
+      [
+        (dy, x, m, s) => -((x - m) * Math.exp(-s) * Math.exp(-s)) * dy,
+        (dy, x, m, s) => (((x - m) * Math.exp(-s)) ** 2 - 1) * dy,
+      ],
+    ),
+};
+
+function unregisterStandIns(): void {
+  for (const name of Object.keys(STAND_INS)) {
+    if (tf.getKernel(name, 'cpu') !== undefined) tf.unregisterKernel(name, 'cpu');
+  }
+}
+after(unregisterStandIns);
 
 test('without the kernels the library composes tfjs ops and draws tfjs numbers', () => {
   assert.equal(zs.backendHasKernel(zs.OPTIONAL_KERNELS.randomNormal), false);
@@ -87,7 +126,7 @@ test('Bernoulli.logProb from logits uses a registered fused kernel, with the com
       return out as [number, number[], number[]];
     });
   const [v0, gl0, gx0] = grads();
-  registerStandIn();
+  STAND_INS[BERNOULLI]();
   calls = 0;
   const [v1, gl1, gx1] = grads();
   assert.ok(calls > 0, 'the registered kernel was not called');
@@ -95,6 +134,47 @@ test('Bernoulli.logProb from logits uses a registered fused kernel, with the com
   assertClose(gl1, gl0, 1e-5, 1e-6, 'd/dlogits');
   assertClose(gx1, gx0, 1e-5, 1e-5, 'd/dgiven (summed over the broadcast particles)');
   assert.equal(gx1.length, 15);
-  tf.unregisterKernel(BERNOULLI, 'cpu');
+  unregisterStandIns();
   tf.dispose([logits, given, w]);
+});
+
+test('Normal.logProb uses registered fused kernels (forward, then gradient too), with the composite gradient', () => {
+  const r = rng(9);
+  const z = tf.tensor(uniform(r, 4 * 3 * 5, -3, 3), [4, 3, 5]);
+  const mean = tf.tensor(uniform(r, 15, -1, 1), [3, 5]);
+  const logstd = tf.tensor(uniform(r, 15, -1, 1), [3, 5]);
+  const w = tf.tensor(uniform(r, 4 * 3, -1, 1), [4, 3]);
+  // A posterior with logstd, and a prior with std (a scalar), over the same z.
+  const loss = (zz: tf.Tensor, m: tf.Tensor, s: tf.Tensor) =>
+    tf.sum(
+      tf.mul(
+        tf.add(
+          new zs.Normal({ mean: m, logstd: s, groupNdims: 1 }).logProb(zz),
+          new zs.Normal({ mean: tf.zerosLike(m), std: 2, groupNdims: 1 }).logProb(zz),
+        ),
+        w,
+      ),
+    );
+  const grads = () =>
+    noLeak('gradients', () => {
+      const { value, grads: g } = tf.valueAndGrads(loss)([z, mean, logstd]);
+      const out = [value.dataSync()[0], ...g.map((t) => Array.from(t.dataSync()))];
+      tf.dispose([value, ...g]);
+      return out as [number, number[], number[], number[]];
+    });
+  const base = grads();
+  STAND_INS[zs.OPTIONAL_KERNELS.normalLogProb]();
+  for (const withGradKernel of [false, true]) {
+    if (withGradKernel) STAND_INS[zs.OPTIONAL_KERNELS.normalLogProbGrad]();
+    calls = 0;
+    const got = grads();
+    // 2 forward calls, plus 2 gradient calls with the gradient kernel.
+    assert.equal(calls, withGradKernel ? 4 : 2, 'kernel calls');
+    assertClose(got[0], base[0], 1e-5, 1e-4, 'value');
+    assertClose(got[1], base[1], 1e-4, 1e-5, 'd/dz');
+    assertClose(got[2], base[2], 1e-4, 1e-5, 'd/dmean (summed over particles)');
+    assertClose(got[3], base[3], 1e-4, 1e-5, 'd/dlogstd (summed over particles)');
+  }
+  unregisterStandIns();
+  tf.dispose([z, mean, logstd, w]);
 });

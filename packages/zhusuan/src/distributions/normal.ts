@@ -1,6 +1,11 @@
 /** The univariate Normal distribution (port of zhusuan/distributions/univariate.py Normal). */
 import * as tf from '@tensorflow/tfjs-core';
-import { seededNormal } from '../kernels.js';
+import {
+  backendHasKernel,
+  normalLogProbFromLogstd,
+  OPTIONAL_KERNELS,
+  seededNormal,
+} from '../kernels.js';
 import { nextSeed } from '../random.js';
 import { stopGradient } from '../utils.js';
 import {
@@ -86,6 +91,9 @@ export class Normal extends Distribution {
   }
 
   protected _logProb(given: tf.Tensor): tf.Tensor {
+    if (backendHasKernel(OPTIONAL_KERNELS.normalLogProb)) {
+      return normalLogProbFromLogstd(given, this.mean, this.logstd);
+    }
     const diff = tf.sub(given, this.mean);
     const z =
       this.scale.kind === 'std'

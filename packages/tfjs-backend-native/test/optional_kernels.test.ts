@@ -1,7 +1,9 @@
 /**
  * The zhusuan library's optional kernels on `native`: the seeded random
- * kernels draw exactly tfjs' numbers (same seed, same stream), and the fused
- * Bernoulli log-probability equals Multiply, Softplus and Sub.
+ * kernels draw exactly tfjs' numbers (same seed, same stream); the fused
+ * Bernoulli and Normal log-probabilities equal their composites (bit for bit
+ * against the same ops on native, 1e-5 relative against cpu); the Normal
+ * gradient kernel equals its formula.
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -116,6 +118,82 @@ describe('ZsBernoulliLogProb', () => {
       for (let i = 0; i < cpu.values.length; i++) {
         const tol = 1e-5 * Math.abs(cpu.values[i]) + 1e-6;
         assert.ok(Math.abs(fused.values[i] - cpu.values[i]) <= tol, `[${i}]`);
+      }
+    });
+  }
+});
+
+describe('ZsNormalLogProb and ZsNormalLogProbGrad', () => {
+  // [given, mean, logstd]: the VAE's posterior and prior patterns, scalars,
+  // and broadcasts along a middle axis (expanded by the kernel).
+  const cases: Array<[number[], number[], number[]]> = [
+    [[7], [7], [7]],
+    [
+      [4, 3, 5],
+      [3, 5],
+      [3, 5],
+    ],
+    [[4, 3, 5], [3, 5], []],
+    [
+      [3, 5],
+      [4, 3, 5],
+      [1, 5],
+    ],
+    [[2, 1, 5], [2, 3, 1], [5]],
+    [
+      [64, 128, 40],
+      [128, 40],
+      [128, 40],
+    ], // above the pool's parallel threshold
+  ];
+  const inputs = (gs: number[], ms: number[], ss: number[]) => ({
+    given: tf.mul(rand(gs, 11), 3),
+    mean: rand(ms, 12),
+    logstd: tf.mul(rand(ss.length ? ss : [1], 13), 2).reshape(ss),
+  });
+  const composite = (t: { given: tf.Tensor; mean: tf.Tensor; logstd: tf.Tensor }) => {
+    const z = tf.mul(tf.sub(t.given, t.mean), tf.exp(tf.neg(t.logstd)));
+    return tf.sub(tf.sub(tf.mul(tf.square(z), -0.5), 0.5 * Math.log(2 * Math.PI)), t.logstd);
+  };
+  for (const [gs, ms, ss] of cases) {
+    it(`given [${gs}] mean [${ms}] logstd [${ss}]`, async () => {
+      const cpu = await runOn('cpu', () => composite(inputs(gs, ms, ss)));
+      const fused = await runOn('native', () => kernel('ZsNormalLogProb', inputs(gs, ms, ss), {}));
+      const same = await runOn('native', () => composite(inputs(gs, ms, ss)));
+      assert.deepEqual(fused.shape, cpu.shape);
+      assert.equal(firstDifference(fused.values, same.values), null);
+      for (let i = 0; i < cpu.values.length; i++) {
+        const tol = 1e-5 * Math.abs(cpu.values[i]) + 1e-6;
+        assert.ok(Math.abs(fused.values[i] - cpu.values[i]) <= tol, `value[${i}]`);
+      }
+      // The gradient kernel against its formula on cpu, with a non-constant dy.
+      for (const which of [0, 1]) {
+        const grad = (native: boolean) => () => {
+          const t = inputs(gs, ms, ss);
+          const dy = rand(cpu.shape, 14);
+          if (native) {
+            const outs = tf
+              .engine()
+              .runKernel('ZsNormalLogProbGrad', { dy, ...t }, {}) as tf.Tensor[];
+            tf.dispose(outs[1 - which]);
+            return outs[which];
+          }
+          const e = tf.exp(tf.neg(t.logstd));
+          const z = tf.mul(tf.sub(t.given, t.mean), e);
+          return which === 0
+            ? tf.neg(tf.mul(tf.mul(z, e), dy))
+            : tf.mul(tf.sub(tf.square(z), 1), dy);
+        };
+        const want = await runOn('cpu', grad(false));
+        const got = await runOn('native', grad(true));
+        assert.deepEqual(got.shape, want.shape);
+        for (let i = 0; i < want.values.length; i++) {
+          const tol = 1e-5 * Math.abs(want.values[i]) + 1e-6;
+          assert.ok(
+            Math.abs(got.values[i] - want.values[i]) <= tol,
+            `${which ? 'gLogstd' : 'gGiven'}[${i}]: ${got.values[i]} vs ${want.values[i]}`,
+          );
+        }
       }
     });
   }
