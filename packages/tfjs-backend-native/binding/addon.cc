@@ -724,6 +724,16 @@ struct Periodic {
   const float* at(size_t j, int64_t pos) const {
     return length[j] == 1 ? expanded[j].data() : base[j] + pos % length[j];
   }
+  // Calls f(pos) for the start of every block, over the pool, denormals flushed.
+  template <class F>
+  void forBlocks(F&& f) const {
+    const int64_t B = block;
+    parallelFor(blocks, std::max<int64_t>(1, 16384 / std::max<int64_t>(B, 1)),
+                [&](int64_t b0, int64_t b1) {
+                  FlushDenormals ftz;
+                  for (int64_t b = b0; b < b1; ++b) f(b * B);
+                });
+  }
 };
 
 // normalLogProb(x, mean, logstd, out): out = -0.5 ((x - mean) e^-logstd)^2 -
@@ -733,15 +743,9 @@ Napi::Value NormalLogProb(const Napi::CallbackInfo& info) {
   if (o.type != napi_float32_array) throwType(info.Env(), "normalLogProb", 3, "a Float32Array");
   float* out = static_cast<float*>(o.data);
   const Periodic ops(info, "normalLogProb", {0, 1, 2}, static_cast<int64_t>(o.length));
-  const int64_t B = ops.block;
-  parallelFor(ops.blocks, std::max<int64_t>(1, 16384 / std::max<int64_t>(B, 1)),
-              [&](int64_t b0, int64_t b1) {
-                FlushDenormals ftz;
-                for (int64_t b = b0; b < b1; ++b) {
-                  const int64_t pos = b * B;
-                  KT->normalLogProb(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos), out + pos, B);
-                }
-              });
+  ops.forBlocks([&](int64_t pos) {
+    KT->normalLogProb(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos), out + pos, ops.block);
+  });
   return info.Env().Undefined();
 }
 
@@ -754,16 +758,10 @@ Napi::Value NormalLogProbGrad(const Napi::CallbackInfo& info) {
   float* gx = f32(info, 4, "normalLogProbGrad", n);
   float* gs = f32(info, 5, "normalLogProbGrad", n);
   const Periodic ops(info, "normalLogProbGrad", {0, 1, 2}, n);
-  const int64_t B = ops.block;
-  parallelFor(ops.blocks, std::max<int64_t>(1, 16384 / std::max<int64_t>(B, 1)),
-              [&](int64_t b0, int64_t b1) {
-                FlushDenormals ftz;
-                for (int64_t b = b0; b < b1; ++b) {
-                  const int64_t pos = b * B;
-                  KT->normalLogProbGrad(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos), dy + pos,
-                                        gx + pos, gs + pos, B);
-                }
-              });
+  ops.forBlocks([&](int64_t pos) {
+    KT->normalLogProbGrad(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos), dy + pos, gx + pos,
+                          gs + pos, ops.block);
+  });
   return info.Env().Undefined();
 }
 

@@ -94,25 +94,27 @@ function reduceToShape(g: tf.Tensor, shape: number[]): tf.Tensor {
   return axes.length === 0 ? g : tf.reshape(tf.sum(g, axes), shape);
 }
 
-let bernoulliGradRegistered = false;
-function registerBernoulliGradient(): void {
-  if (bernoulliGradRegistered) return;
-  bernoulliGradRegistered = true;
-  if (tf.getGradient(OPTIONAL_KERNELS.bernoulliLogProb) !== undefined) return;
-  tf.registerGradient({
-    kernelName: OPTIONAL_KERNELS.bernoulliLogProb,
-    inputsToSave: ['logits', 'given'],
-    gradFunc: (dy, saved) => {
-      const [logits, given] = saved;
-      const g = dy as tf.Tensor;
-      return {
-        // d/dl [x·l − softplus(l)] = x − sigmoid(l); d/dx = l.
-        logits: () => reduceToShape(tf.mul(g, tf.sub(given, tf.sigmoid(logits))), logits.shape),
-        given: () => reduceToShape(tf.mul(g, logits), given.shape),
-      };
-    },
-  });
+const gradientsRegistered = new Set<string>();
+/** Registers `config` (tfjs' registry is global) unless it already is. */
+function ensureGradient(config: tf.GradConfig): void {
+  if (gradientsRegistered.has(config.kernelName)) return;
+  gradientsRegistered.add(config.kernelName);
+  if (tf.getGradient(config.kernelName) === undefined) tf.registerGradient(config);
 }
+
+const bernoulliGradient: tf.GradConfig = {
+  kernelName: OPTIONAL_KERNELS.bernoulliLogProb,
+  inputsToSave: ['logits', 'given'],
+  gradFunc: (dy, saved) => {
+    const [logits, given] = saved;
+    const g = dy as tf.Tensor;
+    return {
+      // d/dl [x·l − softplus(l)] = x − sigmoid(l); d/dx = l.
+      logits: () => reduceToShape(tf.mul(g, tf.sub(given, tf.sigmoid(logits))), logits.shape),
+      given: () => reduceToShape(tf.mul(g, logits), given.shape),
+    };
+  },
+};
 
 /**
  * `given · logits − softplus(logits)` (broadcasting), the Bernoulli
@@ -125,7 +127,7 @@ export function bernoulliLogProbFromLogits(logits: tf.Tensor, given: tf.Tensor):
     given.dtype === 'float32' &&
     backendHasKernel(OPTIONAL_KERNELS.bernoulliLogProb)
   ) {
-    registerBernoulliGradient();
+    ensureGradient(bernoulliGradient);
     return runKernel(OPTIONAL_KERNELS.bernoulliLogProb, { logits, given }, {});
   }
   return tf.sub(tf.mul(given, logits), tf.softplus(logits));
@@ -133,40 +135,34 @@ export function bernoulliLogProbFromLogits(logits: tf.Tensor, given: tf.Tensor):
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
-let normalGradRegistered = false;
-function registerNormalGradient(): void {
-  if (normalGradRegistered) return;
-  normalGradRegistered = true;
-  if (tf.getGradient(OPTIONAL_KERNELS.normalLogProb) !== undefined) return;
-  tf.registerGradient({
-    kernelName: OPTIONAL_KERNELS.normalLogProb,
-    inputsToSave: ['given', 'mean', 'logstd'],
-    gradFunc: (dy, saved) => {
-      const [given, mean, logstd] = saved;
-      const g = dy as tf.Tensor;
-      let gx: tf.Tensor;
-      let gs: tf.Tensor;
-      if (backendHasKernel(OPTIONAL_KERNELS.normalLogProbGrad)) {
-        [gx, gs] = tf
-          .engine()
-          .runKernel(OPTIONAL_KERNELS.normalLogProbGrad, { dy: g, given, mean, logstd }, {}) as [
-          tf.Tensor,
-          tf.Tensor,
-        ];
-      } else {
-        const e = tf.exp(tf.neg(logstd));
-        const z = tf.mul(tf.sub(given, mean), e);
-        gx = tf.neg(tf.mul(tf.mul(z, e), g));
-        gs = tf.mul(tf.sub(tf.square(z), 1), g);
-      }
-      return {
-        given: () => reduceToShape(gx, given.shape),
-        mean: () => tf.neg(reduceToShape(gx, mean.shape)),
-        logstd: () => reduceToShape(gs, logstd.shape),
-      };
-    },
-  });
-}
+const normalGradient: tf.GradConfig = {
+  kernelName: OPTIONAL_KERNELS.normalLogProb,
+  inputsToSave: ['given', 'mean', 'logstd'],
+  gradFunc: (dy, saved) => {
+    const [given, mean, logstd] = saved;
+    const g = dy as tf.Tensor;
+    let gx: tf.Tensor;
+    let gs: tf.Tensor;
+    if (backendHasKernel(OPTIONAL_KERNELS.normalLogProbGrad)) {
+      [gx, gs] = tf
+        .engine()
+        .runKernel(OPTIONAL_KERNELS.normalLogProbGrad, { dy: g, given, mean, logstd }, {}) as [
+        tf.Tensor,
+        tf.Tensor,
+      ];
+    } else {
+      const e = tf.exp(tf.neg(logstd));
+      const z = tf.mul(tf.sub(given, mean), e);
+      gx = tf.neg(tf.mul(tf.mul(z, e), g));
+      gs = tf.mul(tf.sub(tf.square(z), 1), g);
+    }
+    return {
+      given: () => reduceToShape(gx, given.shape),
+      mean: () => tf.neg(reduceToShape(gx, mean.shape)),
+      logstd: () => reduceToShape(gs, logstd.shape),
+    };
+  },
+};
 
 /**
  * The Normal log-density from logstd, `−½((given − mean)·e^−logstd)² −
@@ -185,7 +181,7 @@ export function normalLogProbFromLogstd(
     logstd.dtype === 'float32' &&
     backendHasKernel(OPTIONAL_KERNELS.normalLogProb)
   ) {
-    registerNormalGradient();
+    ensureGradient(normalGradient);
     return runKernel(OPTIONAL_KERNELS.normalLogProb, { given, mean, logstd }, {});
   }
   const z = tf.mul(tf.sub(given, mean), tf.exp(tf.neg(logstd)));

@@ -9,6 +9,7 @@
  * override, and draws them in JavaScript at ~30 ns a number.
  */
 import { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import type { NativeBackend } from '../backend.js';
 import { KernelArgs, nativeKernel, sizeOf } from './util.js';
 
 export const ZS_RANDOM_NORMAL = 'ZsRandomNormal';
@@ -44,21 +45,29 @@ function checkAttrs(kernel: string, shape: unknown, seed: unknown): number[] {
   return shape as number[];
 }
 
-function randomNormal({ backend, attrs }: KernelArgs): TensorInfo {
-  const a = attrs as unknown as RandomNormalAttrs;
-  const shape = checkAttrs(ZS_RANDOM_NORMAL, a.shape, a.seed);
-  const out = backend.allocF32(sizeOf(shape));
-  backend.addon.randomNormal(out, a.seed, a.mean, a.stdDev);
-  return backend.makeOutputF32(shape, out);
+/** A random kernel: checks the attributes, then has the addon fill a pooled array. */
+function randomKernel(
+  name: string,
+  fill: (backend: NativeBackend, out: Float32Array, attrs: Record<string, unknown>) => void,
+) {
+  return ({ backend, attrs }: KernelArgs): TensorInfo => {
+    const a = attrs as unknown as Record<string, unknown>;
+    const shape = checkAttrs(name, a.shape, a.seed);
+    const out = backend.allocF32(sizeOf(shape));
+    fill(backend, out, a);
+    return backend.makeOutputF32(shape, out);
+  };
 }
 
-function randomUniform({ backend, attrs }: KernelArgs): TensorInfo {
+const randomNormal = randomKernel(ZS_RANDOM_NORMAL, (backend, out, attrs) => {
+  const a = attrs as unknown as RandomNormalAttrs;
+  backend.addon.randomNormal(out, a.seed, a.mean, a.stdDev);
+});
+
+const randomUniform = randomKernel(ZS_RANDOM_UNIFORM, (backend, out, attrs) => {
   const a = attrs as unknown as RandomUniformAttrs;
-  const shape = checkAttrs(ZS_RANDOM_UNIFORM, a.shape, a.seed);
-  const out = backend.allocF32(sizeOf(shape));
   backend.addon.randomUniform(out, a.seed, a.minval, a.maxval);
-  return backend.makeOutputF32(shape, out);
-}
+});
 
 export const randomConfigs: KernelConfig[] = [
   nativeKernel(ZS_RANDOM_NORMAL, randomNormal),
