@@ -6,7 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BENCH_CONFIG, stepGemmFlops, type BenchResult } from '../src/commands/bench.js';
+import {
+  BENCH_CONFIG,
+  evalGemmFlopsPerImage,
+  stepGemmFlops,
+  type BenchResult,
+} from '../src/commands/bench.js';
 
 const BIN = fileURLToPath(new URL('../../bin/zhusuan.js', import.meta.url));
 
@@ -19,6 +24,12 @@ test('stepGemmFlops counts forward, weight-gradient and input-gradient products'
   // The default model (784-500-500-40, batch 128): sum(in*out) = 1,344,000, so
   // 3 * 2*128*1,344,000 - 2*128*784*500 = 931,840,000 (DESIGN.md rounds to 0.94 GFLOP).
   assert.equal(stepGemmFlops(BENCH_CONFIG), 931_840_000);
+});
+
+test('evalGemmFlopsPerImage counts the decoder products of every particle', () => {
+  // z -> h, h -> h, h -> x per particle: 2·(40·500 + 500·500 + 500·784) = 1,324,000 FLOPs.
+  assert.equal(evalGemmFlopsPerImage(BENCH_CONFIG, 1000), 1_324_000_000);
+  assert.equal(evalGemmFlopsPerImage({ xDim: 3, zDim: 1, hidden: 2 }, 5), 2 * 5 * (2 + 4 + 6));
 });
 
 test('bench --json prints the documented fields; --profile adds per-kernel rows', () => {
@@ -48,9 +59,16 @@ test('bench --json prints the documented fields; --profile adds per-kernel rows'
     'step_gemm_floor_ms',
     'ratio_to_floor',
     'eval_ms_per_1000_particle_image',
+    'eval_gemm_floor_ms',
+    'eval_ratio_to_floor',
   ] as const) {
     assert.ok(Number.isFinite(b[k]) && b[k] > 0, `${k} = ${b[k]}`);
   }
+  assert.ok(
+    Math.abs(b.eval_ratio_to_floor - b.eval_ms_per_1000_particle_image / b.eval_gemm_floor_ms) <
+      1e-9 * b.eval_ratio_to_floor,
+  );
+  assert.ok(Math.abs(b.eval_gemm_floor_ms - (1.324e9 / (b.gemm_gflops * 1e9)) * 1000) < 1e-6);
   // On native the addon's clock splits the step: products take part of it.
   assert.ok(b.step_gemm_ms !== null && b.step_gemm_ms > 0 && b.step_gemm_ms < b.ms_per_step);
   assert.equal(b.torch_ms_per_step, null);
