@@ -116,6 +116,6 @@ export function dense(
   }
   registerDenseGradient();
   const inputs: tf.NamedTensorMap = b == null ? { x, w } : { x, w, b };
-  const attrs: DenseAttrs = { act: ACT[activation], alpha };
+  const attrs: DenseAttrs = { act: ACT[activation], alpha, hasBias: b != null };
   return tf.engine().runKernel(ZSN_DENSE, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }

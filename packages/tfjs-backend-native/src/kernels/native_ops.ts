@@ -21,11 +21,13 @@ export interface DenseAttrs {
   act: number;
   /** Leaky ReLU slope (> 0). */
   alpha: number;
+  /** Whether the layer has a bias (the backward then skips its column sums otherwise). */
+  hasBias?: boolean;
 }
 
 function attrsOf(attrs: unknown): DenseAttrs {
   const a = attrs as DenseAttrs;
-  return { act: a.act, alpha: a.alpha };
+  return { act: a.act, alpha: a.alpha, hasBias: a.hasBias };
 }
 
 function need(backend: NativeBackend, t: TensorInfo | undefined, what: string): Float32Array {
@@ -104,7 +106,7 @@ function dropPending(): void {
 
 function denseGrad(g: DenseGrad, { inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { dy, y, x, w } = inputs;
-  const { act, alpha } = attrsOf(attrs);
+  const { act, alpha, hasBias } = attrsOf(attrs);
   const m = rowsOf(dy);
   const [k, n] = w.shape;
   const shapeOf = { x: withLast(dy.shape, k), w: [k, n], b: [n] }[g];
@@ -115,7 +117,9 @@ function denseGrad(g: DenseGrad, { inputs, backend, attrs }: KernelArgs): Tensor
   dropPending();
   const dx = g === 'x' ? backend.allocF32(m * k) : null;
   const dw = g !== 'b' ? backend.allocF32(k * n) : null;
-  const db = backend.allocF32(n);
+  // A layer made without a bias (hasBias false) has no db to compute; kernels
+  // run by hand without the attribute get it as before.
+  const db = g === 'b' || hasBias !== false ? backend.allocF32(n) : null;
   const dz = act === Act.Linear ? null : backend.allocF32(m * n);
   backend.addon.denseGrad(
     need(backend, dy, 'dy'),
