@@ -708,17 +708,18 @@ struct Periodic {
       length.push_back(static_cast<int64_t>(v.length));
       if (v.length > 1) block = std::min<int64_t>(block, static_cast<int64_t>(v.length));
     }
+    if (n == 0) return;  // nothing to compute (and no block length to divide by)
     for (size_t j = 0; j < length.size(); ++j) {
       const int64_t len = length[j];
-      const bool ok = len == 1 ? n > 0 : (len > 0 && n % len == 0 && len % block == 0);
-      if (!ok && !(n == 0 && len == 0)) {
+      const bool ok = len == 1 || (len > 0 && n % len == 0 && len % block == 0);
+      if (!ok) {
         throw Napi::RangeError::New(info.Env(), std::string("native.") + fn +
                                                     ": operand lengths do not broadcast periodically");
       }
       expanded.emplace_back();
       if (len == 1) expanded.back().assign(static_cast<size_t>(block), base[j][0]);
     }
-    blocks = block > 0 ? n / block : 0;
+    blocks = n / block;
   }
   // Operand j's values for the block starting at output element pos.
   const float* at(size_t j, int64_t pos) const {
@@ -986,9 +987,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copy2d", Napi::Function::New(env, Copy2d));
   exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("fill", Napi::Function::New(env, Fill));
-  exports.Set("randomNormal", Napi::Function::New(env, RandomNormal));
   exports.Set("normalLogProb", Napi::Function::New(env, NormalLogProb));
   exports.Set("normalLogProbGrad", Napi::Function::New(env, NormalLogProbGrad));
+  exports.Set("randomNormal", Napi::Function::New(env, RandomNormal));
   exports.Set("randomUniform", Napi::Function::New(env, RandomUniform));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("setParallelMin", Napi::Function::New(env, SetParallelMin));

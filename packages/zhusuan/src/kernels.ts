@@ -133,7 +133,8 @@ export function bernoulliLogProbFromLogits(logits: tf.Tensor, given: tf.Tensor):
   return tf.sub(tf.mul(given, logits), tf.softplus(logits));
 }
 
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+/** ½ log 2π, the Normal log-density's constant. */
+export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 const normalGradient: tf.GradConfig = {
   kernelName: OPTIONAL_KERNELS.normalLogProb,

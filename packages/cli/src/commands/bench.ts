@@ -92,6 +92,9 @@ export function evalGemmFlopsPerImage(
   return 2 * particles * (z * h + h * h + h * x);
 }
 
+/** Particles of the timed IS evaluation (the evaluation protocol's K). */
+const EVAL_PARTICLES = 1000;
+
 /** Median of an array of numbers. */
 function median(a: number[]): number {
   const s = [...a].sort((p, q) => p - q);
@@ -364,8 +367,8 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
   // One full batch first: its calls allocate the pooled buffers the timed
   // batches reuse (as they do for all but the first of 100 batches of a real
   // evaluation).
-  evaluate(evalState.vae, xt, Math.min(100, m), { particles: 1000 });
-  const ev = evaluate(evalState.vae, xt, m, { particles: 1000 });
+  evaluate(evalState.vae, xt, Math.min(100, m), { particles: EVAL_PARTICLES });
+  const ev = evaluate(evalState.vae, xt, m, { particles: EVAL_PARTICLES });
   evalState.dispose();
   const evalMs = (ev.seconds * 1000) / m;
   log(`bench: IS evaluation ${evalMs.toFixed(1)} ms per 1000-particle image on ${best}`);
@@ -388,7 +391,7 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
 
   const flops = stepGemmFlops(BENCH_CONFIG);
   const floorMs = (flops / (gemm * 1e9)) * 1000;
-  const evalFloorMs = (evalGemmFlopsPerImage(BENCH_CONFIG, 1000) / (gemm * 1e9)) * 1000;
+  const evalFloorMs = (evalGemmFlopsPerImage(BENCH_CONFIG, EVAL_PARTICLES) / (gemm * 1e9)) * 1000;
   const cpus = os.cpus();
   const result: BenchResult = {
     ms_per_step: msBest,

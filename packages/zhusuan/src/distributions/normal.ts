@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   backendHasKernel,
+  HALF_LOG_2PI,
   normalLogProbFromLogstd,
   OPTIONAL_KERNELS,
   seededNormal,
@@ -16,8 +17,6 @@ import {
   type DistributionOptions,
   type Param,
 } from './base.js';
-
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** Parameters of {@link Normal}: the mean and exactly one of `std` and `logstd`. */
 export interface NormalOptions extends DistributionOptions {
@@ -91,14 +90,13 @@ export class Normal extends Distribution {
   }
 
   protected _logProb(given: tf.Tensor): tf.Tensor {
-    if (backendHasKernel(OPTIONAL_KERNELS.normalLogProb)) {
+    // From logstd, or through the backend's fused kernel: the library's one
+    // Normal log-density. From std otherwise: divide by std rather than
+    // multiply by e^−log std.
+    if (this.scale.kind === 'logstd' || backendHasKernel(OPTIONAL_KERNELS.normalLogProb)) {
       return normalLogProbFromLogstd(given, this.mean, this.logstd);
     }
-    const diff = tf.sub(given, this.mean);
-    const z =
-      this.scale.kind === 'std'
-        ? tf.div(diff, this.scale.value)
-        : tf.mul(diff, tf.exp(tf.neg(this.scale.value)));
+    const z = tf.div(tf.sub(given, this.mean), this.scale.value);
     return tf.sub(tf.sub(tf.mul(tf.square(z), -0.5), HALF_LOG_2PI), this.logstd);
   }
 }
