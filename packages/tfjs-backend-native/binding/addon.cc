@@ -681,25 +681,33 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// ---- the Normal log-density ------------------------------------------------
+// ---- log-densities: Normal from logstd, Bernoulli from logits ---------------
 //
 // Operands broadcast periodically: output element i reads element i % length
-// of each operand. The caller (src/kernels/normal.ts) guarantees that every
+// of each operand. The caller (src/kernels/logprob.ts) guarantees that every
 // length divides the output's and the shortest non-scalar one divides the
 // others: trailing-dimension broadcasting, as of a [k, n, d] sample against
 // [n, d] parameters. The output is walked in blocks of that shortest length,
 // so every operand is contiguous within a block; scalars are expanded into
 // one block up front.
+//
+// Grouped forms sum the element values over rows of `inner` consecutive
+// elements (a distribution's last group axes) without writing them out; their
+// gradients read one dy per row. Both `inner` and the block length are
+// products of trailing dimensions of the same shape, so one divides the
+// other and a row is walked in segments that never leave a block.
 
 struct Periodic {
   std::vector<const float*> base;
   std::vector<int64_t> length;
   std::vector<std::vector<float>> expanded;
+  int64_t n = 0;
   int64_t block = 1;
   int64_t blocks = 0;
 
   Periodic(const Napi::CallbackInfo& info, const char* fn, std::initializer_list<int> args,
-           int64_t n) {
+           int64_t size)
+      : n(size) {
     block = n;
     for (int i : args) {
       View v = typed(info, i, fn);
@@ -721,48 +729,160 @@ struct Periodic {
     }
     blocks = n / block;
   }
-  // Operand j's values for the block starting at output element pos.
+  // Operand j's values for the segment starting at output element pos.
   const float* at(size_t j, int64_t pos) const {
     return length[j] == 1 ? expanded[j].data() : base[j] + pos % length[j];
   }
-  // Calls f(pos) for the start of every block, over the pool, denormals flushed.
+  // Calls f(pos, len) for every block, over the pool, denormals flushed.
   template <class F>
   void forBlocks(F&& f) const {
     const int64_t B = block;
     parallelFor(blocks, std::max<int64_t>(1, 16384 / std::max<int64_t>(B, 1)),
                 [&](int64_t b0, int64_t b1) {
                   FlushDenormals ftz;
-                  for (int64_t b = b0; b < b1; ++b) f(b * B);
+                  for (int64_t b = b0; b < b1; ++b) f(b * B, B);
                 });
+  }
+  // Calls f(row, pos, len) for the segments of every row of `inner` elements,
+  // over the pool, denormals flushed.
+  template <class F>
+  void forRows(const Napi::CallbackInfo& info, const char* fn, int64_t inner, F&& f) const {
+    if (n == 0) return;
+    if (inner < 1 || n % inner != 0 || (inner % block != 0 && block % inner != 0)) {
+      throw Napi::RangeError::New(info.Env(), std::string("native.") + fn +
+                                                  ": the group length does not fit the operands");
+    }
+    const int64_t seg = std::min(inner, block);
+    parallelFor(n / inner, std::max<int64_t>(1, 16384 / inner), [&](int64_t r0, int64_t r1) {
+      FlushDenormals ftz;
+      for (int64_t r = r0; r < r1; ++r) {
+        for (int64_t s = 0; s < inner; s += seg) f(r, r * inner + s, seg);
+      }
+    });
   }
 };
 
-// normalLogProb(x, mean, logstd, out): out = -0.5 ((x - mean) e^-logstd)^2 -
-// log(2 pi)/2 - logstd, broadcasting periodically.
-Napi::Value NormalLogProb(const Napi::CallbackInfo& info) {
-  View o = typed(info, 3, "normalLogProb");
-  if (o.type != napi_float32_array) throwType(info.Env(), "normalLogProb", 3, "a Float32Array");
-  float* out = static_cast<float*>(o.data);
-  const Periodic ops(info, "normalLogProb", {0, 1, 2}, static_cast<int64_t>(o.length));
-  ops.forBlocks([&](int64_t pos) {
-    KT->normalLogProb(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos), out + pos, ops.block);
+// The `inner` argument of the log-density functions (>= 1).
+int64_t innerArg(const Napi::CallbackInfo& info, int i, const char* fn) {
+  const int64_t inner = inum(info, i);
+  if (inner < 1) throw Napi::RangeError::New(info.Env(), std::string("native.") + fn + ": inner < 1");
+  return inner;
+}
+
+// Writes to out[r] the sum over row r of the values f(pos, len, dst) writes,
+// for rows of `inner` output elements.
+template <class F>
+void sumRows(const Napi::CallbackInfo& info, const char* fn, const Periodic& ops, int64_t inner,
+             float* out, F&& f) {
+  // One scratch row per thread: the values are summed from it in the Sum
+  // kernel's order, so a grouped log-density equals the ungrouped one summed.
+  thread_local std::vector<float> row;
+  ops.forRows(info, fn, inner, [&](int64_t r, int64_t pos, int64_t len) {
+    if (static_cast<int64_t>(row.size()) < inner) row.resize(static_cast<size_t>(inner));
+    const int64_t off = pos - r * inner;
+    f(pos, len, row.data() + off);
+    if (off + len == inner) out[r] = static_cast<float>(KT->sum(row.data(), inner));
   });
+}
+
+// Calls f(pos, len, dy) for the segments of every row, dy holding the row's
+// one gradient value repeated.
+template <class F>
+void rowGrads(const Napi::CallbackInfo& info, const char* fn, const Periodic& ops, int64_t inner,
+              const float* dy, F&& f) {
+  thread_local std::vector<float> rep;
+  ops.forRows(info, fn, inner, [&](int64_t r, int64_t pos, int64_t len) {
+    if (static_cast<int64_t>(rep.size()) < len) rep.resize(static_cast<size_t>(len));
+    std::fill(rep.begin(), rep.begin() + len, dy[r]);
+    f(pos, len, rep.data());
+  });
+}
+
+// normalLogProb(x, mean, logstd, out, inner): the element values
+// -0.5 ((x - mean) e^-logstd)^2 - log(2 pi)/2 - logstd, broadcasting
+// periodically; summed over rows of `inner` elements when inner > 1 (out then
+// holds one value per row).
+Napi::Value NormalLogProb(const Napi::CallbackInfo& info) {
+  const char* fn = "normalLogProb";
+  View o = typed(info, 3, fn);
+  if (o.type != napi_float32_array) throwType(info.Env(), fn, 3, "a Float32Array");
+  float* out = static_cast<float*>(o.data);
+  const int64_t inner = innerArg(info, 4, fn);
+  const Periodic ops(info, fn, {0, 1, 2}, static_cast<int64_t>(o.length) * inner);
+  const auto values = [&](int64_t pos, int64_t len, float* dst) {
+    KT->normalLogProb(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos), dst, len);
+  };
+  if (inner == 1) {
+    ops.forBlocks([&](int64_t pos, int64_t len) { values(pos, len, out + pos); });
+  } else {
+    sumRows(info, fn, ops, inner, out, values);
+  }
   return info.Env().Undefined();
 }
 
-// normalLogProbGrad(x, mean, logstd, dy, gx, gs): the log-density's gradients
-// times dy at the output's shape (dy, gx, gs full): gx for x (the mean's is
-// -gx), gs for logstd.
+// normalLogProbGrad(x, mean, logstd, dy, gx, gs, inner): the log-density's
+// gradients times dy at the full shape (gx, gs): gx for x (the mean's is
+// -gx), gs for logstd. dy holds one value per row of `inner` elements.
 Napi::Value NormalLogProbGrad(const Napi::CallbackInfo& info) {
-  const int64_t n = static_cast<int64_t>(typed(info, 3, "normalLogProbGrad").length);
-  const float* dy = f32(info, 3, "normalLogProbGrad", n);
-  float* gx = f32(info, 4, "normalLogProbGrad", n);
-  float* gs = f32(info, 5, "normalLogProbGrad", n);
-  const Periodic ops(info, "normalLogProbGrad", {0, 1, 2}, n);
-  ops.forBlocks([&](int64_t pos) {
-    KT->normalLogProbGrad(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos), dy + pos, gx + pos,
-                          gs + pos, ops.block);
-  });
+  const char* fn = "normalLogProbGrad";
+  const int64_t n = static_cast<int64_t>(typed(info, 4, fn).length);
+  const int64_t inner = innerArg(info, 6, fn);
+  if (n % inner != 0) throw Napi::RangeError::New(info.Env(), "native.normalLogProbGrad: bad inner");
+  const float* dy = f32(info, 3, fn, n / inner);
+  float* gx = f32(info, 4, fn, n);
+  float* gs = f32(info, 5, fn, n);
+  const Periodic ops(info, fn, {0, 1, 2}, n);
+  const auto grads = [&](int64_t pos, int64_t len, const float* d) {
+    KT->normalLogProbGrad(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos), d, gx + pos, gs + pos,
+                          len);
+  };
+  if (inner == 1) {
+    ops.forBlocks([&](int64_t pos, int64_t len) { grads(pos, len, dy + pos); });
+  } else {
+    rowGrads(info, fn, ops, inner, dy, grads);
+  }
+  return info.Env().Undefined();
+}
+
+// bernoulliLogProb(logits, x, out, inner): x·logits − softplus(logits),
+// broadcasting periodically, summed over rows of `inner` elements when
+// inner > 1. (Ungrouped, broadcasting of any kind goes through binary().)
+Napi::Value BernoulliLogProb(const Napi::CallbackInfo& info) {
+  const char* fn = "bernoulliLogProb";
+  View o = typed(info, 2, fn);
+  if (o.type != napi_float32_array) throwType(info.Env(), fn, 2, "a Float32Array");
+  float* out = static_cast<float*>(o.data);
+  const int64_t inner = innerArg(info, 3, fn);
+  const Periodic ops(info, fn, {0, 1}, static_cast<int64_t>(o.length) * inner);
+  const auto values = [&](int64_t pos, int64_t len, float* dst) {
+    KT->bernoulliLogProb(ops.at(0, pos), ops.at(1, pos), dst, len);
+  };
+  if (inner == 1) {
+    ops.forBlocks([&](int64_t pos, int64_t len) { values(pos, len, out + pos); });
+  } else {
+    sumRows(info, fn, ops, inner, out, values);
+  }
+  return info.Env().Undefined();
+}
+
+// bernoulliLogProbGrad(logits, x, dy, out, inner): out = dy·(x − sigmoid(logits))
+// at the full shape, dy holding one value per row of `inner` elements.
+Napi::Value BernoulliLogProbGrad(const Napi::CallbackInfo& info) {
+  const char* fn = "bernoulliLogProbGrad";
+  const int64_t n = static_cast<int64_t>(typed(info, 3, fn).length);
+  const int64_t inner = innerArg(info, 4, fn);
+  if (n % inner != 0) throw Napi::RangeError::New(info.Env(), "native.bernoulliLogProbGrad: bad inner");
+  const float* dy = f32(info, 2, fn, n / inner);
+  float* out = f32(info, 3, fn, n);
+  const Periodic ops(info, fn, {0, 1}, n);
+  const auto grads = [&](int64_t pos, int64_t len, const float* d) {
+    KT->bernoulliLogProbGrad(ops.at(0, pos), ops.at(1, pos), d, out + pos, len);
+  };
+  if (inner == 1) {
+    ops.forBlocks([&](int64_t pos, int64_t len) { grads(pos, len, dy + pos); });
+  } else {
+    rowGrads(info, fn, ops, inner, dy, grads);
+  }
   return info.Env().Undefined();
 }
 
@@ -989,6 +1109,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fill", Napi::Function::New(env, Fill));
   exports.Set("normalLogProb", Napi::Function::New(env, NormalLogProb));
   exports.Set("normalLogProbGrad", Napi::Function::New(env, NormalLogProbGrad));
+  exports.Set("bernoulliLogProb", Napi::Function::New(env, BernoulliLogProb));
+  exports.Set("bernoulliLogProbGrad", Napi::Function::New(env, BernoulliLogProbGrad));
   exports.Set("randomNormal", Napi::Function::New(env, RandomNormal));
   exports.Set("randomUniform", Napi::Function::New(env, RandomUniform));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

@@ -626,6 +626,18 @@ void normalLogProbGrad(const float* __restrict x, const float* __restrict m,
   }
 }
 
+void bernoulliLogProb(const float* __restrict l, const float* __restrict x, float* __restrict out,
+                      int64_t n) {
+  for (int64_t k = 0; k < n; ++k) out[k] = x[k] * l[k] - fsoftplus(l[k]);
+}
+
+void bernoulliLogProbGrad(const float* __restrict l, const float* __restrict x,
+                          const float* __restrict dy, float* __restrict out, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) out[k] = dy[k] * (x[k] - fsigmoid(l[k]));
+}
+
+double sum(const float* x, int64_t n) { return rowSum(x, n); }
+
 void adam(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g,
           int64_t begin, int64_t end, float b1, float oneMinusB1, float b2, float oneMinusB2,
           float bc1, float bc2, float eps, float negLr) {
@@ -641,9 +653,18 @@ void adam(float* __restrict p, float* __restrict m, float* __restrict v, const f
   }
 }
 
-const KernelTable kTable = {binary,  compare,       unary,
-                             biasAct, actGrad,       colSum,
-                             reduce,  normalLogProb, normalLogProbGrad,
+const KernelTable kTable = {binary,
+                             compare,
+                             unary,
+                             biasAct,
+                             actGrad,
+                             colSum,
+                             reduce,
+                             normalLogProb,
+                             normalLogProbGrad,
+                             bernoulliLogProb,
+                             bernoulliLogProbGrad,
+                             sum,
                              adam};
 
 }  // namespace

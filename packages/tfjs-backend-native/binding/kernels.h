@@ -111,6 +111,15 @@ struct KernelTable {
   // Its gradients times dy: gx = -z e^-s dy (the mean's is -gx), gs = (z^2 - 1) dy.
   void (*normalLogProbGrad)(const float* x, const float* m, const float* s, const float* dy,
                             float* gx, float* gs, int64_t n);
+  // Bernoulli log-probability from logits over n contiguous elements, rounded
+  // like the composite (Multiply, Softplus, Sub): out = x·l − softplus(l).
+  void (*bernoulliLogProb)(const float* l, const float* x, float* out, int64_t n);
+  // Its gradient for the logits times dy, rounded like Sigmoid, Sub,
+  // Multiply: out = dy·(x − sigmoid(l)).
+  void (*bernoulliLogProbGrad)(const float* l, const float* x, const float* dy, float* out,
+                               int64_t n);
+  // Sum of n floats in double precision, in the Sum reduction's order.
+  double (*sum)(const float* x, int64_t n);
   // Fused Adam, tfjs' arithmetic order, over [begin, end).
   void (*adam)(float* p, float* m, float* v, const float* g, int64_t begin, int64_t end, float b1,
                float oneMinusB1, float b2, float oneMinusB2, float bc1, float bc2, float eps,

@@ -216,9 +216,20 @@ export interface NativeAddon {
   /**
    * out = −½((x − mean)·e^−logstd)² − ½log 2π − logstd; each operand is read
    * periodically (element i % its length: a scalar or trailing dimensions).
+   * With `inner` > 1 the values are summed over rows of `inner` consecutive
+   * elements and `out` holds one sum per row.
    */
-  normalLogProb(x: Float32Array, mean: Float32Array, logstd: Float32Array, out: Float32Array): void;
-  /** Its gradients times dy (length of the output): gx = −z·e^−logstd·dy, gs = (z² − 1)·dy. */
+  normalLogProb(
+    x: Float32Array,
+    mean: Float32Array,
+    logstd: Float32Array,
+    out: Float32Array,
+    inner: number,
+  ): void;
+  /**
+   * Its gradients times dy at the full length: gx = −z·e^−logstd·dy,
+   * gs = (z² − 1)·dy; dy holds one value per row of `inner` elements.
+   */
   normalLogProbGrad(
     x: Float32Array,
     mean: Float32Array,
@@ -226,6 +237,20 @@ export interface NativeAddon {
     dy: Float32Array,
     gx: Float32Array,
     gs: Float32Array,
+    inner: number,
+  ): void;
+  /**
+   * out = x·logits − softplus(logits), operands read periodically, summed over
+   * rows of `inner` elements when `inner` > 1.
+   */
+  bernoulliLogProb(logits: Float32Array, x: Float32Array, out: Float32Array, inner: number): void;
+  /** out = dy·(x − sigmoid(logits)) at the full length; dy holds one value per row of `inner`. */
+  bernoulliLogProbGrad(
+    logits: Float32Array,
+    x: Float32Array,
+    dy: Float32Array,
+    out: Float32Array,
+    inner: number,
   ): void;
   /** `tf.randomUniform(shape, minval, maxval, 'float32', seed)`'s numbers into `out`. */
   randomUniform(out: Float32Array, seed: string, minval: number, maxval: number): void;

@@ -17,14 +17,14 @@ import { batchMatMulConfig } from './kernels/BatchMatMul.js';
 import { castConfig } from './kernels/Cast.js';
 import { concatConfig } from './kernels/Concat.js';
 import { fusedMatMulConfig } from './kernels/_FusedMatMul.js';
-import { bernoulliLogProbConfig, binaryConfigs } from './kernels/binary.js';
+import { binaryConfigs } from './kernels/binary.js';
 import { reduceConfigs } from './kernels/reduce.js';
 import { sliceConfig } from './kernels/Slice.js';
 import { transposeConfig } from './kernels/Transpose.js';
 import { unaryConfigs } from './kernels/unary.js';
 import { nativeOnlyConfigs } from './kernels/native_ops.js';
 import { randomConfigs } from './kernels/random.js';
-import { normalConfigs } from './kernels/normal.js';
+import { logProbConfigs } from './kernels/logprob.js';
 
 /** The name the backend is registered under. */
 export const NATIVE_BACKEND = 'native';
@@ -46,8 +46,7 @@ export function nativeKernelConfigs(): KernelConfig[] {
     castConfig,
     ...nativeOnlyConfigs,
     ...randomConfigs,
-    ...normalConfigs,
-    bernoulliLogProbConfig,
+    ...logProbConfigs,
   ];
 }
 

@@ -2,8 +2,9 @@
  * The zhusuan library's optional kernels on `native`: the seeded random
  * kernels draw exactly tfjs' numbers (same seed, same stream); the fused
  * Bernoulli and Normal log-probabilities equal their composites (bit for bit
- * against the same ops on native, 1e-5 relative against cpu); the Normal
- * gradient kernel equals its formula.
+ * against the same ops on native, 1e-5 relative against cpu), also when
+ * they sum a distribution's group axes inside the kernel; the gradient
+ * kernels equal their formulas, dy read at the grouped shape.
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,35 @@ before(async () => {
 
 function kernel(name: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor {
   return tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/** Sums the last k axes (the composite of a grouped kernel). */
+function sumLast(x: tf.Tensor, k: number): tf.Tensor {
+  return k === 0
+    ? x
+    : tf.sum(
+        x,
+        Array.from({ length: k }, (_, i) => x.rank - 1 - i),
+      );
+}
+
+/** dy at the grouped shape, with k trailing axes of 1 to broadcast over the group. */
+function ungrouped(dy: tf.Tensor, k: number): tf.Tensor {
+  return tf.reshape(dy, [...dy.shape, ...new Array<number>(k).fill(1)]);
+}
+
+/** The group sizes worth testing for a broadcast rank: none, one axis, all. */
+function groups(rank: number): number[] {
+  return [...new Set([0, Math.min(1, rank), rank])];
+}
+
+/** Asserts got ≈ want within 1e-5 relative + `abs`. */
+function assertNear(got: number[], want: number[], what: string, abs = 1e-6): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < want.length; i++) {
+    const tol = 1e-5 * Math.abs(want[i]) + abs;
+    assert.ok(Math.abs(got[i] - want[i]) <= tol, `${what}[${i}]: ${got[i]} vs ${want[i]}`);
+  }
 }
 
 /** Index and values of the first difference, or null. */
@@ -120,7 +150,66 @@ describe('ZsBernoulliLogProb', () => {
         assert.ok(Math.abs(fused.values[i] - cpu.values[i]) <= tol, `[${i}]`);
       }
     });
+    for (const k of groups(Math.max(ls.length, xs.length))) {
+      it(`logits [${ls}] given [${xs}] summed over ${k} axes, and its gradient`, async () => {
+        const inputs = () => ({
+          logits: tf.mul(rand(ls, 3), 30),
+          given: tf.cast(tf.greater(rand(xs, 4), 0), 'float32'),
+        });
+        const composite = ({ logits, given }: tf.NamedTensorMap) =>
+          sumLast(tf.sub(tf.mul(given, logits), tf.softplus(logits)), k);
+        const cpu = await runOn('cpu', () => composite(inputs()));
+        const fused = await runOn('native', () =>
+          kernel('ZsBernoulliLogProb', inputs(), { groupNdims: k }),
+        );
+        const same = await runOn('native', () => composite(inputs()));
+        assert.deepEqual(fused.shape, cpu.shape);
+        // The sum runs in the Sum kernel's order: bit for bit the composite.
+        assert.equal(firstDifference(fused.values, same.values), null);
+        assertNear(fused.values, cpu.values, 'value', 1e-4);
+        const grad = (native: boolean) => () => {
+          const { logits, given } = inputs();
+          const dy = rand(cpu.shape, 5);
+          return native
+            ? kernel('ZsBernoulliLogProbGrad', { dy, logits, given }, { groupNdims: k })
+            : tf.mul(ungrouped(dy, k), tf.sub(given, tf.sigmoid(logits)));
+        };
+        const want = await runOn('cpu', grad(false));
+        const got = await runOn('native', grad(true));
+        assert.deepEqual(got.shape, want.shape);
+        assertNear(got.values, want.values, 'd/dlogits');
+      });
+    }
   }
+  it('refuses a group wider than the shape, and a dy of the wrong size, by name', async () => {
+    await runOn('native', () => {
+      const l = tf.zeros([2, 3]);
+      assert.throws(
+        () => kernel('ZsBernoulliLogProb', { logits: l, given: l }, { groupNdims: 3 }),
+        /ZsBernoulliLogProb: groupNdims must be an integer in \[0, 2\].*got 3/,
+      );
+      assert.throws(
+        () =>
+          kernel(
+            'ZsBernoulliLogProbGrad',
+            { dy: tf.zeros([3]), logits: l, given: l },
+            {
+              groupNdims: 1,
+            },
+          ),
+        /ZsBernoulliLogProbGrad: dy has shape \[3\], expected \[2\]/,
+      );
+      return l;
+    });
+  });
+  it('a group over an empty axis sums to 0', async () => {
+    const got = await runOn('native', () => {
+      const l = tf.zeros([3, 0]);
+      return kernel('ZsBernoulliLogProb', { logits: l, given: l }, { groupNdims: 1 });
+    });
+    assert.deepEqual(got.shape, [3]);
+    assert.deepEqual(got.values, [0, 0, 0]);
+  });
 });
 
 describe('ZsNormalLogProb and ZsNormalLogProbGrad', () => {
@@ -196,5 +285,41 @@ describe('ZsNormalLogProb and ZsNormalLogProbGrad', () => {
         }
       }
     });
+    const rank = Math.max(gs.length, ms.length, ss.length);
+    for (const k of groups(rank).filter((g) => g > 0)) {
+      it(`given [${gs}] mean [${ms}] logstd [${ss}] summed over ${k} axes, and its gradients`, async () => {
+        const cpu = await runOn('cpu', () => sumLast(composite(inputs(gs, ms, ss)), k));
+        const fused = await runOn('native', () =>
+          kernel('ZsNormalLogProb', inputs(gs, ms, ss), { groupNdims: k }),
+        );
+        const same = await runOn('native', () => sumLast(composite(inputs(gs, ms, ss)), k));
+        assert.deepEqual(fused.shape, cpu.shape);
+        assert.equal(firstDifference(fused.values, same.values), null);
+        assertNear(fused.values, cpu.values, 'value', 1e-4);
+        for (const which of [0, 1]) {
+          const grad = (native: boolean) => () => {
+            const t = inputs(gs, ms, ss);
+            const dy = rand(cpu.shape, 15);
+            if (native) {
+              const outs = tf
+                .engine()
+                .runKernel('ZsNormalLogProbGrad', { dy, ...t }, { groupNdims: k }) as tf.Tensor[];
+              tf.dispose(outs[1 - which]);
+              return outs[which];
+            }
+            const e = tf.exp(tf.neg(t.logstd));
+            const z = tf.mul(tf.sub(t.given, t.mean), e);
+            const d = ungrouped(dy, k);
+            return which === 0
+              ? tf.neg(tf.mul(tf.mul(z, e), d))
+              : tf.mul(tf.sub(tf.square(z), 1), d);
+          };
+          const want = await runOn('cpu', grad(false));
+          const got = await runOn('native', grad(true));
+          assert.deepEqual(got.shape, want.shape);
+          assertNear(got.values, want.values, which ? 'gLogstd' : 'gGiven');
+        }
+      });
+    }
   }
 });

@@ -24,21 +24,33 @@ export const OPTIONAL_KERNELS = {
   randomUniform: 'ZsRandomUniform',
   /**
    * Inputs `logits`, `given` (float32, broadcasting against each other):
-   * `given · logits − softplus(logits)` element-wise. The library registers
-   * its gradient.
+   * `given · logits − softplus(logits)` element-wise; with the attribute
+   * `groupNdims` = k > 0, summed over the last k axes of the broadcast shape
+   * (a distribution's group axes) inside the kernel. The library registers
+   * its gradient, which uses {@link OPTIONAL_KERNELS.bernoulliLogProbGrad}
+   * when present.
    */
   bernoulliLogProb: 'ZsBernoulliLogProb',
   /**
+   * Inputs `dy` (at the shape `bernoulliLogProb` returned for the same
+   * `groupNdims`), `logits`, `given`: `dy · (given − sigmoid(logits))` at the
+   * broadcast shape, dy repeated over the group axes.
+   */
+  bernoulliLogProbGrad: 'ZsBernoulliLogProbGrad',
+  /**
    * Inputs `given`, `mean`, `logstd` (float32, broadcasting):
-   * `−½((given − mean)·e^−logstd)² − ½log 2π − logstd` element-wise. The
-   * library registers its gradient, which uses
+   * `−½((given − mean)·e^−logstd)² − ½log 2π − logstd` element-wise, summed
+   * over the last `groupNdims` axes as for `bernoulliLogProb`. The library
+   * registers its gradient, which uses
    * {@link OPTIONAL_KERNELS.normalLogProbGrad} when present.
    */
   normalLogProb: 'ZsNormalLogProb',
   /**
-   * Inputs `dy`, `given`, `mean`, `logstd`; two outputs at the broadcast
-   * shape: `−z·e^−logstd·dy` (the gradient for `given`; the mean's is its
-   * negative) and `(z² − 1)·dy` (for `logstd`), z = (given − mean)·e^−logstd.
+   * Inputs `dy` (at the shape `normalLogProb` returned for the same
+   * `groupNdims`), `given`, `mean`, `logstd`; two outputs at the broadcast
+   * shape, dy repeated over the group axes: `−z·e^−logstd·dy` (the gradient
+   * for `given`; the mean's is its negative) and `(z² − 1)·dy` (for
+   * `logstd`), z = (given − mean)·e^−logstd.
    */
   normalLogProbGrad: 'ZsNormalLogProbGrad',
 } as const;
@@ -102,35 +114,90 @@ function ensureGradient(config: tf.GradConfig): void {
   if (tf.getGradient(config.kernelName) === undefined) tf.registerGradient(config);
 }
 
+/** The `groupNdims` attribute of a log-density kernel (0 when absent). */
+interface GroupAttrs {
+  groupNdims: number;
+}
+
+function groupOf(attrs: tf.NamedAttrMap | undefined): number {
+  return (attrs as Partial<GroupAttrs> | undefined)?.groupNdims ?? 0;
+}
+
+/** Sums `x` over its last `k` axes (none when k is 0). */
+function sumLast(x: tf.Tensor, k: number): tf.Tensor {
+  if (k === 0) return x;
+  return tf.sum(
+    x,
+    Array.from({ length: k }, (_, i) => x.rank - 1 - i),
+  );
+}
+
+/**
+ * `dy` of a log-density summed over `k` group axes, broadcast back to the
+ * element-wise shape `full`: trailing axes of size 1, expanded where a plain
+ * broadcast against the operands would not reach `full`.
+ */
+function ungroup(dy: tf.Tensor, k: number, full: number[]): tf.Tensor {
+  if (k === 0) return dy;
+  return tf.broadcastTo(tf.reshape(dy, [...dy.shape, ...new Array<number>(k).fill(1)]), full);
+}
+
+function checkGroup(fn: string, groupNdims: number, rank: number): void {
+  if (!Number.isInteger(groupNdims) || groupNdims < 0 || groupNdims > rank) {
+    throw new Error(
+      `${fn}: groupNdims must be an integer in [0, ${rank}] (the broadcast rank), got ${groupNdims}`,
+    );
+  }
+}
+
 const bernoulliGradient: tf.GradConfig = {
   kernelName: OPTIONAL_KERNELS.bernoulliLogProb,
   inputsToSave: ['logits', 'given'],
-  gradFunc: (dy, saved) => {
+  gradFunc: (dy, saved, attrs) => {
     const [logits, given] = saved;
+    const k = groupOf(attrs);
     const g = dy as tf.Tensor;
+    const full = tf.broadcast_util.assertAndGetBroadcastShape(logits.shape, given.shape);
     return {
       // d/dl [x·l − softplus(l)] = x − sigmoid(l); d/dx = l.
-      logits: () => reduceToShape(tf.mul(g, tf.sub(given, tf.sigmoid(logits))), logits.shape),
-      given: () => reduceToShape(tf.mul(g, logits), given.shape),
+      logits: () => {
+        const gl = backendHasKernel(OPTIONAL_KERNELS.bernoulliLogProbGrad)
+          ? runKernel(
+              OPTIONAL_KERNELS.bernoulliLogProbGrad,
+              { dy: g, logits, given },
+              { groupNdims: k },
+            )
+          : tf.mul(ungroup(g, k, full), tf.sub(given, tf.sigmoid(logits)));
+        return reduceToShape(gl, logits.shape);
+      },
+      given: () => reduceToShape(tf.mul(ungroup(g, k, full), logits), given.shape),
     };
   },
 };
 
 /**
  * `given · logits − softplus(logits)` (broadcasting), the Bernoulli
- * log-probability from logits: one kernel where the backend has
- * {@link OPTIONAL_KERNELS.bernoulliLogProb}, else Multiply, Softplus, Sub.
+ * log-probability from logits, summed over the last `groupNdims` axes of the
+ * broadcast shape: one kernel where the backend has
+ * {@link OPTIONAL_KERNELS.bernoulliLogProb} (and one backward with
+ * `bernoulliLogProbGrad`), else Multiply, Softplus, Sub and Sum.
  */
-export function bernoulliLogProbFromLogits(logits: tf.Tensor, given: tf.Tensor): tf.Tensor {
+export function bernoulliLogProbFromLogits(
+  logits: tf.Tensor,
+  given: tf.Tensor,
+  groupNdims = 0,
+): tf.Tensor {
+  const rank = Math.max(logits.rank, given.rank);
+  checkGroup('bernoulliLogProbFromLogits', groupNdims, rank);
   if (
     logits.dtype === 'float32' &&
     given.dtype === 'float32' &&
     backendHasKernel(OPTIONAL_KERNELS.bernoulliLogProb)
   ) {
     ensureGradient(bernoulliGradient);
-    return runKernel(OPTIONAL_KERNELS.bernoulliLogProb, { logits, given }, {});
+    return runKernel(OPTIONAL_KERNELS.bernoulliLogProb, { logits, given }, { groupNdims });
   }
-  return tf.sub(tf.mul(given, logits), tf.softplus(logits));
+  return tf.tidy(() => sumLast(tf.sub(tf.mul(given, logits), tf.softplus(logits)), groupNdims));
 }
 
 /** ½ log 2π, the Normal log-density's constant. */
@@ -139,23 +206,30 @@ export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 const normalGradient: tf.GradConfig = {
   kernelName: OPTIONAL_KERNELS.normalLogProb,
   inputsToSave: ['given', 'mean', 'logstd'],
-  gradFunc: (dy, saved) => {
+  gradFunc: (dy, saved, attrs) => {
     const [given, mean, logstd] = saved;
+    const k = groupOf(attrs);
     const g = dy as tf.Tensor;
     let gx: tf.Tensor;
     let gs: tf.Tensor;
     if (backendHasKernel(OPTIONAL_KERNELS.normalLogProbGrad)) {
       [gx, gs] = tf
         .engine()
-        .runKernel(OPTIONAL_KERNELS.normalLogProbGrad, { dy: g, given, mean, logstd }, {}) as [
-        tf.Tensor,
-        tf.Tensor,
-      ];
+        .runKernel(
+          OPTIONAL_KERNELS.normalLogProbGrad,
+          { dy: g, given, mean, logstd },
+          { groupNdims: k },
+        ) as [tf.Tensor, tf.Tensor];
     } else {
+      const full = tf.broadcast_util.assertAndGetBroadcastShape(
+        tf.broadcast_util.assertAndGetBroadcastShape(given.shape, mean.shape),
+        logstd.shape,
+      );
+      const gFull = ungroup(g, k, full);
       const e = tf.exp(tf.neg(logstd));
       const z = tf.mul(tf.sub(given, mean), e);
-      gx = tf.neg(tf.mul(tf.mul(z, e), g));
-      gs = tf.mul(tf.sub(tf.square(z), 1), g);
+      gx = tf.neg(tf.mul(tf.mul(z, e), gFull));
+      gs = tf.mul(tf.sub(tf.square(z), 1), gFull);
     }
     return {
       given: () => reduceToShape(gx, given.shape),
@@ -167,15 +241,19 @@ const normalGradient: tf.GradConfig = {
 
 /**
  * The Normal log-density from logstd, `−½((given − mean)·e^−logstd)² −
- * ½log 2π − logstd` (broadcasting): one kernel forward and one backward
- * where the backend has {@link OPTIONAL_KERNELS.normalLogProb} (and
- * `normalLogProbGrad`), else tfjs ops.
+ * ½log 2π − logstd` (broadcasting), summed over the last `groupNdims` axes of
+ * the broadcast shape: one kernel forward and one backward where the backend
+ * has {@link OPTIONAL_KERNELS.normalLogProb} (and `normalLogProbGrad`), else
+ * tfjs ops.
  */
 export function normalLogProbFromLogstd(
   given: tf.Tensor,
   mean: tf.Tensor,
   logstd: tf.Tensor,
+  groupNdims = 0,
 ): tf.Tensor {
+  const rank = Math.max(given.rank, mean.rank, logstd.rank);
+  checkGroup('normalLogProbFromLogstd', groupNdims, rank);
   if (
     given.dtype === 'float32' &&
     mean.dtype === 'float32' &&
@@ -183,8 +261,10 @@ export function normalLogProbFromLogstd(
     backendHasKernel(OPTIONAL_KERNELS.normalLogProb)
   ) {
     ensureGradient(normalGradient);
-    return runKernel(OPTIONAL_KERNELS.normalLogProb, { given, mean, logstd }, {});
+    return runKernel(OPTIONAL_KERNELS.normalLogProb, { given, mean, logstd }, { groupNdims });
   }
-  const z = tf.mul(tf.sub(given, mean), tf.exp(tf.neg(logstd)));
-  return tf.sub(tf.sub(tf.mul(tf.square(z), -0.5), HALF_LOG_2PI), logstd);
+  return tf.tidy(() => {
+    const z = tf.mul(tf.sub(given, mean), tf.exp(tf.neg(logstd)));
+    return sumLast(tf.sub(tf.sub(tf.mul(tf.square(z), -0.5), HALF_LOG_2PI), logstd), groupNdims);
+  });
 }

@@ -23,7 +23,9 @@ type Cpu = {
 /**
  * Registers on the cpu backend a JavaScript stand-in for a backend's fused
  * element-wise kernel: float64 math on the broadcast inputs (named in
- * `names`), one output per function in `outs`.
+ * `names`), one output per function in `outs`. With the attribute
+ * `groupNdims` = k, a forward kernel sums its values over the last k axes,
+ * and a gradient kernel (an input named `dy`) reads dy at that summed shape.
  */
 function registerStandIn(
   kernelName: string,
@@ -33,25 +35,38 @@ function registerStandIn(
   tf.registerKernel({
     kernelName,
     backendName: 'cpu',
-    kernelFunc: ({ inputs, backend }) => {
+    kernelFunc: ({ inputs, backend, attrs }) => {
       calls++;
       const cpu = backend as unknown as Cpu;
+      const k = (attrs as { groupNdims?: number }).groupNdims ?? 0;
       const infos = names.map((n) => (inputs as Record<string, tf.TensorInfo>)[n]);
-      const shape = infos.reduce<number[]>(
-        (s, t) => tf.backend_util.assertAndGetBroadcastShape(s, t.shape),
-        [],
-      );
+      const shape = infos
+        .filter((_, i) => names[i] !== 'dy')
+        .reduce<number[]>((s, t) => tf.backend_util.assertAndGetBroadcastShape(s, t.shape), []);
+      const reduced = shape.slice(0, shape.length - k);
       const bufs = infos.map((t) => tf.buffer(t.shape, 'float32', cpu.readSync(t.dataId)));
-      const at = (b: tf.TensorBuffer<tf.Rank>, idx: number[]) =>
-        b.get(...idx.slice(idx.length - b.shape.length).map((v, i) => (b.shape[i] === 1 ? 0 : v)));
-      const results = outs.map(() => tf.buffer(shape, 'float32'));
-      for (let i = 0; i < results[0].size; i++) {
-        const idx = results[0].indexToLoc(i);
-        const v = bufs.map((b) => at(b, idx));
-        outs.forEach((f, k) => (results[k].values[i] = f(...v)));
+      const at = (name: string, b: tf.TensorBuffer<tf.Rank>, idx: number[]) =>
+        name === 'dy'
+          ? tf.buffer(reduced, 'float32', b.values).get(...idx.slice(0, reduced.length))
+          : b.get(
+              ...idx.slice(idx.length - b.shape.length).map((v, i) => (b.shape[i] === 1 ? 0 : v)),
+            );
+      const full = outs.map(() => tf.buffer(shape, 'float32'));
+      for (let i = 0; i < full[0].size; i++) {
+        const idx = full[0].indexToLoc(i);
+        const v = bufs.map((b, j) => at(names[j], b, idx));
+        outs.forEach((f, o) => (full[o].values[i] = f(...v)));
       }
+      const grad = names.includes('dy');
+      const results = full.map((r) => {
+        if (grad || k === 0) return r;
+        const sums = tf.buffer(reduced, 'float32');
+        const inner = r.size / Math.max(sums.size, 1);
+        for (let i = 0; i < r.size; i++) sums.values[Math.floor(i / inner)] += r.values[i];
+        return sums;
+      });
       const infosOut = results.map((r) =>
-        cpu.makeTensorInfo(shape, 'float32', r.values as Float32Array),
+        cpu.makeTensorInfo(r.shape, 'float32', r.values as Float32Array),
       );
       return infosOut.length === 1 ? infosOut[0] : infosOut;
     },
@@ -62,6 +77,12 @@ const LOG_2PI_HALF = 0.5 * Math.log(2 * Math.PI);
 const STAND_INS = {
   [BERNOULLI]: () =>
     registerStandIn(BERNOULLI, ['logits', 'given'], [(l, x) => x * l - softplus(l)]),
+  [zs.OPTIONAL_KERNELS.bernoulliLogProbGrad]: () =>
+    registerStandIn(
+      zs.OPTIONAL_KERNELS.bernoulliLogProbGrad,
+      ['dy', 'logits', 'given'],
+      [(dy, l, x) => dy * (x - 1 / (1 + Math.exp(-l)))],
+    ),
   [zs.OPTIONAL_KERNELS.normalLogProb]: () =>
     registerStandIn(
       zs.OPTIONAL_KERNELS.normalLogProb,
@@ -108,34 +129,62 @@ test('the random stream never hands tfjs a seed of 0 (which tfjs reads as "unsee
   }
 });
 
-test('Bernoulli.logProb from logits uses a registered fused kernel, with the composite gradient', () => {
-  const r = rng(5);
-  const lv = uniform(r, 4 * 3 * 5, -30, 30);
-  const xv = uniform(r, 3 * 5, 0, 1).map((u) => (u < 0.5 ? 0 : 1));
-  const logits = tf.tensor(lv, [4, 3, 5]);
-  const given = tf.tensor(xv, [3, 5]);
-  const w = tf.tensor(uniform(r, 4 * 3 * 5, -1, 1), [4, 3, 5]);
-  // A weighted sum so that the upstream gradient is not all ones.
-  const loss = (l: tf.Tensor, x: tf.Tensor) =>
-    tf.sum(tf.mul(new zs.Bernoulli({ logits: l }).logProb(x), w));
-  const grads = () =>
-    noLeak('gradients', () => {
-      const { value, grads: g } = tf.valueAndGrads(loss)([logits, given]);
-      const out = [value.dataSync()[0], Array.from(g[0].dataSync()), Array.from(g[1].dataSync())];
-      tf.dispose([value, ...g]);
-      return out as [number, number[], number[]];
-    });
-  const [v0, gl0, gx0] = grads();
-  STAND_INS[BERNOULLI]();
-  calls = 0;
-  const [v1, gl1, gx1] = grads();
-  assert.ok(calls > 0, 'the registered kernel was not called');
-  assertClose(v1, v0, 1e-5, 1e-4, 'value');
-  assertClose(gl1, gl0, 1e-5, 1e-6, 'd/dlogits');
-  assertClose(gx1, gx0, 1e-5, 1e-5, 'd/dgiven (summed over the broadcast particles)');
-  assert.equal(gx1.length, 15);
-  unregisterStandIns();
-  tf.dispose([logits, given, w]);
+for (const groupNdims of [0, 1, 2]) {
+  test(`Bernoulli.logProb from logits (groupNdims ${groupNdims}) uses registered fused kernels, with the composite's values and gradients`, () => {
+    const r = rng(5 + groupNdims);
+    const lv = uniform(r, 4 * 3 * 5, -30, 30);
+    const xv = uniform(r, 3 * 5, 0, 1).map((u) => (u < 0.5 ? 0 : 1));
+    const logits = tf.tensor(lv, [4, 3, 5]);
+    const given = tf.tensor(xv, [3, 5]);
+    const wShape = [4, 3, 5].slice(0, 3 - groupNdims);
+    const w = tf.tensor(
+      uniform(
+        r,
+        wShape.reduce((a, b) => a * b, 1),
+        -1,
+        1,
+      ),
+      wShape,
+    );
+    // A weighted sum so that the upstream gradient is not all ones.
+    const loss = (l: tf.Tensor, x: tf.Tensor) =>
+      tf.sum(tf.mul(new zs.Bernoulli({ logits: l, groupNdims }).logProb(x), w));
+    const grads = () =>
+      noLeak('gradients', () => {
+        const { value, grads: g } = tf.valueAndGrads(loss)([logits, given]);
+        const out = [value.dataSync()[0], Array.from(g[0].dataSync()), Array.from(g[1].dataSync())];
+        tf.dispose([value, ...g]);
+        return out as [number, number[], number[]];
+      });
+    const [v0, gl0, gx0] = grads();
+    STAND_INS[BERNOULLI]();
+    for (const withGradKernel of [false, true]) {
+      if (withGradKernel) STAND_INS[zs.OPTIONAL_KERNELS.bernoulliLogProbGrad]();
+      calls = 0;
+      const [v1, gl1, gx1] = grads();
+      // One forward call (the group sum inside it), plus one for d/dlogits.
+      assert.equal(calls, withGradKernel ? 2 : 1, 'kernel calls');
+      assertClose(v1, v0, 1e-5, 1e-4, 'value');
+      assertClose(gl1, gl0, 1e-5, 1e-6, 'd/dlogits');
+      assertClose(gx1, gx0, 1e-5, 1e-5, 'd/dgiven (summed over the broadcast particles)');
+      assert.equal(gx1.length, 15);
+    }
+    unregisterStandIns();
+    tf.dispose([logits, given, w]);
+  });
+}
+
+test('a group wider than the broadcast shape is refused by name', () => {
+  const l = tf.zeros([3]);
+  assert.throws(
+    () => zs.bernoulliLogProbFromLogits(l, l, 2),
+    /bernoulliLogProbFromLogits: groupNdims must be an integer in \[0, 1\].*got 2/,
+  );
+  assert.throws(
+    () => zs.normalLogProbFromLogstd(l, l, l, -1),
+    /normalLogProbFromLogstd: groupNdims must be an integer in \[0, 1\].*got -1/,
+  );
+  l.dispose();
 });
 
 test('Normal.logProb uses registered fused kernels (forward, then gradient too), with the composite gradient', () => {

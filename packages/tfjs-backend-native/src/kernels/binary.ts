@@ -107,19 +107,3 @@ export const binaryConfigs: KernelConfig[] = [
   ),
   nativeKernel(AddN, addN),
 ];
-
-/**
- * `ZsBernoulliLogProb` (the zhusuan library's optional kernel; inputs
- * `logits`, `given`, broadcasting): given·logits − softplus(logits) in one
- * pass instead of Multiply, Softplus and Sub, rounded the same way.
- */
-export const ZS_BERNOULLI_LOG_PROB = 'ZsBernoulliLogProb';
-
-export const bernoulliLogProbConfig: KernelConfig = nativeKernel(
-  ZS_BERNOULLI_LOG_PROB,
-  ({ inputs, backend }: KernelArgs) => {
-    const out = nativeBinary(backend, BinaryOp.BernoulliLogProb, inputs.logits, inputs.given);
-    if (out === null) throw new Error(`${ZS_BERNOULLI_LOG_PROB}: logits and given must be float32`);
-    return out;
-  },
-);

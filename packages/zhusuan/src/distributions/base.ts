@@ -145,6 +145,10 @@ export abstract class Distribution {
     this.checkGivenShape(given);
     if (this.validateArgs) this._validateGiven(given);
     return tf.tidy(() => {
+      if (this.groupNdims > 0) {
+        const grouped = this._logProbGrouped(given, this.groupNdims);
+        if (grouped !== null) return grouped;
+      }
       const lp = this._logProb(given);
       if (this.groupNdims === 0) return lp;
       const axes = Array.from({ length: this.groupNdims }, (_, i) => lp.rank - 1 - i);
@@ -171,6 +175,15 @@ export abstract class Distribution {
 
   /** Elementwise log density, shape `broadcast(given, batch)` minus value axes. */
   protected abstract _logProb(given: tf.Tensor): tf.Tensor;
+
+  /**
+   * The log density with its last `groupNdims` (> 0) axes already summed,
+   * for a subclass that computes both in one step (a fused backend kernel);
+   * null, the default, to have {@link logProb} sum {@link _logProb}'s values.
+   */
+  protected _logProbGrouped(_given: tf.Tensor, _groupNdims: number): tf.Tensor | null {
+    return null;
+  }
 }
 
 /** Throws `${dist}: ${message}` when `bad` (a boolean tensor) has any true element. */

@@ -96,6 +96,12 @@ export class Bernoulli extends Distribution {
     return tf.where(tf.greater(x, 0.5), tf.log(p), tf.log1p(tf.neg(p)));
   }
 
+  protected override _logProbGrouped(given: tf.Tensor, groupNdims: number): tf.Tensor | null {
+    if (this.param.kind !== 'logits') return null;
+    const x = given.dtype === 'float32' ? given : tf.cast(given, 'float32');
+    return bernoulliLogProbFromLogits(this.param.value, x, groupNdims);
+  }
+
   protected override _validateGiven(given: tf.Tensor): void {
     assertNone(
       tf.logicalAnd(tf.notEqual(given, 0), tf.notEqual(given, 1)),

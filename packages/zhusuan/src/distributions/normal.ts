@@ -99,4 +99,14 @@ export class Normal extends Distribution {
     const z = tf.div(tf.sub(given, this.mean), this.scale.value);
     return tf.sub(tf.sub(tf.mul(tf.square(z), -0.5), HALF_LOG_2PI), this.logstd);
   }
+
+  protected override _logProbGrouped(given: tf.Tensor, groupNdims: number): tf.Tensor | null {
+    // The fused kernel sums the group axes as it goes (no element-wise
+    // tensor, no Sum kernel); without it only the logstd form has a
+    // composite of its own.
+    if (this.scale.kind === 'logstd' || backendHasKernel(OPTIONAL_KERNELS.normalLogProb)) {
+      return normalLogProbFromLogstd(given, this.mean, this.logstd, groupNdims);
+    }
+    return null;
+  }
 }

@@ -1,0 +1,203 @@
+/**
+ * The zhusuan library's optional log-density kernels (see OPTIONAL_KERNELS in
+ * the library for the contracts):
+ *
+ * - `ZsNormalLogProb` (inputs given, mean, logstd; broadcasting):
+ *   −½((given − mean)·e^−logstd)² − ½log 2π − logstd in one pass instead of
+ *   eight kernels, rounded the same way; `ZsNormalLogProbGrad` (inputs dy,
+ *   given, mean, logstd) returns [gGiven, gLogstd] at the broadcast shape (the
+ *   mean's gradient is −gGiven), which the library sums down to each input.
+ * - `ZsBernoulliLogProb` (inputs logits, given): given·logits −
+ *   softplus(logits) in one pass instead of Multiply, Softplus and Sub;
+ *   `ZsBernoulliLogProbGrad` (inputs dy, logits, given) returns
+ *   dy·(given − sigmoid(logits)) at the broadcast shape.
+ *
+ * The attribute `groupNdims` (default 0) sums the values over that many
+ * trailing axes inside the kernel — a distribution's group axes — so the
+ * element-wise values are never written out; the gradient kernels then take
+ * dy at that reduced shape.
+ */
+import { KernelConfig, TensorInfo, broadcast_util } from '@tensorflow/tfjs-core';
+import { BinaryOp } from '../addon.js';
+import type { NativeBackend } from '../backend.js';
+import { nativeBinary } from './binary.js';
+import { KernelArgs, f32, nativeKernel, shapeArray, sizeOf } from './util.js';
+
+export const ZS_NORMAL_LOG_PROB = 'ZsNormalLogProb';
+export const ZS_NORMAL_LOG_PROB_GRAD = 'ZsNormalLogProbGrad';
+export const ZS_BERNOULLI_LOG_PROB = 'ZsBernoulliLogProb';
+export const ZS_BERNOULLI_LOG_PROB_GRAD = 'ZsBernoulliLogProbGrad';
+
+/**
+ * True when `shape` broadcasts to `out` by repetition of its flat values:
+ * a scalar, or a shape equal to the trailing dimensions of `out` after
+ * leading 1s (the addon then reads element i % size).
+ */
+function periodic(shape: number[], out: number[]): boolean {
+  if (sizeOf(shape) === 1) return true;
+  let i = 0;
+  while (i < shape.length && shape[i] === 1) i++;
+  const tail = shape.slice(i);
+  if (tail.length > out.length) return false;
+  const outTail = out.slice(out.length - tail.length);
+  return tail.every((d, j) => d === outTail[j]);
+}
+
+/** Operands of one kernel call, and the expanded copies to release after it. */
+class Operands {
+  private readonly scratch: Float32Array[] = [];
+
+  constructor(
+    private readonly backend: NativeBackend,
+    private readonly kernel: string,
+    private readonly out: number[],
+  ) {}
+
+  /**
+   * The float32 values of `t`: its own array when it broadcasts
+   * periodically to the output, else a copy expanded to it (rare: a
+   * broadcast along a middle axis).
+   */
+  of(t: TensorInfo, what: string): Float32Array {
+    const { backend, out } = this;
+    const v = f32(backend, t);
+    if (v === null) throw new Error(`${this.kernel}: ${what} must be a float32 tensor`);
+    if (periodic(t.shape, out)) return v;
+    const zeros = backend.allocF32(sizeOf(out));
+    backend.addon.fill(zeros, 0);
+    const full = backend.allocF32(sizeOf(out));
+    backend.addon.binary(BinaryOp.Add, v, shapeArray(t.shape, 0), zeros, shapeArray(out, 1), full);
+    backend.releaseF32(zeros);
+    this.scratch.push(full);
+    return full;
+  }
+
+  release(): void {
+    for (const a of this.scratch) this.backend.releaseF32(a);
+    this.scratch.length = 0;
+  }
+}
+
+/** The broadcast shape, the summed shape and the elements per sum of a grouped kernel. */
+interface Grouping {
+  full: number[];
+  reduced: number[];
+  inner: number;
+}
+
+function grouping(kernel: string, shapes: number[][], attrs: KernelArgs['attrs']): Grouping {
+  const full = shapes.reduce((a, b) => broadcast_util.assertAndGetBroadcastShape(a, b));
+  const k = (attrs?.groupNdims as number | undefined) ?? 0;
+  if (!Number.isInteger(k) || k < 0 || k > full.length) {
+    throw new Error(
+      `${kernel}: groupNdims must be an integer in [0, ${full.length}] for shape [${full}], got ${k}`,
+    );
+  }
+  const reduced = full.slice(0, full.length - k);
+  return { full, reduced, inner: sizeOf(full.slice(full.length - k)) };
+}
+
+/** A grouped log-density's output: the values summed over rows of `g.inner`. */
+function groupedOutput(
+  backend: NativeBackend,
+  g: Grouping,
+  compute: (out: Float32Array) => void,
+): TensorInfo {
+  const out = backend.allocF32(sizeOf(g.reduced));
+  if (sizeOf(g.full) > 0) compute(out);
+  else backend.addon.fill(out, 0); // a sum over nothing
+  return backend.makeOutputF32(g.reduced, out);
+}
+
+/** Checks that dy has the grouped output's size. */
+function checkDy(kernel: string, dy: TensorInfo, g: Grouping): void {
+  if (sizeOf(dy.shape) !== sizeOf(g.reduced)) {
+    throw new Error(`${kernel}: dy has shape [${dy.shape}], expected [${g.reduced}]`);
+  }
+}
+
+function normalLogProb({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const { given, mean, logstd } = inputs;
+  const g = grouping(ZS_NORMAL_LOG_PROB, [given.shape, mean.shape, logstd.shape], attrs);
+  return groupedOutput(backend, g, (out) => {
+    const ops = new Operands(backend, ZS_NORMAL_LOG_PROB, g.full);
+    backend.addon.normalLogProb(
+      ops.of(given, 'given'),
+      ops.of(mean, 'mean'),
+      ops.of(logstd, 'logstd'),
+      out,
+      g.inner,
+    );
+    ops.release();
+  });
+}
+
+function normalLogProbGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
+  const { dy, given, mean, logstd } = inputs;
+  const g = grouping(ZS_NORMAL_LOG_PROB_GRAD, [given.shape, mean.shape, logstd.shape], attrs);
+  checkDy(ZS_NORMAL_LOG_PROB_GRAD, dy, g);
+  const n = sizeOf(g.full);
+  const gx = backend.allocF32(n);
+  const gs = backend.allocF32(n);
+  if (n > 0) {
+    const ops = new Operands(backend, ZS_NORMAL_LOG_PROB_GRAD, g.full);
+    const dv = f32(backend, dy);
+    if (dv === null) throw new Error(`${ZS_NORMAL_LOG_PROB_GRAD}: dy must be a float32 tensor`);
+    backend.addon.normalLogProbGrad(
+      ops.of(given, 'given'),
+      ops.of(mean, 'mean'),
+      ops.of(logstd, 'logstd'),
+      dv,
+      gx,
+      gs,
+      g.inner,
+    );
+    ops.release();
+  }
+  return [backend.makeOutputF32(g.full, gx), backend.makeOutputF32(g.full, gs)];
+}
+
+function bernoulliLogProb({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const { logits, given } = inputs;
+  const g = grouping(ZS_BERNOULLI_LOG_PROB, [logits.shape, given.shape], attrs);
+  if (g.inner === 1 && g.reduced.length === g.full.length) {
+    // Element-wise: the broadcasting binary kernel handles every broadcast.
+    const out = nativeBinary(backend, BinaryOp.BernoulliLogProb, logits, given);
+    if (out === null) throw new Error(`${ZS_BERNOULLI_LOG_PROB}: logits and given must be float32`);
+    return out;
+  }
+  return groupedOutput(backend, g, (out) => {
+    const ops = new Operands(backend, ZS_BERNOULLI_LOG_PROB, g.full);
+    backend.addon.bernoulliLogProb(ops.of(logits, 'logits'), ops.of(given, 'given'), out, g.inner);
+    ops.release();
+  });
+}
+
+function bernoulliLogProbGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const { dy, logits, given } = inputs;
+  const g = grouping(ZS_BERNOULLI_LOG_PROB_GRAD, [logits.shape, given.shape], attrs);
+  checkDy(ZS_BERNOULLI_LOG_PROB_GRAD, dy, g);
+  const n = sizeOf(g.full);
+  const out = backend.allocF32(n);
+  if (n > 0) {
+    const ops = new Operands(backend, ZS_BERNOULLI_LOG_PROB_GRAD, g.full);
+    const dv = f32(backend, dy);
+    if (dv === null) throw new Error(`${ZS_BERNOULLI_LOG_PROB_GRAD}: dy must be a float32 tensor`);
+    backend.addon.bernoulliLogProbGrad(
+      ops.of(logits, 'logits'),
+      ops.of(given, 'given'),
+      dv,
+      out,
+      g.inner,
+    );
+    ops.release();
+  }
+  return backend.makeOutputF32(g.full, out);
+}
+
+export const logProbConfigs: KernelConfig[] = [
+  nativeKernel(ZS_NORMAL_LOG_PROB, normalLogProb),
+  nativeKernel(ZS_NORMAL_LOG_PROB_GRAD, normalLogProbGrad),
+  nativeKernel(ZS_BERNOULLI_LOG_PROB, bernoulliLogProb),
+  nativeKernel(ZS_BERNOULLI_LOG_PROB_GRAD, bernoulliLogProbGrad),
+];
