@@ -886,6 +886,23 @@ Napi::Value BernoulliLogProbGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// normalSample(mean, logstd, noise, z): the reparameterised sample from the
+// standard normals in noise (periodic operands): noise becomes eps·e^logstd
+// and z = noise + mean.
+Napi::Value NormalSample(const Napi::CallbackInfo& info) {
+  const char* fn = "normalSample";
+  View nv = typed(info, 2, fn);
+  if (nv.type != napi_float32_array) throwType(info.Env(), fn, 2, "a Float32Array");
+  const int64_t n = static_cast<int64_t>(nv.length);
+  float* noise = static_cast<float*>(nv.data);
+  float* z = f32(info, 3, fn, n);
+  const Periodic ops(info, fn, {0, 1}, n);
+  ops.forBlocks([&](int64_t pos, int64_t len) {
+    KT->normalSample(ops.at(0, pos), ops.at(1, pos), noise + pos, z + pos, len);
+  });
+  return info.Env().Undefined();
+}
+
 // ---- seeded random numbers --------------------------------------------------
 //
 // tf.randomNormal and tf.randomUniform with a seed draw from seedrandom's Alea
@@ -1110,6 +1127,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("normalLogProb", Napi::Function::New(env, NormalLogProb));
   exports.Set("normalLogProbGrad", Napi::Function::New(env, NormalLogProbGrad));
   exports.Set("bernoulliLogProb", Napi::Function::New(env, BernoulliLogProb));
+  exports.Set("normalSample", Napi::Function::New(env, NormalSample));
   exports.Set("bernoulliLogProbGrad", Napi::Function::New(env, BernoulliLogProbGrad));
   exports.Set("randomNormal", Napi::Function::New(env, RandomNormal));
   exports.Set("randomUniform", Napi::Function::New(env, RandomUniform));

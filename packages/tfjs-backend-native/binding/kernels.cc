@@ -636,6 +636,15 @@ void bernoulliLogProbGrad(const float* __restrict l, const float* __restrict x,
   for (int64_t k = 0; k < n; ++k) out[k] = dy[k] * (x[k] - fsigmoid(l[k]));
 }
 
+void normalSample(const float* __restrict m, const float* __restrict s, float* __restrict noise,
+                  float* __restrict z, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) {
+    const float e = noise[k] * fexp(s[k]);
+    noise[k] = e;
+    z[k] = e + m[k];
+  }
+}
+
 double sum(const float* x, int64_t n) { return rowSum(x, n); }
 
 void adam(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g,
@@ -664,6 +673,7 @@ const KernelTable kTable = {binary,
                              normalLogProbGrad,
                              bernoulliLogProb,
                              bernoulliLogProbGrad,
+                             normalSample,
                              sum,
                              adam};
 

@@ -118,6 +118,10 @@ struct KernelTable {
   // Multiply: out = dy·(x − sigmoid(l)).
   void (*bernoulliLogProbGrad)(const float* l, const float* x, const float* dy, float* out,
                                int64_t n);
+  // A reparameterised Normal sample from standard normals, rounded like Exp,
+  // Multiply and Add: noise = eps·e^s (eps read from noise, overwritten), z =
+  // noise + m.
+  void (*normalSample)(const float* m, const float* s, float* noise, float* z, int64_t n);
   // Sum of n floats in double precision, in the Sum reduction's order.
   double (*sum)(const float* x, int64_t n);
   // Fused Adam, tfjs' arithmetic order, over [begin, end).

@@ -252,6 +252,16 @@ export interface NativeAddon {
     out: Float32Array,
     inner: number,
   ): void;
+  /**
+   * A reparameterised Normal sample: `noise` holds standard normals on entry
+   * and e^logstd·noise on return, z = that + mean (mean, logstd periodic).
+   */
+  normalSample(
+    mean: Float32Array,
+    logstd: Float32Array,
+    noise: Float32Array,
+    z: Float32Array,
+  ): void;
   /** `tf.randomUniform(shape, minval, maxval, 'float32', seed)`'s numbers into `out`. */
   randomUniform(out: Float32Array, seed: string, minval: number, maxval: number): void;
   setThreads(elementwise: number, adam?: number): number;

@@ -24,7 +24,7 @@ import { transposeConfig } from './kernels/Transpose.js';
 import { unaryConfigs } from './kernels/unary.js';
 import { nativeOnlyConfigs } from './kernels/native_ops.js';
 import { randomConfigs } from './kernels/random.js';
-import { logProbConfigs } from './kernels/logprob.js';
+import { distributionConfigs } from './kernels/distributions.js';
 
 /** The name the backend is registered under. */
 export const NATIVE_BACKEND = 'native';
@@ -46,7 +46,7 @@ export function nativeKernelConfigs(): KernelConfig[] {
     castConfig,
     ...nativeOnlyConfigs,
     ...randomConfigs,
-    ...logProbConfigs,
+    ...distributionConfigs,
   ];
 }
 

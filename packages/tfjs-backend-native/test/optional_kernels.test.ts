@@ -323,3 +323,67 @@ describe('ZsNormalLogProb and ZsNormalLogProbGrad', () => {
     }
   }
 });
+
+describe('ZsNormalSample', () => {
+  // [sample shape, mean, logstd]: the VAE's posterior, a prior with scalars,
+  // a middle-axis broadcast (expanded), and one above the pool's threshold.
+  const cases: Array<[number[], number[], number[]]> = [
+    [[1, 6], [6], [6]],
+    [
+      [4, 3, 5],
+      [3, 5],
+      [3, 5],
+    ],
+    [[4, 3, 5], [], [5]],
+    [
+      [2, 3, 5],
+      [3, 1],
+      [1, 5],
+    ],
+    [
+      [64, 128, 40],
+      [128, 40],
+      [128, 40],
+    ],
+  ];
+  for (const [shape, ms, ss] of cases) {
+    it(`sample [${shape}] from mean [${ms}] logstd [${ss}]: the composite's numbers`, async () => {
+      const seed = 4242;
+      const params = () => ({
+        mean: tf.reshape(rand(ms.length ? ms : [1], 16), ms),
+        logstd: tf.reshape(rand(ss.length ? ss : [1], 17), ss),
+      });
+      const composite = () => {
+        const { mean, logstd } = params();
+        const noise = tf.mul(tf.randomNormal(shape, 0, 1, 'float32', seed), tf.exp(logstd));
+        return tf.concat([tf.add(noise, mean), noise]);
+      };
+      const fused = () => {
+        const outs = tf
+          .engine()
+          .runKernel('ZsNormalSample', params(), { shape, seed: String(seed) }) as tf.Tensor[];
+        return tf.concat(outs);
+      };
+      const want = await runOn('native', composite);
+      const got = await runOn('native', fused);
+      const cpu = await runOn('cpu', composite);
+      assert.deepEqual(got.shape, want.shape);
+      // Bit for bit the native composite (the same draws and roundings).
+      assert.equal(firstDifference(got.values, want.values), null);
+      assertNear(got.values, cpu.values, 'against cpu');
+    });
+  }
+  it('refuses parameters that do not broadcast to the shape, by name', async () => {
+    await runOn('native', () => {
+      const m = tf.zeros([3, 4]);
+      assert.throws(
+        () =>
+          tf
+            .engine()
+            .runKernel('ZsNormalSample', { mean: m, logstd: m }, { shape: [2, 4], seed: '1' }),
+        /ZsNormalSample: mean \[3,4\] and logstd \[3,4\] do not broadcast to shape \[2,4\]/,
+      );
+      return m;
+    });
+  });
+});

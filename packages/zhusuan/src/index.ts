@@ -20,4 +20,5 @@ export {
   seededUniform,
   bernoulliLogProbFromLogits,
   normalLogProbFromLogstd,
+  normalSampleFromLogstd,
 } from './kernels.js';

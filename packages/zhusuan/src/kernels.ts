@@ -53,6 +53,17 @@ export const OPTIONAL_KERNELS = {
    * `logstd`), z = (given − mean)·e^−logstd.
    */
   normalLogProbGrad: 'ZsNormalLogProbGrad',
+  /**
+   * Inputs `mean`, `logstd` (float32, broadcasting to `shape`); attributes
+   * `{shape, seed}` as for `randomNormal`. Two outputs of that shape: the
+   * reparameterised sample `ε·e^logstd + mean` and its noise term
+   * `ε·e^logstd`, where ε are exactly the numbers of `tf.randomNormal(shape,
+   * 0, 1, 'float32', seed)`, rounded as Exp, Multiply and Add round. The
+   * library registers its gradient (the noise term is saved for it) and
+   * passes the parameters' shapes as the extra attributes `meanShape` and
+   * `logstdShape`, which the kernel may ignore.
+   */
+  normalSample: 'ZsNormalSample',
 } as const;
 
 /** True when the active backend registers kernel `name`. */
@@ -103,7 +114,10 @@ export function seededUniform(shape: number[], seed: number, minval = 0, maxval 
 /** Sums `g` (of the broadcast shape) down to `shape`, for a broadcast input's gradient. */
 function reduceToShape(g: tf.Tensor, shape: number[]): tf.Tensor {
   const axes = tf.backend_util.getReductionAxes(shape, g.shape);
-  return axes.length === 0 ? g : tf.reshape(tf.sum(g, axes), shape);
+  if (axes.length === 0) return g;
+  // Only axes of size 1 (one particle against its parameters): no sum needed.
+  if (axes.every((a) => g.shape[a] === 1)) return tf.reshape(g, shape);
+  return tf.reshape(tf.sum(g, axes), shape);
 }
 
 const gradientsRegistered = new Set<string>();
@@ -198,6 +212,69 @@ export function bernoulliLogProbFromLogits(
     return runKernel(OPTIONAL_KERNELS.bernoulliLogProb, { logits, given }, { groupNdims });
   }
   return tf.tidy(() => sumLast(tf.sub(tf.mul(given, logits), tf.softplus(logits)), groupNdims));
+}
+
+/** Attributes of {@link OPTIONAL_KERNELS.normalSample} as the library passes them. */
+interface NormalSampleAttrs {
+  shape: number[];
+  seed: string;
+  meanShape: number[];
+  logstdShape: number[];
+}
+
+const normalSampleGradient: tf.GradConfig = {
+  kernelName: OPTIONAL_KERNELS.normalSample,
+  outputsToSave: [false, true],
+  gradFunc: (dys, saved, attrs) => {
+    // z = ε·e^logstd + mean: dz/dmean = 1, dz/dlogstd = ε·e^logstd (saved).
+    const [noise] = saved;
+    const dz = (dys as tf.Tensor[])[0];
+    const { meanShape, logstdShape } = attrs as unknown as NormalSampleAttrs;
+    return {
+      mean: () => reduceToShape(dz, meanShape),
+      logstd: () => reduceToShape(tf.mul(dz, noise), logstdShape),
+    };
+  },
+};
+
+/**
+ * A reparameterised Normal sample of `shape` from logstd,
+ * `ε·e^logstd + mean` with ε = `tf.randomNormal(shape, 0, 1, 'float32',
+ * seed)`: one kernel forward (after the draw) and a multiply backward where
+ * the backend has {@link OPTIONAL_KERNELS.normalSample}, else the draw, Exp,
+ * Multiply and Add; the same numbers either way.
+ * @param shape the sample's shape, to which mean and logstd broadcast.
+ * @param seed a positive integer (tfjs treats 0 as "no seed").
+ */
+export function normalSampleFromLogstd(
+  mean: tf.Tensor,
+  logstd: tf.Tensor,
+  shape: number[],
+  seed: number,
+): tf.Tensor {
+  if (
+    mean.dtype === 'float32' &&
+    logstd.dtype === 'float32' &&
+    backendHasKernel(OPTIONAL_KERNELS.normalSample)
+  ) {
+    ensureGradient(normalSampleGradient);
+    const attrs: NormalSampleAttrs = {
+      shape,
+      seed: String(seed),
+      meanShape: mean.shape,
+      logstdShape: logstd.shape,
+    };
+    const [z, noise] = tf
+      .engine()
+      .runKernel(
+        OPTIONAL_KERNELS.normalSample,
+        { mean, logstd },
+        attrs as unknown as tf.NamedAttrMap,
+      ) as [tf.Tensor, tf.Tensor];
+    noise.dispose(); // the tape keeps its own copy for the gradient
+    return z;
+  }
+  return tf.tidy(() => tf.add(tf.mul(seededNormal(shape, seed), tf.exp(logstd)), mean));
 }
 
 /** ½ log 2π, the Normal log-density's constant. */

@@ -100,7 +100,43 @@ const STAND_INS = {
     ),
 };
 
+/**
+ * A stand-in for the fused reparameterised Normal sample: draws ε with
+ * tf.randomNormal (the numbers the contract names) and rounds each step to
+ * float32 as Exp, Multiply and Add do.
+ */
+function registerSampleStandIn(): void {
+  tf.registerKernel({
+    kernelName: zs.OPTIONAL_KERNELS.normalSample,
+    backendName: 'cpu',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      calls++;
+      const cpu = backend as unknown as Cpu;
+      const { shape, seed } = attrs as unknown as { shape: number[]; seed: string };
+      const { mean, logstd } = inputs as Record<string, tf.TensorInfo>;
+      const eps = tf.randomNormal(shape, 0, 1, 'float32', Number(seed));
+      const ev = eps.dataSync() as Float32Array;
+      eps.dispose();
+      const m = tf.buffer(mean.shape, 'float32', cpu.readSync(mean.dataId));
+      const s = tf.buffer(logstd.shape, 'float32', cpu.readSync(logstd.dataId));
+      const z = tf.buffer(shape, 'float32');
+      const noise = tf.buffer(shape, 'float32');
+      const at = (b: tf.TensorBuffer<tf.Rank>, idx: number[]) =>
+        b.get(...idx.slice(idx.length - b.shape.length).map((v, i) => (b.shape[i] === 1 ? 0 : v)));
+      for (let i = 0; i < z.size; i++) {
+        const idx = z.indexToLoc(i);
+        noise.values[i] = Math.fround(ev[i] * Math.fround(Math.exp(at(s, idx))));
+        z.values[i] = noise.values[i] + at(m, idx);
+      }
+      return [z, noise].map((b) => cpu.makeTensorInfo(shape, 'float32', b.values as Float32Array));
+    },
+  });
+}
+
 function unregisterStandIns(): void {
+  if (tf.getKernel(zs.OPTIONAL_KERNELS.normalSample, 'cpu') !== undefined) {
+    tf.unregisterKernel(zs.OPTIONAL_KERNELS.normalSample, 'cpu');
+  }
   for (const name of Object.keys(STAND_INS)) {
     if (tf.getKernel(name, 'cpu') !== undefined) tf.unregisterKernel(name, 'cpu');
   }
@@ -226,4 +262,40 @@ test('Normal.logProb uses registered fused kernels (forward, then gradient too),
   }
   unregisterStandIns();
   tf.dispose([z, mean, logstd, w]);
+});
+
+test('Normal.sample from logstd uses a registered fused sample kernel: the same numbers, the same gradients', () => {
+  const r = rng(21);
+  const mean = tf.tensor(uniform(r, 3 * 5, -1, 1), [3, 5]);
+  const logstd = tf.tensor(uniform(r, 5, -1, 1), [5]); // broadcast along the batch
+  const w = tf.tensor(uniform(r, 4 * 3 * 5, -1, 1), [4, 3, 5]);
+  const run = () =>
+    noLeak('sample and gradients', () => {
+      zs.random.setSeed(8);
+      const f = (m: tf.Tensor, s: tf.Tensor) =>
+        tf.sum(tf.mul(new zs.Normal({ mean: m, logstd: s }).sample(4), w));
+      const { value, grads } = tf.valueAndGrads(f)([mean, logstd]);
+      zs.random.setSeed(8);
+      const z = new zs.Normal({ mean, logstd }).sample(4);
+      const out = {
+        z: Array.from(z.dataSync()),
+        value: value.dataSync()[0],
+        gMean: Array.from(grads[0].dataSync()),
+        gLogstd: Array.from(grads[1].dataSync()),
+      };
+      tf.dispose([z, value, ...grads]);
+      return out;
+    });
+  const base = run();
+  registerSampleStandIn();
+  calls = 0;
+  const got = run();
+  assert.equal(calls, 2, 'the registered kernel draws both samples');
+  // The stand-in rounds as the composite does: bit for bit.
+  assert.deepEqual(got.z, base.z);
+  assertClose(got.value, base.value, 1e-6, 1e-6, 'value');
+  assertClose(got.gMean, base.gMean, 1e-6, 1e-6, 'd/dmean (summed over samples)');
+  assertClose(got.gLogstd, base.gLogstd, 1e-5, 1e-6, 'd/dlogstd (summed over samples and batch)');
+  unregisterStandIns();
+  tf.dispose([mean, logstd, w]);
 });

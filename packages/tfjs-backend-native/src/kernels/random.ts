@@ -32,7 +32,8 @@ export interface RandomUniformAttrs {
   maxval: number;
 }
 
-function checkAttrs(kernel: string, shape: unknown, seed: unknown): number[] {
+/** Checks a seeded kernel's `shape` and `seed` attributes; returns the shape. */
+export function checkRandomAttrs(kernel: string, shape: unknown, seed: unknown): number[] {
   if (
     !Array.isArray(shape) ||
     shape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 0)
@@ -52,7 +53,7 @@ function randomKernel(
 ) {
   return ({ backend, attrs }: KernelArgs): TensorInfo => {
     const a = attrs as unknown as Record<string, unknown>;
-    const shape = checkAttrs(name, a.shape, a.seed);
+    const shape = checkRandomAttrs(name, a.shape, a.seed);
     const out = backend.allocF32(sizeOf(shape));
     fill(backend, out, a);
     return backend.makeOutputF32(shape, out);

@@ -4,6 +4,7 @@ import {
   backendHasKernel,
   HALF_LOG_2PI,
   normalLogProbFromLogstd,
+  normalSampleFromLogstd,
   OPTIONAL_KERNELS,
   seededNormal,
 } from '../kernels.js';
@@ -84,8 +85,11 @@ export class Normal extends Distribution {
   }
 
   protected _sample(n: number): tf.Tensor {
-    const eps = seededNormal([n, ...this.batchShape], nextSeed());
-    const s = tf.add(tf.mul(eps, this.std), this.mean);
+    const shape = [n, ...this.batchShape];
+    const s =
+      this.scale.kind === 'logstd'
+        ? normalSampleFromLogstd(this.mean, this.scale.value, shape, nextSeed())
+        : tf.add(tf.mul(seededNormal(shape, nextSeed()), this.std), this.mean);
     return this.isReparameterized ? s : stopGradient(s);
   }
 

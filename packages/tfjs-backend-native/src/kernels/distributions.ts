@@ -1,5 +1,5 @@
 /**
- * The zhusuan library's optional log-density kernels (see OPTIONAL_KERNELS in
+ * The zhusuan library's optional distribution kernels (see OPTIONAL_KERNELS in
  * the library for the contracts):
  *
  * - `ZsNormalLogProb` (inputs given, mean, logstd; broadcasting):
@@ -16,17 +16,24 @@
  * trailing axes inside the kernel — a distribution's group axes — so the
  * element-wise values are never written out; the gradient kernels then take
  * dy at that reduced shape.
+ *
+ * - `ZsNormalSample` (inputs mean, logstd; attributes shape, seed): the
+ *   reparameterised sample mean + e^logstd·ε and its noise term e^logstd·ε in
+ *   one pass after the draw, ε the numbers of tf.randomNormal(shape, 0, 1,
+ *   'float32', seed), rounded as Exp, Multiply and Add round.
  */
 import { KernelConfig, TensorInfo, broadcast_util } from '@tensorflow/tfjs-core';
 import { BinaryOp } from '../addon.js';
 import type { NativeBackend } from '../backend.js';
 import { nativeBinary } from './binary.js';
+import { checkRandomAttrs } from './random.js';
 import { KernelArgs, f32, nativeKernel, shapeArray, sizeOf } from './util.js';
 
 export const ZS_NORMAL_LOG_PROB = 'ZsNormalLogProb';
 export const ZS_NORMAL_LOG_PROB_GRAD = 'ZsNormalLogProbGrad';
 export const ZS_BERNOULLI_LOG_PROB = 'ZsBernoulliLogProb';
 export const ZS_BERNOULLI_LOG_PROB_GRAD = 'ZsBernoulliLogProbGrad';
+export const ZS_NORMAL_SAMPLE = 'ZsNormalSample';
 
 /**
  * True when `shape` broadcasts to `out` by repetition of its flat values:
@@ -195,9 +202,39 @@ function bernoulliLogProbGrad({ inputs, backend, attrs }: KernelArgs): TensorInf
   return backend.makeOutputF32(g.full, out);
 }
 
-export const logProbConfigs: KernelConfig[] = [
+function normalSample({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
+  const { mean, logstd } = inputs;
+  const a = attrs as unknown as Record<string, unknown>;
+  const shape = checkRandomAttrs(ZS_NORMAL_SAMPLE, a.shape, a.seed);
+  let fits: boolean;
+  try {
+    const params = broadcast_util.assertAndGetBroadcastShape(mean.shape, logstd.shape);
+    const out = broadcast_util.assertAndGetBroadcastShape(params, shape);
+    fits = out.length === shape.length && out.every((d, i) => d === shape[i]);
+  } catch {
+    fits = false;
+  }
+  if (!fits) {
+    throw new Error(
+      `${ZS_NORMAL_SAMPLE}: mean [${mean.shape}] and logstd [${logstd.shape}] do not broadcast to shape [${shape}]`,
+    );
+  }
+  const n = sizeOf(shape);
+  const noise = backend.allocF32(n);
+  const z = backend.allocF32(n);
+  if (n > 0) {
+    backend.addon.randomNormal(noise, a.seed as string, 0, 1);
+    const ops = new Operands(backend, ZS_NORMAL_SAMPLE, shape);
+    backend.addon.normalSample(ops.of(mean, 'mean'), ops.of(logstd, 'logstd'), noise, z);
+    ops.release();
+  }
+  return [backend.makeOutputF32(shape, z), backend.makeOutputF32(shape, noise)];
+}
+
+export const distributionConfigs: KernelConfig[] = [
   nativeKernel(ZS_NORMAL_LOG_PROB, normalLogProb),
   nativeKernel(ZS_NORMAL_LOG_PROB_GRAD, normalLogProbGrad),
   nativeKernel(ZS_BERNOULLI_LOG_PROB, bernoulliLogProb),
   nativeKernel(ZS_BERNOULLI_LOG_PROB_GRAD, bernoulliLogProbGrad),
+  nativeKernel(ZS_NORMAL_SAMPLE, normalSample),
 ];
