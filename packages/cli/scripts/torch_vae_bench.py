@@ -4,9 +4,13 @@ Same model as packages/cli/src/vae/model.ts: 784-500-500 ReLU encoder giving the
 mean and log-std of a 40-d Gaussian, 40-500-500-784 ReLU decoder giving Bernoulli
 logits, one reparameterised sample, ELBO, Adam(1e-3), batch 128, real MNIST
 batches, shuffled and dynamically binarised as the trainer does. Prints one JSON
-line: {"ms_per_step": ..., "threads": ...}.
+line: {"ms_per_step": ..., "threads": ..., "blas_threads": ...}: torch's
+intra-op threads, and the threads of the OpenBLAS library torch's matrix
+products run on (its own pool, which torch.set_num_threads does not limit;
+null when the BLAS is not OpenBLAS).
 """
 import argparse
+import ctypes
 import json
 import math
 import os
@@ -15,6 +19,18 @@ import time
 import numpy as np
 import torch
 from torch import nn
+
+
+def openblas_threads():
+    """Threads of the OpenBLAS loaded into this process, or None."""
+    with open("/proc/self/maps") as maps:
+        libs = sorted({line.split()[-1] for line in maps if "openblas" in line.lower()})
+    for lib in libs:
+        try:
+            return int(ctypes.CDLL(lib).openblas_get_num_threads())
+        except (OSError, AttributeError):
+            continue
+    return None
 
 
 def read_idx_images(path):
@@ -85,7 +101,15 @@ def main():
         for _ in range(per):
             step()
         times.append((time.perf_counter() - t0) * 1000 / per)
-    print(json.dumps({"ms_per_step": float(np.median(times)), "threads": torch.get_num_threads()}))
+    print(
+        json.dumps(
+            {
+                "ms_per_step": float(np.median(times)),
+                "threads": torch.get_num_threads(),
+                "blas_threads": openblas_threads(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -285,8 +285,13 @@ function torchMsPerStep(steps: number): { ms: number | null; note: string } {
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
     ms_per_step: number;
     threads: number;
+    blas_threads?: number | null;
   };
-  return { ms: out.ms_per_step, note: `PyTorch ${py}, ${out.threads} threads` };
+  const blas = out.blas_threads == null ? '' : `, OpenBLAS ${out.blas_threads} threads`;
+  return {
+    ms: out.ms_per_step,
+    note: `PyTorch ${py}, ${out.threads} intra-op thread${out.threads === 1 ? '' : 's'}${blas}`,
+  };
 }
 
 /** The `bench --json` object. */
