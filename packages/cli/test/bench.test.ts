@@ -69,6 +69,10 @@ test('bench --json prints the documented fields; --profile adds per-kernel rows'
       1e-9 * b.eval_ratio_to_floor,
   );
   assert.ok(Math.abs(b.eval_gemm_floor_ms - (1.324e9 / (b.gemm_gflops * 1e9)) * 1000) < 1e-6);
+  // The floor's rate is the fastest of three measurements over the run.
+  assert.equal(b.gemm_gflops_runs.length, 3);
+  assert.ok(b.gemm_gflops_runs.every((g) => Number.isFinite(g) && g > 0));
+  assert.equal(b.gemm_gflops, Math.max(...b.gemm_gflops_runs));
   // On native the addon's clock splits the step: products take part of it.
   assert.ok(b.step_gemm_ms !== null && b.step_gemm_ms > 0 && b.step_gemm_ms < b.ms_per_step);
   assert.equal(b.torch_ms_per_step, null);
