@@ -769,11 +769,15 @@ int64_t innerArg(const Napi::CallbackInfo& info, int i, const char* fn) {
   return inner;
 }
 
-// Writes to out[r] the sum over row r of the values f(pos, len, dst) writes,
-// for rows of `inner` output elements.
+// Writes the element values f(pos, len, dst) computes into out, or with
+// inner > 1 their sums over rows of `inner` elements (out[r] for row r).
 template <class F>
-void sumRows(const Napi::CallbackInfo& info, const char* fn, const Periodic& ops, int64_t inner,
-             float* out, F&& f) {
+void writeValues(const Napi::CallbackInfo& info, const char* fn, const Periodic& ops,
+                 int64_t inner, float* out, F&& f) {
+  if (inner == 1) {
+    ops.forBlocks([&](int64_t pos, int64_t len) { f(pos, len, out + pos); });
+    return;
+  }
   // One scratch row per thread: the values are summed from it in the Sum
   // kernel's order, so a grouped log-density equals the ungrouped one summed.
   thread_local std::vector<float> row;
@@ -785,11 +789,16 @@ void sumRows(const Napi::CallbackInfo& info, const char* fn, const Periodic& ops
   });
 }
 
-// Calls f(pos, len, dy) for the segments of every row, dy holding the row's
-// one gradient value repeated.
+// Calls f(pos, len, dy) for every segment of the output, dy pointing at the
+// segment's upstream gradients: dy itself when inner is 1, else the row's one
+// value repeated.
 template <class F>
-void rowGrads(const Napi::CallbackInfo& info, const char* fn, const Periodic& ops, int64_t inner,
-              const float* dy, F&& f) {
+void withRowGrads(const Napi::CallbackInfo& info, const char* fn, const Periodic& ops,
+                  int64_t inner, const float* dy, F&& f) {
+  if (inner == 1) {
+    ops.forBlocks([&](int64_t pos, int64_t len) { f(pos, len, dy + pos); });
+    return;
+  }
   thread_local std::vector<float> rep;
   ops.forRows(info, fn, inner, [&](int64_t r, int64_t pos, int64_t len) {
     if (static_cast<int64_t>(rep.size()) < len) rep.resize(static_cast<size_t>(len));
@@ -812,11 +821,7 @@ Napi::Value NormalLogProb(const Napi::CallbackInfo& info) {
   const auto values = [&](int64_t pos, int64_t len, float* dst) {
     KT->normalLogProb(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos), dst, len);
   };
-  if (inner == 1) {
-    ops.forBlocks([&](int64_t pos, int64_t len) { values(pos, len, out + pos); });
-  } else {
-    sumRows(info, fn, ops, inner, out, values);
-  }
+  writeValues(info, fn, ops, inner, out, values);
   return info.Env().Undefined();
 }
 
@@ -836,11 +841,7 @@ Napi::Value NormalLogProbGrad(const Napi::CallbackInfo& info) {
     KT->normalLogProbGrad(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos), d, gx + pos, gs + pos,
                           len);
   };
-  if (inner == 1) {
-    ops.forBlocks([&](int64_t pos, int64_t len) { grads(pos, len, dy + pos); });
-  } else {
-    rowGrads(info, fn, ops, inner, dy, grads);
-  }
+  withRowGrads(info, fn, ops, inner, dy, grads);
   return info.Env().Undefined();
 }
 
@@ -857,11 +858,7 @@ Napi::Value BernoulliLogProb(const Napi::CallbackInfo& info) {
   const auto values = [&](int64_t pos, int64_t len, float* dst) {
     KT->bernoulliLogProb(ops.at(0, pos), ops.at(1, pos), dst, len);
   };
-  if (inner == 1) {
-    ops.forBlocks([&](int64_t pos, int64_t len) { values(pos, len, out + pos); });
-  } else {
-    sumRows(info, fn, ops, inner, out, values);
-  }
+  writeValues(info, fn, ops, inner, out, values);
   return info.Env().Undefined();
 }
 
@@ -878,11 +875,7 @@ Napi::Value BernoulliLogProbGrad(const Napi::CallbackInfo& info) {
   const auto grads = [&](int64_t pos, int64_t len, const float* d) {
     KT->bernoulliLogProbGrad(ops.at(0, pos), ops.at(1, pos), d, out + pos, len);
   };
-  if (inner == 1) {
-    ops.forBlocks([&](int64_t pos, int64_t len) { grads(pos, len, dy + pos); });
-  } else {
-    rowGrads(info, fn, ops, inner, dy, grads);
-  }
+  withRowGrads(info, fn, ops, inner, dy, grads);
   return info.Env().Undefined();
 }
 

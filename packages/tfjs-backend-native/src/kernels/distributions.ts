@@ -116,11 +116,19 @@ function groupedOutput(
   return backend.makeOutputF32(g.reduced, out);
 }
 
-/** Checks that dy has the grouped output's size. */
-function checkDy(kernel: string, dy: TensorInfo, g: Grouping): void {
+/** dy's values, checked to be float32 with the grouped output's size. */
+function dyValues(
+  kernel: string,
+  backend: NativeBackend,
+  dy: TensorInfo,
+  g: Grouping,
+): Float32Array {
   if (sizeOf(dy.shape) !== sizeOf(g.reduced)) {
     throw new Error(`${kernel}: dy has shape [${dy.shape}], expected [${g.reduced}]`);
   }
+  const v = f32(backend, dy);
+  if (v === null) throw new Error(`${kernel}: dy must be a float32 tensor`);
+  return v;
 }
 
 function normalLogProb({ inputs, backend, attrs }: KernelArgs): TensorInfo {
@@ -142,14 +150,12 @@ function normalLogProb({ inputs, backend, attrs }: KernelArgs): TensorInfo {
 function normalLogProbGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const { dy, given, mean, logstd } = inputs;
   const g = grouping(ZS_NORMAL_LOG_PROB_GRAD, [given.shape, mean.shape, logstd.shape], attrs);
-  checkDy(ZS_NORMAL_LOG_PROB_GRAD, dy, g);
+  const dv = dyValues(ZS_NORMAL_LOG_PROB_GRAD, backend, dy, g);
   const n = sizeOf(g.full);
   const gx = backend.allocF32(n);
   const gs = backend.allocF32(n);
   if (n > 0) {
     const ops = new Operands(backend, ZS_NORMAL_LOG_PROB_GRAD, g.full);
-    const dv = f32(backend, dy);
-    if (dv === null) throw new Error(`${ZS_NORMAL_LOG_PROB_GRAD}: dy must be a float32 tensor`);
     backend.addon.normalLogProbGrad(
       ops.of(given, 'given'),
       ops.of(mean, 'mean'),
@@ -183,13 +189,11 @@ function bernoulliLogProb({ inputs, backend, attrs }: KernelArgs): TensorInfo {
 function bernoulliLogProbGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { dy, logits, given } = inputs;
   const g = grouping(ZS_BERNOULLI_LOG_PROB_GRAD, [logits.shape, given.shape], attrs);
-  checkDy(ZS_BERNOULLI_LOG_PROB_GRAD, dy, g);
+  const dv = dyValues(ZS_BERNOULLI_LOG_PROB_GRAD, backend, dy, g);
   const n = sizeOf(g.full);
   const out = backend.allocF32(n);
   if (n > 0) {
     const ops = new Operands(backend, ZS_BERNOULLI_LOG_PROB_GRAD, g.full);
-    const dv = f32(backend, dy);
-    if (dv === null) throw new Error(`${ZS_BERNOULLI_LOG_PROB_GRAD}: dy must be a float32 tensor`);
     backend.addon.bernoulliLogProbGrad(
       ops.of(logits, 'logits'),
       ops.of(given, 'given'),
