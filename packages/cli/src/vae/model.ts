@@ -156,7 +156,10 @@ export class Vae {
     const model = this.bound(n, particles);
     if (kind === 'elbo') {
       const lb = zs.elbo(model, { x }, { variational: q, axis: 0 });
-      return { cost: tf.mean(lb.sgvb()), bound: tf.mean(lb.tensor) };
+      // sgvb() is −ELBO in value: the bound is the cost negated (the same
+      // number, without computing log p − log q and its means twice).
+      const cost = tf.mean<tf.Scalar>(lb.sgvb());
+      return { cost, bound: tf.neg(cost) };
     }
     const iw = zs.importanceWeightedObjective(model, { x }, { variational: q, axis: 0 });
     const cost = kind === 'iwae' ? iw.sgvb() : iw.vimco();
