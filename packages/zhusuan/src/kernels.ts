@@ -8,6 +8,7 @@
  * them.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { sumLast } from './utils.js';
 
 /** Names of the kernels a backend may provide, and their contracts. */
 export const OPTIONAL_KERNELS = {
@@ -135,15 +136,6 @@ interface GroupAttrs {
 
 function groupOf(attrs: tf.NamedAttrMap | undefined): number {
   return (attrs as Partial<GroupAttrs> | undefined)?.groupNdims ?? 0;
-}
-
-/** Sums `x` over its last `k` axes (none when k is 0). */
-function sumLast(x: tf.Tensor, k: number): tf.Tensor {
-  if (k === 0) return x;
-  return tf.sum(
-    x,
-    Array.from({ length: k }, (_, i) => x.rank - 1 - i),
-  );
 }
 
 /**

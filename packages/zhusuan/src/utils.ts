@@ -46,6 +46,15 @@ const stop = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
   gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.zerosLike(dy as tf.Tensor),
 }));
 
+/** Sums `x` over its last `k` axes (a distribution's group axes); `x` itself when k is 0. */
+export function sumLast(x: tf.Tensor, k: number): tf.Tensor {
+  if (k === 0) return x;
+  return tf.sum(
+    x,
+    Array.from({ length: k }, (_, i) => x.rank - 1 - i),
+  );
+}
+
 /**
  * Identity in the forward pass, zero gradient in the backward pass
  * (TensorFlow's `stop_gradient`, which tfjs lacks).

@@ -4,6 +4,7 @@
  * subclasses implement `_sample` and `_logProb` on the batch shape.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { sumLast } from '../utils.js';
 
 let globalValidateArgs = false;
 
@@ -149,10 +150,7 @@ export abstract class Distribution {
         const grouped = this._logProbGrouped(given, this.groupNdims);
         if (grouped !== null) return grouped;
       }
-      const lp = this._logProb(given);
-      if (this.groupNdims === 0) return lp;
-      const axes = Array.from({ length: this.groupNdims }, (_, i) => lp.rank - 1 - i);
-      return tf.sum(lp, axes);
+      return sumLast(this._logProb(given), this.groupNdims);
     });
   }
 
