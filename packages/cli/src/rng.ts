@@ -1,37 +1,23 @@
 /**
- * A small seeded PRNG (xoshiro128**) for the data pipeline: shuffling and
- * dynamic binarisation. Its whole state is four uint32 words, saved in every
- * checkpoint so a resumed run draws exactly what an uninterrupted one would.
+ * A small seeded PRNG for the data pipeline: shuffling and dynamic
+ * binarisation. It is the library's generator (xoshiro128** seeded by
+ * splitmix32, `zs.random.seedWords` / `nextWord`) as a stream of its own;
+ * its whole state is four uint32 words, saved in every checkpoint so a
+ * resumed run draws exactly what an uninterrupted one would.
  */
+import * as zs from 'zhusuan';
+
 export class Rng {
   private s: Uint32Array;
 
   /** Seeds the generator by running splitmix32 over `seed`. */
   constructor(seed: number) {
-    this.s = new Uint32Array(4);
-    let x = seed >>> 0;
-    for (let i = 0; i < 4; i++) {
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      this.s[i] = (z ^ (z >>> 16)) >>> 0;
-    }
-    if (this.s.every((w) => w === 0)) this.s[0] = 1;
+    this.s = zs.random.seedWords(seed);
   }
 
   /** The next uint32. */
   nextUint32(): number {
-    const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
-    const t = (s[1] << 9) >>> 0;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return result;
+    return zs.random.nextWord(this.s);
   }
 
   /** A float in [0, 1) with 32 random bits. */
@@ -103,8 +89,4 @@ export class Rng {
     }
     this.s = Uint32Array.from(state);
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

@@ -11,36 +11,33 @@ export interface RandomState {
   s: [number, number, number, number];
 }
 
-let s = new Uint32Array(4);
-setSeed(Date.now() >>> 0);
-
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
 /**
- * Seeds the stream.
- * @param seed any integer; equal seeds give equal streams.
+ * The four uint32 state words of a xoshiro128** generator for `seed`,
+ * expanded by splitmix32 (never all zero). The library's stream starts from
+ * these; an application that wants a stream of its own (a data pipeline's
+ * shuffling, say) can keep one and advance it with {@link nextWord}.
+ * @param seed any number; it is truncated to a uint32 first.
  */
-export function setSeed(seed: number): void {
-  if (!Number.isFinite(seed)) {
-    throw new Error(`random.setSeed: seed must be a finite number, got ${seed}`);
-  }
-  // splitmix32 expands the seed into four well-mixed words.
+export function seedWords(seed: number): Uint32Array {
   let x = Math.trunc(seed) >>> 0;
-  s = new Uint32Array(4);
+  const words = new Uint32Array(4);
   for (let i = 0; i < 4; i++) {
     x = (x + 0x9e3779b9) >>> 0;
     let z = x;
     z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    s[i] = (z ^ (z >>> 16)) >>> 0;
+    words[i] = (z ^ (z >>> 16)) >>> 0;
   }
-  if (s[0] === 0 && s[1] === 0 && s[2] === 0 && s[3] === 0) s[0] = 1;
+  if (words.every((w) => w === 0)) words[0] = 1;
+  return words;
 }
 
-/** The next uint32 of the stream (xoshiro128**). */
-function nextUint32(): number {
+/** Advances the xoshiro128** state `s` (four uint32 words) in place; returns its next uint32. */
+export function nextWord(s: Uint32Array): number {
   const result = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
   const t = (s[1] << 9) >>> 0;
   s[2] ^= s[0];
@@ -52,12 +49,25 @@ function nextUint32(): number {
   return result;
 }
 
+let s = seedWords(Date.now() >>> 0);
+
+/**
+ * Seeds the stream.
+ * @param seed any integer; equal seeds give equal streams.
+ */
+export function setSeed(seed: number): void {
+  if (!Number.isFinite(seed)) {
+    throw new Error(`random.setSeed: seed must be a finite number, got ${seed}`);
+  }
+  s = seedWords(seed);
+}
+
 /**
  * A fresh seed for one tfjs random op (`tf.randomNormal(shape, 0, 1, 'float32', seed)`).
  * @returns an integer in [1, 2^31) (tfjs takes a seed of 0 to mean "unseeded").
  */
 export function nextSeed(): number {
-  return nextUint32() >>> 1 || 1;
+  return nextWord(s) >>> 1 || 1;
 }
 
 /** A copy of the stream's state, JSON-serialisable. */

@@ -41,3 +41,22 @@ test('stopGradient passes values and blocks gradients', () => {
   assert.deepEqual(Array.from(g.dataSync()), [2, 2]);
   assert.deepEqual(Array.from(zs.stopGradient(tf.tensor([3, 4])).dataSync()), [3, 4]);
 });
+
+test('random.nextWord is xoshiro128** and the stream draws from it', () => {
+  // The reference generator's first outputs from the state {1, 2, 3, 4}.
+  const s = Uint32Array.from([1, 2, 3, 4]);
+  assert.deepEqual(
+    [zs.random.nextWord(s), zs.random.nextWord(s), zs.random.nextWord(s)],
+    [11520, 0, 5927040],
+  );
+  // setSeed(seed) starts the stream from seedWords(seed); nextSeed halves a word.
+  const words = zs.random.seedWords(7);
+  zs.random.setSeed(7);
+  for (let i = 0; i < 5; i++) {
+    assert.equal(zs.random.nextSeed(), zs.random.nextWord(words) >>> 1 || 1);
+  }
+  assert.deepEqual(zs.random.getState().s, Array.from(words));
+  // Seeds are truncated to uint32 first; no seed gives the all-zero state.
+  assert.deepEqual(Array.from(zs.random.seedWords(7.9)), Array.from(zs.random.seedWords(7)));
+  assert.ok(zs.random.seedWords(0).some((w) => w !== 0));
+});
