@@ -67,7 +67,11 @@ export class EvidenceLowerBound {
   ) {}
 
   private reduce(x: tf.Tensor): tf.Tensor {
-    return this.axis === undefined ? x : tf.mean(x, this.axis);
+    if (this.axis === undefined) return x;
+    // One sample: the mean is the value itself (a reshape, and a reshape
+    // back in the gradient, instead of Mean and its broadcast division).
+    if (x.shape[this.axis] === 1) return tf.squeeze(x, [this.axis]);
+    return tf.mean(x, this.axis);
   }
 
   /** The bound's value: the mean over the sample axis of log p − log q. */
