@@ -79,9 +79,19 @@ class Operands {
     return full;
   }
 
-  release(): void {
+  private release(): void {
     for (const a of this.scratch) this.backend.releaseF32(a);
     this.scratch.length = 0;
+  }
+
+  /** Runs `f` with the operands of one addon call; the expanded copies go back to the pool after, thrown or not. */
+  static use<T>(backend: NativeBackend, kernel: string, out: number[], f: (ops: Operands) => T): T {
+    const ops = new Operands(backend, kernel, out);
+    try {
+      return f(ops);
+    } finally {
+      ops.release();
+    }
   }
 }
 
@@ -135,15 +145,15 @@ function normalLogProb({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { given, mean, logstd } = inputs;
   const g = grouping(ZS_NORMAL_LOG_PROB, [given.shape, mean.shape, logstd.shape], attrs);
   return groupedOutput(backend, g, (out) => {
-    const ops = new Operands(backend, ZS_NORMAL_LOG_PROB, g.full);
-    backend.addon.normalLogProb(
-      ops.of(given, 'given'),
-      ops.of(mean, 'mean'),
-      ops.of(logstd, 'logstd'),
-      out,
-      g.inner,
-    );
-    ops.release();
+    Operands.use(backend, ZS_NORMAL_LOG_PROB, g.full, (ops) => {
+      backend.addon.normalLogProb(
+        ops.of(given, 'given'),
+        ops.of(mean, 'mean'),
+        ops.of(logstd, 'logstd'),
+        out,
+        g.inner,
+      );
+    });
   });
 }
 
@@ -155,17 +165,17 @@ function normalLogProbGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo[]
   const gx = backend.allocF32(n);
   const gs = backend.allocF32(n);
   if (n > 0) {
-    const ops = new Operands(backend, ZS_NORMAL_LOG_PROB_GRAD, g.full);
-    backend.addon.normalLogProbGrad(
-      ops.of(given, 'given'),
-      ops.of(mean, 'mean'),
-      ops.of(logstd, 'logstd'),
-      dv,
-      gx,
-      gs,
-      g.inner,
-    );
-    ops.release();
+    Operands.use(backend, ZS_NORMAL_LOG_PROB_GRAD, g.full, (ops) => {
+      backend.addon.normalLogProbGrad(
+        ops.of(given, 'given'),
+        ops.of(mean, 'mean'),
+        ops.of(logstd, 'logstd'),
+        dv,
+        gx,
+        gs,
+        g.inner,
+      );
+    });
   }
   return [backend.makeOutputF32(g.full, gx), backend.makeOutputF32(g.full, gs)];
 }
@@ -180,9 +190,14 @@ function bernoulliLogProb({ inputs, backend, attrs }: KernelArgs): TensorInfo {
     return out;
   }
   return groupedOutput(backend, g, (out) => {
-    const ops = new Operands(backend, ZS_BERNOULLI_LOG_PROB, g.full);
-    backend.addon.bernoulliLogProb(ops.of(logits, 'logits'), ops.of(given, 'given'), out, g.inner);
-    ops.release();
+    Operands.use(backend, ZS_BERNOULLI_LOG_PROB, g.full, (ops) => {
+      backend.addon.bernoulliLogProb(
+        ops.of(logits, 'logits'),
+        ops.of(given, 'given'),
+        out,
+        g.inner,
+      );
+    });
   });
 }
 
@@ -193,15 +208,15 @@ function bernoulliLogProbGrad({ inputs, backend, attrs }: KernelArgs): TensorInf
   const n = sizeOf(g.full);
   const out = backend.allocF32(n);
   if (n > 0) {
-    const ops = new Operands(backend, ZS_BERNOULLI_LOG_PROB_GRAD, g.full);
-    backend.addon.bernoulliLogProbGrad(
-      ops.of(logits, 'logits'),
-      ops.of(given, 'given'),
-      dv,
-      out,
-      g.inner,
-    );
-    ops.release();
+    Operands.use(backend, ZS_BERNOULLI_LOG_PROB_GRAD, g.full, (ops) => {
+      backend.addon.bernoulliLogProbGrad(
+        ops.of(logits, 'logits'),
+        ops.of(given, 'given'),
+        dv,
+        out,
+        g.inner,
+      );
+    });
   }
   return backend.makeOutputF32(g.full, out);
 }
@@ -228,9 +243,9 @@ function normalSample({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const z = backend.allocF32(n);
   if (n > 0) {
     backend.addon.randomNormal(noise, a.seed as string, 0, 1);
-    const ops = new Operands(backend, ZS_NORMAL_SAMPLE, shape);
-    backend.addon.normalSample(ops.of(mean, 'mean'), ops.of(logstd, 'logstd'), noise, z);
-    ops.release();
+    Operands.use(backend, ZS_NORMAL_SAMPLE, shape, (ops) => {
+      backend.addon.normalSample(ops.of(mean, 'mean'), ops.of(logstd, 'logstd'), noise, z);
+    });
   }
   return [backend.makeOutputF32(shape, z), backend.makeOutputF32(shape, noise)];
 }
