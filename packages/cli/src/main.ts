@@ -26,7 +26,7 @@ const COMMANDS: Record<string, Command> = {
     run: trainCommand,
   },
   eval: {
-    usage: 'zhusuan eval --run DIR [--particles 1000] [--json]',
+    usage: 'zhusuan eval --run DIR [--split test|valid] [--particles 1000] [--json]',
     summary: 'test ELBO and importance-sampling log-likelihood',
     flags: EVAL_FLAGS,
     run: evalCommand,

@@ -1,11 +1,14 @@
-/** `zhusuan eval`: test ELBO and importance-sampling log-likelihood of a run. */
+/**
+ * `zhusuan eval`: test ELBO and importance-sampling log-likelihood of a run;
+ * with `--split valid`, the same on the run's held-out validation images.
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import { parseFlags, required, UsageError, type FlagTable } from '../args.js';
 import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend.js';
-import { binarizeOnce, loadDataset, toFloat } from '../data/index.js';
+import { binarizeOnce, loadDataset, toFloat, trainValidSplit } from '../data/index.js';
 import { ProgressBar, formatDuration } from '../progress.js';
 import { evaluate, type EvalResult } from '../vae/evaluate.js';
 import { openRun, writeJson } from '../vae/run.js';
@@ -16,19 +19,71 @@ export const TEST_BINARIZATION_SEED = 1234;
 /** Flags of `zhusuan eval`. */
 export const EVAL_FLAGS = {
   run: { type: 'string', help: 'run directory (required)' },
-  particles: { type: 'int', default: 1000, min: 1, help: 'importance samples per test image' },
-  limit: { type: 'int', min: 1, help: 'evaluate only the first N test images (default: all)' },
+  split: {
+    type: 'string',
+    default: 'test',
+    choices: ['test', 'valid'],
+    help: "images to evaluate: 'test', or 'valid' (the run's --validation images)",
+  },
+  particles: { type: 'int', default: 1000, min: 1, help: 'importance samples per image' },
+  limit: { type: 'int', min: 1, help: 'evaluate only the first N images (default: all)' },
   backend: { type: 'string', default: 'auto', choices: BACKEND_CHOICES, help: 'tfjs backend' },
   seed: { type: 'int', default: 1, min: 0, help: 'seed of the importance samples' },
-  out: { type: 'string', help: 'where to write the results (default RUN/eval.json)' },
+  out: {
+    type: 'string',
+    help: 'where to write the results (default RUN/eval.json; RUN/eval-valid.json for --split valid)',
+  },
   json: { type: 'bool', help: 'print one JSON object on stdout' },
 } satisfies FlagTable;
 
-/** What `eval --json` prints and `eval.json` holds. */
+/** Which images an evaluation used. */
+export type EvalSplit = 'test' | 'valid';
+
+/**
+ * What `eval --json` prints and `eval.json` holds. With `split` 'valid' the
+ * `test_*` and `n_test` fields hold the validation images' figures (files
+ * without `split` are test evaluations).
+ */
 export interface EvalReport extends EvalResult {
   epoch: number;
   backend: string;
   dataset: string;
+  split?: EvalSplit;
+}
+
+/**
+ * The binarised images of `split` for a run's model: the test set binarised
+ * with {@link TEST_BINARIZATION_SEED}, or the run's validation images as
+ * training held them out and binarised them.
+ */
+function splitImages(
+  cfg: { dataset: string; xDim: number; validation: number; seed: number },
+  split: EvalSplit,
+  runDir: string,
+  limit: number | undefined,
+): { x: Float32Array; n: number } {
+  const data = loadDataset(cfg.dataset, { split: split === 'valid' ? 'train' : 'test' });
+  const xDim = data.rows * data.cols;
+  if (xDim !== cfg.xDim) {
+    throw new Error(
+      `${cfg.dataset}: ${split === 'valid' ? 'training' : 'test'} images have ${xDim} pixels, the model expects ${cfg.xDim}`,
+    );
+  }
+  if (split === 'valid') {
+    if (cfg.validation === 0) {
+      throw new UsageError(
+        `--split valid: ${runDir} was trained without --validation, so it has no validation images`,
+      );
+    }
+    const valid = trainValidSplit(data.images, data.n, xDim, cfg.validation, cfg.seed).valid!;
+    const n = Math.min(limit ?? valid.n, valid.n);
+    return { x: valid.x.subarray(0, n * xDim), n };
+  }
+  const n = Math.min(limit ?? data.n, data.n);
+  return {
+    x: binarizeOnce(toFloat(data.images.subarray(0, n * xDim)), TEST_BINARIZATION_SEED),
+    n,
+  };
 }
 
 /**
@@ -77,15 +132,8 @@ export async function evalCommand(argv: string[]): Promise<EvalReport> {
   const state = await openRun(runDir, backend);
   try {
     const { cfg } = state;
-    const test = loadDataset(cfg.dataset, { split: 'test' });
-    const n = Math.min(f.limit ?? test.n, test.n);
-    const xDim = test.rows * test.cols;
-    if (xDim !== cfg.xDim) {
-      throw new Error(
-        `${cfg.dataset}: test images have ${xDim} pixels, the model expects ${cfg.xDim}`,
-      );
-    }
-    const x = binarizeOnce(toFloat(test.images.subarray(0, n * xDim)), TEST_BINARIZATION_SEED);
+    const split = f.split as EvalSplit;
+    const { x, n } = splitImages(cfg, split, runDir, f.limit);
     zs.random.setSeed(f.seed!);
     const bar = new ProgressBar();
     const t0 = performance.now();
@@ -106,13 +154,18 @@ export async function evalCommand(argv: string[]): Promise<EvalReport> {
       epoch: state.epoch,
       backend: tf.getBackend(),
       dataset: cfg.dataset,
+      split,
     };
-    writeJson(f.out ?? path.join(runDir, 'eval.json'), report);
+    writeJson(
+      f.out ?? path.join(runDir, split === 'valid' ? 'eval-valid.json' : 'eval.json'),
+      report,
+    );
     if (f.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
     } else {
+      const what = split === 'valid' ? 'validation' : 'test';
       process.stderr.write(
-        `test ELBO ${report.test_elbo.toFixed(2)} nats; test log-likelihood (IS, ${report.particles} particles) ` +
+        `${what} ELBO ${report.test_elbo.toFixed(2)} nats; ${what} log-likelihood (IS, ${report.particles} particles) ` +
           `${report.test_ll.toFixed(2)} ± ${report.test_ll_stderr.toFixed(3)} nats over ${n} images ` +
           `(${report.seconds.toFixed(1)} s, ${backend})\n`,
       );

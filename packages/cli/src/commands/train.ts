@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseFlags, UsageError, type FlagTable } from '../args.js';
 import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend.js';
-import { loadDataset, splitTrainValid, toFloat, binarizeOnce } from '../data/index.js';
+import { loadDataset, trainValidSplit } from '../data/index.js';
 import { imageGrid, writePng } from '../image/index.js';
 import { formatDuration, ProgressBar } from '../progress.js';
 import { checkpointPath } from '../vae/checkpoint.js';
@@ -209,19 +209,6 @@ export async function trainCommand(argv: string[]): Promise<TrainCommandResult> 
 
 /** Float intensities for training, minus a validation split binarised once. */
 function makeTrainData(images: Uint8Array, n: number, xDim: number, cfg: TrainConfig): TrainData {
-  const all = toFloat(images);
-  if (cfg.validation === 0) return { x: all, n, xDim };
-  const split = splitTrainValid(n, cfg.validation, cfg.seed);
-  const gather = (idx: ArrayLike<number>) => {
-    const out = new Float32Array(idx.length * xDim);
-    for (let i = 0; i < idx.length; i++)
-      out.set(all.subarray(idx[i] * xDim, (idx[i] + 1) * xDim), i * xDim);
-    return out;
-  };
-  return {
-    x: gather(split.train),
-    n: split.train.length,
-    xDim,
-    valid: { x: binarizeOnce(gather(split.valid), cfg.seed + 1), n: split.valid.length },
-  };
+  const { train, valid } = trainValidSplit(images, n, xDim, cfg.validation, cfg.seed);
+  return { ...train, xDim, ...(valid === undefined ? {} : { valid }) };
 }

@@ -52,3 +52,32 @@ export function splitTrainValid(
   }
   return { valid: perm.slice(0, validCount).sort(), train: perm.slice(validCount).sort() };
 }
+
+/**
+ * A run's training images as float intensities and, when `validation` > 0,
+ * its held-out validation images, binarised once with seed + 1: the split
+ * `zhusuan train --validation` trains and validates on, and the images
+ * `zhusuan eval --split valid` evaluates.
+ * @param images the training split's pixel bytes, [n, xDim].
+ */
+export function trainValidSplit(
+  images: Uint8Array,
+  n: number,
+  xDim: number,
+  validation: number,
+  seed: number,
+): { train: { x: Float32Array; n: number }; valid?: { x: Float32Array; n: number } } {
+  const all = toFloat(images);
+  if (validation === 0) return { train: { x: all, n } };
+  const split = splitTrainValid(n, validation, seed);
+  const gather = (idx: ArrayLike<number>) => {
+    const out = new Float32Array(idx.length * xDim);
+    for (let i = 0; i < idx.length; i++)
+      out.set(all.subarray(idx[i] * xDim, (idx[i] + 1) * xDim), i * xDim);
+    return out;
+  };
+  return {
+    train: { x: gather(split.train), n: split.train.length },
+    valid: { x: binarizeOnce(gather(split.valid), seed + 1), n: split.valid.length },
+  };
+}

@@ -100,6 +100,76 @@ test('train writes config, checkpoint, metrics and a sample grid; --resume conti
   assert.ok(fs.existsSync(path.join(run, 'reconstructions.png')));
 });
 
+test("eval --split valid evaluates the run's held-out validation images, never the test set", () => {
+  const data = writeTinyDataset({ train: 150, test: 30 });
+  const run = path.join(tempDir(), 'run');
+  const t = zhusuan(
+    'train',
+    '--run',
+    run,
+    '--dataset',
+    data,
+    '--epochs',
+    '1',
+    '--validation',
+    '40',
+    ...SMALL,
+  );
+  assert.equal(t.code, 0, t.stderr);
+  const ev = zhusuan(
+    'eval',
+    '--run',
+    run,
+    '--split',
+    'valid',
+    '--particles',
+    '10',
+    '--json',
+    '--backend',
+    'cpu',
+  );
+  assert.equal(ev.code, 0, ev.stderr);
+  const out = JSON.parse(ev.stdout);
+  assert.equal(out.split, 'valid');
+  assert.equal(out.n_test, 40, 'the 40 held-out images');
+  assert.ok(out.test_ll >= out.test_elbo - 1, 'IS-LL should not fall below the ELBO');
+  // Written beside the test evaluation's file, never over it.
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(run, 'eval-valid.json'), 'utf8')), out);
+  assert.equal(fs.existsSync(path.join(run, 'eval.json')), false);
+  // The same seed gives the same figures: the images are the training run's split.
+  const again = zhusuan(
+    'eval',
+    '--run',
+    run,
+    '--split',
+    'valid',
+    '--particles',
+    '10',
+    '--json',
+    '--backend',
+    'cpu',
+    '--out',
+    path.join(run, 'again.json'),
+  );
+  assert.equal(JSON.parse(again.stdout).test_ll, out.test_ll);
+  const test = zhusuan('eval', '--run', run, '--particles', '10', '--json', '--backend', 'cpu');
+  assert.equal(JSON.parse(test.stdout).split, 'test');
+  assert.equal(JSON.parse(test.stdout).n_test, 30);
+
+  // A run trained without --validation has no validation images: a usage error.
+  const plain = path.join(tempDir(), 'plain');
+  assert.equal(
+    zhusuan('train', '--run', plain, '--dataset', data, '--epochs', '1', ...SMALL).code,
+    0,
+  );
+  const bad = zhusuan('eval', '--run', plain, '--split', 'valid', '--backend', 'cpu');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--split valid: .* was trained without --validation/);
+  const wrong = zhusuan('eval', '--run', plain, '--split', 'train');
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /--split/);
+});
+
 test('resumed training reproduces an uninterrupted run exactly', () => {
   const data = writeTinyDataset({ train: 120, test: 10 });
   const root = tempDir();
