@@ -139,13 +139,12 @@ function groupOf(attrs: tf.NamedAttrMap | undefined): number {
 }
 
 /**
- * `dy` of a log-density summed over `k` group axes, broadcast back to the
- * element-wise shape `full`: trailing axes of size 1, expanded where a plain
- * broadcast against the operands would not reach `full`.
+ * `dy` of a log-density summed over `k` group axes, with `k` trailing axes of
+ * size 1 so that it broadcasts back over the group against the element-wise
+ * operands.
  */
-function ungroup(dy: tf.Tensor, k: number, full: number[]): tf.Tensor {
-  if (k === 0) return dy;
-  return tf.broadcastTo(tf.reshape(dy, [...dy.shape, ...new Array<number>(k).fill(1)]), full);
+function ungroup(dy: tf.Tensor, k: number): tf.Tensor {
+  return k === 0 ? dy : tf.reshape(dy, [...dy.shape, ...new Array<number>(k).fill(1)]);
 }
 
 function checkGroup(fn: string, groupNdims: number, rank: number): void {
@@ -163,7 +162,6 @@ const bernoulliGradient: tf.GradConfig = {
     const [logits, given] = saved;
     const k = groupOf(attrs);
     const g = dy as tf.Tensor;
-    const full = tf.broadcast_util.assertAndGetBroadcastShape(logits.shape, given.shape);
     return {
       // d/dl [x·l − softplus(l)] = x − sigmoid(l); d/dx = l.
       logits: () => {
@@ -173,10 +171,21 @@ const bernoulliGradient: tf.GradConfig = {
               { dy: g, logits, given },
               { groupNdims: k },
             )
-          : tf.mul(ungroup(g, k, full), tf.sub(given, tf.sigmoid(logits)));
+          : tf.mul(ungroup(g, k), tf.sub(given, tf.sigmoid(logits)));
         return reduceToShape(gl, logits.shape);
       },
-      given: () => reduceToShape(tf.mul(ungroup(g, k, full), logits), given.shape),
+      given: () => {
+        // logits may be broadcast over given's group axes: expand to the
+        // element-wise shape before summing down to given's.
+        const full = tf.broadcast_util.assertAndGetBroadcastShape(logits.shape, given.shape);
+        const gx = tf.mul(ungroup(g, k), logits);
+        return reduceToShape(
+          gx.shape.length === full.length && gx.shape.every((d, i) => d === full[i])
+            ? gx
+            : tf.broadcastTo(gx, full),
+          given.shape,
+        );
+      },
     };
   },
 };
@@ -290,11 +299,8 @@ const normalGradient: tf.GradConfig = {
           { groupNdims: k },
         ) as [tf.Tensor, tf.Tensor];
     } else {
-      const full = tf.broadcast_util.assertAndGetBroadcastShape(
-        tf.broadcast_util.assertAndGetBroadcastShape(given.shape, mean.shape),
-        logstd.shape,
-      );
-      const gFull = ungroup(g, k, full);
+      // z has the element-wise shape, so dy broadcasts back over the group.
+      const gFull = ungroup(g, k);
       const e = tf.exp(tf.neg(logstd));
       const z = tf.mul(tf.sub(given, mean), e);
       gx = tf.neg(tf.mul(tf.mul(z, e), gFull));

@@ -116,18 +116,8 @@ test("eval --split valid evaluates the run's held-out validation images, never t
     ...SMALL,
   );
   assert.equal(t.code, 0, t.stderr);
-  const ev = zhusuan(
-    'eval',
-    '--run',
-    run,
-    '--split',
-    'valid',
-    '--particles',
-    '10',
-    '--json',
-    '--backend',
-    'cpu',
-  );
+  const evalValid = ['eval', '--run', run, '--split', 'valid', '--particles', '10', '--json'];
+  const ev = zhusuan(...evalValid, '--backend', 'cpu');
   assert.equal(ev.code, 0, ev.stderr);
   const out = JSON.parse(ev.stdout);
   assert.equal(out.split, 'valid');
@@ -137,20 +127,7 @@ test("eval --split valid evaluates the run's held-out validation images, never t
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(run, 'eval-valid.json'), 'utf8')), out);
   assert.equal(fs.existsSync(path.join(run, 'eval.json')), false);
   // The same seed gives the same figures: the images are the training run's split.
-  const again = zhusuan(
-    'eval',
-    '--run',
-    run,
-    '--split',
-    'valid',
-    '--particles',
-    '10',
-    '--json',
-    '--backend',
-    'cpu',
-    '--out',
-    path.join(run, 'again.json'),
-  );
+  const again = zhusuan(...evalValid, '--backend', 'cpu', '--out', path.join(run, 'again.json'));
   assert.equal(JSON.parse(again.stdout).test_ll, out.test_ll);
   const test = zhusuan('eval', '--run', run, '--particles', '10', '--json', '--backend', 'cpu');
   assert.equal(JSON.parse(test.stdout).split, 'test');
