@@ -10,6 +10,7 @@ import { quickstartCommand, QUICKSTART_FLAGS } from './commands/quickstart.js';
 import { benchCommand, BENCH_FLAGS } from './commands/bench.js';
 import { reportCommand, REPORT_FLAGS } from './commands/report.js';
 import { resultsCommand, RESULTS_FLAGS } from './commands/results.js';
+import { serveCommand, SERVE_FLAGS } from './commands/serve.js';
 
 interface Command {
   usage: string;
@@ -42,6 +43,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'build report.pdf (and its .tex) from a run',
     flags: REPORT_FLAGS,
     run: reportCommand,
+  },
+  serve: {
+    usage: 'zhusuan serve --run DIR [--port 8000] [--host 127.0.0.1]',
+    summary: 'a local web page to explore a run (decoded in the browser)',
+    flags: SERVE_FLAGS,
+    run: serveCommand,
   },
   bench: {
     usage: 'zhusuan bench [--json]',
