@@ -26,15 +26,16 @@ export interface ChartOptions {
 }
 
 /**
- * About `count` round tick values covering [lo, hi] (steps of 1, 2 or 5 ×
- * a power of ten).
+ * About `count` round tick values inside [lo, hi]: the step of 1, 2 or 5 ×
+ * a power of ten nearest (in ratio) to (hi − lo) / count.
  */
 export function niceTicks(lo: number, hi: number, count = 5): number[] {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];
   if (hi <= lo) return [lo];
   const raw = (hi - lo) / Math.max(1, count);
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const far = (s: number) => Math.abs(Math.log(s / raw));
+  const step = [1, 2, 5, 10].map((k) => k * mag).reduce((a, b) => (far(b) < far(a) ? b : a));
   const ticks: number[] = [];
   for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) {
     ticks.push(Number(t.toPrecision(12)));
