@@ -4,6 +4,7 @@
 #   tests           dataset-fashion-mnist (a second IDX dataset)
 #   notebook        Debian's Jupyter (tslab itself comes from npm)
 #   report          pdflatex with pgfplots, poppler-utils
+#   viewer tests    chromium (headless; driven by playwright-core from npm)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""
@@ -13,6 +14,7 @@ PACKAGES=(
   dataset-fashion-mnist
   jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-notebook
   texlive-latex-recommended texlive-fonts-recommended texlive-pictures poppler-utils
+  chromium
 )
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
