@@ -56,6 +56,7 @@ export async function quickstartCommand(argv: string[]): Promise<void> {
       `  generations      ${path.resolve(files.samples)}`,
       `  reconstructions  ${path.resolve(files.reconstructions)}`,
       `  run directory    ${path.resolve(runDir)} (config.json, metrics.jsonl, eval.json, checkpoint)`,
+      `Explore it in a browser: npx zhusuan serve --run ${runDir}`,
       '',
     ].join('\n'),
   );
