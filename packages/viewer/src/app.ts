@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { interpolate, latentActivity, traverse, ViewerVae, type NamedWeight } from './model.js';
+import { interpolate, latentActivity, traverse, ViewerVae } from './model.js';
 import { trainingChart, type EpochMetrics } from './plot.js';
 import { parseWeights, type RunInfo } from './protocol.js';
 
@@ -139,9 +139,9 @@ async function main(): Promise<void> {
     drawCurves(info).catch((e: Error) => status(e.message, true));
   };
 
-  const weights: NamedWeight[] = parseWeights(
-    await (await fetchOk('/api/weights')).arrayBuffer(),
-  ).weights;
+  // The weights carry their own epoch: a training run may have finished
+  // another since /api/run was read.
+  const { epoch, weights } = parseWeights(await (await fetchOk('/api/weights')).arrayBuffer());
   const vae = new ViewerVae(weights);
   const shape: [number, number] = [info.images.height, info.images.width];
   if (shape[0] * shape[1] !== vae.xDim) {
@@ -241,7 +241,7 @@ async function main(): Promise<void> {
 
   drawSamples();
   pick();
-  status(`ready: epoch ${info.epoch}, decoding with zhusuan on tfjs' ${tf.getBackend()} backend`);
+  status(`ready: epoch ${epoch}, decoding with zhusuan on tfjs' ${tf.getBackend()} backend`);
 }
 
 main().catch((e: Error) => status(`viewer: ${e.message}`, true));
