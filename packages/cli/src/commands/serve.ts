@@ -36,7 +36,7 @@ export const SERVE_FLAGS = {
     default: 100,
     min: 2,
     max: 10000,
-    help: 'held-out images sent for reconstructions and latent statistics',
+    help: 'test images (training images when there are none) for reconstructions and latent statistics',
   },
 } satisfies FlagTable;
 
