@@ -60,3 +60,19 @@ test('an evaluation with the old delta-method standard error is marked, with a f
   fs.rmSync(path.join(dir, 'old'), { recursive: true });
   assert.ok(!resultsTable(dir).includes('†'), 'no footnote without a marked row');
 });
+
+test('the objective column says how many samples the ELBO averaged', () => {
+  const dir = tempDir();
+  for (const [name, particles] of [
+    ['one', 1],
+    ['five', 5],
+  ] as const) {
+    fs.mkdirSync(path.join(dir, name));
+    const cfg = JSON.parse(fs.readFileSync(`${ROOT}results/vae-10ep/config.json`, 'utf8'));
+    fs.writeFileSync(path.join(dir, name, 'config.json'), JSON.stringify({ ...cfg, particles }));
+    fs.copyFileSync(`${ROOT}results/vae-10ep/metrics.jsonl`, path.join(dir, name, 'metrics.jsonl'));
+  }
+  const lines = resultsTable(dir).split('\n');
+  assert.ok(lines.find((l) => l.startsWith('| `one` | ELBO (SGVB) |')));
+  assert.ok(lines.find((l) => l.startsWith('| `five` | ELBO (SGVB, 5 samples) |')));
+});

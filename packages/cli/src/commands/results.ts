@@ -55,9 +55,11 @@ export function resultsTable(dir: string): string {
     const ev = readOptionalEval(path.join(run, 'eval.json'));
     const ev5k = readOptionalEval(path.join(run, 'eval-5000.json'));
     const objective =
-      cfg.objective === 'elbo'
-        ? 'ELBO (SGVB)'
-        : `${cfg.objective.toUpperCase()} (K=${cfg.particles})`;
+      cfg.objective !== 'elbo'
+        ? `${cfg.objective.toUpperCase()} (K=${cfg.particles})`
+        : cfg.particles > 1
+          ? `ELBO (SGVB, ${cfg.particles} samples)`
+          : 'ELBO (SGVB)';
     const ll = (e: EvalReport | undefined) => {
       if (e === undefined) return '—';
       if (hasDeltaStderr(e)) anyDelta = true;

@@ -134,7 +134,7 @@ function trainingSection(r: ReportInputs): string {
   const last = r.metrics[r.metrics.length - 1];
   const objective =
     c.objective === 'elbo'
-      ? 'the ELBO with the SGVB (reparameterisation) estimator and one sample of $\\mathbf{z}$ per image'
+      ? `the ELBO with the SGVB (reparameterisation) estimator and ${c.particles === 1 ? 'one sample' : `the average over ${c.particles} samples`} of $\\mathbf{z}$ per image`
       : `the importance-weighted bound with $K = ${c.particles}$ samples (${c.objective === 'iwae' ? 'IWAE gradient' : 'VIMCO estimator'})`;
   const schedule =
     c.lrDecayEvery > 0 && c.lrDecay !== 1

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { texEscape } from '../../src/report/index.js';
+import { reportTex, texEscape } from '../../src/report/index.js';
 import { tempDir, writeTinyDataset } from '../helpers.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/zhusuan.js', import.meta.url));
@@ -74,4 +74,21 @@ test('report errors: missing run is a usage error; bad --out suffix too', () => 
 
 test('texEscape makes file names safe for LaTeX', () => {
   assert.equal(texEscape('runs/my_run #1 50% {x} $y & ~z^'), 'runs/my\\_run \\#1 50\\% \\{x\\} \\$y \\& \\textasciitilde{}z\\textasciicircum{}');
+});
+
+test('the report names the objective: one sample, the average over several, or a K-sample bound', () => {
+  const config = JSON.parse(
+    fs.readFileSync(
+      fileURLToPath(new URL('../../../../../results/vae-10ep/config.json', import.meta.url)),
+      'utf8',
+    ),
+  );
+  const tex = (over: object) =>
+    reportTex({ runName: 'r', config: { ...config, ...over }, metrics: [], date: '2026-11-29' });
+  assert.match(tex({}), /SGVB \(reparameterisation\) estimator and one sample of/);
+  assert.match(
+    tex({ particles: 5 }),
+    /SGVB \(reparameterisation\) estimator and the average over 5 samples of/,
+  );
+  assert.match(tex({ objective: 'iwae', particles: 5 }), /importance-weighted bound with \$K = 5\$/);
 });
