@@ -39,9 +39,12 @@ function digit(values: Float32Array, h: number, w: number, title?: string): HTML
   const ctx = canvas.getContext('2d');
   if (ctx === null) throw new Error('viewer: the browser gives no 2D canvas context');
   const img = ctx.createImageData(w, h);
+  const rgba = img.data;
   for (let i = 0; i < h * w; i++) {
-    const v = Math.max(0, Math.min(255, Math.round(values[i] * 255)));
-    img.data.set([v, v, v, 255], 4 * i);
+    // A Uint8ClampedArray clamps to 0-255 itself; Math.round keeps the rounding explicit.
+    const v = Math.round(values[i] * 255);
+    rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = v;
+    rgba[4 * i + 3] = 255;
   }
   ctx.putImageData(img, 0, 0);
   return canvas;

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import { parseFlags, required, UsageError, type FlagTable } from '../args.js';
 import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend.js';
-import { binarizeOnce, loadDataset, toFloat, trainValidSplit } from '../data/index.js';
+import { binarizeOnce, hasSplit, loadDataset, toFloat, trainValidSplit } from '../data/index.js';
 import { ProgressBar, formatDuration } from '../progress.js';
 import { evaluate, type EvalResult } from '../vae/evaluate.js';
 import { openRun, writeJson } from '../vae/run.js';
@@ -84,6 +84,23 @@ function splitImages(
     x: binarizeOnce(toFloat(data.images.subarray(0, n * xDim)), TEST_BINARIZATION_SEED),
     n,
   };
+}
+
+/**
+ * The first `max` images to show a run's model (`sample`, `serve`): test
+ * images binarised as evaluation binarises them, or training images when the
+ * dataset has no test files.
+ */
+export function viewingImages(
+  dataset: string,
+  max: number,
+): { x: Float32Array; n: number; split: 'test' | 'train'; rows: number; cols: number } {
+  const split = hasSplit(dataset, 'test') ? 'test' : 'train';
+  const data = loadDataset(dataset, { split });
+  const n = Math.min(max, data.n);
+  const size = data.rows * data.cols;
+  const x = binarizeOnce(toFloat(data.images.subarray(0, n * size)), TEST_BINARIZATION_SEED);
+  return { x, n, split, rows: data.rows, cols: data.cols };
 }
 
 /**

@@ -4,10 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import { parseFlags, required, UsageError, type FlagTable } from '../args.js';
 import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend.js';
-import { binarizeOnce, hasSplit, loadDataset, toFloat } from '../data/index.js';
 import { imageGrid, pairGrid, writePng } from '../image/index.js';
 import { openRun } from '../vae/run.js';
-import { TEST_BINARIZATION_SEED } from './eval.js';
+import { viewingImages } from './eval.js';
 
 /** Flags of `zhusuan sample`. */
 export const SAMPLE_FLAGS = {
@@ -44,11 +43,8 @@ export async function sampleCommand(argv: string[]): Promise<SampleResult> {
     means.dispose();
 
     // Reconstructions of held-out images when the test split exists, else of training images.
-    const split = hasSplit(state.cfg.dataset, 'test') ? 'test' : 'train';
-    const data = loadDataset(state.cfg.dataset, { split });
-    const m = Math.min(50, data.n);
+    const { x, n: m, split } = viewingImages(state.cfg.dataset, 50);
     const xDim = state.cfg.xDim;
-    const x = binarizeOnce(toFloat(data.images.subarray(0, m * xDim)), TEST_BINARIZATION_SEED);
     const recon = tf.tidy(
       () => state.vae.reconstruct(tf.tensor2d(x, [m, xDim])).dataSync() as Float32Array,
     );

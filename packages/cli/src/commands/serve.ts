@@ -21,10 +21,9 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { encodeWeights, type RunInfo } from '@zhusuan/viewer/protocol';
 import { parseFlags, required, UsageError, type FlagTable } from '../args.js';
-import { binarizeOnce, hasSplit, loadDataset, toFloat } from '../data/index.js';
 import { checkpointPath, loadCheckpoint } from '../vae/checkpoint.js';
 import { readConfig } from '../vae/run.js';
-import { TEST_BINARIZATION_SEED } from './eval.js';
+import { viewingImages } from './eval.js';
 
 /** Flags of `zhusuan serve`. */
 export const SERVE_FLAGS = {
@@ -128,19 +127,10 @@ export async function startViewer(opts: {
   const roots = staticRoots();
   const seedrandom = seedrandomModule(roots.alea);
 
-  // The images the page reconstructs: held-out test images when the dataset
-  // has them (viewing is not training), else training images; binarised once
-  // with evaluation's seed, as `zhusuan sample` does.
-  const split = hasSplit(cfg.dataset, 'test') ? 'test' : 'train';
-  const data = loadDataset(cfg.dataset, { split });
-  const n = Math.min(opts.images, data.n);
-  const binary = binarizeOnce(
-    toFloat(data.images.subarray(0, n * cfg.xDim)),
-    TEST_BINARIZATION_SEED,
-  );
-  const imageBytes = Uint8Array.from(binary, (v) => v * 255);
-  const side = Math.round(Math.sqrt(cfg.xDim));
-  const [height, width] = side * side === cfg.xDim ? [side, side] : [1, cfg.xDim];
+  // The images the page reconstructs (viewing is not training, so test images
+  // are fine), one byte a pixel.
+  const { x, n, split, rows: height, cols: width } = viewingImages(cfg.dataset, opts.images);
+  const imageBytes = Uint8Array.from(x, (v) => v * 255);
 
   const readJson = (name: string) => {
     const file = path.join(runDir, name);
