@@ -32,7 +32,7 @@ test('evalGemmFlopsPerImage counts the decoder products of every particle', () =
   assert.equal(evalGemmFlopsPerImage({ xDim: 3, zDim: 1, hidden: 2 }, 5), 2 * 5 * (2 + 4 + 6));
 });
 
-test('bench --json prints the documented fields; --profile adds per-kernel rows', () => {
+test('bench --json prints the documented fields; --profile adds per-kernel and per-product rows', () => {
   const r = spawnSync(
     process.execPath,
     [
@@ -86,6 +86,17 @@ test('bench --json prints the documented fields; --profile adds per-kernel rows'
   );
   const sum = b.profile.kernels.reduce((s, k) => s + k.ms, 0);
   assert.ok(Math.abs(sum - b.profile.kernel_ms) < 1e-6 * Math.max(1, sum));
+  // On native the addon's trace lists the step's products by shape; their
+  // FLOPs add up to the step's closed-form count (every product is seen once).
+  const products = b.profile.products;
+  assert.ok(products !== undefined && products.length > 0, 'no products by shape');
+  for (const r of products) assert.ok(r.calls > 0 && r.ms > 0 && r.gflops > 0, JSON.stringify(r));
+  assert.ok(
+    products.some((r) => r.products === '128x784·784x500'),
+    'no first encoder layer',
+  );
+  const stepFlops = products.reduce((s, r) => s + r.gflops * 1e9 * (r.ms / 1000), 0);
+  assert.ok(Math.abs(stepFlops - stepGemmFlops(BENCH_CONFIG)) < 1e-6 * stepFlops, `${stepFlops}`);
 });
 
 test('bench rejects a bad flag value with exit code 2', () => {

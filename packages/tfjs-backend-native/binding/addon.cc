@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -301,7 +302,7 @@ Gemm gemmPart(const Gemm& g, int i, int parts) {
 }
 
 // Products below this many FLOPs are not split (one thread is faster).
-constexpr double kSplitFlops = 8e6;
+constexpr double kSplitFlops = 4e6;
 
 // Wall time spent in GEMMs since the addon loaded, their FLOPs and count:
 // what `zhusuan bench` compares against a step's time. Updated by the
@@ -312,6 +313,41 @@ struct GemmCounters {
   double calls = 0;
 };
 GemmCounters gemmCounters;
+
+// Products grouped by shape while tracing is on (traceGemms(true)): calls,
+// wall seconds and FLOPs per group of products run together. `zhusuan bench
+// --profile` reports this: how fast each of a step's products runs in place,
+// between the other kernels, which a loop over one shape does not show.
+struct GemmShapeStats {
+  double seconds = 0;
+  double flops = 0;
+  double calls = 0;
+};
+bool gemmTracing = false;
+std::map<std::string, GemmShapeStats> gemmShapes;
+
+// "128x784·784x500" for C = A·B; a transposed operand is written as stored,
+// with ^T ("784x128^T·784x500"); products run side by side are joined by
+// " | ", and n equal ones (a batch) are written "n × shape".
+std::string gemmShapeKey(const Gemm* gs, int64_t count) {
+  auto one = [](const Gemm& g) {
+    const auto d = [](int64_t r, int64_t c, bool t) {
+      return std::to_string(r) + "x" + std::to_string(c) + (t ? "^T" : "");
+    };
+    return (g.ta ? d(g.K, g.M, true) : d(g.M, g.K, false)) + "\u00b7" +
+           (g.tb ? d(g.N, g.K, true) : d(g.K, g.N, false));
+  };
+  std::string key = one(gs[0]);
+  bool same = true;
+  for (int64_t i = 1; i < count; ++i) {
+    const std::string k = one(gs[i]);
+    same = same && k == key;
+    if (!same) break;
+  }
+  if (count > 1 && same) return std::to_string(count) + " \u00d7 " + key;
+  for (int64_t i = 1; i < count; ++i) key += " | " + one(gs[i]);
+  return key;
+}
 
 // Runs `count` independent products, in parallel on the pool when it has
 // more than one thread: whole products when there are at least as many as
@@ -347,9 +383,16 @@ void runGemms(const Gemm* gs, int64_t count) {
         },
         &job);
   }
-  gemmCounters.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  gemmCounters.seconds += seconds;
   gemmCounters.flops += flops;
   gemmCounters.calls += static_cast<double>(count);
+  if (gemmTracing && count > 0) {
+    GemmShapeStats& st = gemmShapes[gemmShapeKey(gs, count)];
+    st.seconds += seconds;
+    st.flops += flops;
+    st.calls += 1;
+  }
 }
 
 // C[b] = op(A[b]) * op(B[b]) for b in [0, max(batchA, batchB)); a batch of 1
@@ -1048,6 +1091,30 @@ Napi::Value SetParallelMin(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// traceGemms(on): starts (clearing what was kept) or stops grouping the
+// products by shape; gemmShapes() returns the groups.
+Napi::Value TraceGemms(const Napi::CallbackInfo& info) {
+  const bool on = flag(info, 0);
+  if (on) gemmShapes.clear();
+  gemmTracing = on;
+  return info.Env().Undefined();
+}
+
+Napi::Value GemmShapes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env, gemmShapes.size());
+  uint32_t i = 0;
+  for (const auto& [key, st] : gemmShapes) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("products", key);
+    o.Set("calls", st.calls);
+    o.Set("seconds", st.seconds);
+    o.Set("flops", st.flops);
+    out.Set(i++, o);
+  }
+  return out;
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -1127,6 +1194,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("setParallelMin", Napi::Function::New(env, SetParallelMin));
   exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("traceGemms", Napi::Function::New(env, TraceGemms));
+  exports.Set("gemmShapes", Napi::Function::New(env, GemmShapes));
   return exports;
 }
 

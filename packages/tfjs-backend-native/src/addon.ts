@@ -107,6 +107,23 @@ export interface AddonInfo {
   gemmCalls: number;
 }
 
+/** Matrix products of one shape (or one group run side by side), timed in place. */
+export interface GemmShapeRecord {
+  /**
+   * The products, as op(A)·op(B) with each operand's stored shape, `^T` where
+   * it is read transposed (`784x128^T·128x500` is Aᵀ·B with A stored
+   * [128, 784]); products run side by side are joined by ` | `, and n equal
+   * products of a batch are written `n × shape`.
+   */
+  products: string;
+  /** Calls of the group. */
+  calls: number;
+  /** Wall seconds, summed over the calls. */
+  seconds: number;
+  /** Floating-point operations, summed over the calls (2·M·N·K a product). */
+  flops: number;
+}
+
 /**
  * The addon's functions. Arrays are the cpu backend's typed arrays; outputs
  * are written in place. Shapes are passed as Int32Arrays.
@@ -272,6 +289,10 @@ export interface NativeAddon {
    */
   setParallelMin(n: number, spinMicros?: number): void;
   info(): AddonInfo;
+  /** Starts (clearing what was kept) or stops recording products by shape. */
+  traceGemms(on: boolean): void;
+  /** The products recorded since tracing started, by shape. */
+  gemmShapes(): GemmShapeRecord[];
 }
 
 const FIX =

@@ -15,11 +15,11 @@
  * ```
  */
 export { isNativeAvailable, nativeLoadError, addonPath } from './addon.js';
-export type { AddonInfo } from './addon.js';
+export type { AddonInfo, GemmShapeRecord } from './addon.js';
 export { registerNativeBackend, NATIVE_BACKEND, nativeKernelConfigs } from './register.js';
 export { NativeBackend } from './backend.js';
 export type { PoolStats } from './backend.js';
 export { NativeAdamOptimizer, adam } from './optimizer.js';
 export { dense } from './dense.js';
 export type { DenseActivation } from './dense.js';
-export { nativeInfo, setNativeThreads } from './info.js';
+export { nativeInfo, setNativeThreads, traceNativeGemms, nativeGemmShapes } from './info.js';

@@ -173,6 +173,19 @@ export interface KernelProfileRow {
   ms: number;
 }
 
+/**
+ * One row of a step's matrix products by shape (native only): the products
+ * as the addon names them (see `GemmShapeRecord`), per step.
+ */
+export interface ProductProfileRow {
+  products: string;
+  calls: number;
+  /** Wall ms per step in these products. */
+  ms: number;
+  /** Their rate in place, GFLOP/s (against `gemm_gflops` for one 1024³ product). */
+  gflops: number;
+}
+
 /** Per-kernel time of a training step (`tf.profile`), averaged over steps. */
 export interface StepProfile {
   /** Wall time of a profiled step (profiling itself adds some). */
@@ -184,6 +197,30 @@ export interface StepProfile {
   kernel_calls: number;
   /** Kernels by time, most expensive first. */
   kernels: KernelProfileRow[];
+  /**
+   * Native only: the step's matrix products by shape, timed in place by the
+   * addon over as many more steps, without `tf.profile`; most expensive first.
+   */
+  products?: ProductProfileRow[];
+}
+
+/** The matrix products of `steps` calls of `step`, by shape, from the native addon's trace. */
+async function productsByShape(step: () => void, steps: number): Promise<ProductProfileRow[]> {
+  const { traceNativeGemms, nativeGemmShapes } = await import('@zhusuan/tfjs-backend-native');
+  traceNativeGemms(true);
+  try {
+    for (let s = 0; s < steps; s++) step();
+    return nativeGemmShapes()
+      .map((r) => ({
+        products: r.products,
+        calls: r.calls / steps,
+        ms: (r.seconds * 1000) / steps,
+        gflops: r.flops / r.seconds / 1e9,
+      }))
+      .sort((a, b) => b.ms - a.ms);
+  } finally {
+    traceNativeGemms(false);
+  }
 }
 
 /** Profiles `steps` real training steps on the active backend with `tf.profile`. */
@@ -218,12 +255,14 @@ async function profileSteps(
     const kernels = [...agg.values()]
       .map((r) => ({ kernel: r.kernel, calls: r.calls / steps, ms: r.ms / steps }))
       .sort((a, b) => b.ms - a.ms);
+    const products = backend === 'native' ? await productsByShape(step, steps) : undefined;
     return {
       step_ms: stepMs / steps,
       kernel_ms: kernelMs / steps,
       outside_ms: (stepMs - kernelMs) / steps,
       kernel_calls: calls / steps,
       kernels,
+      ...(products === undefined ? {} : { products }),
     };
   } finally {
     dispose();
@@ -367,6 +406,16 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
       log(
         `  ${r.kernel.padEnd(24)} ${r.calls.toFixed(0).padStart(4)} calls ${r.ms.toFixed(3).padStart(8)} ms`,
       );
+    }
+    if (profile.products) {
+      const total = profile.products.reduce((t, r) => t + r.ms, 0);
+      log(`bench: matrix products in place, ${total.toFixed(2)} ms/step (no tf.profile):`);
+      for (const r of profile.products) {
+        log(
+          `  ${r.products.padEnd(44)} ${r.calls.toFixed(0).padStart(3)}x ${r.ms.toFixed(3).padStart(7)} ms ` +
+            `${r.gflops.toFixed(0).padStart(5)} GFLOP/s`,
+        );
+      }
     }
   }
 
