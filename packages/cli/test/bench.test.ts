@@ -47,6 +47,8 @@ test('bench --json prints the documented fields; --profile adds per-kernel and p
       '--torch',
       'skip',
       '--profile',
+      '--profile-steps',
+      '3',
       '--json',
     ],
     { encoding: 'utf8', timeout: 300_000 },

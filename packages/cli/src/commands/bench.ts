@@ -41,7 +41,13 @@ export const BENCH_FLAGS = {
   },
   profile: {
     type: 'bool',
-    help: 'also profile 20 training steps per kernel (tf.profile) on the best backend',
+    help: 'also profile training steps per kernel (tf.profile) and, on native, per matrix-product shape',
+  },
+  'profile-steps': {
+    type: 'int',
+    default: 20,
+    min: 1,
+    help: 'steps --profile runs for each of its two profiles',
   },
   json: { type: 'bool', help: 'print one JSON object on stdout' },
 } satisfies FlagTable;
@@ -397,7 +403,7 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
 
   let profile: StepProfile | undefined;
   if (f.profile) {
-    profile = await profileSteps(best, x, train.n, 20);
+    profile = await profileSteps(best, x, train.n, f['profile-steps']!);
     log(
       `bench: profile ${profile.step_ms.toFixed(2)} ms/step = ${profile.kernel_ms.toFixed(2)} ms in ` +
         `${profile.kernel_calls.toFixed(0)} kernels + ${profile.outside_ms.toFixed(2)} ms outside them`,
