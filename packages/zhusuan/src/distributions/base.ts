@@ -184,8 +184,16 @@ export abstract class Distribution {
   }
 }
 
-/** Throws `${dist}: ${message}` when `bad` (a boolean tensor) has any true element. */
-export function assertNone(bad: tf.Tensor, dist: string, message: string): void {
-  const any = tf.tidy(() => tf.any(bad).dataSync()[0]);
+/**
+ * Throws `${dist}: ${message}` when `bad` (a boolean tensor) has any true
+ * element. Given a function, runs it inside the check's `tf.tidy`, so the
+ * comparison tensors it makes are freed too.
+ */
+export function assertNone(
+  bad: tf.Tensor | (() => tf.Tensor),
+  dist: string,
+  message: string,
+): void {
+  const any = tf.tidy(() => tf.any(typeof bad === 'function' ? bad() : bad).dataSync()[0]);
   if (any) throw new Error(`${dist}: ${message}`);
 }

@@ -9,6 +9,7 @@ import {
   type DistributionOptions,
   type Param,
 } from './base.js';
+import { disposeOnThrow } from './internal.js';
 
 /** Parameters of {@link Bernoulli}: exactly one of `logits` and `probs`. */
 export interface BernoulliOptions extends DistributionOptions {
@@ -55,10 +56,16 @@ export class Bernoulli extends Distribution {
     });
     this.param = param;
     if (this.validateArgs && param.kind === 'probs') {
-      assertNone(
-        tf.logicalOr(tf.less(param.value, 0), tf.greater(param.value, 1)),
-        'Bernoulli',
-        '`probs` must lie in [0, 1]',
+      // Outside [0, 1] or NaN: "not (>= 0 and <= 1)".
+      disposeOnThrow([[opts.probs, param.value]], () =>
+        assertNone(
+          () =>
+            tf.logicalNot(
+              tf.logicalAnd(tf.greaterEqual(param.value, 0), tf.lessEqual(param.value, 1)),
+            ),
+          'Bernoulli',
+          '`probs` must lie in [0, 1]',
+        ),
       );
     }
   }
@@ -104,7 +111,7 @@ export class Bernoulli extends Distribution {
 
   protected override _validateGiven(given: tf.Tensor): void {
     assertNone(
-      tf.logicalAnd(tf.notEqual(given, 0), tf.notEqual(given, 1)),
+      () => tf.logicalAnd(tf.notEqual(given, 0), tf.notEqual(given, 1)),
       'Bernoulli',
       'values given to logProb must be 0 or 1',
     );

@@ -2,3 +2,13 @@
 export * from './base.js';
 export * from './normal.js';
 export * from './bernoulli.js';
+export * from './uniform.js';
+export * from './laplace.js';
+export * from './fold_normal.js';
+export * from './gamma.js';
+export * from './beta.js';
+export * from './inverse_gamma.js';
+export * from './dirichlet.js';
+export * from './categorical.js';
+export { Poisson, type PoissonOptions } from './poisson.js';
+export * from './binomial.js';

@@ -18,6 +18,7 @@ import {
   type DistributionOptions,
   type Param,
 } from './base.js';
+import { disposeOnThrow } from './internal.js';
 
 /** Parameters of {@link Normal}: the mean and exactly one of `std` and `logstd`. */
 export interface NormalOptions extends DistributionOptions {
@@ -70,7 +71,18 @@ export class Normal extends Distribution {
     this.mean = mean;
     this.scale = scale;
     if (this.validateArgs && scale.kind === 'std') {
-      assertNone(tf.lessEqual(scale.value, 0), 'Normal', '`std` must be positive');
+      // "not > 0" rather than "<= 0": a NaN std is rejected too.
+      const made: Array<[Param, tf.Tensor]> = [
+        [opts.mean, mean],
+        [opts.std!, scale.value],
+      ];
+      disposeOnThrow(made, () =>
+        assertNone(
+          () => tf.logicalNot(tf.greater(scale.value, 0)),
+          'Normal',
+          '`std` must be positive',
+        ),
+      );
     }
   }
 

@@ -7,7 +7,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Bernoulli } from '../distributions/bernoulli.js';
 import { broadcastShapes, Distribution, type Param } from '../distributions/base.js';
+import { Beta, type BetaOptions } from '../distributions/beta.js';
+import { Binomial, type BinomialOptions } from '../distributions/binomial.js';
+import {
+  Categorical,
+  OnehotCategorical,
+  type CategoricalOptions,
+  type OnehotCategoricalOptions,
+} from '../distributions/categorical.js';
+import { Dirichlet, type DirichletOptions } from '../distributions/dirichlet.js';
+import { FoldNormal, type FoldNormalOptions } from '../distributions/fold_normal.js';
+import { Gamma, type GammaOptions } from '../distributions/gamma.js';
+import { InverseGamma, type InverseGammaOptions } from '../distributions/inverse_gamma.js';
+import { Laplace, type LaplaceOptions } from '../distributions/laplace.js';
 import { Normal } from '../distributions/normal.js';
+import { Poisson, type PoissonOptions } from '../distributions/poisson.js';
+import { Uniform, type UniformOptions } from '../distributions/uniform.js';
 
 /** Observations: node name → value. */
 export type Observed = Record<string, tf.Tensor>;
@@ -153,6 +168,74 @@ export class BayesianNet {
         ? { probs: logits.probs }
         : { logits };
     return this.stochastic(name, new Bernoulli({ ...params, ...rest }), { nSamples });
+  }
+
+  /** Adds a node of distribution `make(options)`, `nSamples` taken out of the options. */
+  private add<O extends object>(
+    name: string,
+    make: (o: O) => Distribution,
+    opts: O & NodeOptions,
+  ): tf.Tensor {
+    const { nSamples, ...rest } = opts;
+    return this.stochastic(name, make(rest as unknown as O), { nSamples });
+  }
+
+  /**
+   * Adds a {@link Uniform} node on [minval, maxval).
+   * @example bn.uniform('u', { minval: 0, maxval: tf.ones([3]) })
+   */
+  uniform(name: string, opts: UniformOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new Uniform(o), opts);
+  }
+
+  /** Adds a {@link Laplace} node. @example bn.laplace('w', { loc: 0, scale: 1 }) */
+  laplace(name: string, opts: LaplaceOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new Laplace(o), opts);
+  }
+
+  /** Adds a {@link FoldNormal} node. @example bn.foldNormal('s', { mean: 0, std: 1 }) */
+  foldNormal(name: string, opts: FoldNormalOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new FoldNormal(o), opts);
+  }
+
+  /** Adds a {@link Gamma} node (shape `alpha`, rate `beta`). @example bn.gamma('tau', { alpha: 1, beta: 1 }) */
+  gamma(name: string, opts: GammaOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new Gamma(o), opts);
+  }
+
+  /** Adds a {@link Beta} node. @example bn.beta('p', { alpha: 2, beta: 2 }) */
+  beta(name: string, opts: BetaOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new Beta(o), opts);
+  }
+
+  /** Adds an {@link InverseGamma} node (shape `alpha`, scale `beta`). */
+  inverseGamma(name: string, opts: InverseGammaOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new InverseGamma(o), opts);
+  }
+
+  /** Adds a {@link Dirichlet} node; `alpha` is [..., K]. @example bn.dirichlet('theta', { alpha: tf.ones([5]) }) */
+  dirichlet(name: string, opts: DirichletOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new Dirichlet(o), opts);
+  }
+
+  /** Adds a {@link Categorical} node (integer values). @example bn.categorical('y', { logits }) */
+  categorical(name: string, opts: CategoricalOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new Categorical(o), opts);
+  }
+
+  /** Adds a {@link OnehotCategorical} node (one-hot values along a last axis of size K). */
+  onehotCategorical(name: string, opts: OnehotCategoricalOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new OnehotCategorical(o), opts);
+  }
+
+  /** Adds a {@link Poisson} node. @example bn.poisson('k', { rate: 3 }) */
+  poisson(name: string, opts: PoissonOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new Poisson(o), opts);
+  }
+
+  /** Adds a {@link Binomial} node. @example bn.binomial('k', { probs: 0.3, nTrials: 10 }) */
+  binomial(name: string, opts: BinomialOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new Binomial(o), opts);
   }
 
   /** Adds a named deterministic node and returns `value`. */

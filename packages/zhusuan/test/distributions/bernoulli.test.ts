@@ -103,6 +103,20 @@ test('Bernoulli errors name the arguments; validateArgs checks probs and values'
     () => new zs.Bernoulli({ probs: tf.tensor([0.5, 1.5]), validateArgs: true }),
     /`probs` must lie in \[0, 1\]/,
   );
+  assert.throws(
+    () => new zs.Bernoulli({ probs: tf.tensor([0.5, NaN]), validateArgs: true }),
+    /`probs` must lie in \[0, 1\]/,
+  );
   const d = new zs.Bernoulli({ logits: tf.zeros([2]), validateArgs: true });
   assert.throws(() => d.logProb(tf.tensor([0, 0.5])), /must be 0 or 1/);
+  // The checks free their comparison tensors.
+  const probs = tf.tensor([0.2, 1]);
+  const given = tf.tensor([0, 1]);
+  const before = tf.memory().numTensors;
+  new zs.Bernoulli({ probs, validateArgs: true });
+  const e = new zs.Bernoulli({ logits: tf.zeros([2]), validateArgs: true });
+  const n0 = tf.memory().numTensors;
+  e.logProb(given).dispose();
+  assert.equal(tf.memory().numTensors, n0, 'logProb with validateArgs leaked');
+  assert.equal(n0, before + 1, 'constructors leaked (only the zeros logits are new)');
 });

@@ -2,7 +2,17 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import * as zs from '../../src/index.js';
-import { assertClose, meanStd, noLeak, normalLogPdf, rng, uniform, useCpu } from '../helpers.js';
+import {
+  assertClose,
+  meanStd,
+  noLeak,
+  normalLogPdf,
+  read,
+  rng,
+  uniform,
+  useCpu,
+} from '../helpers.js';
+import { arr, broadcastShape, oracle, size } from './oracles.js';
 
 before(useCpu);
 
@@ -15,43 +25,18 @@ const CASES: { mean: number[]; std: number[]; given: number[]; groupNdims: numbe
   { mean: [2, 3], std: [2, 3], given: [7, 2, 3], groupNdims: 1 },
 ];
 
-function bshape(...shapes: number[][]): number[] {
-  const rank = Math.max(...shapes.map((s) => s.length));
-  return Array.from({ length: rank }, (_, i) =>
-    Math.max(...shapes.map((s) => s[s.length - rank + i] ?? 1)),
-  );
-}
-
-/** Float64 oracle: elementwise log pdf with broadcasting, then sum of the last groupNdims axes. */
-function oracle(mean: tf.Tensor, std: tf.Tensor, given: tf.Tensor, groupNdims: number): number[] {
-  const shape = bshape(mean.shape, std.shape, given.shape);
-  const [m, s, x] = [mean, std, given].map((t) => tf.broadcastTo(t, shape).arraySync() as unknown);
-  const flat = (a: unknown): number[] => (Array.isArray(a) ? a.flatMap(flat) : [a as number]);
-  const lp = flat(x).map((xi, i) => normalLogPdf(xi, flat(m)[i], flat(s)[i]));
-  const group = shape.slice(shape.length - groupNdims).reduce((a, b) => a * b, 1);
-  return Array.from({ length: lp.length / group }, (_, i) =>
-    lp.slice(i * group, (i + 1) * group).reduce((a, b) => a + b, 0),
-  );
-}
-
 test('Normal.logProb matches the float64 closed form (std and logstd, broadcasting, groupNdims)', () => {
   const r = rng(1);
   for (const c of CASES) {
-    const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
     const mean = tf.tensor(uniform(r, size(c.mean), -2, 2), c.mean);
     const std = tf.tensor(uniform(r, size(c.std), 0.3, 2), c.std);
     const given = tf.tensor(uniform(r, size(c.given), -3, 3), c.given);
-    const expected = oracle(mean, std, given, c.groupNdims);
+    const expected = oracle([given, mean, std].map(arr), c.groupNdims, normalLogPdf);
     const byStd = new zs.Normal({ mean, std, groupNdims: c.groupNdims });
     const byLogstd = new zs.Normal({ mean, logstd: tf.log(std), groupNdims: c.groupNdims });
-    assert.deepEqual(byStd.batchShape, bshape(c.mean, c.std));
+    assert.deepEqual(byStd.batchShape, broadcastShape(c.mean, c.std));
     for (const d of [byStd, byLogstd]) {
-      const lp = noLeak('logProb', () => {
-        const t = d.logProb(given);
-        const v = t.dataSync();
-        t.dispose();
-        return v;
-      });
+      const lp = noLeak('logProb', () => read(d.logProb(given)).data);
       // float32 vs float64: relative 1e-5 plus a small absolute term for sums.
       assertClose(lp, expected, 1e-5, 1e-4, `Normal ${JSON.stringify(c)}`);
     }
@@ -136,6 +121,15 @@ test('validateArgs catches a non-positive std; off by default', () => {
     /`std` must be positive/,
   );
   assert.doesNotThrow(() => new zs.Normal({ mean: 0, std: tf.tensor([1, -1]) }));
+  // NaN is not a positive std either; a passing check frees its comparison tensors.
+  assert.throws(
+    () => new zs.Normal({ mean: 0, std: tf.tensor([1, NaN]), validateArgs: true }),
+    /`std` must be positive/,
+  );
+  const std = tf.tensor([1, 2]);
+  const before = tf.memory().numTensors;
+  new zs.Normal({ mean: 0, std, validateArgs: true });
+  assert.equal(tf.memory().numTensors, before + 1, 'only the scalar mean is new');
   zs.setValidateArgs(true);
   try {
     assert.throws(() => new zs.Normal({ mean: 0, std: tf.tensor([0]) }), /`std` must be positive/);
