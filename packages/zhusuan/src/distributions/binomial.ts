@@ -87,6 +87,16 @@ function binomialDrawLow(n: number, p: number, q: number, s: Uint32Array): numbe
 }
 
 /**
+ * One Binomial(n, p) draw, q = 1 − p given separately (each accurate when
+ * small); by symmetry on min(p, q). Internal (the Multinomial sampler uses
+ * it too): distributions/index.ts exports only the class and its options.
+ */
+export function binomialDraw(n: number, p: number, q: number, s: Uint32Array): number {
+  if (q <= 0) return n;
+  return p <= q ? binomialDrawLow(n, p, q, s) : n - binomialDrawLow(n, q, p, s);
+}
+
+/**
  * Binomial(n, p) over {0, …, n}, elementwise over the broadcast shape of the
  * probability parameter and `nTrials`.
  *

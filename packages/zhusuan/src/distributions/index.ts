@@ -11,4 +11,19 @@ export * from './inverse_gamma.js';
 export * from './dirichlet.js';
 export * from './categorical.js';
 export { Poisson, type PoissonOptions } from './poisson.js';
-export * from './binomial.js';
+export { Binomial, type BinomialOptions } from './binomial.js';
+export {
+  Multinomial,
+  UnnormalizedMultinomial,
+  type MultinomialParams,
+  type MultinomialOptions,
+  type UnnormalizedMultinomialOptions,
+} from './multinomial.js';
+export * from './multivariate_normal.js';
+export {
+  Concrete,
+  ExpConcrete,
+  type ConcreteOptions,
+  type ExpConcreteOptions,
+} from './concrete.js';
+export * from './bin_concrete.js';

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Bernoulli } from '../distributions/bernoulli.js';
 import { broadcastShapes, Distribution, type Param } from '../distributions/base.js';
 import { Beta, type BetaOptions } from '../distributions/beta.js';
+import { BinConcrete, type BinConcreteOptions } from '../distributions/bin_concrete.js';
 import { Binomial, type BinomialOptions } from '../distributions/binomial.js';
 import {
   Categorical,
@@ -15,11 +16,27 @@ import {
   type CategoricalOptions,
   type OnehotCategoricalOptions,
 } from '../distributions/categorical.js';
+import {
+  Concrete,
+  ExpConcrete,
+  type ConcreteOptions,
+  type ExpConcreteOptions,
+} from '../distributions/concrete.js';
 import { Dirichlet, type DirichletOptions } from '../distributions/dirichlet.js';
 import { FoldNormal, type FoldNormalOptions } from '../distributions/fold_normal.js';
 import { Gamma, type GammaOptions } from '../distributions/gamma.js';
 import { InverseGamma, type InverseGammaOptions } from '../distributions/inverse_gamma.js';
 import { Laplace, type LaplaceOptions } from '../distributions/laplace.js';
+import {
+  Multinomial,
+  UnnormalizedMultinomial,
+  type MultinomialOptions,
+  type UnnormalizedMultinomialOptions,
+} from '../distributions/multinomial.js';
+import {
+  MultivariateNormalCholesky,
+  type MultivariateNormalCholeskyOptions,
+} from '../distributions/multivariate_normal.js';
 import { Normal } from '../distributions/normal.js';
 import { Poisson, type PoissonOptions } from '../distributions/poisson.js';
 import { Uniform, type UniformOptions } from '../distributions/uniform.js';
@@ -236,6 +253,48 @@ export class BayesianNet {
   /** Adds a {@link Binomial} node. @example bn.binomial('k', { probs: 0.3, nTrials: 10 }) */
   binomial(name: string, opts: BinomialOptions & NodeOptions): tf.Tensor {
     return this.add(name, (o) => new Binomial(o), opts);
+  }
+
+  /** Adds a {@link Multinomial} node (counts over the last axis, summing to `nTrials`). */
+  multinomial(name: string, opts: MultinomialOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new Multinomial(o), opts);
+  }
+
+  /**
+   * Adds an {@link UnnormalizedMultinomial} node (a bag-of-words likelihood;
+   * it cannot be sampled, so the node must be observed).
+   */
+  unnormalizedMultinomial(
+    name: string,
+    opts: UnnormalizedMultinomialOptions & NodeOptions,
+  ): tf.Tensor {
+    return this.add(name, (o) => new UnnormalizedMultinomial(o), opts);
+  }
+
+  /**
+   * Adds a {@link MultivariateNormalCholesky} node: `mean` [..., D], `cholTril` [..., D, D].
+   * @example bn.multivariateNormalCholesky('z', { mean: tf.zeros([2]), cholTril: tf.eye(2) })
+   */
+  multivariateNormalCholesky(
+    name: string,
+    opts: MultivariateNormalCholeskyOptions & NodeOptions,
+  ): tf.Tensor {
+    return this.add(name, (o) => new MultivariateNormalCholesky(o), opts);
+  }
+
+  /** Adds a {@link Concrete} (relaxed one-hot) node. @example bn.concrete('c', { temperature: 0.5, logits }) */
+  concrete(name: string, opts: ConcreteOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new Concrete(o), opts);
+  }
+
+  /** Adds an {@link ExpConcrete} node (the relaxed one-hot in log space). */
+  expConcrete(name: string, opts: ExpConcreteOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new ExpConcrete(o), opts);
+  }
+
+  /** Adds a {@link BinConcrete} (relaxed Bernoulli) node. @example bn.binConcrete('b', { temperature: 0.5, logits: 0 }) */
+  binConcrete(name: string, opts: BinConcreteOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new BinConcrete(o), opts);
   }
 
   /** Adds a named deterministic node and returns `value`. */

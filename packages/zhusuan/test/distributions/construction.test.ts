@@ -8,6 +8,10 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import * as zs from '../../src/index.js';
+import { Multinomial, UnnormalizedMultinomial } from '../../src/distributions/multinomial.js';
+import { MultivariateNormalCholesky } from '../../src/distributions/multivariate_normal.js';
+import { BinConcrete } from '../../src/distributions/bin_concrete.js';
+import { Concrete, ExpConcrete } from '../../src/distributions/concrete.js';
 import { useCpu } from '../helpers.js';
 
 before(useCpu);
@@ -73,6 +77,74 @@ const CASES: [string, () => unknown, RegExp][] = [
     'Binomial nTrials',
     () => new zs.Binomial({ probs: 0.5, nTrials: 2.5 }),
     /Binomial: `nTrials` must be a positive integer/,
+  ],
+  [
+    'MultivariateNormalCholesky mean rank',
+    () => new MultivariateNormalCholesky({ mean: 0, cholTril: 1 }),
+    /MultivariateNormalCholesky: `mean` must have rank at least 1/,
+  ],
+  [
+    // The caller's tensors are made and freed inside the row: the count checks the constructor alone.
+    'MultivariateNormalCholesky diagonal',
+    () => {
+      const mean = tf.zeros([2]);
+      const cholTril = tf.tensor2d([
+        [1, 0],
+        [0.5, -1],
+      ]);
+      try {
+        return new MultivariateNormalCholesky({ mean, cholTril, ...V });
+      } finally {
+        tf.dispose([mean, cholTril]);
+      }
+    },
+    /MultivariateNormalCholesky: the diagonal of `cholTril` must be positive/,
+  ],
+  [
+    'Multinomial probs rank',
+    () => new Multinomial({ probs: 0.5, nTrials: 3 }),
+    /Multinomial: `probs` must have rank at least 1/,
+  ],
+  [
+    // A plain-number nTrials next to bad probs (the caller's, freed inside the row).
+    'Multinomial probs',
+    () => {
+      const probs = tf.tensor1d([0.5, -0.5]);
+      try {
+        return new Multinomial({ probs, nTrials: 3, ...V });
+      } finally {
+        probs.dispose();
+      }
+    },
+    /Multinomial: `probs` must be finite and non-negative/,
+  ],
+  [
+    'UnnormalizedMultinomial logits rank',
+    () => new UnnormalizedMultinomial({ logits: 1 }),
+    /UnnormalizedMultinomial: `logits` must have rank at least 1/,
+  ],
+  [
+    // A plain-number temperature next to the caller's logits (freed inside the row).
+    'Concrete temperature',
+    () => {
+      const logits = tf.tensor1d([0.5, -0.5]);
+      try {
+        return new Concrete({ temperature: 0, logits, ...V });
+      } finally {
+        logits.dispose();
+      }
+    },
+    /Concrete: `temperature` must be positive/,
+  ],
+  [
+    'ExpConcrete logits rank',
+    () => new ExpConcrete({ temperature: 0.5, logits: 1 }),
+    /ExpConcrete: `logits` must have rank at least 1/,
+  ],
+  [
+    'BinConcrete temperature',
+    () => new BinConcrete({ temperature: -1, logits: 0, ...V }),
+    /BinConcrete: `temperature` must be positive/,
   ],
 ];
 

@@ -53,6 +53,36 @@ const NODES: Record<string, [Shorthand, new (...a: never[]) => zs.Distribution, 
     [2, 4],
   ],
   poisson: [(bn, n) => bn.poisson('v', { rate: tf.fill([3], 2), nSamples: n }), zs.Poisson, [3]],
+  multinomial: [
+    (bn, n) => bn.multinomial('v', { logits: tf.zeros([2, 3]), nTrials: 4, nSamples: n }),
+    zs.Multinomial,
+    [2, 3],
+  ],
+  multivariateNormalCholesky: [
+    (bn, n) =>
+      bn.multivariateNormalCholesky('v', {
+        mean: tf.zeros([2, 3]),
+        cholTril: tf.eye(3),
+        nSamples: n,
+      }),
+    zs.MultivariateNormalCholesky,
+    [2, 3],
+  ],
+  concrete: [
+    (bn, n) => bn.concrete('v', { temperature: 0.5, logits: tf.zeros([2, 3]), nSamples: n }),
+    zs.Concrete,
+    [2, 3],
+  ],
+  expConcrete: [
+    (bn, n) => bn.expConcrete('v', { temperature: 0.5, logits: tf.zeros([2, 3]), nSamples: n }),
+    zs.ExpConcrete,
+    [2, 3],
+  ],
+  binConcrete: [
+    (bn, n) => bn.binConcrete('v', { temperature: 0.5, logits: tf.zeros([3]), nSamples: n }),
+    zs.BinConcrete,
+    [3],
+  ],
   binomial: [
     (bn, n) => bn.binomial('v', { probs: tf.fill([3], 0.3), nTrials: 5, nSamples: n }),
     zs.Binomial,
@@ -81,6 +111,19 @@ test('every shorthand builds its family, samples with and without nSamples, and 
     assert.equal(add(obs), v, `${name} observed`);
     assert.equal(obs.node('v').isObserved, true);
   }
+});
+
+test('an UnnormalizedMultinomial node must be observed (it cannot be sampled)', () => {
+  const logits = tf.tensor([0.2, -0.1, 0.4]);
+  assert.throws(
+    () => new zs.BayesianNet().unnormalizedMultinomial('w', { logits }),
+    /UnnormalizedMultinomial\.sample: cannot sample/,
+  );
+  const counts = tf.tensor([3, 0, 2]);
+  const bn = new zs.BayesianNet({ w: counts });
+  assert.equal(bn.unnormalizedMultinomial('w', { logits }), counts);
+  const want = new zs.UnnormalizedMultinomial({ logits }).logProb(counts).dataSync();
+  assertClose(bn.logJoint().dataSync(), want, 0, 0, 'logJoint');
 });
 
 test('a model mixing the families: logJoint is the sum of the nodes (the docs/library.md example)', () => {
