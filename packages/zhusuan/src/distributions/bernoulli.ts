@@ -9,7 +9,7 @@ import {
   type DistributionOptions,
   type Param,
 } from './base.js';
-import { disposeOnThrow } from './internal.js';
+import { asFloat, disposeOnThrow, withZeroGradient } from './internal.js';
 
 /** Parameters of {@link Bernoulli}: exactly one of `logits` and `probs`. */
 export interface BernoulliOptions extends DistributionOptions {
@@ -84,17 +84,13 @@ export class Bernoulli extends Distribution {
 
   protected _sample(n: number): tf.Tensor {
     const u = seededUniform([n, ...this.batchShape], nextSeed());
-    // Inside a custom gradient the comparison is not taped: tfjs has no gradient
+    // Behind a zero gradient the comparison is not taped: tfjs has no gradient
     // for Less, and a sample carries none anyway.
-    const draw = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const p = inputs[0] as tf.Tensor;
-      return { value: tf.cast(tf.less(u, p), this.dtype), gradFunc: () => tf.zerosLike(p) };
-    });
-    return draw(this.probs);
+    return withZeroGradient([this.probs], (p) => tf.cast(tf.less(u, p), this.dtype));
   }
 
   protected _logProb(given: tf.Tensor): tf.Tensor {
-    const x = given.dtype === 'float32' ? given : tf.cast(given, 'float32');
+    const x = asFloat(given);
     if (this.param.kind === 'logits') {
       return bernoulliLogProbFromLogits(this.param.value, x);
     }
@@ -105,7 +101,7 @@ export class Bernoulli extends Distribution {
 
   protected override _logProbGrouped(given: tf.Tensor, groupNdims: number): tf.Tensor | null {
     if (this.param.kind !== 'logits') return null;
-    const x = given.dtype === 'float32' ? given : tf.cast(given, 'float32');
+    const x = asFloat(given);
     return bernoulliLogProbFromLogits(this.param.value, x, groupNdims);
   }
 

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Observed } from '../framework/bn.js';
 import { seededNormal, seededUniform } from '../kernels.js';
 import { nextSeed } from '../random.js';
-import { targetLogDensity, type McmcTarget } from './target.js';
+import { sameShape, targetLogDensity, valueAndGrads, type McmcTarget } from './target.js';
 
 /** Options of {@link HMC}. */
 export interface HmcOptions {
@@ -78,8 +78,6 @@ export interface HmcInfo {
 export type LatentVariables = Record<string, tf.Variable>;
 
 const shapeStr = (s: readonly number[]): string => `[${s.join(',')}]`;
-const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
 
 function checkPositive(name: string, v: number): number {
   if (!(Number.isFinite(v) && v > 0)) {
@@ -477,29 +475,13 @@ export class HMC {
   }
 }
 
-/** Per-chain log density and the gradients of its sum, at `qs`. */
+/** Per-chain log density and the gradients of its sum, at `qs` (zero for a latent it ignores). */
 function valueAndGrad(
   logDensity: (qs: tf.Tensor[]) => tf.Tensor,
   qs: tf.Tensor[],
 ): { logp: tf.Tensor; grads: tf.Tensor[] } {
-  let res: { value: tf.Tensor; grads: tf.Tensor[] };
-  try {
-    res = tf.engine().gradients(() => logDensity(qs), qs, undefined, true);
-  } catch (e) {
-    const kernel = /gradient function not found for (\w+)/.exec(String(e))?.[1];
-    if (kernel === undefined) throw e;
-    throw new Error(
-      `HMC.step: cannot differentiate the log density: tfjs has no gradient for the ` +
-        `'${kernel}' kernel (comparisons such as tf.greater have none); build masks on the ` +
-        'latent values with tf.step, or compute them inside tf.customGrad',
-    );
-  }
-  const { value, grads } = res;
-  // A latent the density does not depend on has no gradient: zero.
-  const full = qs.map((q, i) =>
-    grads[i] === undefined || grads[i] === null ? tf.zerosLike(q) : grads[i],
-  );
-  return { logp: value, grads: full };
+  const { value, grads } = valueAndGrads('HMC.step', logDensity, qs);
+  return { logp: value, grads: qs.map((q, i) => grads[i] ?? tf.zerosLike(q)) };
 }
 
 /** ½ Σ_event p²/M per chain. */

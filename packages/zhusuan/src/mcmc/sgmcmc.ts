@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { MetaBayesianNet, Observed } from '../framework/bn.js';
 import { seededNormal } from '../kernels.js';
 import { nextSeed } from '../random.js';
-import { targetLogDensity, type McmcTarget } from './target.js';
+import { sameShape, targetLogDensity, valueAndGrads, type McmcTarget } from './target.js';
 
 /** What every sampler's {@link SGMCMC.step} reports. */
 export interface SgmcmcInfo {
@@ -84,10 +84,6 @@ function checkCount(where: string, param: string, x: number): void {
   if (!Number.isInteger(x) || x < 0) {
     throw new Error(`${where}: \`${param}\` must be a non-negative integer, got ${x}`);
   }
-}
-
-function sameShape(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /**
@@ -289,15 +285,16 @@ function makeGrad(where: string, target: McmcTarget, observed: Observed, names: 
     return tf.sum(targetLogDensity(where, target, values, names, true));
   };
   return (at) => {
-    const { value, grads } = tf.engine().gradients(() => logDensity(at), at, undefined, true);
-    grads.forEach((g, i) => {
+    const { value, grads } = valueAndGrads(where, logDensity, at);
+    const checked = grads.map((g, i) => {
       if (g == null) {
         throw new Error(
           `${where}: the log density does not depend on latent '${names[i]}' (no gradient)`,
         );
       }
+      return g;
     });
-    return { logProb: value, grads };
+    return { logProb: value, grads: checked };
   };
 }
 

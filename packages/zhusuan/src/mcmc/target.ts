@@ -69,3 +69,32 @@ export function targetLogDensity(
     `${fn}: the target must return a BayesianNet or a tf.Tensor (the log density), got ${typeof out}`,
   );
 }
+
+/** Whether two shapes are equal. */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * The value of `logDensity(qs)` and the gradients of its sum with respect to
+ * `qs` (null for a latent it does not depend on). tfjs has no gradients for
+ * comparison kernels: that failure becomes an error naming `fn`, the kernel
+ * and the way around it.
+ */
+export function valueAndGrads(
+  fn: string,
+  logDensity: (qs: tf.Tensor[]) => tf.Tensor,
+  qs: tf.Tensor[],
+): { value: tf.Tensor; grads: (tf.Tensor | null)[] } {
+  try {
+    return tf.engine().gradients(() => logDensity(qs), qs, undefined, true);
+  } catch (e) {
+    const kernel = /gradient function not found for (\w+)/.exec(String(e))?.[1];
+    if (kernel === undefined) throw e;
+    throw new Error(
+      `${fn}: cannot differentiate the log density: tfjs has no gradient for the ` +
+        `'${kernel}' kernel (comparisons such as tf.greater have none); build masks on the ` +
+        'latent values with tf.step, or compute them inside tf.customGrad',
+    );
+  }
+}

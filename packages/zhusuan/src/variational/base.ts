@@ -1,6 +1,7 @@
 /** What every variational objective starts from: log p(x, z) and log q(z). */
 import * as tf from '@tensorflow/tfjs-core';
 import { buildModel, type BayesianNet, type Model, type Observed } from '../framework/bn.js';
+import { stopGradient } from '../utils.js';
 
 /** Options shared by the variational objectives. */
 export interface VariationalOptions {
@@ -12,13 +13,17 @@ export interface VariationalOptions {
 
 /**
  * Builds the model with the observations plus q's latent samples and returns
- * log p(x, z) and log q(z), broadcast to one shape.
+ * log p(x, z) and log q(z), broadcast to one shape. With `constantSamples`
+ * the samples are gradient-stopped and log q is evaluated at them again, so
+ * gradients reach q's parameters only through its density (score-function
+ * estimators such as klpq).
  */
 export function logTerms(
   fn: string,
   model: Model,
   observed: Observed,
   variational: BayesianNet,
+  constantSamples = false,
 ): { logP: tf.Tensor; logQ: tf.Tensor; latents: string[] } {
   if (variational === undefined) {
     throw new Error(`${fn}: the \`variational\` net is required`);
@@ -27,10 +32,13 @@ export function logTerms(
   if (latents.length === 0) {
     throw new Error(`${fn}: the variational net has no latent (unobserved) stochastic nodes`);
   }
-  const full: Observed = { ...observed };
-  for (const name of latents) full[name] = variational.get(name);
   // Keep only the two log densities; the model's other tensors are freed.
   const { logP, logQ } = tf.tidy(() => {
+    const full: Observed = { ...observed };
+    for (const name of latents) {
+      const z = variational.get(name);
+      full[name] = constantSamples ? stopGradient(z) : z;
+    }
     const p = buildModel(model, full);
     for (const name of latents) {
       if (!p.stochasticNames.includes(name)) {
@@ -39,7 +47,12 @@ export function logTerms(
         );
       }
     }
-    return { logP: p.logJoint(), logQ: variational.localLogProb(latents) };
+    const lq = constantSamples
+      ? latents
+          .map((name) => variational.node(name).dist.logProb(full[name]))
+          .reduce((a, b) => tf.add(a, b))
+      : variational.localLogProb(latents);
+    return { logP: p.logJoint(), logQ: lq };
   });
   return { logP, logQ, latents };
 }

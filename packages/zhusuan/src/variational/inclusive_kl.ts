@@ -5,9 +5,9 @@
  * the "wake-phase" update of the proposal q.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { buildModel, type BayesianNet, type Model, type Observed } from '../framework/bn.js';
+import type { BayesianNet, Model, Observed } from '../framework/bn.js';
 import { stopGradient } from '../utils.js';
-import { checkAxis } from './base.js';
+import { checkAxis, logTerms } from './base.js';
 
 /** Options of {@link klpq}. */
 export interface InclusiveKLOptions {
@@ -79,39 +79,16 @@ export function klpq(
   opts: InclusiveKLOptions,
 ): InclusiveKLObjective {
   const fn = 'klpq';
-  const variational = opts?.variational;
-  if (variational === undefined) throw new Error(`${fn}: the \`variational\` net is required`);
-  if (opts.axis === undefined) throw new Error(`${fn}: \`axis\` (the sample axis) is required`);
-  const latents = variational.stochasticNames.filter((n) => !(n in observed));
-  if (latents.length === 0) {
-    throw new Error(`${fn}: the variational net has no latent (unobserved) stochastic nodes`);
-  }
-  const { logWeights, logQ } = tf.tidy(() => {
-    const full: Observed = { ...observed };
-    const samples: Record<string, tf.Tensor> = {};
-    for (const name of latents) {
-      samples[name] = stopGradient(variational.get(name));
-      full[name] = samples[name];
-    }
-    const p = buildModel(model, full);
-    for (const name of latents) {
-      if (!p.stochasticNames.includes(name)) {
-        throw new Error(
-          `${fn}: latent '${name}' of the variational net is not a stochastic node of the model`,
-        );
-      }
-    }
-    // log q at the stopped samples: the gradient reaches q's parameters only.
-    const lq = latents
-      .map((name) => variational.node(name).dist.logProb(samples[name]))
-      .reduce((a, b) => tf.add(a, b));
-    const lw = stopGradient(tf.sub(p.logJoint(), lq));
-    return { logWeights: lw, logQ: tf.broadcastTo(lq, lw.shape) };
+  const { logWeights, logQ, axis } = tf.tidy(() => {
+    // The samples are constants: the gradient reaches q's parameters only.
+    const t = logTerms(fn, model, observed, opts?.variational, true);
+    if (opts.axis === undefined) throw new Error(`${fn}: \`axis\` (the sample axis) is required`);
+    const lw = stopGradient(tf.sub(t.logP, t.logQ));
+    return {
+      logWeights: lw,
+      logQ: tf.broadcastTo(t.logQ, lw.shape),
+      axis: checkAxis(fn, opts.axis, lw.rank)!,
+    };
   });
-  try {
-    return new InclusiveKLObjective(logWeights, logQ, checkAxis(fn, opts.axis, logWeights.rank)!);
-  } catch (err) {
-    tf.dispose([logWeights, logQ]);
-    throw err;
-  }
+  return new InclusiveKLObjective(logWeights, logQ, axis);
 }

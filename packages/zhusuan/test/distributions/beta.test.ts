@@ -4,19 +4,17 @@ import * as tf from '@tensorflow/tfjs';
 import { setValidateArgs } from '../../src/distributions/base.js';
 import { Beta } from '../../src/distributions/beta.js';
 import * as random from '../../src/random.js';
-import { assertClose, lgamma64, noLeak, read, rng, uniform, useCpu } from '../helpers.js';
+import { assertClose, lgamma64, rng, uniform, useCpu } from '../helpers.js';
 import {
-  arr,
   assertLeakFree,
   assertReproducible,
   gradientsVsFiniteDiff,
   assertKs,
   assertMoments,
   betaRawMoments,
-  broadcastShape,
   column,
   oracle,
-  size,
+  assertAlphaBetaLogProbTable,
 } from './oracles.js';
 
 before(useCpu);
@@ -31,33 +29,15 @@ function betaLogPdf(x: number, a: number, b: number): number {
 
 // ---- tests -------------------------------------------------------------------
 
-const CASES: { alpha: number[]; beta: number[]; given: number[]; groupNdims: number }[] = [
-  { alpha: [5], beta: [5], given: [5], groupNdims: 0 },
-  { alpha: [3, 4], beta: [4], given: [3, 4], groupNdims: 1 },
-  { alpha: [3, 1], beta: [1, 4], given: [2, 3, 4], groupNdims: 2 },
-  { alpha: [], beta: [], given: [6], groupNdims: 0 },
-  { alpha: [2, 3], beta: [], given: [7, 2, 3], groupNdims: 1 },
-  { alpha: [], beta: [4], given: [2, 1], groupNdims: 1 },
-];
-
 test('Beta.logProb matches the float64 density (broadcasting, groupNdims)', () => {
-  const r = rng(11);
-  for (const c of CASES) {
-    const alpha = tf.tensor(uniform(r, size(c.alpha), 0.2, 6), c.alpha);
-    const beta = tf.tensor(uniform(r, size(c.beta), 0.2, 6), c.beta);
-    const given = tf.tensor(uniform(r, size(c.given), 0.01, 0.99), c.given);
-    const d = new Beta({ alpha, beta, groupNdims: c.groupNdims });
-    assert.deepEqual(d.batchShape, broadcastShape(c.alpha, c.beta));
-    assert.deepEqual(d.valueShape, []);
-    const want = oracle([given, alpha, beta].map(arr), c.groupNdims, betaLogPdf);
-    const got = noLeak('logProb', () => read(d.logProb(given)));
-    const full = broadcastShape(c.alpha, c.beta, c.given);
-    assert.deepEqual(got.shape, full.slice(0, full.length - c.groupNdims));
-    // float32 terms of size ~10 with three lgammas (each within ~3e-6
-    // absolute): 2e-5 relative plus 1e-4 absolute for sums of up to 12 terms.
-    assertClose(got.data, want, 2e-5, 1e-4, `Beta ${JSON.stringify(c)}`);
-    assertClose(d.prob(given).dataSync(), want.map(Math.exp), 1e-4, 1e-7, 'prob');
-  }
+  assertAlphaBetaLogProbTable({
+    name: 'Beta',
+    make: (p) => new Beta(p),
+    pdf: betaLogPdf,
+    seed: 11,
+    beta: [0.2, 6],
+    given: [0.01, 0.99],
+  });
 });
 
 test('Beta.logProb is −∞ off (0, 1) and at its ends, NaN only for NaN, with finite gradients', () => {

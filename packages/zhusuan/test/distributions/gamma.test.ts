@@ -4,19 +4,17 @@ import * as tf from '@tensorflow/tfjs';
 import { setValidateArgs } from '../../src/distributions/base.js';
 import { Gamma } from '../../src/distributions/gamma.js';
 import * as random from '../../src/random.js';
-import { assertClose, lgamma64, noLeak, read, rng, uniform, useCpu } from '../helpers.js';
+import { assertClose, lgamma64, rng, uniform, useCpu } from '../helpers.js';
 import {
-  arr,
   assertLeakFree,
   assertReproducible,
   gradientsVsFiniteDiff,
   assertKs,
   assertMoments,
-  broadcastShape,
   column,
   gammaRawMoments,
   oracle,
-  size,
+  assertAlphaBetaLogProbTable,
 } from './oracles.js';
 
 before(useCpu);
@@ -80,33 +78,15 @@ function gammaQuantile(a: number, p: number): number {
 
 // ---- tests -------------------------------------------------------------------
 
-const CASES: { alpha: number[]; beta: number[]; given: number[]; groupNdims: number }[] = [
-  { alpha: [5], beta: [5], given: [5], groupNdims: 0 },
-  { alpha: [3, 4], beta: [4], given: [3, 4], groupNdims: 1 },
-  { alpha: [3, 1], beta: [1, 4], given: [2, 3, 4], groupNdims: 2 },
-  { alpha: [], beta: [], given: [6], groupNdims: 0 },
-  { alpha: [2, 3], beta: [], given: [7, 2, 3], groupNdims: 1 },
-  { alpha: [], beta: [4], given: [2, 1], groupNdims: 1 },
-];
-
 test('Gamma.logProb matches the float64 density (broadcasting, groupNdims)', () => {
-  const r = rng(1);
-  for (const c of CASES) {
-    const alpha = tf.tensor(uniform(r, size(c.alpha), 0.2, 6), c.alpha);
-    const beta = tf.tensor(uniform(r, size(c.beta), 0.3, 3), c.beta);
-    const given = tf.tensor(uniform(r, size(c.given), 0.01, 6), c.given);
-    const d = new Gamma({ alpha, beta, groupNdims: c.groupNdims });
-    assert.deepEqual(d.batchShape, broadcastShape(c.alpha, c.beta));
-    assert.deepEqual(d.valueShape, []);
-    const want = oracle([given, alpha, beta].map(arr), c.groupNdims, gammaLogPdf);
-    const got = noLeak('logProb', () => read(d.logProb(given)));
-    const full = broadcastShape(c.alpha, c.beta, c.given);
-    assert.deepEqual(got.shape, full.slice(0, full.length - c.groupNdims));
-    // float32 terms of size ~10 (lgamma within ~3e-6 absolute): 2e-5 relative
-    // plus 1e-4 absolute for sums of up to 12 terms.
-    assertClose(got.data, want, 2e-5, 1e-4, `Gamma ${JSON.stringify(c)}`);
-    assertClose(d.prob(given).dataSync(), want.map(Math.exp), 1e-4, 1e-7, 'prob');
-  }
+  assertAlphaBetaLogProbTable({
+    name: 'Gamma',
+    make: (p) => new Gamma(p),
+    pdf: gammaLogPdf,
+    seed: 1,
+    beta: [0.3, 3],
+    given: [0.01, 6],
+  });
 });
 
 test('Gamma.logProb is −∞ off the support, NaN only for NaN, with finite gradients', () => {

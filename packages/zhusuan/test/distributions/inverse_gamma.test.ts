@@ -4,19 +4,17 @@ import * as tf from '@tensorflow/tfjs';
 import { setValidateArgs } from '../../src/distributions/base.js';
 import { InverseGamma } from '../../src/distributions/inverse_gamma.js';
 import * as random from '../../src/random.js';
-import { assertClose, lgamma64, noLeak, read, rng, uniform, useCpu } from '../helpers.js';
+import { assertClose, lgamma64, rng, uniform, useCpu } from '../helpers.js';
 import {
-  arr,
   assertLeakFree,
   assertReproducible,
   gradientsVsFiniteDiff,
   assertKs,
   assertMoments,
-  broadcastShape,
   column,
   gammaRawMoments,
   oracle,
-  size,
+  assertAlphaBetaLogProbTable,
 } from './oracles.js';
 
 before(useCpu);
@@ -29,32 +27,15 @@ function invGammaLogPdf(x: number, a: number, b: number): number {
 
 // ---- tests -------------------------------------------------------------------
 
-const CASES: { alpha: number[]; beta: number[]; given: number[]; groupNdims: number }[] = [
-  { alpha: [5], beta: [5], given: [5], groupNdims: 0 },
-  { alpha: [3, 4], beta: [4], given: [3, 4], groupNdims: 1 },
-  { alpha: [3, 1], beta: [1, 4], given: [2, 3, 4], groupNdims: 2 },
-  { alpha: [], beta: [], given: [6], groupNdims: 0 },
-  { alpha: [2, 3], beta: [], given: [7, 2, 3], groupNdims: 1 },
-  { alpha: [], beta: [4], given: [2, 1], groupNdims: 1 },
-];
-
 test('InverseGamma.logProb matches the float64 density (broadcasting, groupNdims)', () => {
-  const r = rng(21);
-  for (const c of CASES) {
-    const alpha = tf.tensor(uniform(r, size(c.alpha), 0.2, 6), c.alpha);
-    const beta = tf.tensor(uniform(r, size(c.beta), 0.3, 3), c.beta);
-    const given = tf.tensor(uniform(r, size(c.given), 0.1, 6), c.given);
-    const d = new InverseGamma({ alpha, beta, groupNdims: c.groupNdims });
-    assert.deepEqual(d.batchShape, broadcastShape(c.alpha, c.beta));
-    const want = oracle([given, alpha, beta].map(arr), c.groupNdims, invGammaLogPdf);
-    const got = noLeak('logProb', () => read(d.logProb(given)));
-    const full = broadcastShape(c.alpha, c.beta, c.given);
-    assert.deepEqual(got.shape, full.slice(0, full.length - c.groupNdims));
-    // float32 terms of size ~10 (lgamma within ~3e-6 absolute): 2e-5 relative
-    // plus 1e-4 absolute for sums of up to 12 terms.
-    assertClose(got.data, want, 2e-5, 1e-4, `InverseGamma ${JSON.stringify(c)}`);
-    assertClose(d.prob(given).dataSync(), want.map(Math.exp), 1e-4, 1e-7, 'prob');
-  }
+  assertAlphaBetaLogProbTable({
+    name: 'InverseGamma',
+    make: (p) => new InverseGamma(p),
+    pdf: invGammaLogPdf,
+    seed: 21,
+    beta: [0.3, 3],
+    given: [0.1, 6],
+  });
 });
 
 test('InverseGamma.logProb is −∞ off the support, NaN only for NaN, with finite gradients', () => {

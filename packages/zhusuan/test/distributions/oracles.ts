@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Distribution } from '../../src/distributions/base.js';
 import { OPTIONAL_KERNELS } from '../../src/kernels.js';
 import { setSeed } from '../../src/random.js';
-import { meanStd, noLeak, readGrads } from '../helpers.js';
+import { assertClose, meanStd, noLeak, read, readGrads, rng, uniform } from '../helpers.js';
 
 // ---- shapes and broadcasting ------------------------------------------------
 
@@ -345,5 +345,55 @@ export function withStandInUniform(values: number[], fn: () => void): void {
     fn();
   } finally {
     tf.unregisterKernel(OPTIONAL_KERNELS.randomUniform, 'cpu');
+  }
+}
+
+// ---- the two-parameter (alpha, beta) families ------------------------------
+
+/** Parameter/value shapes for the (alpha, beta) families: broadcasting and groupNdims. */
+export const ALPHA_BETA_CASES: {
+  alpha: number[];
+  beta: number[];
+  given: number[];
+  groupNdims: number;
+}[] = [
+  { alpha: [5], beta: [5], given: [5], groupNdims: 0 },
+  { alpha: [3, 4], beta: [4], given: [3, 4], groupNdims: 1 },
+  { alpha: [3, 1], beta: [1, 4], given: [2, 3, 4], groupNdims: 2 },
+  { alpha: [], beta: [], given: [6], groupNdims: 0 },
+  { alpha: [2, 3], beta: [], given: [7, 2, 3], groupNdims: 1 },
+  { alpha: [], beta: [4], given: [2, 1], groupNdims: 1 },
+];
+
+/**
+ * logProb and prob of an (alpha, beta) family against its float64 density
+ * `pdf(x, alpha, beta)` over {@link ALPHA_BETA_CASES}: parameters and values
+ * drawn uniformly from the given ranges (seeded), the batch, value and result
+ * shapes checked, logProb within 2e-5 relative plus 1e-4 absolute (float32
+ * terms of size ~10, lgamma within ~3e-6 absolute, sums of up to 12 terms)
+ * and prob within 1e-4 relative plus 1e-7 absolute.
+ */
+export function assertAlphaBetaLogProbTable(opts: {
+  name: string;
+  make: (p: { alpha: tf.Tensor; beta: tf.Tensor; groupNdims: number }) => Distribution;
+  pdf: (x: number, a: number, b: number) => number;
+  seed: number;
+  beta: [number, number];
+  given: [number, number];
+}): void {
+  const r = rng(opts.seed);
+  for (const c of ALPHA_BETA_CASES) {
+    const alpha = tf.tensor(uniform(r, size(c.alpha), 0.2, 6), c.alpha);
+    const beta = tf.tensor(uniform(r, size(c.beta), ...opts.beta), c.beta);
+    const given = tf.tensor(uniform(r, size(c.given), ...opts.given), c.given);
+    const d = opts.make({ alpha, beta, groupNdims: c.groupNdims });
+    assert.deepEqual(d.batchShape, broadcastShape(c.alpha, c.beta));
+    assert.deepEqual(d.valueShape, []);
+    const want = oracle([given, alpha, beta].map(arr), c.groupNdims, opts.pdf);
+    const got = noLeak('logProb', () => read(d.logProb(given)));
+    const full = broadcastShape(c.alpha, c.beta, c.given);
+    assert.deepEqual(got.shape, full.slice(0, full.length - c.groupNdims));
+    assertClose(got.data, want, 2e-5, 1e-4, `${opts.name} ${JSON.stringify(c)}`);
+    assertClose(d.prob(given).dataSync(), want.map(Math.exp), 1e-4, 1e-7, 'prob');
   }
 }
