@@ -5,25 +5,16 @@
 export * from './data/index.js';
 export * from './image/index.js';
 export { Rng } from './rng.js';
-export { Vae, Dense, type VaeShape } from './vae/model.js';
+export { trainableLayers, trainableVae } from './vae/layers.js';
 export {
   TrainingState,
   trainEpochs,
-  readMetrics,
   learningRateAt,
   binarizeBatch,
-  OBJECTIVES,
-  type Objective,
-  type TrainConfig,
   type TrainData,
-  type EpochMetrics,
   type TrainHooks,
 } from './vae/trainer.js';
-export {
-  evaluate,
-  logImportanceWeights,
-  type EvalResult,
-  type EvalOptions,
-} from './vae/evaluate.js';
+export * from './run/files.js';
+export { evaluate, logImportanceWeights, type EvalOptions } from './vae/evaluate.js';
 export { useBackend, loadNative, BACKEND_CHOICES, type BackendChoice } from './backend.js';
 export { main } from './main.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  BENCH_CONFIG,
+  benchConfig,
   evalGemmFlopsPerImage,
   stepGemmFlops,
   type BenchResult,
@@ -23,12 +23,12 @@ test('stepGemmFlops counts forward, weight-gradient and input-gradient products'
   assert.equal(stepGemmFlops({ batchSize: 4, xDim: 3, zDim: 1, hidden: 2 }), 3 * 208 - 48);
   // The default model (784-500-500-40, batch 128): sum(in*out) = 1,344,000, so
   // 3 * 2*128*1,344,000 - 2*128*784*500 = 931,840,000 (DESIGN.md rounds to 0.94 GFLOP).
-  assert.equal(stepGemmFlops(BENCH_CONFIG), 931_840_000);
+  assert.equal(stepGemmFlops(benchConfig(784)), 931_840_000);
 });
 
 test('evalGemmFlopsPerImage counts the decoder products of every particle', () => {
   // z -> h, h -> h, h -> x per particle: 2·(40·500 + 500·500 + 500·784) = 1,324,000 FLOPs.
-  assert.equal(evalGemmFlopsPerImage(BENCH_CONFIG, 1000), 1_324_000_000);
+  assert.equal(evalGemmFlopsPerImage(benchConfig(784), 1000), 1_324_000_000);
   assert.equal(evalGemmFlopsPerImage({ xDim: 3, zDim: 1, hidden: 2 }, 5), 2 * 5 * (2 + 4 + 6));
 });
 
@@ -98,7 +98,10 @@ test('bench --json prints the documented fields; --profile adds per-kernel and p
     'no first encoder layer',
   );
   const stepFlops = products.reduce((s, r) => s + r.gflops * 1e9 * (r.ms / 1000), 0);
-  assert.ok(Math.abs(stepFlops - stepGemmFlops(BENCH_CONFIG)) < 1e-6 * stepFlops, `${stepFlops}`);
+  assert.ok(
+    Math.abs(stepFlops - stepGemmFlops(benchConfig(784))) < 1e-6 * stepFlops,
+    `${stepFlops}`,
+  );
 });
 
 test('bench rejects a bad flag value with exit code 2', () => {

@@ -21,19 +21,26 @@ export function writeTinyDataset(opts: {
   train: number;
   test: number;
   withTest?: boolean;
+  /** Image height and width (default 28×28). */
+  size?: [number, number];
 }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zs-tiny-'));
   const rng = new Rng(7);
+  const [rows, cols] = opts.size ?? [28, 28];
+  const pixels = rows * cols;
   const make = (n: number) => {
-    const images = new Uint8Array(n * 784);
+    const images = new Uint8Array(n * pixels);
     const labels = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const label = rng.int(10);
       labels[i] = label;
-      for (let r = 0; r < 28; r++) {
-        for (let c = 0; c < 28; c++) {
-          const onBar = c >= 2 + 2 * label && c < 5 + 2 * label && r > 3 && r < 24;
-          images[i * 784 + r * 28 + c] = onBar ? 200 + rng.int(56) : rng.int(20);
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) {
+          // A vertical bar whose position codes the label (scaled to the width).
+          const x = Math.floor((c * 28) / cols);
+          const y = Math.floor((r * 28) / rows);
+          const onBar = x >= 2 + 2 * label && x < 5 + 2 * label && y > 3 && y < 24;
+          images[i * pixels + r * cols + c] = onBar ? 200 + rng.int(56) : rng.int(20);
         }
       }
     }
@@ -42,14 +49,14 @@ export function writeTinyDataset(opts: {
   const tr = make(opts.train);
   fs.writeFileSync(
     path.join(dir, 'train-images-idx3-ubyte'),
-    idxBytes([opts.train, 28, 28], tr.images),
+    idxBytes([opts.train, rows, cols], tr.images),
   );
   fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), idxBytes([opts.train], tr.labels));
   if (opts.withTest !== false) {
     const te = make(opts.test);
     fs.writeFileSync(
       path.join(dir, 't10k-images-idx3-ubyte'),
-      idxBytes([opts.test, 28, 28], te.images),
+      idxBytes([opts.test, rows, cols], te.images),
     );
     fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte'), idxBytes([opts.test], te.labels));
   }

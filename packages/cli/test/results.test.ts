@@ -1,23 +1,23 @@
-/** The README's results table is generated from the shipped runs' files. */
+/** docs/results.md's results table is generated from the shipped runs' files. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { BEGIN, END, replaceBetweenMarkers, resultsTable } from '../src/commands/results.js';
-import { DELTA_SE_NOTE } from '../src/commands/eval.js';
+import { DELTA_SE_NOTE } from '../src/report/format.js';
 import { tempDir } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
-test('the README results table matches the files under results/', () => {
-  const readme = fs.readFileSync(`${ROOT}README.md`, 'utf8');
+test('the docs/results.md table matches the files under results/', () => {
+  const readme = fs.readFileSync(`${ROOT}docs/results.md`, 'utf8');
   const table = resultsTable(`${ROOT}results`);
   assert.ok(table.split('\n').length > 2, 'no runs under results/');
   assert.equal(
     replaceBetweenMarkers(readme, table),
     readme,
-    'run `npx zhusuan results --readme README.md`',
+    'run `npx zhusuan results --readme docs/results.md`',
   );
 });
 

@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { interpolate, latentActivity, traverse, ViewerVae } from './model.js';
-import { trainingChart, type EpochMetrics } from './plot.js';
+import type { EpochMetrics } from '@zhusuan/vae';
+import { trainingChart } from './plot.js';
 import { parseWeights, type RunInfo } from './protocol.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -86,17 +87,19 @@ function describe(info: RunInfo): void {
     `batch ${c.batchSize}, ${bound}, Adam lr ${c.lr}` +
     (c.lrDecay !== 1 ? ` ×${c.lrDecay} every ${c.lrDecayEvery} epochs` : '') +
     (c.validation > 0 ? `, ${c.validation} training images held out for validation` : '');
-  const rows: [string, unknown, unknown, unknown][] = [];
-  for (const [label, e, prefix] of [
-    ['test', info.eval, 'test'],
-    ['validation', info.evalValid, 'valid'],
+  const rows: [string, number, number, number][] = [];
+  // An evaluation file keeps its figures in the test_* fields whichever
+  // images it scored (eval-valid.json: the validation images).
+  for (const [label, e] of [
+    ['test', info.eval],
+    ['validation', info.evalValid],
   ] as const) {
     if (e === null) continue;
     rows.push([
-      `${label} (${e.particles} particles, epoch ${e.epoch ?? '?'})`,
-      e[`${prefix}_elbo`],
-      e[`${prefix}_ll`],
-      e[`${prefix}_ll_stderr`],
+      `${label} (${e.particles} particles, epoch ${e.epoch})`,
+      e.test_elbo,
+      e.test_ll,
+      e.test_ll_stderr,
     ]);
   }
   const table = $('results');

@@ -2,6 +2,7 @@
  * Training curves as self-contained SVG text: no DOM needed, so the viewer
  * draws them in the browser and tests read them in Node.
  */
+import type { EpochMetrics } from '@zhusuan/vae';
 
 /** One line of a chart: its points in data coordinates. */
 export interface Series {
@@ -123,16 +124,12 @@ export function lineChart(series: Series[], opts: ChartOptions = {}): string {
   return parts.join('');
 }
 
-/** One line of a run's `metrics.jsonl`, as far as the chart needs it. */
-export interface EpochMetrics {
-  epoch: number;
-  train_elbo: number;
-  valid_elbo?: number;
-}
+/** The fields of a `metrics.jsonl` line the chart draws. */
+export type ChartMetrics = Pick<EpochMetrics, 'epoch' | 'train_elbo' | 'valid_elbo'>;
 
 /** The training chart of a run: train bound per epoch, and validation ELBO when recorded. */
 export function trainingChart(
-  rows: EpochMetrics[],
+  rows: ChartMetrics[],
   bound = 'ELBO',
   opts: ChartOptions = {},
 ): string {

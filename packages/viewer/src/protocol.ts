@@ -8,25 +8,7 @@
  * multiple of 4, then the float32 values (little-endian) of each weight in
  * that order.
  */
-import type { NamedWeight } from './model.js';
-
-/** The run's training configuration, as its `config.json` holds it. */
-export interface RunConfig {
-  dataset: string;
-  epochs: number;
-  batchSize: number;
-  xDim: number;
-  zDim: number;
-  hidden: number;
-  lr: number;
-  lrDecay: number;
-  lrDecayEvery: number;
-  objective: 'elbo' | 'iwae' | 'vimco';
-  particles: number;
-  seed: number;
-  validation: number;
-  command?: string;
-}
+import type { EvalReport, NamedWeight, RunConfig } from '@zhusuan/vae';
 
 /** `/api/run`: what the page shows about the run, and what `/api/images` holds. */
 export interface RunInfo {
@@ -36,8 +18,8 @@ export interface RunInfo {
   /** Epochs completed by the checkpoint served. */
   epoch: number;
   /** The run's `eval.json` and `eval-valid.json`, when present. */
-  eval: Record<string, number | string> | null;
-  evalValid: Record<string, number | string> | null;
+  eval: EvalReport | null;
+  evalValid: EvalReport | null;
   /** `/api/images`: `n` images of height×width bytes (0-255), from `split`. */
   images: { n: number; height: number; width: number; split: string; binarized: boolean };
 }

@@ -7,18 +7,22 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {
-  DECODER_LAYERS,
-  ENCODER_LAYERS,
   interpolate,
   latentActivity,
   traverse,
   ViewerVae,
-  Z_MEAN_LAYER,
   type NamedWeight,
 } from '../src/model.js';
 import { encodeWeights, parseWeights } from '../src/protocol.js';
 
 await tf.setBackend('cpu');
+
+// The network the viewer must rebuild, stated independently of the code:
+// the decoder z → h1 → h2 → x_logits and the encoder x → h1 → h2 → z_mean,
+// hidden layers ReLU, heads linear, named as the trainer's checkpoints.
+const DECODER_LAYERS = ['gen/h1', 'gen/h2', 'gen/x_logits'];
+const ENCODER_LAYERS = ['q/h1', 'q/h2'];
+const Z_MEAN_LAYER = 'q/z_mean';
 
 /** Deterministic pseudo-random values in [-1, 1). */
 function values(n: number, seed: number): Float32Array {

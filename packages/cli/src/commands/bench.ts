@@ -11,12 +11,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import type { RunConfig } from '@zhusuan/vae';
 import { parseFlags, UsageError, type FlagTable } from '../args.js';
 import { loadNative, useBackend } from '../backend.js';
-import { loadDataset, toFloat, binarizeOnce } from '../data/index.js';
+import { evaluationImages, loadDataset, toFloat } from '../data/index.js';
 import { evaluate } from '../vae/evaluate.js';
 import { prepareOptimizers } from '../vae/optimizer.js';
-import { binarizeBatch, TrainingState, type TrainConfig } from '../vae/trainer.js';
+import { binarizeBatch, TrainingState } from '../vae/trainer.js';
+import { defaultRunConfig } from './train.js';
 
 /** Flags of `zhusuan bench`. */
 export const BENCH_FLAGS = {
@@ -52,23 +54,13 @@ export const BENCH_FLAGS = {
   json: { type: 'bool', help: 'print one JSON object on stdout' },
 } satisfies FlagTable;
 
-/** The default homework configuration, as `zhusuan train` uses it. */
-export const BENCH_CONFIG: TrainConfig = {
-  dataset: 'mnist',
-  epochs: 1,
-  batchSize: 128,
-  xDim: 784,
-  zDim: 40,
-  hidden: 500,
-  lr: 1e-3,
-  lrDecay: 1,
-  lrDecayEvery: 0,
-  objective: 'elbo',
-  particles: 1,
-  seed: 1,
-  validation: 0,
-  sampleEvery: 0,
-};
+/**
+ * The configuration the bench times: `zhusuan train`'s defaults (the
+ * homework's VAE) for images of `xDim` pixels, one epoch.
+ */
+export function benchConfig(xDim: number): RunConfig {
+  return { ...defaultRunConfig(xDim), epochs: 1 };
+}
 
 /**
  * Matrix-product FLOPs of one training step of an MLP VAE: forward 2·B·Σ in·out;
@@ -76,7 +68,7 @@ export const BENCH_CONFIG: TrainConfig = {
  * except the first encoder layer's (the data needs no gradient).
  */
 export function stepGemmFlops(
-  cfg: Pick<TrainConfig, 'batchSize' | 'xDim' | 'zDim' | 'hidden'>,
+  cfg: Pick<RunConfig, 'batchSize' | 'xDim' | 'zDim' | 'hidden'>,
 ): number {
   const { batchSize: b, xDim: x, zDim: z, hidden: h } = cfg;
   const sumInOut = x * h + h * h + 2 * h * z + z * h + h * h + h * x;
@@ -91,7 +83,7 @@ export function stepGemmFlops(
  * left out, so this is a floor.
  */
 export function evalGemmFlopsPerImage(
-  cfg: Pick<TrainConfig, 'xDim' | 'zDim' | 'hidden'>,
+  cfg: Pick<RunConfig, 'xDim' | 'zDim' | 'hidden'>,
   particles: number,
 ): number {
   const { xDim: x, zDim: z, hidden: h } = cfg;
@@ -113,10 +105,10 @@ function median(a: number[]): number {
  * that feeds it the next real MNIST batch, shuffled and dynamically binarised
  * as the trainer does (every step sees a different batch).
  */
-function realBatchStepper(backend: string, train: Float32Array, n: number) {
-  const state = new TrainingState(BENCH_CONFIG, backend);
-  const xDim = BENCH_CONFIG.xDim;
-  const bs = BENCH_CONFIG.batchSize;
+function realBatchStepper(backend: string, { x: train, n, cfg }: BenchData) {
+  const state = new TrainingState(cfg, backend);
+  const xDim = cfg.xDim;
+  const bs = cfg.batchSize;
   const order = state.dataRng.shuffle(Uint32Array.from({ length: n }, (_, i) => i));
   const buf = new Float32Array(bs * xDim);
   let cursor = 0;
@@ -129,6 +121,13 @@ function realBatchStepper(backend: string, train: Float32Array, n: number) {
   return { step, dispose: () => state.dispose() };
 }
 
+/** The training images the bench feeds, and the configuration it times. */
+interface BenchData {
+  x: Float32Array;
+  n: number;
+  cfg: RunConfig;
+}
+
 /** Cumulative seconds in matrix products, from the native addon; null elsewhere. */
 type GemmClock = () => number | null;
 
@@ -139,12 +138,11 @@ type GemmClock = () => number | null;
  */
 function timeSteps(
   backend: string,
-  train: Float32Array,
-  n: number,
+  data: BenchData,
   steps: number,
   gemmClock: GemmClock = () => null,
 ): { ms: number; gemmMs: number | null } {
-  const { step, dispose } = realBatchStepper(backend, train, n);
+  const { step, dispose } = realBatchStepper(backend, data);
   try {
     for (let i = 0; i < Math.min(10, steps); i++) step();
     const blocks = 5;
@@ -230,13 +228,8 @@ async function productsByShape(step: () => void, steps: number): Promise<Product
 }
 
 /** Profiles `steps` real training steps on the active backend with `tf.profile`. */
-async function profileSteps(
-  backend: string,
-  train: Float32Array,
-  n: number,
-  steps: number,
-): Promise<StepProfile> {
-  const { step, dispose } = realBatchStepper(backend, train, n);
+async function profileSteps(backend: string, data: BenchData, steps: number): Promise<StepProfile> {
+  const { step, dispose } = realBatchStepper(backend, data);
   try {
     for (let i = 0; i < 5; i++) step();
     const agg = new Map<string, KernelProfileRow>();
@@ -376,7 +369,12 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
   const f = parseFlags('bench', argv, BENCH_FLAGS);
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const train = loadDataset('mnist', { split: 'train' });
-  const x = toFloat(train.images);
+  const data: BenchData = {
+    x: toFloat(train.images),
+    n: train.n,
+    cfg: benchConfig(train.rows * train.cols),
+  };
+  const { cfg } = data;
   const native = await loadNative();
   const best = await useBackend('auto');
   await prepareOptimizers();
@@ -384,8 +382,7 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
 
   const timed = timeSteps(
     best,
-    x,
-    train.n,
+    data,
     best === 'native' ? f.steps! : f['wasm-steps']! || 10,
     await nativeGemmClock(best),
   );
@@ -403,7 +400,7 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
 
   let profile: StepProfile | undefined;
   if (f.profile) {
-    profile = await profileSteps(best, x, train.n, f['profile-steps']!);
+    profile = await profileSteps(best, data, f['profile-steps']!);
     log(
       `bench: profile ${profile.step_ms.toFixed(2)} ms/step = ${profile.kernel_ms.toFixed(2)} ms in ` +
         `${profile.kernel_calls.toFixed(0)} kernels + ${profile.outside_ms.toFixed(2)} ms outside them`,
@@ -425,12 +422,10 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
     }
   }
 
-  const test = loadDataset('mnist', { split: 'test' });
   const m = f['eval-images']!;
-  if (m > test.n)
-    throw new UsageError(`--eval-images: the test set has ${test.n} images, not ${m}`);
-  const xt = binarizeOnce(toFloat(test.images.subarray(0, m * 784)), 1234);
-  const evalState = new TrainingState(BENCH_CONFIG, best);
+  const { x: xt, n: nTest } = evaluationImages(cfg, 'test', '', m);
+  if (m > nTest) throw new UsageError(`--eval-images: the test set has ${nTest} images, not ${m}`);
+  const evalState = new TrainingState(cfg, best);
   // One full batch first: its calls allocate the pooled buffers the timed
   // batches reuse (as they do for all but the first of 100 batches of a real
   // evaluation).
@@ -444,7 +439,7 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
   let wasmMs: number | null = null;
   if (best !== 'wasm' && f['wasm-steps']! > 0) {
     await useBackend('wasm');
-    wasmMs = timeSteps('wasm', x, train.n, f['wasm-steps']!).ms;
+    wasmMs = timeSteps('wasm', data, f['wasm-steps']!).ms;
     log(`bench: wasm ${wasmMs.toFixed(1)} ms/step`);
     await useBackend(best as 'native');
   } else if (best === 'wasm') {
@@ -462,9 +457,9 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
   log(
     `bench: GEMM ${gemmRuns.map((g) => g.toFixed(1)).join(', ')} GFLOP/s: floor at ${gemm.toFixed(1)}`,
   );
-  const flops = stepGemmFlops(BENCH_CONFIG);
+  const flops = stepGemmFlops(cfg);
   const floorMs = (flops / (gemm * 1e9)) * 1000;
-  const evalFloorMs = (evalGemmFlopsPerImage(BENCH_CONFIG, EVAL_PARTICLES) / (gemm * 1e9)) * 1000;
+  const evalFloorMs = (evalGemmFlopsPerImage(cfg, EVAL_PARTICLES) / (gemm * 1e9)) * 1000;
   const cpus = os.cpus();
   const result: BenchResult = {
     ms_per_step: msBest,
@@ -477,7 +472,7 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
     step_gemm_floor_ms: floorMs,
     step_gemm_ms: timed.gemmMs,
     ratio_to_floor: msBest / floorMs,
-    seconds_per_epoch: (msBest * Math.ceil(60000 / BENCH_CONFIG.batchSize)) / 1000,
+    seconds_per_epoch: (msBest * Math.ceil(data.n / cfg.batchSize)) / 1000,
     eval_ms_per_1000_particle_image: evalMs,
     eval_gemm_floor_ms: evalFloorMs,
     eval_ratio_to_floor: evalMs / evalFloorMs,

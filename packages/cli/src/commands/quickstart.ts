@@ -7,8 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseFlags, type FlagTable } from '../args.js';
 import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend.js';
-import { checkpointPath } from '../vae/checkpoint.js';
-import { readConfig } from '../vae/run.js';
+import { readConfig, runFile } from '../run/files.js';
 import { evalCommand } from './eval.js';
 import { sampleCommand } from './sample.js';
 import { trainCommand } from './train.js';
@@ -37,7 +36,7 @@ export async function quickstartCommand(argv: string[]): Promise<void> {
   const budget = QUICKSTART_BUDGET[backend];
   const common = ['--run', runDir, '--backend', backend];
   const t0 = performance.now();
-  if (fs.existsSync(checkpointPath(runDir))) {
+  if (fs.existsSync(runFile(runDir, 'checkpoint'))) {
     const cfg = readConfig(runDir);
     process.stderr.write(`zhusuan: ${runDir} exists; continuing it to ${cfg.epochs} epochs\n`);
     await trainCommand([...common, '--resume']);

@@ -5,8 +5,8 @@ import * as zs from 'zhusuan';
 import { parseFlags, required, UsageError, type FlagTable } from '../args.js';
 import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend.js';
 import { imageGrid, pairGrid, writePng } from '../image/index.js';
+import { viewingImages } from '../data/index.js';
 import { openRun } from '../vae/run.js';
-import { viewingImages } from './eval.js';
 
 /** Flags of `zhusuan sample`. */
 export const SAMPLE_FLAGS = {
@@ -37,18 +37,19 @@ export async function sampleCommand(argv: string[]): Promise<SampleResult> {
   const backend = await useBackend(f.backend as BackendChoice);
   const state = await openRun(runDir, backend);
   try {
+    // Reconstructions of held-out images when the test split exists, else of
+    // training images; the images' shape comes from their IDX header.
+    const { x, n: m, split, rows, cols } = viewingImages(state.cfg.dataset, 50);
     zs.random.setSeed(f.seed!);
     const means = state.vae.sample(f.n!);
-    writePng(out, imageGrid(means.dataSync() as Float32Array, f.n!, 28, 28));
+    writePng(out, imageGrid(means.dataSync() as Float32Array, f.n!, rows, cols));
     means.dispose();
 
-    // Reconstructions of held-out images when the test split exists, else of training images.
-    const { x, n: m, split } = viewingImages(state.cfg.dataset, 50);
     const xDim = state.cfg.xDim;
     const recon = tf.tidy(
       () => state.vae.reconstruct(tf.tensor2d(x, [m, xDim])).dataSync() as Float32Array,
     );
-    writePng(reconOut, pairGrid(x, recon, m, 28, 28));
+    writePng(reconOut, pairGrid(x, recon, m, rows, cols));
     process.stderr.write(
       `wrote ${out} (${f.n} samples) and ${reconOut} (${m} ${split} images beside their reconstructions)\n`,
     );

@@ -5,7 +5,8 @@
  *
  * Routes (GET and HEAD only):
  * - `/`, `/style.css`: the viewer's page; `/app/*.js`: its modules;
- * - `/lib/zhusuan/**.js`: the library; `/vendor/*.js`: tfjs-core and
+ * - `/lib/zhusuan/**.js`: the library; `/lib/vae/*.js`: the VAE's definition;
+ *   `/vendor/*.js`: tfjs-core and
  *   tfjs-backend-cpu as single ES modules, and the one seedrandom generator
  *   the cpu backend imports, wrapped as an ES module;
  * - `/api/run` (JSON), `/api/weights` (binary, see the viewer's protocol),
@@ -19,11 +20,12 @@ import * as http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { parseEvalReport, parseMetricsLine } from '@zhusuan/vae';
 import { encodeWeights, type RunInfo } from '@zhusuan/viewer/protocol';
 import { parseFlags, required, UsageError, type FlagTable } from '../args.js';
-import { checkpointPath, loadCheckpoint } from '../vae/checkpoint.js';
-import { readConfig } from '../vae/run.js';
-import { viewingImages } from './eval.js';
+import { viewingImages } from '../data/index.js';
+import { loadCheckpoint } from '../run/checkpoint.js';
+import { readConfig, runFile } from '../run/files.js';
 
 /** Flags of `zhusuan serve`. */
 export const SERVE_FLAGS = {
@@ -53,11 +55,13 @@ const packageDir = (spec: string) => path.dirname(require.resolve(`${spec}/packa
 function staticRoots() {
   const viewer = packageDir('@zhusuan/viewer');
   const zhusuan = path.dirname(require.resolve('zhusuan'));
+  const vae = path.dirname(require.resolve('@zhusuan/vae'));
   const cpu = packageDir('@tensorflow/tfjs-backend-cpu');
   return {
     page: path.join(viewer, 'static'),
     app: path.join(viewer, 'dist', 'src'),
     zhusuan,
+    vae,
     vendor: new Map([
       ['tfjs-core.js', path.join(packageDir('@tensorflow/tfjs-core'), 'dist', 'tf-core.fesm.js')],
       ['tfjs-backend-cpu.js', path.join(cpu, 'dist', 'tf-backend-cpu.fesm.js')],
@@ -122,7 +126,7 @@ export async function startViewer(opts: {
 }): Promise<ViewerServer> {
   const { runDir } = opts;
   const cfg = readConfig(runDir);
-  const ckFile = checkpointPath(runDir);
+  const ckFile = runFile(runDir, 'checkpoint');
   loadCheckpoint(ckFile); // fail now, naming the file, rather than in the page
   const roots = staticRoots();
   const seedrandom = seedrandomModule(roots.alea);
@@ -132,13 +136,13 @@ export async function startViewer(opts: {
   const { x, n, split, rows: height, cols: width } = viewingImages(cfg.dataset, opts.images);
   const imageBytes = Uint8Array.from(x, (v) => v * 255);
 
-  const readJson = (name: string) => {
-    const file = path.join(runDir, name);
+  const readEval = (role: 'eval' | 'evalValid') => {
+    const file = runFile(runDir, role);
     if (!fs.existsSync(file)) return null;
     try {
-      return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, number | string>;
+      return parseEvalReport(fs.readFileSync(file, 'utf8'), file);
     } catch (err) {
-      throw new HttpError(500, `${file}: invalid JSON (${(err as Error).message})`);
+      throw new HttpError(500, (err as Error).message);
     }
   };
 
@@ -149,8 +153,8 @@ export async function startViewer(opts: {
           name: path.basename(path.resolve(runDir)),
           config: cfg,
           epoch: loadCheckpoint(ckFile).epoch,
-          eval: readJson('eval.json'),
-          evalValid: readJson('eval-valid.json'),
+          eval: readEval('eval'),
+          evalValid: readEval('evalValid'),
           images: { n, height, width, split, binarized: true },
         };
         return { type: TYPES['.json'], body: JSON.stringify(info) };
@@ -161,13 +165,13 @@ export async function startViewer(opts: {
       },
       '/api/images': () => ({ type: 'application/octet-stream', body: imageBytes }),
       '/api/metrics': () => {
-        const file = path.join(runDir, 'metrics.jsonl');
+        const file = runFile(runDir, 'metrics');
         const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n') : [];
         const rows: unknown[] = [];
         for (const line of lines) {
           if (line.trim() === '') continue;
           try {
-            rows.push(JSON.parse(line));
+            rows.push(parseMetricsLine(line, file));
           } catch {
             // A line being appended right now; the next request will have it.
           }
@@ -184,6 +188,7 @@ export async function startViewer(opts: {
     if (p.startsWith('/app/')) return within(roots.app, p.slice('/app/'.length));
     if (p.startsWith('/lib/zhusuan/'))
       return within(roots.zhusuan, p.slice('/lib/zhusuan/'.length));
+    if (p.startsWith('/lib/vae/')) return within(roots.vae, p.slice('/lib/vae/'.length));
     if (p.startsWith('/vendor/')) return roots.vendor.get(p.slice('/vendor/'.length));
     return undefined;
   };

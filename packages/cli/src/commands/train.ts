@@ -1,22 +1,15 @@
 /** `zhusuan train`: train the VAE into a run directory; `--resume` continues one. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseFlags, UsageError, type FlagTable } from '../args.js';
+import { OBJECTIVES, type RunConfig } from '@zhusuan/vae';
+import { parseFlags, UsageError, type FlagTable, type Parsed } from '../args.js';
 import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend.js';
 import { loadDataset, trainValidSplit } from '../data/index.js';
 import { imageGrid, writePng } from '../image/index.js';
 import { formatDuration, ProgressBar } from '../progress.js';
-import { checkpointPath } from '../vae/checkpoint.js';
+import { readConfig, readMetrics, runFile, writeConfig, writeMetrics } from '../run/files.js';
 import { prepareOptimizers } from '../vae/optimizer.js';
-import { readConfig, writeJson } from '../vae/run.js';
-import {
-  OBJECTIVES,
-  readMetrics,
-  trainEpochs,
-  TrainingState,
-  type TrainConfig,
-  type TrainData,
-} from '../vae/trainer.js';
+import { trainEpochs, TrainingState, type TrainData } from '../vae/trainer.js';
 
 /** Flags of `zhusuan train`. */
 export const TRAIN_FLAGS = {
@@ -63,7 +56,7 @@ export const TRAIN_FLAGS = {
 } satisfies FlagTable;
 
 /** Flags that define the model and data; `--resume` refuses to change them. */
-const FIXED_ON_RESUME: [string, keyof TrainConfig][] = [
+const FIXED_ON_RESUME: [string, keyof RunConfig][] = [
   ['dataset', 'dataset'],
   ['batch-size', 'batchSize'],
   ['z-dim', 'zDim'],
@@ -81,19 +74,55 @@ const FIXED_ON_RESUME: [string, keyof TrainConfig][] = [
 export interface TrainCommandResult {
   runDir: string;
   backend: string;
-  config: TrainConfig;
+  config: RunConfig;
   finalElbo: number | undefined;
+}
+
+/**
+ * A new run's configuration from parsed `train` flags, for images of `xDim`
+ * pixels (0 when not yet known).
+ * @throws UsageError when the flags do not make a valid run.
+ */
+export function newRunConfig(f: Parsed<typeof TRAIN_FLAGS>, xDim: number): RunConfig {
+  const iw = f.objective !== 'elbo';
+  const particles = f.particles ?? (iw ? 5 : 1);
+  if (f.objective === 'vimco' && particles < 2) {
+    throw new UsageError('--particles: vimco needs at least 2 particles');
+  }
+  return {
+    dataset: f.dataset!,
+    epochs: f.epochs!,
+    batchSize: f['batch-size']!,
+    xDim,
+    zDim: f['z-dim']!,
+    hidden: f.hidden!,
+    lr: f.lr!,
+    lrDecay: f['lr-decay']!,
+    lrDecayEvery: f['lr-decay-every']!,
+    objective: f.objective as RunConfig['objective'],
+    particles,
+    seed: f.seed!,
+    validation: f.validation!,
+    sampleEvery: f['sample-every']!,
+  };
+}
+
+/** The configuration `zhusuan train` gives a run with no flags, for images of `xDim` pixels. */
+export function defaultRunConfig(xDim: number): RunConfig {
+  return newRunConfig(parseFlags('train', [], TRAIN_FLAGS), xDim);
 }
 
 /** Runs `zhusuan train` with parsed argv. */
 export async function trainCommand(argv: string[]): Promise<TrainCommandResult> {
   const f = parseFlags('train', argv, TRAIN_FLAGS);
   const runDir = f.run!;
-  let cfg: TrainConfig;
+  let cfg: RunConfig;
   if (f.resume) {
     cfg = readConfig(runDir);
-    if (!fs.existsSync(checkpointPath(runDir))) {
-      throw new UsageError(`--resume: ${checkpointPath(runDir)} not found; nothing to resume`);
+    if (!fs.existsSync(runFile(runDir, 'checkpoint'))) {
+      throw new UsageError(
+        `--resume: ${runFile(runDir, 'checkpoint')} not found; nothing to resume`,
+      );
     }
     for (const [flag, key] of FIXED_ON_RESUME) {
       const given = (f as Record<string, unknown>)[flag];
@@ -105,32 +134,12 @@ export async function trainCommand(argv: string[]): Promise<TrainCommandResult> 
     }
     if (f.given.has('epochs')) cfg.epochs = f.epochs!;
   } else {
-    if (fs.existsSync(checkpointPath(runDir))) {
+    if (fs.existsSync(runFile(runDir, 'checkpoint'))) {
       throw new UsageError(
         `--run: ${runDir} already holds a trained run; pass --resume to continue it or choose another --run`,
       );
     }
-    const iw = f.objective !== 'elbo';
-    const particles = f.particles ?? (iw ? 5 : 1);
-    if (f.objective === 'vimco' && particles < 2) {
-      throw new UsageError('--particles: vimco needs at least 2 particles');
-    }
-    cfg = {
-      dataset: f.dataset!,
-      epochs: f.epochs!,
-      batchSize: f['batch-size']!,
-      xDim: 0,
-      zDim: f['z-dim']!,
-      hidden: f.hidden!,
-      lr: f.lr!,
-      lrDecay: f['lr-decay']!,
-      lrDecayEvery: f['lr-decay-every']!,
-      objective: f.objective as TrainConfig['objective'],
-      particles,
-      seed: f.seed!,
-      validation: f.validation!,
-      sampleEvery: f['sample-every']!,
-    };
+    cfg = newRunConfig(f, 0);
   }
 
   const train = loadDataset(cfg.dataset, { split: 'train' });
@@ -154,27 +163,19 @@ export async function trainCommand(argv: string[]): Promise<TrainCommandResult> 
   const state = new TrainingState(cfg, backend);
   try {
     if (f.resume) {
-      await state.restore(checkpointPath(runDir));
+      await state.restore(runFile(runDir, 'checkpoint'), { forTraining: true });
       // Drop metrics lines written after the checkpoint (a crash between the two).
-      const kept = readMetrics(runDir, state.epoch);
-      fs.writeFileSync(
-        path.join(runDir, 'metrics.jsonl'),
-        kept.map((m) => `${JSON.stringify(m)}\n`).join(''),
-      );
+      writeMetrics(runDir, readMetrics(runDir, state.epoch));
       process.stderr.write(
         `zhusuan: resuming ${runDir} at epoch ${state.epoch + 1} of ${cfg.epochs}\n`,
       );
     } else {
-      fs.writeFileSync(path.join(runDir, 'metrics.jsonl'), '');
+      writeMetrics(runDir, []);
       process.stderr.write(
         `zhusuan: training on ${data.n} ${cfg.dataset} images (${backend} backend), ${cfg.epochs} epochs -> ${runDir}\n`,
       );
     }
-    writeJson(path.join(runDir, 'config.json'), {
-      ...cfg,
-      backend,
-      command: ['zhusuan', 'train', ...argv].join(' '),
-    });
+    writeConfig(runDir, { ...cfg, backend, command: ['zhusuan', 'train', ...argv].join(' ') });
     const bar = new ProgressBar();
     let finalElbo: number | undefined;
     await trainEpochs(runDir, state, data, {
@@ -196,9 +197,9 @@ export async function trainCommand(argv: string[]): Promise<TrainCommandResult> 
         );
       },
       onSamples: (epoch, means, n) => {
-        const grid = imageGrid(means, n, 28, 28);
+        const grid = imageGrid(means, n, train.rows, train.cols);
         writePng(path.join(runDir, `samples-epoch-${String(epoch).padStart(4, '0')}.png`), grid);
-        writePng(path.join(runDir, 'samples.png'), grid);
+        writePng(runFile(runDir, 'samples'), grid);
       },
     });
     return { runDir, backend, config: cfg, finalElbo };
@@ -208,7 +209,7 @@ export async function trainCommand(argv: string[]): Promise<TrainCommandResult> 
 }
 
 /** Float intensities for training, minus a validation split binarised once. */
-function makeTrainData(images: Uint8Array, n: number, xDim: number, cfg: TrainConfig): TrainData {
+function makeTrainData(images: Uint8Array, n: number, xDim: number, cfg: RunConfig): TrainData {
   const { train, valid } = trainValidSplit(images, n, xDim, cfg.validation, cfg.seed);
   return { ...train, xDim, ...(valid === undefined ? {} : { valid }) };
 }

@@ -2,3 +2,4 @@
 export * from './idx.js';
 export * from './mnist.js';
 export * from './transforms.js';
+export * from './views.js';

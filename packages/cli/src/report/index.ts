@@ -8,9 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UsageError } from '../args.js';
-import { readEvalReport } from '../commands/eval.js';
-import { readConfig, writeFileAtomic } from '../vae/run.js';
-import { readMetrics } from '../vae/trainer.js';
+import { readConfig, readEvalReport, readMetrics, writeFileAtomic } from '../run/files.js';
 import { reportTex } from './tex.js';
 
 export { reportTex, texEscape } from './tex.js';

@@ -2,8 +2,8 @@
  * The LaTeX source of the report. Every number in it is read from the run's
  * files by the caller; this module only typesets.
  */
-import { DELTA_SE_NOTE, formatLl, hasDeltaStderr, type EvalReport } from '../commands/eval.js';
-import type { EpochMetrics, TrainConfig } from '../vae/trainer.js';
+import type { EpochMetrics, EvalReport, RunConfig } from '@zhusuan/vae';
+import { DELTA_SE_NOTE, formatLl, hasDeltaStderr } from './format.js';
 
 /** Escapes text for LaTeX (paths, dataset names, commands). */
 export function texEscape(s: string): string {
@@ -24,7 +24,7 @@ export function texEscape(s: string): string {
 /** What the report shows. */
 export interface ReportInputs {
   runName: string;
-  config: TrainConfig & { backend?: string; command?: string };
+  config: RunConfig;
   metrics: EpochMetrics[];
   evaluation?: EvalReport;
   /** Further evaluations with other particle counts (the run's `eval-<K>.json`), by K. */

@@ -7,36 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
-import type { Vae } from './model.js';
-
-/** Evaluation results; field names are the `eval --json` contract. */
-export interface EvalResult {
-  test_elbo: number;
-  /** IS log-likelihood, nats, averaged over images. */
-  test_ll: number;
-  /**
-   * Monte-Carlo standard error of `test_ll` from a split of each image's
-   * particles into two independent groups A and B (alternate chunks): the
-   * difference of the groups' own estimates, d = L_A − L_B, has variance
-   * σ²(1/K_A + 1/K_B), so σ²/K, the variance of the K-particle estimate, is
-   * estimated per image by d² / (1/K_A + 1/K_B) / K; summed over images,
-   * square-rooted, divided by the image count. Unlike the delta method it
-   * sees the weights' heavy tails as far as K/2 particles reach. 0 when K = 1.
-   */
-  test_ll_stderr: number;
-  /**
-   * The delta-method standard error, var ≈ (mean(w²)/mean(w)² − 1)/K per
-   * image: it uses the sample variance of the weights and understated the
-   * seed-to-seed spread ~1.4× on MNIST (docs/evaluation.md). Absent from
-   * files written before 2026-11-25, whose `test_ll_stderr` is this value.
-   */
-  test_ll_stderr_delta?: number;
-  /** Standard deviation of the per-image IS-LL across images, divided by sqrt(n). */
-  test_ll_sem_over_images: number;
-  particles: number;
-  n_test: number;
-  seconds: number;
-}
+import type { EvalResult, Vae } from '@zhusuan/vae';
 
 /** Options of {@link evaluate}. */
 export interface EvalOptions {

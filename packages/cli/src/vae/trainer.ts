@@ -3,50 +3,14 @@
  * one metrics line and one atomic checkpoint per epoch, exact resumption.
  * Every step runs in a tfjs scope; the driver hands back numbers only.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import type { EpochMetrics, RunConfig, Vae } from '@zhusuan/vae';
 import * as zs from 'zhusuan';
 import { Rng } from '../rng.js';
-import { Vae, type VaeShape } from './model.js';
-import { checkpointPath, loadCheckpoint, saveCheckpoint, type SavedTensor } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, type SavedTensor } from '../run/checkpoint.js';
+import { appendMetrics, runFile } from '../run/files.js';
+import { trainableVae } from './layers.js';
 import { makeAdam, type AdamLike, type NamedTensor } from './optimizer.js';
-
-/** The objectives the trainer knows. */
-export const OBJECTIVES = ['elbo', 'iwae', 'vimco'] as const;
-/** One of {@link OBJECTIVES}. */
-export type Objective = (typeof OBJECTIVES)[number];
-
-/** A run's configuration, stored as `config.json`. */
-export interface TrainConfig extends VaeShape {
-  dataset: string;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  /** Multiply the learning rate by this factor every `lrDecayEvery` epochs (1 = constant). */
-  lrDecay: number;
-  lrDecayEvery: number;
-  objective: Objective;
-  particles: number;
-  seed: number;
-  /** Hold out this many training images as a validation split (0 = none). */
-  validation: number;
-  /** Write `samples-epoch-NNNN.png` every this many epochs (0 = never). */
-  sampleEvery: number;
-}
-
-/** One line of `metrics.jsonl`. */
-export interface EpochMetrics {
-  epoch: number;
-  train_elbo: number;
-  valid_elbo?: number;
-  epoch_seconds: number;
-  seconds: number;
-  steps: number;
-  lr: number;
-  backend: string;
-  objective: Objective;
-}
 
 /** Progress events, for a progress bar. */
 export interface TrainHooks {
@@ -73,7 +37,7 @@ export interface TrainData {
 }
 
 /** The learning rate in force during `epoch` (1-based). */
-export function learningRateAt(cfg: TrainConfig, epoch: number): number {
+export function learningRateAt(cfg: RunConfig, epoch: number): number {
   const decays = cfg.lrDecayEvery > 0 ? Math.floor((epoch - 1) / cfg.lrDecayEvery) : 0;
   return cfg.lr * Math.pow(cfg.lrDecay, decays);
 }
@@ -91,7 +55,7 @@ export function binarizeBatch(
 
 /** A trainable VAE with its optimizer, RNG streams and progress counters. */
 export class TrainingState {
-  readonly vae: Vae;
+  readonly vae: Vae<tf.Variable>;
   readonly optimizer: AdamLike;
   readonly dataRng: Rng;
   epoch = 0;
@@ -99,11 +63,11 @@ export class TrainingState {
   seconds = 0;
 
   constructor(
-    readonly cfg: TrainConfig,
+    readonly cfg: RunConfig,
     readonly backend: string,
   ) {
     zs.random.setSeed(cfg.seed);
-    this.vae = new Vae(cfg, cfg.seed);
+    this.vae = trainableVae(cfg, cfg.seed);
     this.optimizer = makeAdam(cfg.lr, backend);
     this.dataRng = new Rng(cfg.seed ^ 0x5eed);
   }
@@ -119,7 +83,7 @@ export class TrainingState {
         return o.cost;
       },
       true,
-      vae.variables,
+      vae.weights,
     );
     const value = bound!.dataSync()[0];
     bound!.dispose();
@@ -130,8 +94,8 @@ export class TrainingState {
 
   /** Saves weights, optimizer slots, counters and RNG states to `file` atomically. */
   async save(file: string): Promise<void> {
-    const weights: SavedTensor[] = this.vae.variables.map((v, i) => ({
-      name: this.vae.variableNames[i],
+    const weights: SavedTensor[] = this.vae.weights.map((v, i) => ({
+      name: this.vae.weightNames[i],
       shape: v.shape,
       data: v.dataSync() as Float32Array,
     }));
@@ -158,11 +122,21 @@ export class TrainingState {
     });
   }
 
-  /** Restores everything {@link save} wrote; checks names and shapes. */
-  async restore(file: string): Promise<void> {
+  /**
+   * Restores everything {@link save} wrote; checks names and shapes. With
+   * `forTraining`, refuses a weights-only checkpoint (no optimizer state to
+   * continue from); evaluation and sampling accept one.
+   */
+  async restore(file: string, opts: { forTraining?: boolean } = {}): Promise<void> {
     const ck = loadCheckpoint(file);
-    const vars = this.vae.variables;
-    const names = this.vae.variableNames;
+    if (opts.forTraining && ck.optimizer.length === 0) {
+      throw new Error(
+        `${file}: holds weights only, without the optimizer state training would continue from; ` +
+          'it can be evaluated, sampled and viewed, not resumed (train a new run instead)',
+      );
+    }
+    const vars = this.vae.weights;
+    const names = this.vae.weightNames;
     if (ck.weights.length !== vars.length) {
       throw new Error(
         `${file}: has ${ck.weights.length} weight tensors, the model has ${vars.length}`,
@@ -233,7 +207,6 @@ export async function trainEpochs(
 ): Promise<EpochMetrics[]> {
   const { cfg } = state;
   const { xDim, n } = data;
-  const metricsFile = path.join(runDir, 'metrics.jsonl');
   const out: EpochMetrics[] = [];
   const order = new Uint32Array(n);
   const buf = new Float32Array(cfg.batchSize * xDim);
@@ -287,8 +260,8 @@ export async function trainEpochs(
     }
     // Checkpoint first, then the metrics line: on resume, lines past the
     // checkpoint's epoch are dropped, so the two never disagree.
-    await state.save(checkpointPath(runDir));
-    fs.appendFileSync(metricsFile, `${JSON.stringify(m)}\n`);
+    await state.save(runFile(runDir, 'checkpoint'));
+    appendMetrics(runDir, m);
     const due = (cfg.sampleEvery > 0 && epoch % cfg.sampleEvery === 0) || epoch === cfg.epochs;
     if (hooks.onSamples && due) {
       const s = state.vae.sample(100);
@@ -299,23 +272,4 @@ export async function trainEpochs(
     out.push(m);
   }
   return out;
-}
-
-/** Reads `metrics.jsonl`; drops lines past `maxEpoch` (written after the last checkpoint). */
-export function readMetrics(runDir: string, maxEpoch = Infinity): EpochMetrics[] {
-  const file = path.join(runDir, 'metrics.jsonl');
-  if (!fs.existsSync(file)) return [];
-  const lines = fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '');
-  return lines
-    .map((l, i) => {
-      try {
-        return JSON.parse(l) as EpochMetrics;
-      } catch {
-        throw new Error(`${file}: line ${i + 1} is not valid JSON`);
-      }
-    })
-    .filter((m) => m.epoch <= maxEpoch);
 }

@@ -12,6 +12,9 @@ import { decodePng } from '../../src/image/index.js';
 import { tempDir, writeTinyDataset } from '../helpers.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/zhusuan.js', import.meta.url));
+const WEIGHTS_ONLY = fileURLToPath(
+  new URL('../../../../../scripts/weights-only.mjs', import.meta.url),
+);
 const SMALL = ['--hidden', '32', '--z-dim', '4', '--batch-size', '50', '--backend', 'cpu'];
 
 function zhusuan(...args: string[]): { code: number | null; stdout: string; stderr: string } {
@@ -173,6 +176,47 @@ test('training succeeds with the test files absent', () => {
   const s = zhusuan('sample', '--run', run, '--n', '4', '--backend', 'cpu');
   assert.equal(s.code, 0, s.stderr);
   assert.match(s.stderr, /train images/);
+});
+
+test('grids take the image shape from the IDX header (10×12 images)', () => {
+  const data = writeTinyDataset({ train: 100, test: 20, size: [10, 12] });
+  const run = path.join(tempDir(), 'run');
+  const r = zhusuan('train', '--run', run, '--dataset', data, '--epochs', '2', ...SMALL);
+  assert.equal(r.code, 0, r.stderr);
+  // 100 samples in a 10×10 grid of 10-row, 12-column images with 2-pixel gaps.
+  const grid = decodePng(fs.readFileSync(path.join(run, 'samples.png')));
+  assert.deepEqual([grid.width, grid.height], [10 * 12 + 11 * 2, 10 * 10 + 11 * 2]);
+  const s = zhusuan('sample', '--run', run, '--n', '4', '--backend', 'cpu');
+  assert.equal(s.code, 0, s.stderr);
+  assert.ok(fs.existsSync(path.join(run, 'reconstructions.png')));
+});
+
+test('a weights-only checkpoint evaluates the same and refuses --resume', () => {
+  const data = writeTinyDataset({ train: 100, test: 20 });
+  const run = path.join(tempDir(), 'run');
+  assert.equal(
+    zhusuan('train', '--run', run, '--dataset', data, '--epochs', '1', ...SMALL).code,
+    0,
+  );
+  const evalArgs = ['eval', '--run', run, '--particles', '5', '--backend', 'cpu', '--json'];
+  const full = zhusuan(...evalArgs);
+  assert.equal(full.code, 0, full.stderr);
+  const ckpt = path.join(run, 'checkpoint.zsck');
+  const size = fs.statSync(ckpt).size;
+  const strip = spawnSync(process.execPath, [WEIGHTS_ONLY, ckpt], { encoding: 'utf8' });
+  assert.equal(strip.status, 0, strip.stderr);
+  assert.ok(fs.statSync(ckpt).size < size / 2, 'the optimizer state (2/3 of the file) is gone');
+  const stripped = zhusuan(...evalArgs);
+  assert.equal(stripped.code, 0, stripped.stderr);
+  const pick = (o: string) => {
+    const { test_elbo, test_ll } = JSON.parse(o) as Record<string, number>;
+    return { test_elbo, test_ll };
+  };
+  assert.deepEqual(pick(stripped.stdout), pick(full.stdout));
+  const resume = zhusuan('train', '--run', run, '--resume', '--epochs', '2', '--backend', 'cpu');
+  assert.equal(resume.code, 1, resume.stderr);
+  assert.match(resume.stderr, /checkpoint.zsck: holds weights only, without the optimizer state/);
+  assert.match(resume.stderr, /not resumed/);
 });
 
 test('bad flags and values exit 2 with the reason', () => {

@@ -46,8 +46,13 @@ fs.writeFileSync(
     test_elbo: -200.5,
     test_ll: -190.25,
     test_ll_stderr: 0.5,
+    test_ll_sem_over_images: 1.5,
     particles: 10,
+    n_test: 30,
+    seconds: 1.25,
     epoch: 2,
+    backend: 'cpu',
+    dataset: data,
   }),
 );
 

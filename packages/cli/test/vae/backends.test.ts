@@ -13,9 +13,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import { loadNative, useBackend } from '../../src/backend.js';
 import { prepareOptimizers } from '../../src/vae/optimizer.js';
-import { TrainingState, type TrainConfig, type Objective } from '../../src/vae/trainer.js';
+import type { Objective, RunConfig } from '@zhusuan/vae';
+import { TrainingState } from '../../src/vae/trainer.js';
 
-const CFG: TrainConfig = {
+const CFG: RunConfig = {
   dataset: 'test',
   epochs: 1,
   batchSize: 16,
@@ -45,7 +46,7 @@ function batchValues(step: number): Float32Array {
   return v;
 }
 
-function config(objective: Objective): TrainConfig {
+function config(objective: Objective): RunConfig {
   return { ...CFG, objective, particles: objective === 'elbo' ? 1 : 3 };
 }
 
@@ -87,10 +88,10 @@ async function gradients(
     const x = tf.tensor2d(batchValues(0), [CFG.batchSize, CFG.xDim]);
     const { grads } = tf.variableGrads(
       () => state.vae.objective(x, objective, config(objective).particles).cost as tf.Scalar,
-      state.vae.variables,
+      state.vae.weights,
     );
     const out = new Map<string, Float32Array>();
-    for (const v of state.vae.variables) {
+    for (const v of state.vae.weights) {
       // Names differ per model instance ("vae<n>/..."): key by the layer path.
       out.set(v.name.replace(/^vae\d+\//, ''), grads[v.name].dataSync() as Float32Array);
     }

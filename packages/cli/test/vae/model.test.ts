@@ -5,17 +5,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
-import { TrainingState, type TrainConfig } from '../../src/vae/trainer.js';
+import type { RunConfig } from '@zhusuan/vae';
+import { TrainingState } from '../../src/vae/trainer.js';
 import { evaluate } from '../../src/vae/evaluate.js';
 import {
   checkpointPath,
   loadCheckpoint,
   saveCheckpoint,
   CheckpointError,
-} from '../../src/vae/checkpoint.js';
+} from '../../src/run/checkpoint.js';
 import { tempDir } from '../helpers.js';
 
-const CFG: TrainConfig = {
+const CFG: RunConfig = {
   dataset: 'test',
   epochs: 1,
   batchSize: 8,
@@ -182,10 +183,10 @@ test('the learning-rate schedule reaches the optimizer', async () => {
   const x = batch(8, 16, 6);
   state.trainStep(x);
   state.optimizer.setLearningRate(0);
-  const before = state.vae.variables.map((v) => Array.from(v.dataSync()));
+  const before = state.vae.weights.map((v) => Array.from(v.dataSync()));
   state.trainStep(x);
   assert.deepEqual(
-    state.vae.variables.map((v) => Array.from(v.dataSync())),
+    state.vae.weights.map((v) => Array.from(v.dataSync())),
     before,
     'lr 0 must not move the weights',
   );

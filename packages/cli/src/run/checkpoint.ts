@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { RUN_FILES } from '@zhusuan/vae';
 
 const MAGIC = 'ZSCK0001';
 
@@ -50,7 +51,7 @@ interface Header {
 
 /** Path of the checkpoint inside a run directory. */
 export function checkpointPath(runDir: string): string {
-  return path.join(runDir, 'checkpoint.zsck');
+  return path.join(runDir, RUN_FILES.checkpoint);
 }
 
 /** Writes `ckpt` to `file` atomically (temp file, fsync, rename). */
@@ -96,6 +97,15 @@ export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
   }
   fs.closeSync(fd);
   fs.renameSync(tmp, file);
+}
+
+/**
+ * The checkpoint without its optimizer state: the weights, counters and RNG
+ * states only. What a committed result keeps (a third of the size); such a
+ * checkpoint evaluates, samples and serves, but cannot resume training.
+ */
+export function weightsOnly(ckpt: Checkpoint): Checkpoint {
+  return { ...ckpt, optimizer: [] };
 }
 
 /** Reads and validates a checkpoint file. */

@@ -1,0 +1,35 @@
+/**
+ * `@zhusuan/vae`: the homework's VAE defined once (its layers, generative
+ * model and variational posterior, built from a layer factory) and the run
+ * directory's format, for the command line and the viewer alike. Imports
+ * nothing from Node.
+ */
+export {
+  OBJECTIVES,
+  Vae,
+  denseApply,
+  savedWeightLayers,
+  shapeFromWeights,
+  vaeLayers,
+  type Activation,
+  type Layer,
+  type LayerFactory,
+  type LayerSpec,
+  type NamedWeight,
+  type Objective,
+  type VaeShape,
+} from './model.js';
+export {
+  RUN_FILES,
+  RunFormatError,
+  TEST_BINARIZATION_SEED,
+  parseEvalReport,
+  parseMetrics,
+  parseMetricsLine,
+  parseRunConfig,
+  type EpochMetrics,
+  type EvalReport,
+  type EvalResult,
+  type EvalSplit,
+  type RunConfig,
+} from './run_format.js';
