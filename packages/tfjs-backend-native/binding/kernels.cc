@@ -345,9 +345,6 @@ void unary(int op, const float* x, float* out, int64_t begin, int64_t end, float
 
 // ---- matmul epilogue and dense backward helpers ---------------------------
 
-// Activation codes shared with src/addon.ts.
-enum Act : int { kActLinear = 0, kActRelu = 1, kActRelu6 = 2, kActElu = 3, kActLeaky = 4, kActSigmoid = 5 };
-
 template <class F>
 inline void rowsBias(F f, float* __restrict out, const float* __restrict bias, int64_t rows,
                      int64_t cols) {
@@ -374,7 +371,7 @@ void biasAct(float* out, const float* bias, int64_t rows, int64_t cols, int act,
     case kActElu:
       return rowsBias([](float v) { return v >= 0.0f ? v : std::expm1(v); }, out, bias, rows,
                       cols);
-    case kActLeaky:
+    case kActLeakyRelu:
       return rowsBias([alpha](float v) { return v < 0.0f ? alpha * v : v; }, out, bias, rows,
                       cols);
     case kActSigmoid:
@@ -401,7 +398,7 @@ void actGrad(int act, const float* dy, const float* y, float* out, int64_t begin
     case kActElu:
       return zip([](float g, float v) { return v < 0.0f ? g * (v + 1.0f) : g; }, dy, y, out, begin,
                  end);
-    case kActLeaky:
+    case kActLeakyRelu:
       return zip([alpha](float g, float v) { return v > 0.0f ? g : alpha * g; }, dy, y, out, begin,
                  end);
     case kActSigmoid:
@@ -483,10 +480,10 @@ void reduce(int op, const float* x, float* out, const int64_t* dimsIn, const uin
   }
   if (total == 0) {
     // Empty reduction: identity values (tfjs gives 0 for sum/mean-of-empty NaN).
-    const float v = op == kProd ? 1.0f
-                    : op == kRMax ? -std::numeric_limits<float>::infinity()
-                    : op == kRMin ? std::numeric_limits<float>::infinity()
-                    : op == kMean ? std::numeric_limits<float>::quiet_NaN()
+    const float v = op == kReduceProd ? 1.0f
+                    : op == kReduceMax ? -std::numeric_limits<float>::infinity()
+                    : op == kReduceMin ? std::numeric_limits<float>::infinity()
+                    : op == kReduceMean ? std::numeric_limits<float>::quiet_NaN()
                                   : 0.0f;
     for (int64_t i = 0; i < outSize; ++i) out[i] = v;
     return;
@@ -496,9 +493,9 @@ void reduce(int op, const float* x, float* out, const int64_t* dimsIn, const uin
     std::memcpy(out, x, total * sizeof(float));
     return;
   }
-  const double init = op == kProd ? 1.0
-                      : op == kRMax ? -std::numeric_limits<double>::infinity()
-                      : op == kRMin ? std::numeric_limits<double>::infinity()
+  const double init = op == kReduceProd ? 1.0
+                      : op == kReduceMax ? -std::numeric_limits<double>::infinity()
+                      : op == kReduceMin ? std::numeric_limits<double>::infinity()
                                     : 0.0;
   for (int64_t i = 0; i < outSize; ++i) acc[i] = init;
   // Output strides of the collapsed dims (0 for reduced ones).
@@ -521,17 +518,17 @@ void reduce(int op, const float* x, float* out, const int64_t* dimsIn, const uin
     if (innerRed) {
       double v;
       switch (op) {
-        case kRMax:
+        case kReduceMax:
           v = rowMax(xr, inner);
           if (v != v) nanSeen = true;
           acc[oi] = std::max(acc[oi], v);
           break;
-        case kRMin:
+        case kReduceMin:
           v = rowMin(xr, inner);
           if (v != v) nanSeen = true;
           acc[oi] = std::min(acc[oi], v);
           break;
-        case kProd: {
+        case kReduceProd: {
           double pr = 1.0;
           for (int64_t k = 0; k < inner; ++k) pr *= xr[k];
           acc[oi] *= pr;
@@ -543,19 +540,19 @@ void reduce(int op, const float* x, float* out, const int64_t* dimsIn, const uin
     } else {
       double* a = acc + oi;
       switch (op) {
-        case kRMax:
+        case kReduceMax:
           for (int64_t k = 0; k < inner; ++k) {
             const double v = xr[k];
             a[k] = (v > a[k] || v != v) ? v : a[k];
           }
           break;
-        case kRMin:
+        case kReduceMin:
           for (int64_t k = 0; k < inner; ++k) {
             const double v = xr[k];
             a[k] = (v < a[k] || v != v) ? v : a[k];
           }
           break;
-        case kProd:
+        case kReduceProd:
           for (int64_t k = 0; k < inner; ++k) a[k] *= xr[k];
           break;
         default:
@@ -571,7 +568,7 @@ void reduce(int op, const float* x, float* out, const int64_t* dimsIn, const uin
       coord[d] = 0;
     }
   }
-  if (op == kMean) {
+  if (op == kReduceMean) {
     const double inv = 1.0 / static_cast<double>(count);
     for (int64_t i = 0; i < outSize; ++i) out[i] = static_cast<float>(acc[i] * inv);
   } else {

@@ -1,9 +1,9 @@
 // Element-wise, reduction and data-movement kernels on float32 buffers.
 //
 // kernels.cc is compiled twice, once with AVX2+FMA and once for the baseline
-// instruction set, into the namespaces zsn_avx2 and zsn_base; addon.cc picks
-// one table at load time (see kernelTable()). No kernel allocates: callers
-// hand in output buffers, and the shapes travel as small int arrays.
+// instruction set, into the namespaces zsn_avx2 and zsn_base; Init (addon.cc)
+// picks one table at load time. No kernel allocates: callers hand in output
+// buffers, and the shapes travel as small int arrays.
 #pragma once
 
 #include <cstddef>
@@ -13,7 +13,11 @@ namespace zsn {
 
 constexpr int kMaxRank = 8;
 
-// Binary operations; the numbers are shared with src/addon.ts.
+// The op codes below are also spelled in src/addon.ts (const enums of the
+// same names): member kX there is X, kReduceX is ReduceOp.X and kActX is
+// Act.X. test/op_codes.test.ts fails when the two lists differ.
+
+// Binary operations.
 enum BinaryOp : int {
   kAdd = 0,
   kSub = 1,
@@ -36,6 +40,7 @@ enum BinaryOp : int {
   kGreaterEqual = 25,
 };
 
+// Unary operations; Step and LeakyRelu read alpha, Clip clamps to [alpha, beta].
 enum UnaryOp : int {
   kNeg = 0,
   kAbs = 1,
@@ -67,7 +72,24 @@ enum UnaryOp : int {
   kLinear = 27,
 };
 
-enum ReduceOp : int { kSum = 0, kMean = 1, kRMax = 2, kRMin = 3, kProd = 4 };
+// Reductions.
+enum ReduceOp : int {
+  kReduceSum = 0,
+  kReduceMean = 1,
+  kReduceMax = 2,
+  kReduceMin = 3,
+  kReduceProd = 4,
+};
+
+// Activations of the matmul epilogue (biasAct) and of its gradient (actGrad).
+enum Act : int {
+  kActLinear = 0,
+  kActRelu = 1,
+  kActRelu6 = 2,
+  kActElu = 3,
+  kActLeakyRelu = 4,
+  kActSigmoid = 5,
+};
 
 // A broadcast iteration plan: out[i] = f(a[ia], b[ib]) over `rank` collapsed
 // dimensions (innermost last) with per-operand element strides (0 where an
