@@ -1,7 +1,8 @@
 # Builds the Node-API addon of @zhusuan/tfjs-backend-native against the
 # system OpenBLAS (Debian: libopenblas-dev). kernels.cc is compiled twice:
 # with AVX2+FMA (picked at load time when the CPU has them) and for the
-# baseline instruction set.
+# baseline instruction set. The addon's own files are listed by concern in
+# binding/entries.h.
 {
   "variables": {
     "zsn_cflags": ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-Wall"],
@@ -29,7 +30,17 @@
     },
     {
       "target_name": "zhusuan_native",
-      "sources": ["binding/addon.cc"],
+      "sources": [
+        "binding/addon.cc",
+        "binding/broadcast.cc",
+        "binding/elementwise.cc",
+        "binding/gemm.cc",
+        "binding/log_density.cc",
+        "binding/movement.cc",
+        "binding/napi_args.cc",
+        "binding/pool.cc",
+        "binding/random.cc",
+      ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
         "kernels_avx2",

@@ -9,9 +9,9 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace zsn {
+#include "broadcast.h"
 
-constexpr int kMaxRank = 8;
+namespace zsn {
 
 // The op codes below are also spelled in src/addon.ts (const enums of the
 // same names): member kX there is X, kReduceX is ReduceOp.X and kActX is
@@ -90,21 +90,6 @@ enum Act : int {
   kActLeakyRelu = 4,
   kActSigmoid = 5,
 };
-
-// A broadcast iteration plan: out[i] = f(a[ia], b[ib]) over `rank` collapsed
-// dimensions (innermost last) with per-operand element strides (0 where an
-// operand is broadcast).
-struct BroadcastPlan {
-  int rank;
-  int64_t dims[kMaxRank];
-  int64_t sa[kMaxRank];
-  int64_t sb[kMaxRank];
-  int64_t size;
-};
-
-// Returns false when the shapes do not broadcast or the rank is too large.
-bool makeBroadcastPlan(const int32_t* aShape, int aRank, const int32_t* bShape, int bRank,
-                       BroadcastPlan* plan);
 
 struct KernelTable {
   // Broadcast binary op over output elements [begin, end) of the plan's
