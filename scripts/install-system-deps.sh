@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages zhusuan-ts needs (run as root or with sudo):
 #   native backend  g++ make python3 libopenblas-dev
+#   lint            clang-format (the C++ formatting check of `npm run lint`)
 #   tests           dataset-fashion-mnist (a second IDX dataset)
 #   notebook        Debian's Jupyter (tslab itself comes from npm)
 #   report          pdflatex with pgfplots, poppler-utils
@@ -11,6 +12,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PACKAGES=(
   g++ make python3 libopenblas-dev
+  clang-format
   dataset-fashion-mnist
   jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client jupyter-notebook
   texlive-latex-recommended texlive-fonts-recommended texlive-pictures poppler-utils

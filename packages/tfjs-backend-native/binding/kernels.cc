@@ -5,12 +5,12 @@
 // expf would cost ~10 ns an element). -ffp-contract=off keeps every float
 // operation rounded the way tfjs' cpu kernels round (JS double, then fround),
 // so +,-,*,/,sqrt and Adam match the cpu backend bit for bit.
+#include "kernels.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
-
-#include "kernels.h"
 
 #ifndef ZSN_NS
 #error "ZSN_NS must name the namespace of this build"
@@ -230,14 +230,14 @@ void compare(int op, const float* a, const float* b, uint8_t* out, const Broadca
       return broadcastLoop<uint8_t>([](float x, float y) -> uint8_t { return x != y; }, a, b, out,
                                     p, begin, end);
     case kLess:
-      return broadcastLoop<uint8_t>([](float x, float y) -> uint8_t { return x < y; }, a, b, out,
-                                    p, begin, end);
+      return broadcastLoop<uint8_t>([](float x, float y) -> uint8_t { return x < y; }, a, b, out, p,
+                                    begin, end);
     case kLessEqual:
       return broadcastLoop<uint8_t>([](float x, float y) -> uint8_t { return x <= y; }, a, b, out,
                                     p, begin, end);
     case kGreater:
-      return broadcastLoop<uint8_t>([](float x, float y) -> uint8_t { return x > y; }, a, b, out,
-                                    p, begin, end);
+      return broadcastLoop<uint8_t>([](float x, float y) -> uint8_t { return x > y; }, a, b, out, p,
+                                    begin, end);
     case kGreaterEqual:
       return broadcastLoop<uint8_t>([](float x, float y) -> uint8_t { return x >= y; }, a, b, out,
                                     p, begin, end);
@@ -249,8 +249,7 @@ void compare(int op, const float* a, const float* b, uint8_t* out, const Broadca
 // ---- unary ---------------------------------------------------------------
 
 template <class F>
-inline void map(F f, const float* __restrict x, float* __restrict out, int64_t begin,
-                int64_t end) {
+inline void map(F f, const float* __restrict x, float* __restrict out, int64_t begin, int64_t end) {
   for (int64_t i = begin; i < end; ++i) out[i] = f(x[i]);
 }
 // In-place variant (x == out): no restrict.
@@ -329,7 +328,9 @@ void unary(int op, const float* x, float* out, int64_t begin, int64_t end, float
           out, begin, end);
     case kSelu:
       return apply(
-          [](float v) { return v >= 0.0f ? kSeluScale * v : kSeluScale * kSeluAlpha * std::expm1(v); },
+          [](float v) {
+            return v >= 0.0f ? kSeluScale * v : kSeluScale * kSeluAlpha * std::expm1(v);
+          },
           x, out, begin, end);
     case kRound:
       return apply([](float v) { return std::nearbyint(v); }, x, out, begin, end);
@@ -369,11 +370,9 @@ void biasAct(float* out, const float* bias, int64_t rows, int64_t cols, int act,
       return rowsBias([](float v) { return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v); }, out, bias,
                       rows, cols);
     case kActElu:
-      return rowsBias([](float v) { return v >= 0.0f ? v : std::expm1(v); }, out, bias, rows,
-                      cols);
+      return rowsBias([](float v) { return v >= 0.0f ? v : std::expm1(v); }, out, bias, rows, cols);
     case kActLeakyRelu:
-      return rowsBias([alpha](float v) { return v < 0.0f ? alpha * v : v; }, out, bias, rows,
-                      cols);
+      return rowsBias([alpha](float v) { return v < 0.0f ? alpha * v : v; }, out, bias, rows, cols);
     case kActSigmoid:
       return rowsBias(fsigmoid, out, bias, rows, cols);
     default:
@@ -480,11 +479,11 @@ void reduce(int op, const float* x, float* out, const int64_t* dimsIn, const uin
   }
   if (total == 0) {
     // Empty reduction: identity values (tfjs gives 0 for sum/mean-of-empty NaN).
-    const float v = op == kReduceProd ? 1.0f
-                    : op == kReduceMax ? -std::numeric_limits<float>::infinity()
-                    : op == kReduceMin ? std::numeric_limits<float>::infinity()
+    const float v = op == kReduceProd   ? 1.0f
+                    : op == kReduceMax  ? -std::numeric_limits<float>::infinity()
+                    : op == kReduceMin  ? std::numeric_limits<float>::infinity()
                     : op == kReduceMean ? std::numeric_limits<float>::quiet_NaN()
-                                  : 0.0f;
+                                        : 0.0f;
     for (int64_t i = 0; i < outSize; ++i) out[i] = v;
     return;
   }
@@ -493,10 +492,10 @@ void reduce(int op, const float* x, float* out, const int64_t* dimsIn, const uin
     std::memcpy(out, x, total * sizeof(float));
     return;
   }
-  const double init = op == kReduceProd ? 1.0
+  const double init = op == kReduceProd  ? 1.0
                       : op == kReduceMax ? -std::numeric_limits<double>::infinity()
                       : op == kReduceMin ? std::numeric_limits<double>::infinity()
-                                    : 0.0;
+                                         : 0.0;
   for (int64_t i = 0; i < outSize; ++i) acc[i] = init;
   // Output strides of the collapsed dims (0 for reduced ones).
   int64_t ostride[kMaxRank];
@@ -604,8 +603,8 @@ void reduce(int op, const float* x, float* out, const int64_t* dimsIn, const uin
 // 0.5 log(2 pi) as the float32 scalar tfjs would make of it.
 constexpr float kHalfLog2Pi = 0.918938533204672742f;
 
-void normalLogProb(const float* __restrict x, const float* __restrict m,
-                   const float* __restrict s, float* __restrict out, int64_t n) {
+void normalLogProb(const float* __restrict x, const float* __restrict m, const float* __restrict s,
+                   float* __restrict out, int64_t n) {
   for (int64_t k = 0; k < n; ++k) {
     const float z = (x[k] - m[k]) * fexp(-s[k]);
     out[k] = ((z * z) * -0.5f - kHalfLog2Pi) - s[k];
@@ -660,19 +659,19 @@ void adam(float* __restrict p, float* __restrict m, float* __restrict v, const f
 }
 
 const KernelTable kTable = {binary,
-                             compare,
-                             unary,
-                             biasAct,
-                             actGrad,
-                             colSum,
-                             reduce,
-                             normalLogProb,
-                             normalLogProbGrad,
-                             bernoulliLogProb,
-                             bernoulliLogProbGrad,
-                             normalSample,
-                             sum,
-                             adam};
+                            compare,
+                            unary,
+                            biasAct,
+                            actGrad,
+                            colSum,
+                            reduce,
+                            normalLogProb,
+                            normalLogProbGrad,
+                            bernoulliLogProb,
+                            bernoulliLogProbGrad,
+                            normalSample,
+                            sum,
+                            adam};
 
 }  // namespace
 
