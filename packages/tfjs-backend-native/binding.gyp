@@ -1,11 +1,17 @@
 # Builds the Node-API addon of @zhusuan/tfjs-backend-native against the
-# system OpenBLAS (Debian: libopenblas-dev). kernels.cc is compiled twice:
-# with AVX2+FMA (picked at load time when the CPU has them) and for the
-# baseline instruction set. The addon's own files are listed by concern in
-# binding/entries.h.
+# system OpenBLAS (Debian: libopenblas-dev). The kernels (binding/kernels*.cc)
+# are compiled twice: with AVX2+FMA (picked at load time when the CPU has
+# them) and for the baseline instruction set. The addon's own files are
+# listed by concern in binding/entries.h.
 {
   "variables": {
     "zsn_cflags": ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-Wall"],
+    "zsn_kernel_sources": [
+      "binding/kernels.cc",
+      "binding/kernels_elementwise.cc",
+      "binding/kernels_fused.cc",
+      "binding/kernels_reduce.cc",
+    ],
   },
   "target_defaults": {
     "cflags_cc!": ["-std=gnu++17", "-fno-exceptions"],
@@ -16,7 +22,7 @@
     {
       "target_name": "kernels_avx2",
       "type": "static_library",
-      "sources": ["binding/kernels.cc"],
+      "sources": ["<@(zsn_kernel_sources)"],
       "defines": ["ZSN_NS=zsn_avx2"],
       "cflags": ["<@(zsn_cflags)", "-fPIC"],
       "conditions": [["target_arch=='x64'", {"cflags": ["-mavx2", "-mfma"]}]],
@@ -24,7 +30,7 @@
     {
       "target_name": "kernels_base",
       "type": "static_library",
-      "sources": ["binding/kernels.cc"],
+      "sources": ["<@(zsn_kernel_sources)"],
       "defines": ["ZSN_NS=zsn_base"],
       "cflags": ["<@(zsn_cflags)", "-fPIC"],
     },

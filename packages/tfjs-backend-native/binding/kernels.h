@@ -1,9 +1,11 @@
-// Element-wise, reduction and data-movement kernels on float32 buffers.
+// Element-wise, reduction and fused kernels on float32 buffers: the op codes
+// and the KernelTable the addon calls them through.
 //
-// kernels.cc is compiled twice, once with AVX2+FMA and once for the baseline
-// instruction set, into the namespaces zsn_avx2 and zsn_base; Init (addon.cc)
-// picks one table at load time. No kernel allocates: callers hand in output
-// buffers, and the shapes travel as small int arrays.
+// The kernels (kernels_*.cc, kernels.cc the table) are compiled twice, once
+// with AVX2+FMA and once for the baseline instruction set, into the
+// namespaces zsn_avx2 and zsn_base; Init (addon.cc) picks one table at load
+// time. No kernel allocates: callers hand in output buffers, and the shapes
+// travel as small int arrays.
 #pragma once
 
 #include <cstddef>
