@@ -1,8 +1,9 @@
 # Builds the Node-API addon of @zhusuan/tfjs-backend-native against the
-# system OpenBLAS (Debian: libopenblas-dev). The kernels (binding/kernels*.cc)
-# are compiled twice: with AVX2+FMA (picked at load time when the CPU has
-# them) and for the baseline instruction set. The addon's own files are
-# listed by concern in binding/entries.h.
+# system OpenBLAS (Debian: libopenblas-dev; scripts/openblas-include.mjs finds
+# its headers with pkg-config or in the usual places). The kernels
+# (binding/kernels*.cc) are compiled twice: with AVX2+FMA (picked at load
+# time when the CPU has them) and for the baseline instruction set. The
+# addon's own files are listed by concern in binding/entries.h.
 {
   "variables": {
     "zsn_cflags": ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-Wall"],
@@ -53,7 +54,7 @@
         "kernels_base",
       ],
       "cflags": ["<@(zsn_cflags)"],
-      "include_dirs": ["/usr/include/openblas", "/usr/include/x86_64-linux-gnu/openblas-pthread"],
+      "include_dirs": ["<!@(node scripts/openblas-include.mjs)"],
       "libraries": ["-lopenblas"],
       "defines": ["NAPI_VERSION=8"],
     },
