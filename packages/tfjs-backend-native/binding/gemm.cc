@@ -172,23 +172,51 @@ void runGemms(const Gemm* gs, int64_t count) {
   }
 }
 
-// C[b] = op(A[b]) * op(B[b]) for b in [0, max(batchA, batchB)); a batch of 1
-// broadcasts. Row-major; A is [M,K] ([K,M] when transposed), B is [K,N] ([N,K]).
-void gemmBatched(const float* a, const float* b, float* c, int64_t batchA, int64_t batchB,
-                 int64_t M, int64_t N, int64_t K, bool ta, bool tb) {
-  const int64_t batch = std::max(batchA, batchB);
-  const int64_t sa = batchA == 1 ? 0 : M * K;
-  const int64_t sb = batchB == 1 ? 0 : K * N;
+// A batched product C[b] = op(A[b]) * op(B[b]) for b in [0, max(batchA,
+// batchB)); a batch of 1 broadcasts. Row-major; A is [M,K] ([K,M] when
+// transposed), B is [K,N] ([N,K]).
+struct Batched {
+  const float* a;
+  const float* b;
+  float* c;
+  int64_t batchA, batchB, M, N, K;
+  bool ta, tb;
+  int64_t batch() const { return std::max(batchA, batchB); }
+};
+
+// The arguments matMul and fusedMatMul start with: (a, b, out, batchA,
+// batchB, M, N, K, transA, transB).
+Batched batchedArgs(const Napi::CallbackInfo& info, const char* fn) {
+  Batched p;
+  p.batchA = inum(info, 3);
+  p.batchB = inum(info, 4);
+  p.M = inum(info, 5);
+  p.N = inum(info, 6);
+  p.K = inum(info, 7);
+  p.ta = flag(info, 8);
+  p.tb = flag(info, 9);
+  p.a = f32(info, 0, fn, p.batchA * p.M * p.K);
+  p.b = f32(info, 1, fn, p.batchB * p.K * p.N);
+  p.c = f32(info, 2, fn, p.batch() * p.M * p.N);
+  return p;
+}
+
+void gemmBatched(const Batched& p) {
+  const int64_t M = p.M, N = p.N, K = p.K;
+  const int64_t batch = p.batch();
+  const int64_t sa = p.batchA == 1 ? 0 : M * K;
+  const int64_t sb = p.batchB == 1 ? 0 : K * N;
   // A shared B with untransposed A: one GEMM over the stacked rows.
-  if (batchB == 1 && !ta && batch > 1) {
-    const Gemm g = makeGemm(a, b, c, batch * M, N, K, false, tb);
+  if (p.batchB == 1 && !p.ta && batch > 1) {
+    const Gemm g = makeGemm(p.a, p.b, p.c, batch * M, N, K, false, p.tb);
     runGemms(&g, 1);
     return;
   }
   static thread_local std::vector<Gemm> gs;
   gs.clear();
-  for (int64_t i = 0; i < batch; ++i)
-    gs.push_back(makeGemm(a + i * sa, b + i * sb, c + i * M * N, M, N, K, ta, tb));
+  for (int64_t i = 0; i < batch; ++i) {
+    gs.push_back(makeGemm(p.a + i * sa, p.b + i * sb, p.c + i * M * N, M, N, K, p.ta, p.tb));
+  }
   runGemms(gs.data(), batch);
 }
 
@@ -196,31 +224,21 @@ void gemmBatched(const float* a, const float* b, float* c, int64_t batchA, int64
 
 // matmul(a, b, out, batchA, batchB, M, N, K, transA, transB)
 Napi::Value MatMul(const Napi::CallbackInfo& info) {
-  const int64_t batchA = inum(info, 3), batchB = inum(info, 4);
-  const int64_t M = inum(info, 5), N = inum(info, 6), K = inum(info, 7);
-  const bool ta = flag(info, 8), tb = flag(info, 9);
-  const float* a = f32(info, 0, "matMul", batchA * M * K);
-  const float* b = f32(info, 1, "matMul", batchB * K * N);
-  float* c = f32(info, 2, "matMul", std::max(batchA, batchB) * M * N);
-  gemmBatched(a, b, c, batchA, batchB, M, N, K, ta, tb);
+  gemmBatched(batchedArgs(info, "matMul"));
   return info.Env().Undefined();
 }
 
 // fusedMatMul(a, b, out, batchA, batchB, M, N, K, transA, transB, bias|null, act, alpha)
 // bias (optional) has N elements and is added to every row.
 Napi::Value FusedMatMul(const Napi::CallbackInfo& info) {
-  const int64_t batchA = inum(info, 3), batchB = inum(info, 4);
-  const int64_t M = inum(info, 5), N = inum(info, 6), K = inum(info, 7);
-  const bool ta = flag(info, 8), tb = flag(info, 9);
-  const float* a = f32(info, 0, "fusedMatMul", batchA * M * K);
-  const float* b = f32(info, 1, "fusedMatMul", batchB * K * N);
-  const int64_t batch = std::max(batchA, batchB);
-  float* c = f32(info, 2, "fusedMatMul", batch * M * N);
+  const Batched p = batchedArgs(info, "fusedMatMul");
+  const int64_t N = p.N;
+  float* c = p.c;
   const float* bias = f32OrNull(info, 10, "fusedMatMul", N);
   const int act = static_cast<int>(inum(info, 11));
   const float alpha = static_cast<float>(num(info, 12));
-  gemmBatched(a, b, c, batchA, batchB, M, N, K, ta, tb);
-  const int64_t rows = batch * M;
+  gemmBatched(p);
+  const int64_t rows = p.batch() * p.M;
   if (bias != nullptr || act != kActLinear) {
     parallelFor(rows * N, parallelMin, [&](int64_t b0, int64_t e0) {
       // Split on whole rows.

@@ -97,6 +97,18 @@ int64_t innerArg(const Napi::CallbackInfo& info, int i, const char* fn) {
   return inner;
 }
 
+// The length n of a gradient (argument `full`'s) and its row length `inner`
+// (argument `innerAt`), checked to divide n.
+struct GradLength {
+  int64_t n, inner;
+};
+GradLength gradLength(const Napi::CallbackInfo& info, const char* fn, int full, int innerAt) {
+  const int64_t n = static_cast<int64_t>(typed(info, full, fn).length);
+  const int64_t inner = innerArg(info, innerAt, fn);
+  if (n % inner != 0) throwRange(info.Env(), fn, "bad inner");
+  return {n, inner};
+}
+
 // Writes the element values f(pos, len, dst) computes into out, or with
 // inner > 1 their sums over rows of `inner` elements (out[r] for row r).
 template <class F>
@@ -160,9 +172,7 @@ Napi::Value NormalLogProb(const Napi::CallbackInfo& info) {
 // -gx), gs for logstd. dy holds one value per row of `inner` elements.
 Napi::Value NormalLogProbGrad(const Napi::CallbackInfo& info) {
   const char* fn = "normalLogProbGrad";
-  const int64_t n = static_cast<int64_t>(typed(info, 4, fn).length);
-  const int64_t inner = innerArg(info, 6, fn);
-  if (n % inner != 0) throwRange(info.Env(), fn, "bad inner");
+  const auto [n, inner] = gradLength(info, fn, 4, 6);
   const float* dy = f32(info, 3, fn, n / inner);
   float* gx = f32(info, 4, fn, n);
   float* gs = f32(info, 5, fn, n);
@@ -195,9 +205,7 @@ Napi::Value BernoulliLogProb(const Napi::CallbackInfo& info) {
 // at the full shape, dy holding one value per row of `inner` elements.
 Napi::Value BernoulliLogProbGrad(const Napi::CallbackInfo& info) {
   const char* fn = "bernoulliLogProbGrad";
-  const int64_t n = static_cast<int64_t>(typed(info, 3, fn).length);
-  const int64_t inner = innerArg(info, 4, fn);
-  if (n % inner != 0) throwRange(info.Env(), fn, "bad inner");
+  const auto [n, inner] = gradLength(info, fn, 3, 4);
   const float* dy = f32(info, 2, fn, n / inner);
   float* out = f32(info, 3, fn, n);
   const Periodic ops(info, fn, {0, 1}, n);

@@ -7,16 +7,27 @@
 #include "napi_args.h"
 
 namespace zsn {
+namespace {
+
+// Argument 2 of slice and transpose: [rank, then `lists` lists of rank
+// Int32s]; *rank is set to its rank, checked to lie in [1, kMaxRank].
+const int32_t* metaArg(const Napi::CallbackInfo& info, const char* fn, int lists, int* rank) {
+  size_t mlen;
+  const int32_t* meta = i32(info, 2, fn, &mlen);
+  *rank = meta[0];
+  if (*rank < 1 || *rank > kMaxRank || mlen < static_cast<size_t>(1 + lists * *rank)) {
+    throwRange(info.Env(), fn, "bad meta");
+  }
+  return meta;
+}
+
+}  // namespace
 
 // slice(x, out, meta): meta = [rank, dims[rank], begin[rank], size[rank]];
 // element size 4 bytes (float32/int32), or `elemBytes` when given as arg 3.
 Napi::Value Slice(const Napi::CallbackInfo& info) {
-  size_t mlen;
-  const int32_t* meta = i32(info, 2, "slice", &mlen);
-  const int rank = meta[0];
-  if (rank < 1 || rank > kMaxRank || mlen < static_cast<size_t>(1 + 3 * rank)) {
-    throwRange(info.Env(), "slice", "bad meta");
-  }
+  int rank;
+  const int32_t* meta = metaArg(info, "slice", 3, &rank);
   View xv = typed(info, 0, "slice");
   View ov = typed(info, 1, "slice");
   const int64_t es = info.Length() > 3 ? inum(info, 3) : 4;
@@ -80,12 +91,8 @@ Napi::Value Copy2d(const Napi::CallbackInfo& info) {
 
 // transpose(x, out, meta): meta = [rank, dims[rank], perm[rank]]; 4-byte elements.
 Napi::Value Transpose(const Napi::CallbackInfo& info) {
-  size_t mlen;
-  const int32_t* meta = i32(info, 2, "transpose", &mlen);
-  const int rank = meta[0];
-  if (rank < 1 || rank > kMaxRank || mlen < static_cast<size_t>(1 + 2 * rank)) {
-    throwRange(info.Env(), "transpose", "bad meta");
-  }
+  int rank;
+  const int32_t* meta = metaArg(info, "transpose", 2, &rank);
   const int32_t* dims = meta + 1;
   const int32_t* perm = meta + 1 + rank;
   int64_t total = 1;
