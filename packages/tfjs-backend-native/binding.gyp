@@ -1,10 +1,18 @@
 # Builds the Node-API addon of @zhusuan/tfjs-backend-native against the
-# system OpenBLAS (Debian: libopenblas-dev). kernels.cc is compiled twice:
-# with AVX2+FMA (picked at load time when the CPU has them) and for the
-# baseline instruction set.
+# system OpenBLAS (Debian: libopenblas-dev; scripts/openblas-include.mjs finds
+# its headers with pkg-config or in the usual places). The kernels
+# (binding/kernels*.cc) are compiled twice: with AVX2+FMA (picked at load
+# time when the CPU has them) and for the baseline instruction set. The
+# addon's own files are listed by concern in binding/entries.h.
 {
   "variables": {
     "zsn_cflags": ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-Wall"],
+    "zsn_kernel_sources": [
+      "binding/kernels.cc",
+      "binding/kernels_elementwise.cc",
+      "binding/kernels_fused.cc",
+      "binding/kernels_reduce.cc",
+    ],
   },
   "target_defaults": {
     "cflags_cc!": ["-std=gnu++17", "-fno-exceptions"],
@@ -15,7 +23,7 @@
     {
       "target_name": "kernels_avx2",
       "type": "static_library",
-      "sources": ["binding/kernels.cc"],
+      "sources": ["<@(zsn_kernel_sources)"],
       "defines": ["ZSN_NS=zsn_avx2"],
       "cflags": ["<@(zsn_cflags)", "-fPIC"],
       "conditions": [["target_arch=='x64'", {"cflags": ["-mavx2", "-mfma"]}]],
@@ -23,20 +31,30 @@
     {
       "target_name": "kernels_base",
       "type": "static_library",
-      "sources": ["binding/kernels.cc"],
+      "sources": ["<@(zsn_kernel_sources)"],
       "defines": ["ZSN_NS=zsn_base"],
       "cflags": ["<@(zsn_cflags)", "-fPIC"],
     },
     {
       "target_name": "zhusuan_native",
-      "sources": ["binding/addon.cc"],
+      "sources": [
+        "binding/addon.cc",
+        "binding/broadcast.cc",
+        "binding/elementwise.cc",
+        "binding/gemm.cc",
+        "binding/log_density.cc",
+        "binding/movement.cc",
+        "binding/napi_args.cc",
+        "binding/pool.cc",
+        "binding/random.cc",
+      ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
         "kernels_avx2",
         "kernels_base",
       ],
       "cflags": ["<@(zsn_cflags)"],
-      "include_dirs": ["/usr/include/openblas", "/usr/include/x86_64-linux-gnu/openblas-pthread"],
+      "include_dirs": ["<!@(node scripts/openblas-include.mjs)"],
       "libraries": ["-lopenblas"],
       "defines": ["NAPI_VERSION=8"],
     },

@@ -12,6 +12,7 @@
 //
 // Build and run: bash packages/tfjs-backend-native/bench/run.sh
 #include <cblas.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <atomic>
@@ -23,8 +24,6 @@
 #include <random>
 #include <thread>
 #include <vector>
-
-#include <immintrin.h>
 
 extern "C" void openblas_set_num_threads(int);
 
@@ -41,7 +40,8 @@ void microKernel(int64_t kc, const float* a, int64_t ars, int64_t acs, const flo
   __m512 acc[MR][3];
   for (auto& row : acc) row[0] = row[1] = row[2] = _mm512_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), b2 = _mm512_loadu_ps(b + 32);
+    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16),
+                 b2 = _mm512_loadu_ps(b + 32);
     b += bs;
     const float* ak = a + k * acs;
 #pragma GCC unroll 8
@@ -101,7 +101,8 @@ void directGemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* 
         const int nr = static_cast<int>(std::min<int64_t>(NR, N - j0));
         const bool inPlace = p < direct;
         const float* bp = inPlace ? b + k0 * ldb + j0 : bpack.data() + (p - direct) * kc * NR;
-        microKernel(kc, ap, ars, acs, bp, inPlace ? ldb : NR, c + i0 * ldc + j0, ldc, k0 > 0, mr, nr);
+        microKernel(kc, ap, ars, acs, bp, inPlace ? ldb : NR, c + i0 * ldc + j0, ldc, k0 > 0, mr,
+                    nr);
       }
     }
   }
@@ -116,16 +117,16 @@ struct Shape {
 
 enum class Impl { OpenBLAS, Direct };
 
-void gemm(Impl impl, const Shape& s, int64_t M, int64_t N, const float* a, int64_t lda, const float* b,
-          int64_t ldb, float* c, int64_t ldc) {
+void gemm(Impl impl, const Shape& s, int64_t M, int64_t N, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float* c, int64_t ldc) {
 #ifdef __AVX512F__
   if (impl == Impl::Direct) {
     directGemm(s.ta, s.tb, M, N, s.K, a, lda, b, ldb, c, ldc);
     return;
   }
 #endif
-  cblas_sgemm(CblasRowMajor, s.ta ? CblasTrans : CblasNoTrans, s.tb ? CblasTrans : CblasNoTrans, M, N, s.K,
-              1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+  cblas_sgemm(CblasRowMajor, s.ta ? CblasTrans : CblasNoTrans, s.tb ? CblasTrans : CblasNoTrans, M,
+              N, s.K, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
 }
 
 // GFLOP/s of the best of 5 trials; with threads = 2, two halves of C (rows
@@ -250,15 +251,15 @@ int main() {
 #else
   const bool direct = false;
 #endif
-  std::printf("FMA rate, 8-wide: %.1f GFLOP/s on one thread, %.1f on two\n", fmaPeak<__m256, set8, fma8, first8>(1),
-              fmaPeak<__m256, set8, fma8, first8>(2));
+  std::printf("FMA rate, 8-wide: %.1f GFLOP/s on one thread, %.1f on two\n",
+              fmaPeak<__m256, set8, fma8, first8>(1), fmaPeak<__m256, set8, fma8, first8>(2));
 #ifdef __AVX512F__
   std::printf("FMA rate, 16-wide: %.1f GFLOP/s on one thread, %.1f on two\n",
               fmaPeak<__m512, set16, fma16, first16>(1), fmaPeak<__m512, set16, fma16, first16>(2));
 #endif
   std::printf("GFLOP/s, best of 5 trials%s\n", direct ? "" : " (no AVX-512: OpenBLAS only)");
-  std::printf("%-20s %15s %6s | %9s %9s | %9s %9s | %s\n", "product", "M x N x K", "op", "BLAS 1t", "BLAS 2t",
-              "direct 1t", "direct 2t", "max |diff| / max |C|");
+  std::printf("%-20s %15s %6s | %9s %9s | %9s %9s | %s\n", "product", "M x N x K", "op", "BLAS 1t",
+              "BLAS 2t", "direct 1t", "direct 2t", "max |diff| / max |C|");
   for (const Shape& s : shapes) {
     std::vector<float> c1, c2;
     const double o1 = rate(Impl::OpenBLAS, s, 1, &c1), o2 = rate(Impl::OpenBLAS, s, 2);
@@ -272,8 +273,8 @@ int main() {
         diff = std::max(diff, static_cast<double>(std::fabs(c1[i] - c2[i])));
         mag = std::max(mag, static_cast<double>(std::fabs(c1[i])));
       }
-      std::printf("%-20s %15s %6s | %9.1f %9.1f | %9.1f %9.1f | %.1e\n", s.what, dims, op, o1, o2, d1, d2,
-                  diff / mag);
+      std::printf("%-20s %15s %6s | %9.1f %9.1f | %9.1f %9.1f | %.1e\n", s.what, dims, op, o1, o2,
+                  d1, d2, diff / mag);
     } else {
       std::printf("%-20s %15s %6s | %9.1f %9.1f |\n", s.what, dims, op, o1, o2);
     }

@@ -8,7 +8,8 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 isa=(-mavx2 -mfma)
 if grep -qw avx512f /proc/cpuinfo; then isa=(-mavx512f -mavx512vl -mavx512bw -mavx512dq -mfma); fi
-g++ -O3 -std=c++20 -ffp-contract=off "${isa[@]}" -pthread \
-  -I/usr/include/openblas -I/usr/include/x86_64-linux-gnu/openblas-pthread \
+# OpenBLAS' include directories, found as binding.gyp finds them.
+mapfile -t inc < <(node "$here/../scripts/openblas-include.mjs" | sed 's/^/-I/')
+g++ -O3 -std=c++20 -ffp-contract=off "${isa[@]}" -pthread "${inc[@]}" \
   "$here/gemm_shapes.cc" -lopenblas -o "$out/gemm_shapes"
 OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-Haswell}" "$out/gemm_shapes"

@@ -1,19 +1,25 @@
-// Element-wise, reduction and data-movement kernels on float32 buffers.
+// Element-wise, reduction and fused kernels on float32 buffers: the op codes
+// and the KernelTable the addon calls them through.
 //
-// kernels.cc is compiled twice, once with AVX2+FMA and once for the baseline
-// instruction set, into the namespaces zsn_avx2 and zsn_base; addon.cc picks
-// one table at load time (see kernelTable()). No kernel allocates: callers
-// hand in output buffers, and the shapes travel as small int arrays.
+// The kernels (kernels_*.cc, kernels.cc the table) are compiled twice, once
+// with AVX2+FMA and once for the baseline instruction set, into the
+// namespaces zsn_avx2 and zsn_base; Init (addon.cc) picks one table at load
+// time. No kernel allocates: callers hand in output buffers, and the shapes
+// travel as small int arrays.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "broadcast.h"
+
 namespace zsn {
 
-constexpr int kMaxRank = 8;
+// The op codes below are also spelled in src/addon.ts (const enums of the
+// same names): member kX there is X, kReduceX is ReduceOp.X and kActX is
+// Act.X. test/op_codes.test.ts fails when the two lists differ.
 
-// Binary operations; the numbers are shared with src/addon.ts.
+// Binary operations.
 enum BinaryOp : int {
   kAdd = 0,
   kSub = 1,
@@ -36,6 +42,7 @@ enum BinaryOp : int {
   kGreaterEqual = 25,
 };
 
+// Unary operations; Step and LeakyRelu read alpha, Clip clamps to [alpha, beta].
 enum UnaryOp : int {
   kNeg = 0,
   kAbs = 1,
@@ -67,22 +74,24 @@ enum UnaryOp : int {
   kLinear = 27,
 };
 
-enum ReduceOp : int { kSum = 0, kMean = 1, kRMax = 2, kRMin = 3, kProd = 4 };
-
-// A broadcast iteration plan: out[i] = f(a[ia], b[ib]) over `rank` collapsed
-// dimensions (innermost last) with per-operand element strides (0 where an
-// operand is broadcast).
-struct BroadcastPlan {
-  int rank;
-  int64_t dims[kMaxRank];
-  int64_t sa[kMaxRank];
-  int64_t sb[kMaxRank];
-  int64_t size;
+// Reductions.
+enum ReduceOp : int {
+  kReduceSum = 0,
+  kReduceMean = 1,
+  kReduceMax = 2,
+  kReduceMin = 3,
+  kReduceProd = 4,
 };
 
-// Returns false when the shapes do not broadcast or the rank is too large.
-bool makeBroadcastPlan(const int32_t* aShape, int aRank, const int32_t* bShape, int bRank,
-                       BroadcastPlan* plan);
+// Activations of the matmul epilogue (biasAct) and of its gradient (actGrad).
+enum Act : int {
+  kActLinear = 0,
+  kActRelu = 1,
+  kActRelu6 = 2,
+  kActElu = 3,
+  kActLeakyRelu = 4,
+  kActSigmoid = 5,
+};
 
 struct KernelTable {
   // Broadcast binary op over output elements [begin, end) of the plan's

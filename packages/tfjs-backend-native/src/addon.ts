@@ -12,7 +12,11 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Codes of the addon's broadcasting binary ops (binding/kernels.h). */
+/**
+ * Codes of the addon's broadcasting binary ops: binding/kernels.h's BinaryOp
+ * (kAdd there is Add here; test/op_codes.test.ts checks the two lists match,
+ * as for the enums below).
+ */
 export const enum BinaryOp {
   Add = 0,
   Sub = 1,
@@ -62,10 +66,12 @@ export const enum UnaryOp {
   Clip = 23,
   Selu = 24,
   Round = 25,
+  /** std::erf; in the addon, not registered as a tfjs kernel (see kernels/unary.ts). */
+  Erf = 26,
   Linear = 27,
 }
 
-/** Reduction codes (binding/kernels.h). */
+/** Reduction codes (binding/kernels.h, kReduceSum there is Sum here). */
 export const enum ReduceOp {
   Sum = 0,
   Mean = 1,
@@ -74,7 +80,7 @@ export const enum ReduceOp {
   Prod = 4,
 }
 
-/** Fused activations of the matmul epilogue (binding/kernels.cc `Act`). */
+/** Fused activations of the matmul epilogue (binding/kernels.h, kActRelu there is Relu here). */
 export const enum Act {
   Linear = 0,
   Relu = 1,

@@ -1,0 +1,52 @@
+// The addon's N-API functions, by the file that defines them; addon.cc puts
+// them in the exports table under the names src/addon.ts (NativeAddon)
+// describes. Each checks its arguments (napi_args.h) and runs the kernel
+// table Init picked.
+#pragma once
+
+#include <napi.h>
+
+#include "kernels.h"
+
+namespace zsn {
+
+// The kernel build in use (zsn_avx2 or zsn_base), set once by Init.
+extern const KernelTable* KT;
+
+// gemm.cc: matrix products on OpenBLAS, spread over the pool.
+Napi::Value MatMul(const Napi::CallbackInfo& info);
+Napi::Value FusedMatMul(const Napi::CallbackInfo& info);
+Napi::Value DenseGrad(const Napi::CallbackInfo& info);
+Napi::Value TraceGemms(const Napi::CallbackInfo& info);
+Napi::Value GemmShapes(const Napi::CallbackInfo& info);
+
+// The products' wall seconds, FLOPs and count since the addon loaded, and the
+// threads they are spread over, as the fields gemmThreads, gemmSeconds,
+// gemmFlops and gemmCalls of `o` (for info()).
+void setGemmInfo(Napi::Object o);
+
+// elementwise.cc: broadcasting binary ops, unary ops, reductions, Adam, fill.
+Napi::Value Binary(const Napi::CallbackInfo& info);
+Napi::Value Unary(const Napi::CallbackInfo& info);
+Napi::Value Reduce(const Napi::CallbackInfo& info);
+Napi::Value Adam(const Napi::CallbackInfo& info);
+Napi::Value Fill(const Napi::CallbackInfo& info);
+
+// movement.cc: slices, row copies and transposes.
+Napi::Value Slice(const Napi::CallbackInfo& info);
+Napi::Value Copy2d(const Napi::CallbackInfo& info);
+Napi::Value Transpose(const Napi::CallbackInfo& info);
+
+// log_density.cc: fused Normal and Bernoulli log-densities, their gradients,
+// and the reparameterised Normal sample.
+Napi::Value NormalLogProb(const Napi::CallbackInfo& info);
+Napi::Value NormalLogProbGrad(const Napi::CallbackInfo& info);
+Napi::Value BernoulliLogProb(const Napi::CallbackInfo& info);
+Napi::Value BernoulliLogProbGrad(const Napi::CallbackInfo& info);
+Napi::Value NormalSample(const Napi::CallbackInfo& info);
+
+// random.cc: seeded draws equal to tf.randomNormal's and tf.randomUniform's.
+Napi::Value RandomNormal(const Napi::CallbackInfo& info);
+Napi::Value RandomUniform(const Napi::CallbackInfo& info);
+
+}  // namespace zsn

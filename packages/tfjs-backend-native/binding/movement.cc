@@ -1,0 +1,148 @@
+// Data-movement entry points: slices, strided row copies and transposes.
+// Plain copies on the calling thread.
+#include <algorithm>
+#include <cstring>
+
+#include "entries.h"
+#include "napi_args.h"
+
+namespace zsn {
+namespace {
+
+// Argument 2 of slice and transpose: [rank, then `lists` lists of rank
+// Int32s]; *rank is set to its rank, checked to lie in [1, kMaxRank].
+const int32_t* metaArg(const Napi::CallbackInfo& info, const char* fn, int lists, int* rank) {
+  size_t mlen;
+  const int32_t* meta = i32(info, 2, fn, &mlen);
+  *rank = meta[0];
+  if (*rank < 1 || *rank > kMaxRank || mlen < static_cast<size_t>(1 + lists * *rank)) {
+    throwRange(info.Env(), fn, "bad meta");
+  }
+  return meta;
+}
+
+}  // namespace
+
+// slice(x, out, meta): meta = [rank, dims[rank], begin[rank], size[rank]];
+// element size 4 bytes (float32/int32), or `elemBytes` when given as arg 3.
+Napi::Value Slice(const Napi::CallbackInfo& info) {
+  int rank;
+  const int32_t* meta = metaArg(info, "slice", 3, &rank);
+  View xv = typed(info, 0, "slice");
+  View ov = typed(info, 1, "slice");
+  const int64_t es = info.Length() > 3 ? inum(info, 3) : 4;
+  const int32_t* dims = meta + 1;
+  const int32_t* begin = meta + 1 + rank;
+  const int32_t* size = meta + 1 + 2 * rank;
+  int64_t total = 1, outTotal = 1;
+  for (int d = 0; d < rank; ++d) {
+    total *= dims[d];
+    outTotal *= size[d];
+    if (begin[d] < 0 || size[d] < 0 || begin[d] + size[d] > dims[d]) {
+      throwRange(info.Env(), "slice", "window outside the input");
+    }
+  }
+  const size_t xb = xv.length * (xv.type == napi_uint8_array ? 1 : 4);
+  const size_t ob = ov.length * (ov.type == napi_uint8_array ? 1 : 4);
+  if (xb < static_cast<size_t>(total * es) || ob < static_cast<size_t>(outTotal * es)) {
+    throwRange(info.Env(), "slice", "arrays too small");
+  }
+  if (outTotal == 0) return info.Env().Undefined();
+  // Collapse trailing dims that are copied whole into one contiguous run.
+  int inner = rank - 1;
+  int64_t run = size[inner];
+  while (inner > 0 && size[inner] == dims[inner]) {
+    --inner;
+    run *= size[inner];
+  }
+  // Strides of x in elements.
+  int64_t xs[kMaxRank];
+  xs[rank - 1] = 1;
+  for (int d = rank - 2; d >= 0; --d) xs[d] = xs[d + 1] * dims[d + 1];
+  const char* x = static_cast<const char*>(xv.data);
+  char* o = static_cast<char*>(ov.data);
+  int64_t coord[kMaxRank] = {0};
+  const int64_t runs = outTotal / run;
+  const size_t runBytes = static_cast<size_t>(run * es);
+  for (int64_t r = 0; r < runs; ++r) {
+    int64_t off = 0;
+    for (int d = 0; d <= inner; ++d) off += (begin[d] + coord[d]) * xs[d];
+    std::memcpy(o + r * runBytes, x + off * es, runBytes);
+    for (int d = inner - 1; d >= 0; --d) {
+      if (++coord[d] < size[d]) break;
+      coord[d] = 0;
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// copy2d(src, srcOffset, srcStride, dst, dstOffset, dstStride, rows, cols):
+// float32 row copies (concat, pad, slices of matrices).
+Napi::Value Copy2d(const Napi::CallbackInfo& info) {
+  const int64_t so = inum(info, 1), ss = inum(info, 2), dof = inum(info, 4), ds = inum(info, 5);
+  const int64_t rows = inum(info, 6), cols = inum(info, 7);
+  if (rows == 0 || cols == 0) return info.Env().Undefined();
+  const float* s = f32(info, 0, "copy2d", so + (rows - 1) * ss + cols);
+  float* d = f32(info, 3, "copy2d", dof + (rows - 1) * ds + cols);
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(d + dof + r * ds, s + so + r * ss, cols * sizeof(float));
+  return info.Env().Undefined();
+}
+
+// transpose(x, out, meta): meta = [rank, dims[rank], perm[rank]]; 4-byte elements.
+Napi::Value Transpose(const Napi::CallbackInfo& info) {
+  int rank;
+  const int32_t* meta = metaArg(info, "transpose", 2, &rank);
+  const int32_t* dims = meta + 1;
+  const int32_t* perm = meta + 1 + rank;
+  int64_t total = 1;
+  for (int d = 0; d < rank; ++d) total *= dims[d];
+  View xv = typed(info, 0, "transpose");
+  View ov = typed(info, 1, "transpose");
+  if (xv.type == napi_uint8_array || ov.type == napi_uint8_array ||
+      xv.length < static_cast<size_t>(total) || ov.length < static_cast<size_t>(total)) {
+    throwType(info.Env(), "transpose", 0, "4-byte typed arrays of the tensor's size");
+  }
+  const uint32_t* x = static_cast<const uint32_t*>(xv.data);
+  uint32_t* o = static_cast<uint32_t*>(ov.data);
+  if (total == 0) return info.Env().Undefined();
+  int64_t xs[kMaxRank];
+  xs[rank - 1] = 1;
+  for (int d = rank - 2; d >= 0; --d) xs[d] = xs[d + 1] * dims[d + 1];
+  // Output dim d walks input stride xs[perm[d]].
+  int64_t od[kMaxRank], st[kMaxRank];
+  for (int d = 0; d < rank; ++d) {
+    od[d] = dims[perm[d]];
+    st[d] = xs[perm[d]];
+  }
+  if (rank == 2) {
+    // Blocked 2-D transpose.
+    const int64_t R = od[0], C = od[1];
+    const int64_t sr = st[0], sc = st[1];
+    constexpr int64_t B = 32;
+    for (int64_t r0 = 0; r0 < R; r0 += B) {
+      for (int64_t c0 = 0; c0 < C; c0 += B) {
+        const int64_t r1 = std::min(R, r0 + B), c1 = std::min(C, c0 + B);
+        for (int64_t r = r0; r < r1; ++r) {
+          for (int64_t c = c0; c < c1; ++c) o[r * C + c] = x[r * sr + c * sc];
+        }
+      }
+    }
+    return info.Env().Undefined();
+  }
+  int64_t coord[kMaxRank] = {0};
+  const int64_t inner = od[rank - 1], sIn = st[rank - 1];
+  int64_t off = 0;
+  for (int64_t i = 0; i < total; i += inner) {
+    for (int64_t k = 0; k < inner; ++k) o[i + k] = x[off + k * sIn];
+    for (int d = rank - 2; d >= 0; --d) {
+      off += st[d];
+      if (++coord[d] < od[d]) break;
+      off -= coord[d] * st[d];
+      coord[d] = 0;
+    }
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace zsn

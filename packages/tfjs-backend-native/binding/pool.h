@@ -1,0 +1,81 @@
+// A small thread pool and the settings that decide which kernels use it.
+//
+// Runs one job at a time on every thread (the caller is participant 0). Used
+// for the GEMMs (OpenBLAS itself runs single-threaded, see gemm.cc), the Adam
+// update and, when enabled, element-wise kernels. Workers spin briefly after
+// a job (kernels come every few microseconds during a training step) and then
+// sleep on a futex (std::atomic::wait).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace zsn {
+
+class Pool {
+ public:
+  explicit Pool(int threads);
+  ~Pool();
+  int threads() const { return threads_; }
+
+  // Runs fn(ctx, participant) on every thread, participant in [0, threads).
+  void run(void (*fn)(void*, int), void* ctx);
+
+  // Runs fn(ctx, begin, end) over [0, n) in `threads` chunks aligned to 16.
+  void runRange(int64_t n, void (*fn)(void*, int64_t, int64_t), void* ctx);
+
+ private:
+  void loop(int index);
+
+  int threads_;
+  std::vector<std::thread> workers_;
+  std::atomic<uint64_t> gen_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+  void (*fn_)(void*, int) = nullptr;
+  void* ctx_ = nullptr;
+};
+
+// The pool (null while every setting asks for one thread), made by Init and
+// setThreads (addon.cc).
+extern Pool* pool;
+
+// Microseconds a worker spins after a job before sleeping on a futex. A
+// training step calls the pool every 0.1-1 ms (GEMMs, Adam); waking a sleeping
+// worker costs tens to hundreds of microseconds on a virtual machine, and the
+// caller waits for it. OpenBLAS is single-threaded here, so the spinning
+// worker competes with nobody for its core.
+extern double spinMicros;
+
+// Elements below which one thread is faster.
+extern int64_t parallelMin;
+
+// Element-wise kernels use the pool only when enabled (ZHUSUAN_NATIVE_THREADS);
+// the Adam update (compute-bound: two divisions and a square root an element)
+// and the GEMMs use it by default.
+extern bool elementwiseParallel;
+extern bool adamParallel;
+
+// True when the pool runs the GEMMs (OpenBLAS set to one thread); false when
+// OpenBLAS threads them itself (ZHUSUAN_NATIVE_BLAS_THREADS).
+extern bool gemmOnPool;
+
+// The pool's default size: every core, at most 64.
+int poolThreads();
+
+// Calls f(begin, end) over [0, n): in chunks on the pool when `enabled`, the
+// pool has two threads or more and n >= minParallel, else once on this thread.
+template <class F>
+void parallelFor(int64_t n, int64_t minParallel, F&& f, bool enabled = elementwiseParallel) {
+  if (!enabled || pool == nullptr || pool->threads() < 2 || n < minParallel) {
+    f(0, n);
+    return;
+  }
+  pool->runRange(
+      n, [](void* c, int64_t b, int64_t e) { (*static_cast<F*>(c))(b, e); },
+      static_cast<void*>(&f));
+}
+
+}  // namespace zsn

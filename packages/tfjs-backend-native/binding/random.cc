@@ -1,0 +1,125 @@
+// Seeded random numbers.
+//
+// tf.randomNormal and tf.randomUniform with a seed draw from seedrandom's Alea
+// generator, seeded from the seed's string through Baagoe's Mash; normals come
+// in pairs from the Marsaglia polar method of tfjs' MPRandGauss. The same
+// double arithmetic in the same order (-ffp-contract=off: no fused
+// multiply-adds) gives the same stream, so a seeded draw on `native` equals
+// the cpu backend's.
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "entries.h"
+#include "napi_args.h"
+#include "pool.h"
+
+namespace zsn {
+namespace {
+
+class Mash {
+ public:
+  double operator()(const std::string& data) {
+    for (unsigned char ch : data) {
+      n_ += ch;
+      double h = 0.02519603282416938 * n_;
+      n_ = toUint32(h);
+      h -= n_;
+      h *= n_;
+      n_ = toUint32(h);
+      h -= n_;
+      n_ += h * 4294967296.0;
+    }
+    return toUint32(n_) * 2.3283064365386963e-10;
+  }
+
+ private:
+  // JS `x >>> 0` for x >= 0.
+  static double toUint32(double x) { return std::fmod(std::floor(x), 4294967296.0); }
+  double n_ = 4022871197.0;  // 0xefc8249d
+};
+
+class Alea {
+ public:
+  explicit Alea(const std::string& seed) {
+    Mash mash;
+    s0_ = mash(" ");
+    s1_ = mash(" ");
+    s2_ = mash(" ");
+    s0_ -= mash(seed);
+    if (s0_ < 0) s0_ += 1;
+    s1_ -= mash(seed);
+    if (s1_ < 0) s1_ += 1;
+    s2_ -= mash(seed);
+    if (s2_ < 0) s2_ += 1;
+  }
+  // A double in [0, 1).
+  double next() {
+    const double t = 2091639.0 * s0_ + c_ * 2.3283064365386963e-10;
+    s0_ = s1_;
+    s1_ = s2_;
+    c_ = static_cast<double>(static_cast<int32_t>(t));  // t | 0; 0 <= t < 2^31
+    s2_ = t - c_;
+    return s2_;
+  }
+
+ private:
+  double s0_ = 0, s1_ = 0, s2_ = 0, c_ = 1;
+};
+
+}  // namespace
+
+// randomNormal(out, seed, mean, stdDev): tf.randomNormal(shape, mean, stdDev,
+// 'float32', seed) into out, seed given as the string tfjs would make of it.
+// The stream is sequential: the polar method's uniform pairs and rejections
+// are drawn on this thread, the logarithms and square roots (most of the
+// cost) of the accepted pairs are spread over the pool.
+Napi::Value RandomNormal(const Napi::CallbackInfo& info) {
+  const View o = f32View(info, 0, "randomNormal");
+  float* out = static_cast<float*>(o.data);
+  const int64_t n = static_cast<int64_t>(o.length);
+  Alea rng(str(info, 1, "randomNormal"));
+  const double mean = num(info, 2), sd = num(info, 3);
+  const int64_t pairs = (n + 1) / 2;
+  // The accepted (v1, v2) pairs, in a scratch array kept between calls (a
+  // fresh one per call would page-fault on every large draw).
+  static std::vector<double> acc;
+  if (acc.size() < static_cast<size_t>(pairs) * 2) acc.resize(static_cast<size_t>(pairs) * 2);
+  for (int64_t p = 0; p < pairs; ++p) {
+    double v1, v2, s;
+    do {
+      v1 = 2 * rng.next() - 1;
+      v2 = 2 * rng.next() - 1;
+      s = v1 * v1 + v2 * v2;
+    } while (s >= 1 || s == 0);
+    acc[2 * p] = v1;
+    acc[2 * p + 1] = v2;
+  }
+  const double* a = acc.data();
+  auto finish = [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const double v1 = a[2 * p], v2 = a[2 * p + 1];
+      const double s = v1 * v1 + v2 * v2;
+      const double mul = std::sqrt(-2.0 * std::log(s) / s);
+      out[2 * p] = static_cast<float>(mean + sd * v1 * mul);
+      if (2 * p + 1 < n) out[2 * p + 1] = static_cast<float>(mean + sd * v2 * mul);
+    }
+  };
+  parallelFor(pairs, parallelMin / 4, std::move(finish));
+  return info.Env().Undefined();
+}
+
+// randomUniform(out, seed, min, max): tf.randomUniform(shape, min, max,
+// 'float32', seed) into out.
+Napi::Value RandomUniform(const Napi::CallbackInfo& info) {
+  const View o = f32View(info, 0, "randomUniform");
+  float* out = static_cast<float*>(o.data);
+  Alea rng(str(info, 1, "randomUniform"));
+  const double lo = num(info, 2), range = num(info, 3) - lo;
+  for (size_t i = 0; i < o.length; ++i) out[i] = static_cast<float>(lo + range * rng.next());
+  return info.Env().Undefined();
+}
+
+}  // namespace zsn

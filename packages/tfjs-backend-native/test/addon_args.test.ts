@@ -1,0 +1,160 @@
+/**
+ * The addon's argument checks (binding/napi_args.h and each entry point):
+ * a wrong array type, a short array or inconsistent sizes throw a TypeError
+ * or RangeError naming the function and the argument, before any kernel
+ * reads past a buffer; valid calls of the same shapes compute.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { getAddon, nativeLoadError, type NativeAddon } from '../src/addon.js';
+import { BinaryOp, ReduceOp } from '../src/addon.js';
+
+let addon: NativeAddon;
+
+before(() => {
+  const a = getAddon();
+  if (a === null) throw new Error(`native addon unavailable: ${nativeLoadError()}`);
+  addon = a;
+});
+
+/** Asserts that `f` throws an error of class `type` whose message matches `message`. */
+function throwsLike(f: () => void, type: ErrorConstructor, message: RegExp): void {
+  assert.throws(f, (err: unknown) => {
+    assert.ok(err instanceof type, `expected a ${type.name}, got ${String(err)}`);
+    assert.match(err.message, message);
+    return true;
+  });
+}
+
+const f32 = (n: number): Float32Array => new Float32Array(n);
+
+describe('addon argument checks', () => {
+  it('matMul: multiplies, and names a non-array, a wrong type and a short output', () => {
+    const a = Float32Array.of(1, 2, 3, 4, 5, 6); // [2, 3]
+    const b = Float32Array.of(1, 0, 0, 1, 1, 1); // [3, 2]
+    const c = f32(4);
+    addon.matMul(a, b, c, 1, 1, 2, 2, 3, false, false);
+    assert.deepEqual([...c], [4, 5, 10, 11]);
+    throwsLike(
+      () => addon.matMul([1] as unknown as Float32Array, b, c, 1, 1, 2, 2, 3, false, false),
+      TypeError,
+      /^native\.matMul: argument 0 must be a typed array$/,
+    );
+    throwsLike(
+      () => addon.matMul(a, new Int32Array(6) as never, c, 1, 1, 2, 2, 3, false, false),
+      TypeError,
+      /^native\.matMul: argument 1 must be a Float32Array$/,
+    );
+    throwsLike(
+      () => addon.matMul(a, b, f32(3), 1, 1, 2, 2, 3, false, false),
+      RangeError,
+      /^native\.matMul: argument 2 has 3 elements, needs 4$/,
+    );
+  });
+
+  it('fusedMatMul: an optional bias of N elements', () => {
+    const a = Float32Array.of(1, 2); // [1, 2]
+    const b = Float32Array.of(1, 1, 1, -1); // [2, 2]
+    const c = f32(2);
+    addon.fusedMatMul(a, b, c, 1, 1, 1, 2, 2, false, false, null, 0, 0);
+    assert.deepEqual([...c], [3, -1]);
+    addon.fusedMatMul(a, b, c, 1, 1, 1, 2, 2, false, false, Float32Array.of(1, 1), 1, 0);
+    assert.deepEqual([...c], [4, 0]);
+    throwsLike(
+      () => addon.fusedMatMul(a, b, c, 1, 1, 1, 2, 2, false, false, f32(1), 0, 0),
+      RangeError,
+      /^native\.fusedMatMul: argument 10 has 1 elements, needs 2$/,
+    );
+  });
+
+  it('binary and reduce: shapes that do not fit', () => {
+    const s = (...d: number[]) => Int32Array.from(d);
+    throwsLike(
+      () => addon.binary(BinaryOp.Add, f32(2), s(2), f32(3), s(3), f32(3)),
+      RangeError,
+      /^native\.binary: shapes do not broadcast \(or rank > 8\)$/,
+    );
+    throwsLike(
+      () => addon.binary(BinaryOp.Less, f32(2), s(2), f32(2), s(2), f32(2)),
+      TypeError,
+      /^native\.binary: argument 5 must be a Uint8Array of the output size$/,
+    );
+    throwsLike(
+      () => addon.reduce(ReduceOp.Sum, f32(6), f32(2), s(2, 3), s(0)),
+      RangeError,
+      /^native\.reduce: shape and axis mask differ or rank > 8$/,
+    );
+  });
+
+  it('slice and transpose: their meta array', () => {
+    const x = Float32Array.of(1, 2, 3, 4, 5, 6);
+    const out = f32(2);
+    addon.slice(x, out, Int32Array.of(2, 2, 3, 1, 1, 1, 2));
+    assert.deepEqual([...out], [5, 6]);
+    throwsLike(
+      () => addon.slice(x, out, Int32Array.of(0)),
+      RangeError,
+      /^native\.slice: bad meta$/,
+    );
+    throwsLike(
+      () => addon.slice(x, out, Int32Array.of(2, 2, 3, 1, 1)),
+      RangeError,
+      /^native\.slice: bad meta$/,
+    );
+    throwsLike(
+      () => addon.slice(x, out, Int32Array.of(1, 6, 5, 2)),
+      RangeError,
+      /^native\.slice: window outside the input$/,
+    );
+    const t = f32(6);
+    addon.transpose(x, t, Int32Array.of(2, 2, 3, 1, 0));
+    assert.deepEqual([...t], [1, 4, 2, 5, 3, 6]);
+    throwsLike(
+      () => addon.transpose(x, t, Int32Array.of(2, 2, 3, 1)),
+      RangeError,
+      /^native\.transpose: bad meta$/,
+    );
+  });
+
+  it('log-densities: inner and the operand lengths', () => {
+    const one = Float32Array.of(0);
+    throwsLike(
+      () => addon.bernoulliLogProb(f32(4), f32(4), f32(4), 0),
+      RangeError,
+      /^native\.bernoulliLogProb: inner < 1$/,
+    );
+    throwsLike(
+      () => addon.normalLogProb(f32(4), f32(3), one, f32(4), 1),
+      RangeError,
+      /^native\.normalLogProb: operand lengths do not broadcast periodically$/,
+    );
+    throwsLike(
+      () => addon.normalLogProbGrad(f32(6), one, one, f32(1), f32(6), f32(6), 4),
+      RangeError,
+      /^native\.normalLogProbGrad: bad inner$/,
+    );
+    throwsLike(
+      () => addon.bernoulliLogProbGrad(f32(6), f32(6), f32(2), f32(6), 4),
+      RangeError,
+      /^native\.bernoulliLogProbGrad: bad inner$/,
+    );
+    throwsLike(
+      () => addon.normalSample(one, one, new Int32Array(2) as never, f32(2)),
+      TypeError,
+      /^native\.normalSample: argument 2 must be a Float32Array$/,
+    );
+  });
+
+  it('random draws: a string seed and a Float32Array output', () => {
+    throwsLike(
+      () => addon.randomUniform(f32(2), 3 as unknown as string, 0, 1),
+      TypeError,
+      /^native\.randomUniform: argument 1 must be a string$/,
+    );
+    throwsLike(
+      () => addon.randomNormal(new Float64Array(2) as never, '3', 0, 1),
+      TypeError,
+      /^native\.randomNormal: argument 0 must be a Float32Array$/,
+    );
+  });
+});
