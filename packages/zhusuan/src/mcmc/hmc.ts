@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Observed } from '../framework/bn.js';
+import { assertInteger, assertNonNegative, assertPositive } from '../checks.js';
 import { seededNormal, seededUniform } from '../kernels.js';
 import { nextSeed } from '../random.js';
 import { sameShape, targetLogDensity, valueAndGrads, type McmcTarget } from './target.js';
@@ -79,10 +80,9 @@ export type LatentVariables = Record<string, tf.Variable>;
 
 const shapeStr = (s: readonly number[]): string => `[${s.join(',')}]`;
 
-function checkPositive(name: string, v: number): number {
-  if (!(Number.isFinite(v) && v > 0)) {
-    throw new Error(`HMC: \`${name}\` must be a positive finite number, got ${v}`);
-  }
+/** `v`, after {@link assertPositive} as an HMC hyperparameter. */
+function positive(name: string, v: number): number {
+  assertPositive('HMC', name, v, { finite: true });
   return v;
 }
 
@@ -143,22 +143,18 @@ export class HMC {
   private disposed = false;
 
   constructor(opts: HmcOptions = {}) {
-    this.eps = checkPositive('stepSize', opts.stepSize ?? 0.1);
+    this.eps = positive('stepSize', opts.stepSize ?? 0.1);
     const n = opts.nLeapfrogs ?? 10;
-    if (!Number.isInteger(n) || n < 1) {
-      throw new Error(`HMC: \`nLeapfrogs\` must be a positive integer, got ${n}`);
-    }
+    assertInteger('HMC', 'nLeapfrogs', n, 'positive');
     this.nLeapfrogs = n;
     const delta = opts.targetAcceptanceRate ?? 0.8;
     if (!(delta > 0 && delta < 1)) {
       throw new Error(`HMC: \`targetAcceptanceRate\` must lie in (0, 1), got ${delta}`);
     }
     this.targetAcceptanceRate = delta;
-    this.gamma = checkPositive('gamma', opts.gamma ?? 0.05);
+    this.gamma = positive('gamma', opts.gamma ?? 0.05);
     this.t0 = opts.t0 ?? 10;
-    if (!(Number.isFinite(this.t0) && this.t0 >= 0)) {
-      throw new Error(`HMC: \`t0\` must be a non-negative finite number, got ${this.t0}`);
-    }
+    assertNonNegative('HMC', 't0', this.t0, { finite: true });
     this.kappa = opts.kappa ?? 0.75;
     if (!(this.kappa > 0 && this.kappa <= 1)) {
       throw new Error(`HMC: \`kappa\` must lie in (0, 1], got ${this.kappa}`);
@@ -170,9 +166,7 @@ export class HMC {
       throw new Error('HMC: `adaptMass` requires `adaptStepSize` (as in ZhuSuan)');
     }
     const mc = opts.massCollectIters ?? 10;
-    if (!Number.isInteger(mc) || mc < 1) {
-      throw new Error(`HMC: \`massCollectIters\` must be a positive integer, got ${mc}`);
-    }
+    assertInteger('HMC', 'massCollectIters', mc, 'positive');
     this.massCollectIters = mc;
     const decay = opts.massDecay ?? 0.99;
     if (!(decay > 0 && decay < 1)) {
