@@ -15,6 +15,7 @@ export * from './evaluation/is_loglikelihood.js';
 export * from './evaluation/ais.js';
 export * from './mcmc/target.js';
 export * from './mcmc/hmc.js';
+export * from './mcmc/adaptation.js';
 export * from './mcmc/sgmcmc.js';
 export { lgamma, lbeta } from './special.js';
 export { logSumExp, logMeanExp, stopGradient } from './utils.js';
