@@ -4,18 +4,127 @@
  * ```ts
  * import * as zs from 'zhusuan';
  * ```
+ *
+ * The public API, by name. A distribution family is one file in
+ * distributions/ and one line here (and one row in
+ * test/distributions/families.test.ts); modules' other exports (internal.ts,
+ * the family bases, ../checks.ts) are internal.
  */
-export * from './distributions/index.js';
-export * from './framework/bn.js';
-export * from './variational/base.js';
-export * from './variational/exclusive_kl.js';
-export * from './variational/monte_carlo.js';
-export * from './variational/inclusive_kl.js';
-export * from './evaluation/is_loglikelihood.js';
-export * from './evaluation/ais.js';
-export * from './mcmc/target.js';
-export * from './mcmc/hmc.js';
-export * from './mcmc/sgmcmc.js';
+
+// Distributions.
+export {
+  Distribution,
+  getValidateArgs,
+  setValidateArgs,
+  type DistributionOptions,
+  type DistributionSpec,
+  type Param,
+} from './distributions/base.js';
+export { Normal, type NormalOptions } from './distributions/normal.js';
+export { Bernoulli, type BernoulliOptions } from './distributions/bernoulli.js';
+export { Uniform, type UniformOptions } from './distributions/uniform.js';
+export { Laplace, type LaplaceOptions } from './distributions/laplace.js';
+export { FoldNormal, type FoldNormalOptions } from './distributions/fold_normal.js';
+export { Gamma, type GammaOptions } from './distributions/gamma.js';
+export { Beta, type BetaOptions } from './distributions/beta.js';
+export { InverseGamma, type InverseGammaOptions } from './distributions/inverse_gamma.js';
+export { Dirichlet, type DirichletOptions } from './distributions/dirichlet.js';
+export {
+  Categorical,
+  OnehotCategorical,
+  type CategoricalOptions,
+  type CategoricalParams,
+  type OnehotCategoricalOptions,
+} from './distributions/categorical.js';
+export { Poisson, type PoissonOptions } from './distributions/poisson.js';
+export { Binomial, type BinomialOptions } from './distributions/binomial.js';
+export {
+  Multinomial,
+  UnnormalizedMultinomial,
+  type MultinomialOptions,
+  type MultinomialParams,
+  type UnnormalizedMultinomialOptions,
+} from './distributions/multinomial.js';
+export {
+  MultivariateNormalCholesky,
+  type MultivariateNormalCholeskyOptions,
+} from './distributions/multivariate_normal.js';
+export {
+  Concrete,
+  ExpConcrete,
+  type ConcreteOptions,
+  type ExpConcreteOptions,
+} from './distributions/concrete.js';
+export { BinConcrete, type BinConcreteOptions } from './distributions/bin_concrete.js';
+
+// Models.
+export {
+  BayesianNet,
+  metaBayesianNet,
+  StochasticTensor,
+  type BernoulliNodeOptions,
+  type MetaBayesianNet,
+  type Model,
+  type NodeOptions,
+  type NormalNodeOptions,
+  type Observed,
+} from './framework/bn.js';
+
+// Variational objectives.
+export type { VariationalOptions } from './variational/base.js';
+export {
+  elbo,
+  EvidenceLowerBound,
+  MovingAverageBaseline,
+  type ReinforceOptions,
+} from './variational/exclusive_kl.js';
+export {
+  importanceWeightedObjective,
+  ImportanceWeightedObjective,
+  type ImportanceWeightedOptions,
+} from './variational/monte_carlo.js';
+export { InclusiveKLObjective, klpq, type InclusiveKLOptions } from './variational/inclusive_kl.js';
+
+// Evaluation.
+export { isLoglikelihood, type IsLoglikelihoodOptions } from './evaluation/is_loglikelihood.js';
+export {
+  ais,
+  aisSchedule,
+  type AisOptions,
+  type AisResult,
+  type AisSchedule,
+} from './evaluation/ais.js';
+
+// MCMC.
+export type { McmcTarget } from './mcmc/target.js';
+export { HMC, type HmcInfo, type HmcOptions, type LatentVariables } from './mcmc/hmc.js';
+export {
+  dualAveragingInit,
+  dualAveragingUpdate,
+  findReasonableStepSize,
+  welfordFinalize,
+  welfordInit,
+  welfordUpdate,
+  type DualAveragingOptions,
+  type DualAveragingState,
+  type WelfordState,
+} from './mcmc/adaptation.js';
+export {
+  PSGLD,
+  SGHMC,
+  SGLD,
+  SGMCMC,
+  SGNHT,
+  type PSGLDOptions,
+  type SGHMCOptions,
+  type SGLDOptions,
+  type SGNHTOptions,
+  type SghmcInfo,
+  type SgmcmcInfo,
+  type SgnhtInfo,
+} from './mcmc/sgmcmc.js';
+
+// Special functions, reductions, randomness, optional backend kernels.
 export { lgamma, lbeta } from './special.js';
 export { logSumExp, logMeanExp, stopGradient } from './utils.js';
 export * as random from './random.js';

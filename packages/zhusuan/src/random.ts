@@ -49,6 +49,18 @@ export function nextWord(s: Uint32Array): number {
   return result;
 }
 
+/**
+ * A uniform double in [0, 1) with 53 random bits, from the next two words of
+ * the xoshiro128** state `s` (advanced in place): the library's samplers
+ * written in JavaScript (Poisson, Binomial, Multinomial) draw from it.
+ * @example
+ * const s = zs.random.seedWords(7);
+ * zs.random.uniform53(s); // the same number for the same seed
+ */
+export function uniform53(s: Uint32Array): number {
+  return ((nextWord(s) >>> 5) * 67108864 + (nextWord(s) >>> 6)) / 9007199254740992;
+}
+
 let s = seedWords(Date.now() >>> 0);
 
 /**

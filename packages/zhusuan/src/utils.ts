@@ -31,7 +31,7 @@ export function logMeanExp(x: tf.Tensor, axis: number | number[], keepDims = fal
 }
 
 /** Normalises (possibly negative) axes to sorted non-negative ones; checks range. */
-export function normAxes(axis: number | number[], rank: number): number[] {
+function normAxes(axis: number | number[], rank: number): number[] {
   const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => {
     if (!Number.isInteger(a) || a < -rank || a >= rank) {
       throw new Error(`axis ${a} is out of range for a tensor of rank ${rank}`);

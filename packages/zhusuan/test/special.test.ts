@@ -1,8 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { lbeta, lgamma } from '../src/special.js';
-import { assertClose, lgamma64, noLeak, useCpu } from './helpers.js';
+import { lbeta, lgamma, logFactorial } from '../src/special.js';
+import { assertClose, lgamma64, logFact64, noLeak, useCpu } from './helpers.js';
 
 before(useCpu);
 
@@ -68,4 +68,10 @@ test('lbeta broadcasts and matches log B(a, b)', () => {
   // B(1/2, 1/2) = π.
   assertClose(got.data[0], Math.log(Math.PI), 3e-6, 3e-6, 'B(1/2,1/2)');
   assertClose(got.data, want, 1e-5, 5e-6, 'lbeta');
+});
+
+test('logFactorial matches the float64 sum of logs across its table boundary', () => {
+  for (const k of [0, 1, 2, 10, 100, 255, 256, 257, 1000, 12345]) {
+    assertClose(logFactorial(k), logFact64(k), 1e-13, 1e-13, `log ${k}!`);
+  }
 });

@@ -4,7 +4,9 @@
  * subclasses implement `_sample` and `_logProb` on the batch shape.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertInteger } from '../checks.js';
 import { sumLast } from '../utils.js';
+import { broadcastShapes } from './internal.js';
 
 let globalValidateArgs = false;
 
@@ -48,37 +50,6 @@ export interface DistributionSpec extends DistributionOptions {
   valueShape?: number[];
 }
 
-/** Converts a parameter to a float32 tensor. */
-export function toTensor(p: Param): tf.Tensor {
-  return typeof p === 'number' ? tf.scalar(p) : p;
-}
-
-/**
- * Broadcast shape of two parameter shapes, or an error naming the
- * distribution and both parameters.
- */
-export function broadcastShapes(
-  dist: string,
-  a: [string, number[]],
-  b: [string, number[]],
-): number[] {
-  const [na, sa] = a;
-  const [nb, sb] = b;
-  const rank = Math.max(sa.length, sb.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const da = sa[sa.length - rank + i] ?? 1;
-    const db = sb[sb.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) {
-      throw new Error(
-        `${dist}: shapes of \`${na}\` [${sa}] and \`${nb}\` [${sb}] do not broadcast`,
-      );
-    }
-    out.push(da === 1 ? db : da);
-  }
-  return out;
-}
-
 /**
  * Base class of distributions.
  *
@@ -108,9 +79,7 @@ export abstract class Distribution {
     this.valueShape = spec.valueShape ?? [];
     this.validateArgs = spec.validateArgs ?? globalValidateArgs;
     const g = spec.groupNdims ?? 0;
-    if (!Number.isInteger(g) || g < 0) {
-      throw new Error(`${this.name}: \`groupNdims\` must be a non-negative integer, got ${g}`);
-    }
+    assertInteger(this.name, 'groupNdims', g, 'non-negative');
     if (g > this.batchShape.length) {
       throw new Error(
         `${this.name}: \`groupNdims\` (${g}) exceeds the rank of the batch shape [${this.batchShape}]`,
@@ -129,11 +98,7 @@ export abstract class Distribution {
     if (nSamples === undefined) {
       return tf.tidy(() => tf.squeeze(this._sample(1), [0]));
     }
-    if (!Number.isInteger(nSamples) || nSamples < 1) {
-      throw new Error(
-        `${this.name}.sample: \`nSamples\` must be a positive integer, got ${nSamples}`,
-      );
-    }
+    assertInteger(`${this.name}.sample`, 'nSamples', nSamples, 'positive');
     return tf.tidy(() => this._sample(nSamples));
   }
 
@@ -182,18 +147,4 @@ export abstract class Distribution {
   protected _logProbGrouped(_given: tf.Tensor, _groupNdims: number): tf.Tensor | null {
     return null;
   }
-}
-
-/**
- * Throws `${dist}: ${message}` when `bad` (a boolean tensor) has any true
- * element. Given a function, runs it inside the check's `tf.tidy`, so the
- * comparison tensors it makes are freed too.
- */
-export function assertNone(
-  bad: tf.Tensor | (() => tf.Tensor),
-  dist: string,
-  message: string,
-): void {
-  const any = tf.tidy(() => tf.any(typeof bad === 'function' ? bad() : bad).dataSync()[0]);
-  if (any) throw new Error(`${dist}: ${message}`);
 }

@@ -1,15 +1,22 @@
 /** The Bernoulli distribution (port of zhusuan/distributions/univariate.py Bernoulli). */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertNone } from '../checks.js';
 import { bernoulliLogProbFromLogits, seededUniform } from '../kernels.js';
 import { nextSeed } from '../random.js';
+import { Distribution, type DistributionOptions, type Param } from './base.js';
 import {
-  assertNone,
-  Distribution,
+  asFloat,
+  asKind,
+  assertProbability,
+  discreteSpec,
+  logitsFromProbs,
+  oneOf,
+  sampleDtype,
+  shapeOf,
   toTensor,
-  type DistributionOptions,
-  type Param,
-} from './base.js';
-import { asFloat, disposeOnThrow, withZeroGradient } from './internal.js';
+  withZeroGradient,
+  type Alternative,
+} from './internal.js';
 
 /** Parameters of {@link Bernoulli}: exactly one of `logits` and `probs`. */
 export interface BernoulliOptions extends DistributionOptions {
@@ -30,56 +37,24 @@ export interface BernoulliOptions extends DistributionOptions {
  * Samples carry no gradient.
  */
 export class Bernoulli extends Distribution {
-  private readonly param: { kind: 'logits' | 'probs'; value: tf.Tensor };
+  private readonly param: Alternative<'logits' | 'probs'>;
 
   constructor(opts: BernoulliOptions) {
-    const hasLogits = opts.logits !== undefined;
-    const hasProbs = opts.probs !== undefined;
-    if (hasLogits === hasProbs) {
-      throw new Error('Bernoulli: exactly one of `logits` and `probs` must be given');
-    }
-    const dtype = opts.dtype ?? 'float32';
-    if (dtype !== 'float32' && dtype !== 'int32') {
-      throw new Error(`Bernoulli: \`dtype\` must be 'float32' or 'int32', got '${dtype}'`);
-    }
-    const param = hasLogits
-      ? { kind: 'logits' as const, value: toTensor(opts.logits!) }
-      : { kind: 'probs' as const, value: toTensor(opts.probs!) };
-    super({
-      name: 'Bernoulli',
-      dtype,
-      isContinuous: false,
-      isReparameterized: false,
-      batchShape: param.value.shape,
-      groupNdims: opts.groupNdims,
-      validateArgs: opts.validateArgs,
-    });
-    this.param = param;
-    if (this.validateArgs && param.kind === 'probs') {
-      // Outside [0, 1] or NaN: "not (>= 0 and <= 1)".
-      disposeOnThrow([[opts.probs, param.value]], () =>
-        assertNone(
-          () =>
-            tf.logicalNot(
-              tf.logicalAnd(tf.greaterEqual(param.value, 0), tf.lessEqual(param.value, 1)),
-            ),
-          'Bernoulli',
-          '`probs` must lie in [0, 1]',
-        ),
-      );
-    }
+    const { kind, raw } = oneOf('Bernoulli', opts, 'logits', 'probs');
+    const dtype = sampleDtype('Bernoulli', opts.dtype, 'float32', ['float32', 'int32']);
+    super(discreteSpec('Bernoulli', shapeOf(raw), dtype, opts));
+    if (this.validateArgs && kind === 'probs') assertProbability('Bernoulli', 'probs', raw);
+    this.param = { kind, value: toTensor(raw) };
   }
 
   /** The logits (computed from `probs` when those were given). */
   get logits(): tf.Tensor {
-    if (this.param.kind === 'logits') return this.param.value;
-    const p = this.param.value;
-    return tf.sub(tf.log(p), tf.log1p(tf.neg(p)));
+    return asKind(this.param, 'logits', logitsFromProbs);
   }
 
   /** The probabilities (computed from `logits` when those were given). */
   get probs(): tf.Tensor {
-    return this.param.kind === 'probs' ? this.param.value : tf.sigmoid(this.param.value);
+    return asKind(this.param, 'probs', tf.sigmoid);
   }
 
   protected _sample(n: number): tf.Tensor {

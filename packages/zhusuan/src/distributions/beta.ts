@@ -3,17 +3,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { nextSeed } from '../random.js';
 import { lbeta } from '../special.js';
 import type { DistributionOptions, Param } from './base.js';
+import { AlphaBetaDistribution, logStandardGammaDraws } from './gamma_sampler.js';
 import {
-  AlphaBetaDistribution,
+  asFloat,
   assertGivenIn,
   FLOAT32_BELOW_ONE,
   FLOAT32_TINY,
-  logStandardGammaDraws,
   onSupport,
-  support,
   readBroadcast,
-} from './gamma_sampler.js';
-import { asFloat, withZeroGradient } from './internal.js';
+  support,
+  withZeroGradient,
+} from './internal.js';
 
 /** Parameters of {@link Beta}: the two positive shape parameters. */
 export interface BetaOptions extends DistributionOptions {

@@ -7,15 +7,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { seededUniform } from '../kernels.js';
 import { nextSeed } from '../random.js';
 import { stopGradient } from '../utils.js';
-import { Distribution, toTensor, type DistributionOptions, type Param } from './base.js';
+import { assertPositive } from '../checks.js';
+import { Distribution, type DistributionOptions, type Param } from './base.js';
 import {
+  asFloat,
   assertGivenIn,
+  broadcastParamShapes,
+  continuousSpec,
   FLOAT32_BELOW_ONE,
   FLOAT32_TINY,
   onSupport,
   support,
-} from './gamma_sampler.js';
-import { asFloat, assertPositive, broadcastParamShapes, continuousSpec } from './internal.js';
+  toTensor,
+} from './internal.js';
 
 /** Parameters of {@link BinConcrete}: the temperature and the log-odds. */
 export interface BinConcreteOptions extends DistributionOptions {

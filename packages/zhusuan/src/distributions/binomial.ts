@@ -4,24 +4,28 @@
  * a number of trials that may vary across the batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { nextSeed, seedWords } from '../random.js';
-import { lgamma } from '../special.js';
-import {
-  assertNone,
-  Distribution,
-  toTensor,
-  type DistributionOptions,
-  type Param,
-} from './base.js';
+import { assertNone } from '../checks.js';
+import { nextSeed, seedWords, uniform53 } from '../random.js';
+import { lgamma, logFactorial } from '../special.js';
+import { Distribution, type DistributionOptions, type Param } from './base.js';
 import {
   asFloat,
+  asKind,
+  assertProbability,
+  assertTrials,
   broadcastParamShapes,
-  disposeOnThrow,
+  checkTrials,
+  countArray,
+  discreteSpec,
+  INT32_MAX,
+  logitsFromProbs,
   oneOf,
-  requireParam,
+  readBroadcast,
+  sampleDtype,
+  toTensor,
   withZeroGradient,
+  type Alternative,
 } from './internal.js';
-import { INT32_MAX, logFactorial, uniform53 } from './poisson.js';
 
 /** Parameters of {@link Binomial}: `nTrials` and exactly one of `logits` and `probs`. */
 export interface BinomialOptions extends DistributionOptions {
@@ -89,7 +93,7 @@ function binomialDrawLow(n: number, p: number, q: number, s: Uint32Array): numbe
 /**
  * One Binomial(n, p) draw, q = 1 − p given separately (each accurate when
  * small); by symmetry on min(p, q). Internal (the Multinomial sampler uses
- * it too): distributions/index.ts exports only the class and its options.
+ * it too): src/index.ts exports only the class and its options.
  */
 export function binomialDraw(n: number, p: number, q: number, s: Uint32Array): number {
   if (q <= 0) return n;
@@ -121,83 +125,40 @@ export function binomialDraw(n: number, p: number, q: number, s: Uint32Array): n
  * d.logProb(tf.tensor([3, 10, 17]));      // [3]
  */
 export class Binomial extends Distribution {
-  private readonly param: { kind: 'logits' | 'probs'; value: tf.Tensor };
+  private readonly param: Alternative<'logits' | 'probs'>;
   /** The number of trials, as given (a number becomes a scalar tensor). */
   readonly nTrials: tf.Tensor;
 
   constructor(opts: BinomialOptions) {
     const { kind, raw } = oneOf('Binomial', opts, 'logits', 'probs');
-    requireParam('Binomial', 'nTrials', opts.nTrials);
-    if (
-      typeof opts.nTrials === 'number' &&
-      !(Number.isInteger(opts.nTrials) && opts.nTrials >= 1)
-    ) {
-      throw new Error(`Binomial: \`nTrials\` must be a positive integer, got ${opts.nTrials}`);
-    }
-    const dtype = opts.dtype ?? 'int32';
-    if (dtype !== 'int32' && dtype !== 'float32') {
-      throw new Error(`Binomial: \`dtype\` must be 'int32' or 'float32', got '${dtype}'`);
-    }
-    // Shapes first, from the parameters as given: nothing is converted before a shape error.
-    const batchShape = broadcastParamShapes('Binomial', [kind, raw], ['nTrials', opts.nTrials]);
-    const param = { kind, value: toTensor(raw) };
-    const nTrials = toTensor(opts.nTrials);
-    super({
-      name: 'Binomial',
-      dtype,
-      isContinuous: false,
-      isReparameterized: false,
-      batchShape,
-      groupNdims: opts.groupNdims,
-      validateArgs: opts.validateArgs,
-    });
-    this.param = param;
-    this.nTrials = nTrials;
+    const nTrials = checkTrials('Binomial', opts.nTrials);
+    const dtype = sampleDtype('Binomial', opts.dtype, 'int32');
+    const batchShape = broadcastParamShapes('Binomial', [kind, raw], ['nTrials', nTrials]);
+    super(discreteSpec('Binomial', batchShape, dtype, opts));
     if (this.validateArgs) {
-      const made: Array<[Param, tf.Tensor]> = [
-        [raw, param.value],
-        [opts.nTrials, nTrials],
-      ];
-      disposeOnThrow(made, () =>
-        tf.tidy(() => {
-          const nf = asFloat(nTrials);
-          assertNone(
-            tf.logicalNot(tf.logicalAnd(tf.greaterEqual(nf, 1), tf.equal(nf, tf.floor(nf)))),
-            'Binomial',
-            '`nTrials` must hold positive integers',
-          );
-          if (param.kind === 'probs') {
-            assertNone(
-              tf.logicalNot(
-                tf.logicalAnd(tf.greaterEqual(param.value, 0), tf.lessEqual(param.value, 1)),
-              ),
-              'Binomial',
-              '`probs` must lie in [0, 1]',
-            );
-          }
-        }),
-      );
+      assertTrials('Binomial', nTrials);
+      if (kind === 'probs') assertProbability('Binomial', 'probs', raw);
     }
+    this.param = { kind, value: toTensor(raw) };
+    this.nTrials = toTensor(nTrials);
   }
 
   /** The logits (computed from `probs` when those were given). */
   get logits(): tf.Tensor {
-    if (this.param.kind === 'logits') return this.param.value;
-    const p = this.param.value;
-    return tf.sub(tf.log(p), tf.log1p(tf.neg(p)));
+    return asKind(this.param, 'logits', logitsFromProbs);
   }
 
   /** The probabilities (computed from `logits` when those were given). */
   get probs(): tf.Tensor {
-    return this.param.kind === 'probs' ? this.param.value : tf.sigmoid(this.param.value);
+    return asKind(this.param, 'probs', tf.sigmoid);
   }
 
   protected _sample(n: number): tf.Tensor {
     const shape = this.batchShape;
-    const v = tf.broadcastTo(asFloat(this.param.value), shape).dataSync();
-    const trials = tf.broadcastTo(asFloat(this.nTrials), shape).dataSync();
+    const v = readBroadcast(this.param.value, shape);
+    const trials = readBroadcast(this.nTrials, shape);
     const size = v.length;
-    const out = this.dtype === 'int32' ? new Int32Array(n * size) : new Float32Array(n * size);
+    const out = countArray(this.dtype, n * size);
     const s = seedWords(nextSeed());
     for (let i = 0; i < size; i++) {
       const nt = trials[i];
@@ -257,12 +218,10 @@ export class Binomial extends Distribution {
   }
 
   protected override _validateGiven(given: tf.Tensor): void {
-    tf.tidy(() =>
-      assertNone(
-        tf.logicalNot(inSupport(asFloat(given), asFloat(this.nTrials))),
-        'Binomial',
-        'values given to logProb must be integers in [0, nTrials]',
-      ),
+    assertNone(
+      () => tf.logicalNot(inSupport(asFloat(given), asFloat(this.nTrials))),
+      'Binomial',
+      'values given to logProb must be integers in [0, nTrials]',
     );
   }
 }

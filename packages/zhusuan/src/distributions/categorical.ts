@@ -7,10 +7,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { seededUniform } from '../kernels.js';
 import { nextSeed } from '../random.js';
-import { logSumExp, stopGradient } from '../utils.js';
-import { assertNone, type DistributionOptions, type Param } from './base.js';
-import { CategoricalBase, logitsOf, type CategoricalParam } from './categorical_base.js';
-import { asFloat } from './internal.js';
+import { assertNone } from '../checks.js';
+import { stopGradient } from '../utils.js';
+import type { DistributionOptions, Param } from './base.js';
+import {
+  CategoricalBase,
+  logitsOf,
+  logProbsOf,
+  type CategoricalParam,
+} from './categorical_base.js';
+import { asFloat, checkLastAxis } from './internal.js';
 
 /** Parameters shared by {@link Categorical} and {@link OnehotCategorical}. */
 export interface CategoricalParams {
@@ -41,13 +47,6 @@ export interface OnehotCategoricalOptions extends CategoricalParams, Distributio
 /** Smallest and largest uniforms fed to the Gumbel transform (keeps it finite). */
 const U_MIN = 1e-30;
 const U_MAX = 1 - 2 ** -24;
-
-/** log p_k, normalised along the last axis: log-softmax of logits, or log(probs / Σ probs). */
-function logProbs(param: CategoricalParam): tf.Tensor {
-  const v = asFloat(param.value);
-  if (param.kind === 'logits') return tf.sub(v, logSumExp(v, -1, true));
-  return tf.sub(tf.log(v), tf.log(tf.sum(v, -1, true)));
-}
 
 /**
  * `n` category indices per batch member (int32, `[n, ...batchShape]`) by
@@ -88,7 +87,7 @@ function gumbelMaxIndices(
  */
 export class Categorical extends CategoricalBase {
   constructor(opts: CategoricalOptions) {
-    super('Categorical', opts, 'int32', false);
+    super('Categorical', opts, { defaultDtype: 'int32', vector: false });
   }
 
   protected _sample(n: number): tf.Tensor {
@@ -102,17 +101,15 @@ export class Categorical extends CategoricalBase {
     const valid = inRange(x, k);
     const hit = oneHotBool(tf.cast(tf.where(valid, x, 0), 'int32'), k); // [...given.shape, K]
     // Select rather than multiply by the one-hot: 0 · (−∞) would be NaN.
-    const picked = tf.sum(tf.where(hit, logProbs(this.param), 0), -1);
+    const picked = tf.sum(tf.where(hit, logProbsOf(this.param), 0), -1);
     return tf.where(valid, picked, -Infinity);
   }
 
   protected override _validateGiven(given: tf.Tensor): void {
-    tf.tidy(() =>
-      assertNone(
-        tf.logicalNot(inRange(asFloat(given), this.nCategories)),
-        'Categorical',
-        `values given to logProb must be integers in [0, ${this.nCategories})`,
-      ),
+    assertNone(
+      () => tf.logicalNot(inRange(asFloat(given), this.nCategories)),
+      'Categorical',
+      `values given to logProb must be integers in [0, ${this.nCategories})`,
     );
   }
 }
@@ -147,7 +144,7 @@ function inRange(x: tf.Tensor, k: number): tf.Tensor {
  */
 export class OnehotCategorical extends CategoricalBase {
   constructor(opts: OnehotCategoricalOptions) {
-    super('OnehotCategorical', opts, 'float32', true);
+    super('OnehotCategorical', opts, { defaultDtype: 'float32', vector: true });
   }
 
   protected _sample(n: number): tf.Tensor {
@@ -157,31 +154,27 @@ export class OnehotCategorical extends CategoricalBase {
 
   protected override checkGivenShape(given: tf.Tensor): void {
     super.checkGivenShape(given);
-    if (given.rank < 1 || given.shape[given.rank - 1] !== this.nCategories) {
-      throw new Error(
-        `OnehotCategorical: the last axis of \`given\` [${given.shape}] must have K = ${this.nCategories} entries`,
-      );
-    }
+    checkLastAxis('OnehotCategorical', given, this.nCategories, `K = ${this.nCategories} entries`);
   }
 
   protected _logProb(given: tf.Tensor): tf.Tensor {
     const x = asFloat(given);
     // Zero entries contribute 0 even where log p = −∞ (0 · (−∞) would be NaN).
-    const logp = tf.where(tf.equal(x, 0), 0, logProbs(this.param));
+    const logp = tf.where(tf.equal(x, 0), 0, logProbsOf(this.param));
     return tf.sum(tf.mul(x, logp), -1);
   }
 
   protected override _validateGiven(given: tf.Tensor): void {
-    tf.tidy(() => {
-      const x = asFloat(given);
-      assertNone(
-        tf.logicalOr(
+    assertNone(
+      () => {
+        const x = asFloat(given);
+        return tf.logicalOr(
           tf.any(tf.logicalAnd(tf.notEqual(x, 0), tf.notEqual(x, 1)), -1),
           tf.notEqual(tf.sum(x, -1), 1),
-        ),
-        'OnehotCategorical',
-        'values given to logProb must be one-hot along the last axis (entries 0 or 1, one 1)',
-      );
-    });
+        );
+      },
+      'OnehotCategorical',
+      'values given to logProb must be one-hot along the last axis (entries 0 or 1, one 1)',
+    );
   }
 }

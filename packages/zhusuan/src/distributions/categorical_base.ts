@@ -1,60 +1,28 @@
 /**
- * The `logits` / `probs` parameterisation that Categorical and
- * OnehotCategorical (categorical.ts) share: its checks, its getters and the
- * base class that holds it. Internal: src/distributions/index.ts re-exports
- * categorical.ts, not this module.
+ * The `logits` / `probs` parameterisation over K categories that
+ * Categorical, OnehotCategorical (categorical.ts), Multinomial and
+ * UnnormalizedMultinomial (multinomial.ts) share: its checks, its getters
+ * and the base class that holds it. Internal: src/index.ts
+ * re-exports the families, not this module.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assertNone, Distribution, toTensor, type DistributionOptions } from './base.js';
+import { assertNone } from '../checks.js';
+import { logSumExp } from '../utils.js';
+import { Distribution, type DistributionOptions } from './base.js';
 import type { CategoricalParams } from './categorical.js';
-import { asFloat, oneOf, shapeOf } from './internal.js';
+import {
+  asFloat,
+  categoryCount,
+  discreteSpec,
+  oneOf,
+  sampleDtype,
+  shapeOf,
+  toTensor,
+  type Alternative,
+} from './internal.js';
 
 /** The parameter given, `logits` or `probs`, as a tensor. */
-export type CategoricalParam = { kind: 'logits' | 'probs'; value: tf.Tensor };
-
-/** Checks the options shared by both classes; returns the parameter and K. */
-function parseParams(
-  name: string,
-  opts: CategoricalParams & { dtype?: string },
-): { param: CategoricalParam; nCategories: number; dtype: 'int32' | 'float32' | undefined } {
-  const { kind, raw } = oneOf(name, opts, 'logits', 'probs');
-  const dtype = opts.dtype;
-  if (dtype !== undefined && dtype !== 'int32' && dtype !== 'float32') {
-    throw new Error(`${name}: \`dtype\` must be 'int32' or 'float32', got '${dtype}'`);
-  }
-  // Shape checks on the parameter as given: nothing is converted before they pass.
-  const shape = shapeOf(raw);
-  if (shape.length < 1) {
-    throw new Error(
-      `${name}: \`${kind}\` must have rank at least 1 (its last axis holds the K categories), got shape [${shape}]`,
-    );
-  }
-  const nCategories = shape[shape.length - 1];
-  if (nCategories < 1) {
-    throw new Error(
-      `${name}: \`${kind}\` must have at least one category (K ≥ 1), got shape [${shape}]`,
-    );
-  }
-  return { param: { kind, value: toTensor(raw) }, nCategories, dtype };
-}
-
-/** Checks `probs` (non-negative, positive sum over the categories); reads data. */
-function validateProbs(name: string, param: CategoricalParam): void {
-  if (param.kind !== 'probs') return;
-  tf.tidy(() => {
-    const p = param.value;
-    assertNone(
-      tf.logicalOr(tf.less(p, 0), tf.logicalNot(tf.isFinite(p))),
-      name,
-      '`probs` must be finite and non-negative',
-    );
-    assertNone(
-      tf.lessEqual(tf.sum(p, -1), 0),
-      name,
-      '`probs` must have a positive sum along the last axis',
-    );
-  });
-}
+export type CategoricalParam = Alternative<'logits' | 'probs'>;
 
 /** Logits from either parameter (log of the unnormalised probs). */
 export function logitsOf(param: CategoricalParam): tf.Tensor {
@@ -67,16 +35,45 @@ function probsOf(param: CategoricalParam): tf.Tensor {
   return param.kind === 'probs' ? tf.div(v, tf.sum(v, -1, true)) : tf.softmax(v);
 }
 
+/**
+ * log p_k along the last axis: normalised (log-softmax of logits, or
+ * log(probs / Σ probs)), or with `normalize` false the parameter taken as
+ * normalised already (logits as they are, or log probs).
+ */
+export function logProbsOf(param: CategoricalParam, normalize = true): tf.Tensor {
+  const v = asFloat(param.value);
+  if (param.kind === 'logits') return normalize ? tf.sub(v, logSumExp(v, -1, true)) : v;
+  return normalize ? tf.sub(tf.log(v), tf.log(tf.sum(v, -1, true))) : tf.log(v);
+}
+
 /** Options of {@link CategoricalBase}: exactly one of `logits` and `probs`, and the dtype of samples. */
 export interface CategoricalBaseOptions extends CategoricalParams, DistributionOptions {
   dtype?: 'int32' | 'float32';
 }
 
+/** How a family shapes {@link CategoricalBase}. */
+export interface CategoricalConfig {
+  /** The dtype of samples when `opts.dtype` is not given. */
+  defaultDtype: 'int32' | 'float32';
+  /** Values are vectors over the K categories (value shape `[K]`) rather than category indices. */
+  vector: boolean;
+  /**
+   * The batch shape from the parameter's (its shape less the last axis),
+   * for a family with more parameters (Multinomial's `nTrials`); from
+   * shapes only, before anything is converted. Default: the parameter's.
+   */
+  batchShape?: (paramBatch: number[], kind: 'logits' | 'probs', shape: number[]) => number[];
+  /** Under `validateArgs`, also reject NaN and +∞ logits. Default false. */
+  finiteLogits?: boolean;
+}
+
 /**
- * Base of Categorical and OnehotCategorical: a parameter
- * `logits` or `probs` of shape `[...batchShape, K]`, discrete values, samples
- * not reparameterised. Under `validateArgs`, `probs` must be finite and
- * non-negative with a positive sum along the last axis.
+ * Base of the families parameterised by `logits` or `probs` of shape
+ * `[..., K]`: discrete values, samples not reparameterised. Under
+ * `validateArgs`, `probs` must be finite and non-negative with a positive
+ * sum along the last axis (and with `finiteLogits`, `logits` must hold no
+ * NaN and no +∞). Exported for the declarations of its subclasses; not meant
+ * to be extended elsewhere.
  */
 export abstract class CategoricalBase extends Distribution {
   /** The parameter given (`logits` or `probs`). */
@@ -84,32 +81,18 @@ export abstract class CategoricalBase extends Distribution {
   /** The number of categories K (the size of the parameter's last axis). */
   readonly nCategories: number;
 
-  /**
-   * @param name the family's name, for the spec and error messages.
-   * @param defaultDtype the dtype of samples when `opts.dtype` is not given.
-   * @param oneHot whether values are one-hot vectors (value shape `[K]`)
-   *   rather than category indices (scalars).
-   */
-  protected constructor(
-    name: string,
-    opts: CategoricalBaseOptions,
-    defaultDtype: 'int32' | 'float32',
-    oneHot: boolean,
-  ) {
-    const { param, nCategories, dtype } = parseParams(name, opts);
-    super({
-      name,
-      dtype: dtype ?? defaultDtype,
-      isContinuous: false,
-      isReparameterized: false,
-      batchShape: param.value.shape.slice(0, -1),
-      valueShape: oneHot ? [nCategories] : undefined,
-      groupNdims: opts.groupNdims,
-      validateArgs: opts.validateArgs,
-    });
-    this.param = param;
-    this.nCategories = nCategories;
-    if (this.validateArgs) validateProbs(name, param);
+  /** @param name the family's name, for the spec and error messages. */
+  protected constructor(name: string, opts: CategoricalBaseOptions, config: CategoricalConfig) {
+    const { kind, raw } = oneOf(name, opts, 'logits', 'probs');
+    const dtype = sampleDtype(name, opts.dtype, config.defaultDtype);
+    const shape = shapeOf(raw);
+    const k = categoryCount(name, kind, shape);
+    const paramBatch = shape.slice(0, -1);
+    const batchShape = config.batchShape?.(paramBatch, kind, shape) ?? paramBatch;
+    super(discreteSpec(name, batchShape, dtype, opts, config.vector ? [k] : undefined));
+    if (this.validateArgs) assertCategoryParam(name, kind, raw, config.finiteLogits ?? false);
+    this.param = { kind, value: toTensor(raw) };
+    this.nCategories = k;
   }
 
   /** The logits as given, or log(probs) (unnormalised) when `probs` were given. */
@@ -121,4 +104,33 @@ export abstract class CategoricalBase extends Distribution {
   get probs(): tf.Tensor {
     return probsOf(this.param);
   }
+}
+
+/** The `validateArgs` checks of {@link CategoricalBase}'s parameter; reads data. */
+function assertCategoryParam(
+  name: string,
+  kind: 'logits' | 'probs',
+  raw: tf.Tensor | number,
+  finiteLogits: boolean,
+): void {
+  if (kind === 'logits') {
+    if (finiteLogits) {
+      assertNone(
+        () => tf.logicalOr(tf.isNaN(raw), tf.equal(raw, Infinity)),
+        name,
+        '`logits` must hold no NaN and no +∞',
+      );
+    }
+    return;
+  }
+  assertNone(
+    () => tf.logicalOr(tf.less(raw, 0), tf.logicalNot(tf.isFinite(raw))),
+    name,
+    '`probs` must be finite and non-negative',
+  );
+  assertNone(
+    () => tf.lessEqual(tf.sum(raw, -1), 0),
+    name,
+    '`probs` must have a positive sum along the last axis',
+  );
 }

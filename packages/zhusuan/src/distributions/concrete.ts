@@ -7,17 +7,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { seededUniform } from '../kernels.js';
 import { nextSeed } from '../random.js';
+import { assertNone, assertPositive } from '../checks.js';
 import { logSumExp, stopGradient } from '../utils.js';
+import { Distribution, type DistributionOptions, type Param } from './base.js';
 import {
-  assertNone,
-  broadcastShapes,
-  Distribution,
+  asFloat,
+  assertOnSimplex,
+  broadcastBatchShapes,
+  categoryCount,
+  checkLastAxis,
+  continuousSpec,
+  FLOAT32_BELOW_ONE,
+  FLOAT32_TINY,
+  onSupport,
+  requireParam,
+  shapeOf,
+  support,
   toTensor,
-  type DistributionOptions,
-  type Param,
-} from './base.js';
-import { FLOAT32_BELOW_ONE, FLOAT32_TINY, onSupport, support } from './gamma_sampler.js';
-import { asFloat, assertPositive, continuousSpec, requireParam, shapeOf } from './internal.js';
+} from './internal.js';
 
 /** Parameters of {@link Concrete} and {@link ExpConcrete}. */
 export interface ConcreteOptions extends DistributionOptions {
@@ -66,27 +73,15 @@ function parseShapes(name: string, opts: ConcreteOptions): { batchShape: number[
   requireParam(name, 'temperature', opts.temperature);
   requireParam(name, 'logits', opts.logits);
   const ls = shapeOf(opts.logits);
-  if (ls.length < 1) {
-    throw new Error(
-      `${name}: \`logits\` must have rank at least 1 (its last axis holds the K categories), got shape []`,
-    );
-  }
-  const k = ls[ls.length - 1];
-  if (k < 1) {
-    throw new Error(
-      `${name}: \`logits\` must have at least one category (K ≥ 1), got shape [${ls}]`,
-    );
-  }
+  const k = categoryCount(name, 'logits', ls);
   const ts = shapeOf(opts.temperature);
   const lb = ls.slice(0, -1);
-  let batchShape: number[];
-  try {
-    batchShape = broadcastShapes(name, ['temperature', ts], ['logits', lb]);
-  } catch {
-    throw new Error(
-      `${name}: the shape of \`temperature\` [${ts}] does not broadcast against the batch shape [${lb}] of \`logits\` [${ls}]`,
-    );
-  }
+  const batchShape = broadcastBatchShapes(
+    name,
+    ['temperature', ts],
+    ['logits', lb],
+    `the shape of \`temperature\` [${ts}] does not broadcast against the batch shape [${lb}] of \`logits\` [${ls}]`,
+  );
   return { batchShape, k };
 }
 
@@ -129,18 +124,9 @@ function expConcreteLogDensity(
   return tf.add(normaliser, tf.sub(tf.sum(temp, -1), tf.mul(logSumExp(temp, -1), k)));
 }
 
-/** Throws unless the last axis of `given` has size K. */
-function checkCategoryAxis(name: string, given: tf.Tensor, k: number, logits: tf.Tensor): void {
-  if (given.rank < 1 || given.shape[given.rank - 1] !== k) {
-    throw new Error(
-      `${name}: the last axis of \`given\` [${given.shape}] must have size K = ${k}, that of \`logits\` [${logits.shape}]`,
-    );
-  }
-}
-
 /**
  * What {@link ExpConcrete} and {@link Concrete} share: the parameters, K, and
- * the shape checks of values. Internal: distributions/index.ts exports the
+ * the shape checks of values. Internal: src/index.ts exports the
  * two classes and their options only.
  */
 export abstract class ConcreteBase extends Distribution {
@@ -155,7 +141,7 @@ export abstract class ConcreteBase extends Distribution {
 
   protected constructor(name: 'ExpConcrete' | 'Concrete', opts: ConcreteOptions) {
     const { batchShape, k } = parseShapes(name, opts);
-    super({ ...continuousSpec(name, batchShape, opts), valueShape: [k] });
+    super(continuousSpec(name, batchShape, opts, [k]));
     // Checks before conversion: a rejected construction has made no tensor.
     if (this.validateArgs) assertPositive(name, 'temperature', opts.temperature);
     this.temperature = toTensor(opts.temperature);
@@ -174,7 +160,8 @@ export abstract class ConcreteBase extends Distribution {
   }
 
   protected override checkGivenShape(given: tf.Tensor): void {
-    checkCategoryAxis(this.name, given, this.nCategories, this.logits);
+    const k = this.nCategories;
+    checkLastAxis(this.name, given, k, `size K = ${k}, that of \`logits\` [${this.logits.shape}]`);
     super.checkGivenShape(given);
   }
 }
@@ -285,19 +272,6 @@ export class Concrete extends ConcreteBase {
   }
 
   protected override _validateGiven(given: tf.Tensor): void {
-    const tol = this.simplexTolerance;
-    tf.tidy(() => {
-      const x = asFloat(given);
-      assertNone(
-        tf.logicalNot(tf.greaterEqual(x, 0)),
-        'Concrete',
-        'values given to logProb must lie in the simplex: a component is negative or NaN',
-      );
-      assertNone(
-        tf.greater(tf.abs(tf.sub(tf.sum(x, -1), 1)), tol),
-        'Concrete',
-        `values given to logProb must lie in the simplex: components must sum to 1 (within ${tol})`,
-      );
-    });
+    assertOnSimplex('Concrete', given, this.simplexTolerance);
   }
 }

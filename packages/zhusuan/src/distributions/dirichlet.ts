@@ -1,27 +1,23 @@
 /** The Dirichlet distribution (port of zhusuan/distributions/multivariate.py Dirichlet). */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertPositive } from '../checks.js';
 import { nextSeed } from '../random.js';
 import { lgamma } from '../special.js';
-import {
-  assertNone,
-  Distribution,
-  toTensor,
-  type DistributionOptions,
-  type Param,
-} from './base.js';
-import {
-  FLOAT32_TINY,
-  logStandardGammaDraws,
-  onSupport,
-  support,
-  readBroadcast,
-} from './gamma_sampler.js';
+import { Distribution, type DistributionOptions, type Param } from './base.js';
+import { logStandardGammaDraws } from './gamma_sampler.js';
 import {
   asFloat,
-  assertPositive,
-  disposeOnThrow,
+  assertOnSimplex,
+  checkLastAxis,
+  continuousSpec,
+  FLOAT32_TINY,
+  lastAxisSize,
+  onSupport,
+  readBroadcast,
   requireParam,
   shapeOf,
+  support,
+  toTensor,
   withZeroGradient,
 } from './internal.js';
 
@@ -63,35 +59,24 @@ export class Dirichlet extends Distribution {
 
   constructor(opts: DirichletOptions) {
     requireParam('Dirichlet', 'alpha', opts.alpha);
-    // Shape checks on the parameter as given: nothing is converted before they pass.
     const shape = shapeOf(opts.alpha);
-    if (shape.length < 1) {
-      throw new Error(
-        'Dirichlet: `alpha` must have rank at least 1 (its last axis holds the K concentrations), got shape []',
-      );
-    }
-    const k = shape[shape.length - 1];
+    const k = lastAxisSize('Dirichlet', 'alpha', shape, 'the K concentrations');
     if (k < 2) {
       throw new Error(
         `Dirichlet: the last axis of \`alpha\` (the number of categories K) must have size at least 2, got shape [${shape}]`,
       );
     }
-    const alpha = toTensor(opts.alpha);
-    super({
-      name: 'Dirichlet',
-      dtype: 'float32',
-      isContinuous: true,
-      isReparameterized: false,
-      batchShape: alpha.shape.slice(0, -1),
-      valueShape: [k],
-      groupNdims: opts.groupNdims,
-      validateArgs: opts.validateArgs,
-    });
-    this.alpha = alpha;
+    // Sampled in JavaScript: never reparameterised.
+    const spec = continuousSpec(
+      'Dirichlet',
+      shape.slice(0, -1),
+      { ...opts, isReparameterized: false },
+      [k],
+    );
+    super(spec);
+    if (this.validateArgs) assertPositive('Dirichlet', 'alpha', opts.alpha);
+    this.alpha = toTensor(opts.alpha);
     this.nCategories = k;
-    if (this.validateArgs) {
-      disposeOnThrow([[opts.alpha, alpha]], () => assertPositive('Dirichlet', 'alpha', alpha));
-    }
   }
 
   /**
@@ -104,11 +89,8 @@ export class Dirichlet extends Distribution {
 
   protected override checkGivenShape(given: tf.Tensor): void {
     super.checkGivenShape(given);
-    if (given.rank < 1 || given.shape[given.rank - 1] !== this.nCategories) {
-      throw new Error(
-        `Dirichlet: the last axis of \`given\` [${given.shape}] must have size K = ${this.nCategories}, that of \`alpha\` [${this.alpha.shape}]`,
-      );
-    }
+    const k = this.nCategories;
+    checkLastAxis('Dirichlet', given, k, `size K = ${k}, that of \`alpha\` [${this.alpha.shape}]`);
   }
 
   protected _sample(n: number): tf.Tensor {
@@ -142,19 +124,6 @@ export class Dirichlet extends Distribution {
   }
 
   protected override _validateGiven(given: tf.Tensor): void {
-    const tol = this.simplexTolerance;
-    tf.tidy(() => {
-      const x = asFloat(given);
-      assertNone(
-        tf.logicalNot(tf.greaterEqual(x, 0)),
-        'Dirichlet',
-        'values given to logProb must lie in the simplex: a component is negative or NaN',
-      );
-      assertNone(
-        tf.greater(tf.abs(tf.sub(tf.sum(x, -1), 1)), tol),
-        'Dirichlet',
-        `values given to logProb must lie in the simplex: components must sum to 1 (within ${tol})`,
-      );
-    });
+    assertOnSimplex('Dirichlet', given, this.simplexTolerance);
   }
 }

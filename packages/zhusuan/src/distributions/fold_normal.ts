@@ -4,9 +4,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { HALF_LOG_2PI, normalSampleFromLogstd, seededNormal } from '../kernels.js';
 import { nextSeed } from '../random.js';
+import { assertPositive } from '../checks.js';
 import { stopGradient } from '../utils.js';
-import { Distribution, toTensor, type DistributionOptions, type Param } from './base.js';
-import { assertPositive, broadcastParamShapes, continuousSpec, oneOf } from './internal.js';
+import { Distribution, type DistributionOptions, type Param } from './base.js';
+import {
+  asKind,
+  broadcastParamShapes,
+  continuousSpec,
+  oneOf,
+  toTensor,
+  type Alternative,
+} from './internal.js';
 
 /**
  * Parameters of {@link FoldNormal}: the mean of the underlying Normal and
@@ -41,7 +49,7 @@ export class FoldNormal extends Distribution {
   /** Mean of the underlying Normal. */
   readonly mean: tf.Tensor;
   /** The parameter given (`std` or `logstd`) and its kind. */
-  private readonly scale: { kind: 'std' | 'logstd'; value: tf.Tensor };
+  private readonly scale: Alternative<'std' | 'logstd'>;
 
   constructor(opts: FoldNormalOptions) {
     const { kind, raw } = oneOf('FoldNormal', opts, 'std', 'logstd');
@@ -56,12 +64,12 @@ export class FoldNormal extends Distribution {
 
   /** Standard deviation of the underlying Normal (computed from `logstd` when that was given). */
   get std(): tf.Tensor {
-    return this.scale.kind === 'std' ? this.scale.value : tf.exp(this.scale.value);
+    return asKind(this.scale, 'std', tf.exp);
   }
 
   /** log of {@link std} (computed from `std` when that was given). */
   get logstd(): tf.Tensor {
-    return this.scale.kind === 'logstd' ? this.scale.value : tf.log(this.scale.value);
+    return asKind(this.scale, 'logstd', tf.log);
   }
 
   protected _sample(n: number): tf.Tensor {

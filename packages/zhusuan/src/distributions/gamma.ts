@@ -2,8 +2,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { lgamma } from '../special.js';
 import type { DistributionOptions, Param } from './base.js';
-import { AlphaBetaDistribution, assertGivenIn, onSupport, support } from './gamma_sampler.js';
-import { asFloat } from './internal.js';
+import { AlphaBetaDistribution } from './gamma_sampler.js';
+import { asFloat, assertGivenIn, onSupport, support } from './internal.js';
 
 /** Parameters of {@link Gamma}: shape `alpha` and rate `beta`, both positive. */
 export interface GammaOptions extends DistributionOptions {

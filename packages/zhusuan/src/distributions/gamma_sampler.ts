@@ -2,9 +2,8 @@
  * Shared machinery of the Gamma family (Gamma, Beta, InverseGamma,
  * Dirichlet; zhusuan/distributions/univariate.py and multivariate.py draw
  * all of them through `tf.random_gamma`): a per-element Gamma(α, 1) sampler
- * in JavaScript, helpers that keep samples and log densities on their
- * support, and the base class of the families with parameters `alpha` and
- * `beta`.
+ * in JavaScript and the base class of the families with parameters `alpha`
+ * and `beta`.
  *
  * tfjs' `tf.randomGamma` takes only a scalar α, so these families read their
  * shape parameters back (`dataSync`) and draw each element with Marsaglia and
@@ -13,28 +12,18 @@
  * reproducible.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertPositive } from '../checks.js';
 import { nextSeed, nextWord, seedWords } from '../random.js';
+import { Distribution, type DistributionOptions, type Param } from './base.js';
 import {
-  assertNone,
-  Distribution,
-  toTensor,
-  type DistributionOptions,
-  type Param,
-} from './base.js';
-import {
-  asFloat,
-  assertPositive,
   broadcastParamShapes,
-  disposeOnThrow,
+  continuousSpec,
+  FLOAT32_MAX,
+  FLOAT32_TINY,
+  readBroadcast,
+  toTensor,
   withZeroGradient,
 } from './internal.js';
-
-/** The smallest normal float32, 2^−126: draws that would underflow below it are raised to it. */
-export const FLOAT32_TINY = 2 ** -126;
-/** The largest finite float32: draws that would overflow are lowered to it. */
-export const FLOAT32_MAX = (2 - 2 ** -23) * 2 ** 127;
-/** The largest float32 below 1, 1 − 2^−24. */
-export const FLOAT32_BELOW_ONE = 1 - 2 ** -24;
 
 const TWO_POW_26 = 2 ** 26;
 const TWO_POW_53 = 2 ** 53;
@@ -51,7 +40,7 @@ const TWO_POW_53 = 2 ** 53;
  * const g = new GammaSampler(nextSeed());
  * Math.exp(g.logGamma(0.3)); // one Gamma(0.3, 1) draw
  */
-export class GammaSampler {
+class GammaSampler {
   private readonly state: Uint32Array;
   /** The second normal of the last Box–Muller pair, or NaN when used up. */
   private spare = Number.NaN;
@@ -130,98 +119,15 @@ export function logStandardGammaDraws(
 }
 
 /**
- * `x` read back as float32 values, broadcast to `shape` first. The array
- * may be the backend's own storage of `x`: read it, never write it.
- */
-export function readBroadcast(x: tf.Tensor, shape: number[]): Float32Array {
-  return tf.tidy(() => tf.broadcastTo(asFloat(x), shape).dataSync() as Float32Array);
-}
-
-/**
  * Positive float32 samples kept on (0, ∞): values in [0, 2^−126) (float32
  * underflow) become 2^−126 and +∞ (overflow) becomes the largest float32.
  * Negative and NaN values (from invalid parameters) pass unchanged.
  */
-export function keepPositive(x: tf.Tensor): tf.Tensor {
+function keepPositive(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const underflow = tf.logicalAnd(tf.greaterEqual(x, 0), tf.less(x, FLOAT32_TINY));
     const capped = tf.where(tf.equal(x, Infinity), tf.scalar(FLOAT32_MAX), x);
     return tf.where(underflow, tf.scalar(FLOAT32_TINY), capped);
-  });
-}
-
-/**
- * The log density `logDensity` where `inSupport` holds, NaN where `isNan`
- * holds (a NaN value given), −∞ elsewhere (the three broadcast).
- * `logDensity` must have been computed with the out-of-support values
- * replaced by a harmless one, so that neither it nor its gradient holds a
- * NaN there: `tf.where` passes a zero gradient to the branch it does not
- * take, and 0 · NaN would still be NaN.
- */
-export function onSupport(
-  inSupport: tf.Tensor,
-  isNan: tf.Tensor,
-  logDensity: tf.Tensor,
-): tf.Tensor {
-  return tf.tidy(() => {
-    const outside = tf.where(isNan, tf.scalar(Number.NaN), tf.scalar(-Infinity));
-    return tf.where(inSupport, logDensity, outside);
-  });
-}
-
-/**
- * `f(x)` (a mask) computed off the gradient tape: tfjs has no gradients for
- * comparisons, logical ops or their reductions, and a mask needs none, but
- * a log density must stay differentiable with respect to its value.
- */
-function untaped(x: tf.Tensor, f: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
-  return withZeroGradient([x], f);
-}
-
-/** What {@link support} returns. */
-export interface Support {
-  /** Whether the value lies in the support (reduced over the last axis with `vector`). */
-  inside: tf.Tensor;
-  /** Whether the value is NaN (likewise reduced). */
-  isNan: tf.Tensor;
-  /** The value with its elements outside (`lo`, `hi`) replaced by `fill`. */
-  safe: tf.Tensor;
-}
-
-/**
- * Where the elements of `x` lie in the open interval (`lo`, `hi`), and `x`
- * with the others replaced by `fill` (a point inside), for {@link onSupport}.
- * With `vector`, a value is the last axis: inside when all its elements are,
- * NaN when any is. Differentiable with respect to `x` through `safe`.
- */
-export function support(
-  x: tf.Tensor,
-  lo: number,
-  hi: number,
-  fill: number,
-  vector = false,
-): Support {
-  const elementwise = (t: tf.Tensor): tf.Tensor => tf.logicalAnd(tf.greater(t, lo), tf.less(t, hi));
-  const inside = untaped(x, (t) => (vector ? tf.all(elementwise(t), -1) : elementwise(t)));
-  const isNan = untaped(x, (t) => (vector ? tf.any(tf.isNaN(t), -1) : tf.isNaN(t)));
-  const safe = tf.where(untaped(x, elementwise), x, tf.scalar(fill));
-  return { inside, isNan, safe };
-}
-
-/**
- * Throws unless every element of `given` lies in the open interval
- * (`lo`, `hi`), with a message naming the distribution and the interval; for
- * `validateArgs`.
- */
-export function assertGivenIn(dist: string, given: tf.Tensor, lo: number, hi: number): void {
-  tf.tidy(() => {
-    const inside = tf.logicalAnd(tf.greater(given, lo), tf.less(given, hi));
-    const hiText = hi === Infinity ? '∞' : String(hi);
-    assertNone(
-      tf.logicalNot(inside),
-      dist,
-      `values given to logProb must lie in (${lo}, ${hiText})`,
-    );
   });
 }
 
@@ -246,33 +152,15 @@ export abstract class AlphaBetaDistribution extends Distribution {
 
   /** @param name the family's name, for the spec and error messages. */
   protected constructor(name: string, opts: AlphaBetaOptions) {
-    // Shapes first, from the parameters as given: nothing is converted before a shape error.
     const batchShape = broadcastParamShapes(name, ['alpha', opts.alpha], ['beta', opts.beta]);
-    const alpha = toTensor(opts.alpha);
-    const beta = toTensor(opts.beta);
-    super({
-      name,
-      dtype: 'float32',
-      isContinuous: true,
-      isReparameterized: false,
-      batchShape,
-      groupNdims: opts.groupNdims,
-      validateArgs: opts.validateArgs,
-    });
-    this.alpha = alpha;
-    this.beta = beta;
+    // Sampled in JavaScript: never reparameterised.
+    super(continuousSpec(name, batchShape, { ...opts, isReparameterized: false }));
     if (this.validateArgs) {
-      disposeOnThrow(
-        [
-          [opts.alpha, alpha],
-          [opts.beta, beta],
-        ],
-        () => {
-          assertPositive(name, 'alpha', alpha);
-          assertPositive(name, 'beta', beta);
-        },
-      );
+      assertPositive(name, 'alpha', opts.alpha);
+      assertPositive(name, 'beta', opts.beta);
     }
+    this.alpha = toTensor(opts.alpha);
+    this.beta = toTensor(opts.beta);
   }
 
   /**

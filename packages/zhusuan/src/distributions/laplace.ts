@@ -4,9 +4,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { seededUniform } from '../kernels.js';
 import { nextSeed } from '../random.js';
+import { assertPositive } from '../checks.js';
 import { stopGradient } from '../utils.js';
-import { Distribution, toTensor, type DistributionOptions, type Param } from './base.js';
-import { assertPositive, broadcastParamShapes, continuousSpec } from './internal.js';
+import { Distribution, type DistributionOptions, type Param } from './base.js';
+import { broadcastParamShapes, continuousSpec, toTensor } from './internal.js';
 
 /** The largest float32 below 1, 1 − 2^−24: the cap on |u| in the inverse CDF. */
 const BELOW_ONE = 1 - 2 ** -24;

@@ -5,27 +5,24 @@
  * ZhuSuan's `logits` and a number of trials that may vary across the batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertNone } from '../checks.js';
 import { nextSeed, seedWords } from '../random.js';
 import { lgamma } from '../special.js';
-import { logSumExp } from '../utils.js';
-import {
-  assertNone,
-  broadcastShapes,
-  Distribution,
-  toTensor,
-  type DistributionOptions,
-  type Param,
-} from './base.js';
+import type { DistributionOptions, Param } from './base.js';
+import { binomialDraw } from './binomial.js';
+import { CategoricalBase, logProbsOf, type CategoricalConfig } from './categorical_base.js';
 import {
   asFloat,
-  disposeOnThrow,
-  oneOf,
-  requireParam,
+  assertTrials,
+  broadcastBatchShapes,
+  checkLastAxis,
+  checkTrials,
+  countArray,
+  INT32_MAX,
   shapeOf,
+  toTensor,
   withZeroGradient,
 } from './internal.js';
-import { binomialDraw } from './binomial.js';
-import { INT32_MAX } from './poisson.js';
 
 /** The category parameters both classes take: exactly one of `logits` and `probs`. */
 export interface MultinomialParams {
@@ -69,37 +66,6 @@ export interface MultinomialOptions extends MultinomialParams, DistributionOptio
   dtype?: 'int32' | 'float32';
 }
 
-/** Shape and dtype checks on the options as given (nothing converted); the parameter, K and dtype. */
-function parseParams(
-  name: string,
-  opts: MultinomialParams & { dtype?: string },
-): {
-  kind: 'logits' | 'probs';
-  raw: Param;
-  shape: number[];
-  k: number;
-  dtype: 'int32' | 'float32';
-} {
-  const { kind, raw } = oneOf(name, opts, 'logits', 'probs');
-  const dtype = opts.dtype ?? 'int32';
-  if (dtype !== 'int32' && dtype !== 'float32') {
-    throw new Error(`${name}: \`dtype\` must be 'int32' or 'float32', got '${dtype}'`);
-  }
-  const shape = shapeOf(raw);
-  if (shape.length < 1) {
-    throw new Error(
-      `${name}: \`${kind}\` must have rank at least 1 (its last axis holds the K categories), got shape [${shape}]`,
-    );
-  }
-  const k = shape[shape.length - 1];
-  if (k < 1) {
-    throw new Error(
-      `${name}: \`${kind}\` must have at least one category (K ≥ 1), got shape [${shape}]`,
-    );
-  }
-  return { kind, raw, shape, k, dtype };
-}
-
 /** x holds non-negative integers (finite) along the last axis: a bool per row. */
 function countRows(x: tf.Tensor): tf.Tensor {
   return tf.all(
@@ -116,96 +82,35 @@ function countRows(x: tf.Tensor): tf.Tensor {
  * non-negative with a positive sum along the last axis. Exported for the
  * declarations of its subclasses; not meant to be extended elsewhere.
  */
-export abstract class MultinomialBase extends Distribution {
-  /** The parameter given (`logits` or `probs`). */
-  protected readonly param: { kind: 'logits' | 'probs'; value: tf.Tensor };
-  /** The number of categories K (the size of the parameter's last axis). */
-  readonly nCategories: number;
+export abstract class MultinomialBase extends CategoricalBase {
   /** Whether `logProb` normalises the parameter (see {@link MultinomialParams.normalizeLogits}). */
   readonly normalizeLogits: boolean;
 
   /**
    * @param name the family's name, for the spec and error messages.
-   * @param batchShape the batch shape (the subclass may broadcast more than
-   *   the parameter into it).
+   * @param batchShape the batch shape from the parameter's (see
+   *   {@link CategoricalConfig.batchShape}); default: the parameter's.
    */
   protected constructor(
     name: string,
     opts: MultinomialParams & DistributionOptions & { dtype?: 'int32' | 'float32' },
-    batchShape: number[],
+    batchShape?: CategoricalConfig['batchShape'],
   ) {
-    const parsed = parseParams(name, opts);
-    super({
-      name,
-      dtype: parsed.dtype,
-      isContinuous: false,
-      isReparameterized: false,
-      batchShape,
-      valueShape: [parsed.k],
-      groupNdims: opts.groupNdims,
-      validateArgs: opts.validateArgs,
-    });
-    // Rank ≥ 1, so the caller's tensor: nothing is converted here.
-    this.param = { kind: parsed.kind, value: parsed.raw as tf.Tensor };
-    this.nCategories = parsed.k;
+    super(name, opts, { defaultDtype: 'int32', vector: true, finiteLogits: true, batchShape });
     this.normalizeLogits = opts.normalizeLogits ?? true;
-    if (this.validateArgs) {
-      tf.tidy(() => {
-        const v = this.param.value;
-        if (this.param.kind === 'logits') {
-          assertNone(
-            tf.logicalOr(tf.isNaN(v), tf.equal(v, Infinity)),
-            name,
-            '`logits` must hold no NaN and no +∞',
-          );
-        } else {
-          assertNone(
-            tf.logicalOr(tf.less(v, 0), tf.logicalNot(tf.isFinite(v))),
-            name,
-            '`probs` must be finite and non-negative',
-          );
-          assertNone(
-            tf.lessEqual(tf.sum(v, -1), 0),
-            name,
-            '`probs` must have a positive sum along the last axis',
-          );
-        }
-      });
-    }
-  }
-
-  /** The logits as given, or log(probs) (unnormalised) when `probs` were given. */
-  get logits(): tf.Tensor {
-    return this.param.kind === 'logits' ? this.param.value : tf.log(asFloat(this.param.value));
-  }
-
-  /** The probabilities, normalised along the last axis (a new tensor). */
-  get probs(): tf.Tensor {
-    const v = asFloat(this.param.value);
-    return this.param.kind === 'probs' ? tf.div(v, tf.sum(v, -1, true)) : tf.softmax(v);
   }
 
   protected override checkGivenShape(given: tf.Tensor): void {
     super.checkGivenShape(given);
-    if (given.rank < 1 || given.shape[given.rank - 1] !== this.nCategories) {
-      throw new Error(
-        `${this.name}: the last axis of \`given\` [${given.shape}] must have K = ${this.nCategories} entries, that of \`${this.param.kind}\` [${this.param.value.shape}]`,
-      );
-    }
-  }
-
-  /** log p_k, `[..., K]`: normalised along the last axis unless `normalizeLogits` is false. */
-  protected logProbs(): tf.Tensor {
-    const v = asFloat(this.param.value);
-    if (this.param.kind === 'logits') {
-      return this.normalizeLogits ? tf.sub(v, logSumExp(v, -1, true)) : v;
-    }
-    return this.normalizeLogits ? tf.sub(tf.log(v), tf.log(tf.sum(v, -1, true))) : tf.log(v);
+    const { kind, value } = this.param;
+    const k = this.nCategories;
+    checkLastAxis(this.name, given, k, `K = ${k} entries, that of \`${kind}\` [${value.shape}]`);
   }
 
   /** Σ_k x_k log p_k over the last axis; a zero count contributes 0 even where log p_k = −∞. */
   protected countsDotLogProbs(x: tf.Tensor): tf.Tensor {
-    return tf.sum(tf.where(tf.equal(x, 0), 0, tf.mul(x, this.logProbs())), -1);
+    const logp = logProbsOf(this.param, this.normalizeLogits);
+    return tf.sum(tf.where(tf.equal(x, 0), 0, tf.mul(x, logp)), -1);
   }
 }
 
@@ -286,40 +191,17 @@ export class Multinomial extends MultinomialBase {
   readonly nTrials: tf.Tensor;
 
   constructor(opts: MultinomialOptions) {
-    const parsed = parseParams('Multinomial', opts);
-    requireParam('Multinomial', 'nTrials', opts.nTrials);
-    if (
-      typeof opts.nTrials === 'number' &&
-      !(Number.isInteger(opts.nTrials) && opts.nTrials >= 1)
-    ) {
-      throw new Error(`Multinomial: \`nTrials\` must be a positive integer, got ${opts.nTrials}`);
-    }
-    const paramBatch = parsed.shape.slice(0, -1);
-    const nShape = shapeOf(opts.nTrials);
-    let batchShape: number[];
-    try {
-      batchShape = broadcastShapes('Multinomial', [parsed.kind, paramBatch], ['nTrials', nShape]);
-    } catch {
-      throw new Error(
-        `Multinomial: the batch shape of \`${parsed.kind}\` [${paramBatch}] (shape [${parsed.shape}] less its last axis) and the shape of \`nTrials\` [${nShape}] do not broadcast`,
+    super('Multinomial', opts, (paramBatch, kind, shape) => {
+      const nShape = shapeOf(checkTrials('Multinomial', opts.nTrials));
+      return broadcastBatchShapes(
+        'Multinomial',
+        [kind, paramBatch],
+        ['nTrials', nShape],
+        `the batch shape of \`${kind}\` [${paramBatch}] (shape [${shape}] less its last axis) and the shape of \`nTrials\` [${nShape}] do not broadcast`,
       );
-    }
-    super('Multinomial', opts, batchShape);
-    // Converted only now: a rejection above leaves nothing to free.
-    const nTrials = toTensor(opts.nTrials);
-    this.nTrials = nTrials;
-    if (this.validateArgs) {
-      disposeOnThrow([[opts.nTrials, nTrials]], () =>
-        tf.tidy(() => {
-          const nf = asFloat(nTrials);
-          assertNone(
-            tf.logicalNot(tf.logicalAnd(tf.greaterEqual(nf, 1), tf.equal(nf, tf.floor(nf)))),
-            'Multinomial',
-            '`nTrials` must hold positive integers',
-          );
-        }),
-      );
-    }
+    });
+    if (this.validateArgs) assertTrials('Multinomial', opts.nTrials);
+    this.nTrials = toTensor(opts.nTrials);
   }
 
   protected _sample(n: number): tf.Tensor {
@@ -329,8 +211,7 @@ export class Multinomial extends MultinomialBase {
     // In its own dtype: an int32 nTrials stays exact beyond 2²⁴.
     const trials = tf.broadcastTo(this.nTrials, batch).dataSync();
     const size = trials.length;
-    const out =
-      this.dtype === 'int32' ? new Int32Array(n * size * k) : new Float32Array(n * size * k);
+    const out = countArray(this.dtype, n * size * k);
     const s = seedWords(nextSeed());
     const p = new Float64Array(k);
     const pCond = new Float64Array(k);
@@ -381,12 +262,10 @@ export class Multinomial extends MultinomialBase {
   }
 
   protected override _validateGiven(given: tf.Tensor): void {
-    tf.tidy(() =>
-      assertNone(
-        tf.logicalNot(inSupport(asFloat(given), asFloat(this.nTrials))),
-        'Multinomial',
-        'values given to logProb must be non-negative integer counts summing to `nTrials`',
-      ),
+    assertNone(
+      () => tf.logicalNot(inSupport(asFloat(given), asFloat(this.nTrials))),
+      'Multinomial',
+      'values given to logProb must be non-negative integer counts summing to `nTrials`',
     );
   }
 }
@@ -416,8 +295,7 @@ function inSupport(x: tf.Tensor, n: tf.Tensor): tf.Tensor {
  */
 export class UnnormalizedMultinomial extends MultinomialBase {
   constructor(opts: UnnormalizedMultinomialOptions) {
-    const parsed = parseParams('UnnormalizedMultinomial', opts);
-    super('UnnormalizedMultinomial', opts, parsed.shape.slice(0, -1));
+    super('UnnormalizedMultinomial', opts);
   }
 
   /** Throws: an UnnormalizedMultinomial has no number of trials to sample with. */
@@ -436,12 +314,10 @@ export class UnnormalizedMultinomial extends MultinomialBase {
   }
 
   protected override _validateGiven(given: tf.Tensor): void {
-    tf.tidy(() =>
-      assertNone(
-        tf.logicalNot(countRows(asFloat(given))),
-        'UnnormalizedMultinomial',
-        'values given to logProb must be non-negative integer counts',
-      ),
+    assertNone(
+      () => tf.logicalNot(countRows(asFloat(given))),
+      'UnnormalizedMultinomial',
+      'values given to logProb must be non-negative integer counts',
     );
   }
 }

@@ -5,11 +5,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { HALF_LOG_2PI, seededNormal } from '../kernels.js';
 import { nextSeed } from '../random.js';
+import { assertNone } from '../checks.js';
 import { stopGradient } from '../utils.js';
-import { assertNone, broadcastShapes, Distribution, type Param } from './base.js';
+import { Distribution, type Param } from './base.js';
 import {
   asFloat,
+  broadcastBatchShapes,
+  checkLastAxis,
   continuousSpec,
+  lastAxisSize,
   requireParam,
   shapeOf,
   type ReparameterizableOptions,
@@ -122,12 +126,7 @@ export class MultivariateNormalCholesky extends Distribution {
     // Shape checks on the parameters as given: nothing is converted before they pass.
     const ms = shapeOf(opts.mean);
     const ls = shapeOf(opts.cholTril);
-    if (ms.length < 1) {
-      throw new Error(
-        `${NAME}: \`mean\` must have rank at least 1 (its last axis holds the D dimensions), got shape [${ms}]`,
-      );
-    }
-    const d = ms[ms.length - 1];
+    const d = lastAxisSize(NAME, 'mean', ms, 'the D dimensions');
     if (d < 1) throw new Error(`${NAME}: \`mean\` must have D ≥ 1 dimensions, got shape [${ms}]`);
     if (ls.length < 2) {
       throw new Error(
@@ -144,15 +143,13 @@ export class MultivariateNormalCholesky extends Distribution {
         `${NAME}: \`cholTril\` [${ls}] must be D × D with D = ${d}, the last axis of \`mean\` [${ms}]`,
       );
     }
-    let batchShape: number[];
-    try {
-      batchShape = broadcastShapes(NAME, ['mean', ms.slice(0, -1)], ['cholTril', ls.slice(0, -2)]);
-    } catch {
-      throw new Error(
-        `${NAME}: the batch shapes of \`mean\` [${ms.slice(0, -1)}] (shape [${ms}] less its last axis) and \`cholTril\` [${ls.slice(0, -2)}] (shape [${ls}] less its last two) do not broadcast`,
-      );
-    }
-    super({ ...continuousSpec(NAME, batchShape, opts), valueShape: [d] });
+    const batchShape = broadcastBatchShapes(
+      NAME,
+      ['mean', ms.slice(0, -1)],
+      ['cholTril', ls.slice(0, -2)],
+      `the batch shapes of \`mean\` [${ms.slice(0, -1)}] (shape [${ms}] less its last axis) and \`cholTril\` [${ls.slice(0, -2)}] (shape [${ls}] less its last two) do not broadcast`,
+    );
+    super(continuousSpec(NAME, batchShape, opts, [d]));
     // Both parameters have rank ≥ 1 here, so they are the caller's tensors:
     // nothing is converted, and a rejection below has nothing of ours to free.
     this.mean = opts.mean as tf.Tensor;
@@ -169,11 +166,8 @@ export class MultivariateNormalCholesky extends Distribution {
 
   protected override checkGivenShape(given: tf.Tensor): void {
     super.checkGivenShape(given);
-    if (given.rank < 1 || given.shape[given.rank - 1] !== this.dim) {
-      throw new Error(
-        `${NAME}: the last axis of \`given\` [${given.shape}] must have size D = ${this.dim}, that of \`mean\` [${this.mean.shape}]`,
-      );
-    }
+    const d = this.dim;
+    checkLastAxis(NAME, given, d, `size D = ${d}, that of \`mean\` [${this.mean.shape}]`);
   }
 
   protected _sample(n: number): tf.Tensor {

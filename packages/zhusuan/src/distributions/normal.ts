@@ -1,5 +1,6 @@
 /** The univariate Normal distribution (port of zhusuan/distributions/univariate.py Normal). */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertPositive } from '../checks.js';
 import {
   backendHasKernel,
   HALF_LOG_2PI,
@@ -10,15 +11,15 @@ import {
 } from '../kernels.js';
 import { nextSeed } from '../random.js';
 import { stopGradient } from '../utils.js';
+import { Distribution, type DistributionOptions, type Param } from './base.js';
 import {
-  assertNone,
-  broadcastShapes,
-  Distribution,
+  asKind,
+  broadcastParamShapes,
+  continuousSpec,
+  oneOf,
   toTensor,
-  type DistributionOptions,
-  type Param,
-} from './base.js';
-import { disposeOnThrow } from './internal.js';
+  type Alternative,
+} from './internal.js';
 
 /** Parameters of {@link Normal}: the mean and exactly one of `std` and `logstd`. */
 export interface NormalOptions extends DistributionOptions {
@@ -39,61 +40,25 @@ export interface NormalOptions extends DistributionOptions {
 export class Normal extends Distribution {
   readonly mean: tf.Tensor;
   /** The parameter given (`std` or `logstd`) and its kind. */
-  private readonly scale: { kind: 'std' | 'logstd'; value: tf.Tensor };
+  private readonly scale: Alternative<'std' | 'logstd'>;
 
   constructor(opts: NormalOptions) {
-    const hasStd = opts.std !== undefined;
-    const hasLogstd = opts.logstd !== undefined;
-    if (hasStd === hasLogstd) {
-      throw new Error('Normal: exactly one of `std` and `logstd` must be given');
-    }
-    if (opts.mean === undefined) {
-      throw new Error('Normal: `mean` is required');
-    }
-    const mean = toTensor(opts.mean);
-    const scale = hasStd
-      ? { kind: 'std' as const, value: toTensor(opts.std!) }
-      : { kind: 'logstd' as const, value: toTensor(opts.logstd!) };
-    const batchShape = broadcastShapes(
-      'Normal',
-      ['mean', mean.shape],
-      [scale.kind, scale.value.shape],
-    );
-    super({
-      name: 'Normal',
-      dtype: 'float32',
-      isContinuous: true,
-      isReparameterized: opts.isReparameterized ?? true,
-      batchShape,
-      groupNdims: opts.groupNdims,
-      validateArgs: opts.validateArgs,
-    });
-    this.mean = mean;
-    this.scale = scale;
-    if (this.validateArgs && scale.kind === 'std') {
-      // "not > 0" rather than "<= 0": a NaN std is rejected too.
-      const made: Array<[Param, tf.Tensor]> = [
-        [opts.mean, mean],
-        [opts.std!, scale.value],
-      ];
-      disposeOnThrow(made, () =>
-        assertNone(
-          () => tf.logicalNot(tf.greater(scale.value, 0)),
-          'Normal',
-          '`std` must be positive',
-        ),
-      );
-    }
+    const { kind, raw } = oneOf('Normal', opts, 'std', 'logstd');
+    const batchShape = broadcastParamShapes('Normal', ['mean', opts.mean], [kind, raw]);
+    super(continuousSpec('Normal', batchShape, opts));
+    if (this.validateArgs && kind === 'std') assertPositive('Normal', 'std', raw);
+    this.mean = toTensor(opts.mean);
+    this.scale = { kind, value: toTensor(raw) };
   }
 
   /** The standard deviation (computed from `logstd` when that was given). */
   get std(): tf.Tensor {
-    return this.scale.kind === 'std' ? this.scale.value : tf.exp(this.scale.value);
+    return asKind(this.scale, 'std', tf.exp);
   }
 
   /** log of the standard deviation (computed from `std` when that was given). */
   get logstd(): tf.Tensor {
-    return this.scale.kind === 'logstd' ? this.scale.value : tf.log(this.scale.value);
+    return asKind(this.scale, 'logstd', tf.log);
   }
 
   protected _sample(n: number): tf.Tensor {

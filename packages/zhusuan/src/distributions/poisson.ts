@@ -3,16 +3,24 @@
  * Poisson), with a `logRate` parameterisation besides ZhuSuan's `rate`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { nextSeed, nextWord, seedWords } from '../random.js';
-import { lgamma } from '../special.js';
+import { assertNone, assertNonNegative } from '../checks.js';
+import { nextSeed, seedWords, uniform53 } from '../random.js';
+import { lgamma, logFactorial } from '../special.js';
+import { Distribution, type DistributionOptions, type Param } from './base.js';
 import {
-  assertNone,
-  Distribution,
+  asFloat,
+  asKind,
+  countArray,
+  discreteSpec,
+  INT32_MAX,
+  oneOf,
+  readBroadcast,
+  sampleDtype,
+  shapeOf,
   toTensor,
-  type DistributionOptions,
-  type Param,
-} from './base.js';
-import { asFloat, disposeOnThrow, oneOf, withZeroGradient } from './internal.js';
+  withZeroGradient,
+  type Alternative,
+} from './internal.js';
 
 /** Parameters of {@link Poisson}: exactly one of `rate` and `logRate`. */
 export interface PoissonOptions extends DistributionOptions {
@@ -26,40 +34,6 @@ export interface PoissonOptions extends DistributionOptions {
    */
   dtype?: 'int32' | 'float32';
 }
-
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-const LOG_FACTORIAL_TABLE_SIZE = 256;
-const LOG_FACTORIAL_TABLE = (() => {
-  const t = new Float64Array(LOG_FACTORIAL_TABLE_SIZE);
-  for (let i = 2; i < LOG_FACTORIAL_TABLE_SIZE; i++) t[i] = t[i - 1] + Math.log(i);
-  return t;
-})();
-
-/**
- * log k! in float64 for an integer k ≥ 0: a table below 256, above it
- * Stirling's series to the k⁻⁵ term (truncation error below 1e-19). Used by
- * the Poisson and Binomial samplers' acceptance tests.
- * @example logFactorial(10) // log 3628800 (internal: used by the Poisson and Binomial samplers)
- */
-export function logFactorial(k: number): number {
-  if (k < LOG_FACTORIAL_TABLE_SIZE) return LOG_FACTORIAL_TABLE[k];
-  const inv = 1 / k;
-  const inv2 = inv * inv;
-  return (
-    (k + 0.5) * Math.log(k) - k + HALF_LOG_2PI + inv * (1 / 12 - inv2 * (1 / 360 - inv2 / 1260))
-  );
-}
-
-/**
- * A uniform double in [0, 1) with 53 random bits, from two words of `s`.
- * Used by the Poisson and Binomial samplers.
- */
-export function uniform53(s: Uint32Array): number {
-  return ((nextWord(s) >>> 5) * 67108864 + (nextWord(s) >>> 6)) / 9007199254740992;
-}
-
-/** The largest int32, 2³¹ − 1: the largest count an int32 sample holds. */
-export const INT32_MAX = 2147483647;
 
 /**
  * One Poisson(λ) draw, λ finite and ≥ 0. Below λ = 10, Knuth's product
@@ -124,50 +98,30 @@ function poissonDraw(lambda: number, s: Uint32Array): number {
  * d.logProb(tf.tensor([1, 2, 20]));          // [3]
  */
 export class Poisson extends Distribution {
-  private readonly param: { kind: 'rate' | 'logRate'; value: tf.Tensor };
+  private readonly param: Alternative<'rate' | 'logRate'>;
 
   constructor(opts: PoissonOptions) {
     const { kind, raw } = oneOf('Poisson', opts, 'rate', 'logRate');
-    const dtype = opts.dtype ?? 'int32';
-    if (dtype !== 'int32' && dtype !== 'float32') {
-      throw new Error(`Poisson: \`dtype\` must be 'int32' or 'float32', got '${dtype}'`);
-    }
-    const param = { kind, value: toTensor(raw) };
-    super({
-      name: 'Poisson',
-      dtype,
-      isContinuous: false,
-      isReparameterized: false,
-      batchShape: param.value.shape,
-      groupNdims: opts.groupNdims,
-      validateArgs: opts.validateArgs,
-    });
-    this.param = param;
-    if (this.validateArgs && param.kind === 'rate') {
-      disposeOnThrow([[raw, param.value]], () =>
-        assertNone(
-          () => tf.logicalNot(tf.greaterEqual(param.value, 0)), // NaN too
-          'Poisson',
-          '`rate` must be non-negative',
-        ),
-      );
-    }
+    const dtype = sampleDtype('Poisson', opts.dtype, 'int32');
+    super(discreteSpec('Poisson', shapeOf(raw), dtype, opts));
+    if (this.validateArgs && kind === 'rate') assertNonNegative('Poisson', 'rate', raw);
+    this.param = { kind, value: toTensor(raw) };
   }
 
   /** The rate λ (computed from `logRate` when that was given). */
   get rate(): tf.Tensor {
-    return this.param.kind === 'rate' ? this.param.value : tf.exp(this.param.value);
+    return asKind(this.param, 'rate', tf.exp);
   }
 
   /** log λ (computed from `rate` when that was given). */
   get logRate(): tf.Tensor {
-    return this.param.kind === 'logRate' ? this.param.value : tf.log(this.param.value);
+    return asKind(this.param, 'logRate', tf.log);
   }
 
   protected _sample(n: number): tf.Tensor {
-    const lambdas = tf.broadcastTo(asFloat(this.rate), this.batchShape).dataSync();
+    const lambdas = readBroadcast(this.rate, this.batchShape);
     const size = lambdas.length;
-    const out = this.dtype === 'int32' ? new Int32Array(n * size) : new Float32Array(n * size);
+    const out = countArray(this.dtype, n * size);
     const s = seedWords(nextSeed());
     for (let i = 0; i < size; i++) {
       const lambda = lambdas[i];
@@ -191,7 +145,7 @@ export class Poisson extends Distribution {
 
   protected _logProb(given: tf.Tensor): tf.Tensor {
     const x = asFloat(given);
-    const valid = tf.logicalAnd(tf.greaterEqual(x, 0), tf.equal(x, tf.floor(x)));
+    const valid = isCount(x);
     const xs = tf.where(valid, x, 0);
     const logRate = asFloat(this.logRate);
     const rate = asFloat(this.rate);
@@ -202,13 +156,15 @@ export class Poisson extends Distribution {
   }
 
   protected override _validateGiven(given: tf.Tensor): void {
-    tf.tidy(() => {
-      const x = asFloat(given);
-      assertNone(
-        tf.logicalNot(tf.logicalAnd(tf.greaterEqual(x, 0), tf.equal(x, tf.floor(x)))),
-        'Poisson',
-        'values given to logProb must be non-negative integers',
-      );
-    });
+    assertNone(
+      () => tf.logicalNot(isCount(asFloat(given))),
+      'Poisson',
+      'values given to logProb must be non-negative integers',
+    );
   }
+}
+
+/** x is a non-negative integer. */
+function isCount(x: tf.Tensor): tf.Tensor {
+  return tf.logicalAnd(tf.greaterEqual(x, 0), tf.equal(x, tf.floor(x)));
 }

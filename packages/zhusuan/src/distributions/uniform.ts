@@ -4,15 +4,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { seededUniform } from '../kernels.js';
 import { nextSeed } from '../random.js';
+import { assertNone } from '../checks.js';
 import { stopGradient } from '../utils.js';
-import {
-  assertNone,
-  Distribution,
-  toTensor,
-  type DistributionOptions,
-  type Param,
-} from './base.js';
-import { broadcastParamShapes, continuousSpec } from './internal.js';
+import { Distribution, type DistributionOptions, type Param } from './base.js';
+import { broadcastParamShapes, continuousSpec, toTensor } from './internal.js';
 
 /** Parameters of {@link Uniform}: the bounds of the interval [minval, maxval). */
 export interface UniformOptions extends DistributionOptions {
@@ -58,12 +53,10 @@ export class Uniform extends Distribution {
     if (this.validateArgs) {
       const { minval, maxval } = opts;
       // "not less" so that NaN bounds fail too.
-      tf.tidy(() =>
-        assertNone(
-          tf.logicalNot(tf.less(minval, maxval)),
-          'Uniform',
-          '`minval` must be less than `maxval`',
-        ),
+      assertNone(
+        () => tf.logicalNot(tf.less(minval, maxval)),
+        'Uniform',
+        '`minval` must be less than `maxval`',
       );
     }
     this.minval = toTensor(opts.minval);

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Bernoulli } from '../distributions/bernoulli.js';
-import { broadcastShapes, Distribution, type Param } from '../distributions/base.js';
+import { Distribution, type Param } from '../distributions/base.js';
 import { Beta, type BetaOptions } from '../distributions/beta.js';
 import { BinConcrete, type BinConcreteOptions } from '../distributions/bin_concrete.js';
 import { Binomial, type BinomialOptions } from '../distributions/binomial.js';
@@ -25,6 +25,7 @@ import {
 import { Dirichlet, type DirichletOptions } from '../distributions/dirichlet.js';
 import { FoldNormal, type FoldNormalOptions } from '../distributions/fold_normal.js';
 import { Gamma, type GammaOptions } from '../distributions/gamma.js';
+import { broadcastShapes } from '../distributions/internal.js';
 import { InverseGamma, type InverseGammaOptions } from '../distributions/inverse_gamma.js';
 import { Laplace, type LaplaceOptions } from '../distributions/laplace.js';
 import {

@@ -15,8 +15,19 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Observed } from '../framework/bn.js';
+import { assertInteger, assertNonNegative, assertPositive } from '../checks.js';
 import { seededNormal, seededUniform } from '../kernels.js';
 import { nextSeed } from '../random.js';
+import {
+  dualAveragingInit,
+  dualAveragingUpdate,
+  findReasonableStepSize,
+  welfordFinalize,
+  welfordInit,
+  welfordUpdate,
+  type DualAveragingOptions,
+  type DualAveragingState,
+} from './adaptation.js';
 import { sameShape, targetLogDensity, valueAndGrads, type McmcTarget } from './target.js';
 
 /** Options of {@link HMC}. */
@@ -79,10 +90,9 @@ export type LatentVariables = Record<string, tf.Variable>;
 
 const shapeStr = (s: readonly number[]): string => `[${s.join(',')}]`;
 
-function checkPositive(name: string, v: number): number {
-  if (!(Number.isFinite(v) && v > 0)) {
-    throw new Error(`HMC: \`${name}\` must be a positive finite number, got ${v}`);
-  }
+/** `v`, after {@link assertPositive} as an HMC hyperparameter. */
+function positive(name: string, v: number): number {
+  assertPositive('HMC', name, v, { finite: true });
   return v;
 }
 
@@ -116,9 +126,7 @@ export class HMC {
   readonly nLeapfrogs: number;
   /** The mean acceptance probability that adaptation aims at. */
   readonly targetAcceptanceRate: number;
-  private readonly gamma: number;
-  private readonly t0: number;
-  private readonly kappa: number;
+  private readonly daOptions: DualAveragingOptions;
   private readonly findInitial: boolean;
   private readonly massCollectIters: number;
   private readonly massDecay: number;
@@ -126,43 +134,36 @@ export class HMC {
   private eps: number;
   private adaptingStep: boolean;
   private adaptingMass: boolean;
-  // Dual-averaging state: iteration m, H̄_m, log ε̄_m, μ.
-  private daIter = 0;
-  private hBar = 0;
-  private logEpsBar = 0;
-  private mu: number;
+  private da: DualAveragingState;
   private needsInit: boolean;
-  // Mass adaptation state (created on the first step when adaptMass is on).
+  // Mass adaptation state (created on the first step when adaptMass is on):
+  // per latent, the moving mean and variance of the draws, and the mass.
   private massIter = 0;
+  private moments: { mean: tf.Variable; variance: tf.Variable }[] | null = null;
   private mass: tf.Variable[] | null = null;
-  private ewmMean: tf.Variable[] | null = null;
-  private ewmVar: tf.Variable[] | null = null;
   // Shapes fixed by the first step.
   private chainShape: number[] | null = null;
   private latentShapes: Map<string, number[]> | null = null;
   private disposed = false;
 
   constructor(opts: HmcOptions = {}) {
-    this.eps = checkPositive('stepSize', opts.stepSize ?? 0.1);
+    this.eps = positive('stepSize', opts.stepSize ?? 0.1);
     const n = opts.nLeapfrogs ?? 10;
-    if (!Number.isInteger(n) || n < 1) {
-      throw new Error(`HMC: \`nLeapfrogs\` must be a positive integer, got ${n}`);
-    }
+    assertInteger('HMC', 'nLeapfrogs', n, 'positive');
     this.nLeapfrogs = n;
     const delta = opts.targetAcceptanceRate ?? 0.8;
     if (!(delta > 0 && delta < 1)) {
       throw new Error(`HMC: \`targetAcceptanceRate\` must lie in (0, 1), got ${delta}`);
     }
     this.targetAcceptanceRate = delta;
-    this.gamma = checkPositive('gamma', opts.gamma ?? 0.05);
-    this.t0 = opts.t0 ?? 10;
-    if (!(Number.isFinite(this.t0) && this.t0 >= 0)) {
-      throw new Error(`HMC: \`t0\` must be a non-negative finite number, got ${this.t0}`);
+    const gamma = positive('gamma', opts.gamma ?? 0.05);
+    const t0 = opts.t0 ?? 10;
+    assertNonNegative('HMC', 't0', t0, { finite: true });
+    const kappa = opts.kappa ?? 0.75;
+    if (!(kappa > 0 && kappa <= 1)) {
+      throw new Error(`HMC: \`kappa\` must lie in (0, 1], got ${kappa}`);
     }
-    this.kappa = opts.kappa ?? 0.75;
-    if (!(this.kappa > 0 && this.kappa <= 1)) {
-      throw new Error(`HMC: \`kappa\` must lie in (0, 1], got ${this.kappa}`);
-    }
+    this.daOptions = { targetAcceptanceRate: delta, gamma, t0, kappa };
     this.findInitial = opts.findInitialStepSize ?? true;
     this.adaptingStep = opts.adaptStepSize ?? false;
     this.adaptingMass = opts.adaptMass ?? false;
@@ -170,16 +171,14 @@ export class HMC {
       throw new Error('HMC: `adaptMass` requires `adaptStepSize` (as in ZhuSuan)');
     }
     const mc = opts.massCollectIters ?? 10;
-    if (!Number.isInteger(mc) || mc < 1) {
-      throw new Error(`HMC: \`massCollectIters\` must be a positive integer, got ${mc}`);
-    }
+    assertInteger('HMC', 'massCollectIters', mc, 'positive');
     this.massCollectIters = mc;
     const decay = opts.massDecay ?? 0.99;
     if (!(decay > 0 && decay < 1)) {
       throw new Error(`HMC: \`massDecay\` must lie in (0, 1), got ${decay}`);
     }
     this.massDecay = decay;
-    this.mu = Math.log(10 * this.eps);
+    this.da = dualAveragingInit(this.eps);
     this.needsInit = this.adaptingStep;
   }
 
@@ -217,7 +216,7 @@ export class HMC {
    * estimate.
    */
   stopAdaptation(): void {
-    if (this.adaptingStep && this.daIter > 0) this.eps = Math.exp(this.logEpsBar);
+    if (this.adaptingStep && this.da.iteration > 0) this.eps = Math.exp(this.da.logStepSizeAvg);
     this.adaptingStep = false;
     this.adaptingMass = false;
     this.needsInit = false;
@@ -225,8 +224,9 @@ export class HMC {
 
   /** Frees the mass-adaptation variables. The sampler cannot be used afterwards. */
   dispose(): void {
-    for (const vs of [this.mass, this.ewmMean, this.ewmVar]) vs?.forEach((v) => v.dispose());
-    this.mass = this.ewmMean = this.ewmVar = null;
+    this.mass?.forEach((v) => v.dispose());
+    this.moments?.forEach((m) => tf.dispose([m.mean, m.variance]));
+    this.mass = this.moments = null;
     this.disposed = true;
   }
 
@@ -294,7 +294,10 @@ export class HMC {
         });
       }
       const acceptanceRate = acceptance.reduce((a, b) => a + b, 0) / acceptance.length;
-      if (this.adaptingStep) this.dualAveragingUpdate(acceptanceRate);
+      if (this.adaptingStep) {
+        this.da = dualAveragingUpdate(this.da, acceptanceRate, this.daOptions);
+        this.eps = Math.exp(this.da.logStepSize);
+      }
       info = {
         acceptanceRate,
         acceptance,
@@ -383,17 +386,6 @@ export class HMC {
     });
   }
 
-  /** Dual averaging, one update with the mean acceptance probability `alpha`. */
-  private dualAveragingUpdate(alpha: number): void {
-    const m = ++this.daIter;
-    const w = 1 / (m + this.t0);
-    this.hBar = (1 - w) * this.hBar + w * (this.targetAcceptanceRate - alpha);
-    const logEps = this.mu - (Math.sqrt(m) / this.gamma) * this.hBar;
-    const r = Math.pow(m, -this.kappa);
-    this.logEpsBar = r * logEps + (1 - r) * this.logEpsBar;
-    this.eps = Math.exp(logEps);
-  }
-
   /** Fresh start of dual averaging, from a heuristic initial step size. */
   private restartDualAveraging(
     logDensity: (qs: tf.Tensor[]) => tf.Tensor,
@@ -416,60 +408,39 @@ export class HMC {
             const a = acceptProbs(lp0, k0, Array.from(end.logp.dataSync()), k1);
             return a.reduce((s, x) => s + x, 0) / a.length;
           });
-        let eps = this.eps;
-        let a = meanAccept(eps);
-        const dir = a > 0.5 ? 1 : -1;
-        // Double while acceptance stays above 0.5, or halve while below.
-        for (let i = 0; i < 40 && (dir > 0 ? a > 0.5 : a <= 0.5); i++) {
-          eps *= Math.pow(2, dir);
-          a = meanAccept(eps);
-        }
-        return eps;
+        return findReasonableStepSize(this.eps, meanAccept);
       });
     }
-    this.mu = Math.log(10 * this.eps);
-    this.daIter = 0;
-    this.hBar = 0;
-    this.logEpsBar = 0;
+    this.da = dualAveragingInit(this.eps);
   }
 
   /**
-   * One update of the moving mean and variance with the current state; from
-   * `massCollectIters` on, the mass is the inverse of the (regularised)
-   * variance and the step-size adaptation restarts when it is first used.
+   * One update of the moving mean and variance with the current state
+   * (Welford's update with the exponentially decayed weight of the newest
+   * draw, (1 − d)/(1 − dᵗ)); from `massCollectIters` on, the mass is the
+   * inverse of the (regularised) variance and the step-size adaptation
+   * restarts when it is first used.
    */
   private updateMass(q: tf.Tensor[], nChainDims: number): void {
-    const chainAxes = Array.from({ length: nChainDims }, (_, i) => i);
-    if (this.ewmMean === null || this.ewmVar === null || this.mass === null) {
-      const shapes = q.map((x) => [
-        ...new Array<number>(nChainDims).fill(1),
-        ...x.shape.slice(nChainDims),
-      ]);
-      this.ewmMean = shapes.map((s) => tf.variable(tf.zeros(s), false));
-      this.ewmVar = shapes.map((s) => tf.variable(tf.zeros(s), false));
-      this.mass = shapes.map((s) => tf.variable(tf.ones(s), false));
+    if (this.moments === null || this.mass === null) {
+      this.moments = q.map((x) => {
+        const { mean, variance } = welfordInit(x.shape, nChainDims);
+        return { mean: tf.variable(mean, false), variance: tf.variable(variance, false) };
+      });
+      this.mass = this.moments.map((m) => tf.variable(tf.onesLike(m.mean), false));
     }
     const t = ++this.massIter;
     const d = this.massDecay;
     const w = (1 - d) / (1 - Math.pow(d, t));
-    const meanChains = (x: tf.Tensor): tf.Tensor =>
-      nChainDims === 0 ? x : tf.mean(x, chainAxes, true);
-    const means = this.ewmMean;
-    const vars = this.ewmVar;
     const mass = this.mass;
-    q.forEach((x, i) => {
-      const incr = tf.mul(tf.sub(x, means[i]), w);
-      const newMean = tf.add(means[i], meanChains(incr));
-      const newVar = tf.add(tf.mul(vars[i], 1 - w), meanChains(tf.mul(incr, tf.sub(x, newMean))));
-      means[i].assign(newMean);
-      vars[i].assign(newVar);
-      if (t >= this.massCollectIters) {
-        // Shrink towards a small variance (as Stan does) so a variance
-        // estimated from few, or identical, samples stays positive.
-        const n = t;
-        const reg = tf.add(tf.mul(newVar, n / (n + 5)), (1e-3 * 5) / (n + 5));
-        mass[i].assign(tf.reciprocal(reg));
-      }
+    this.moments.forEach((m, i) => {
+      const state = { mean: m.mean, variance: m.variance, count: t - 1, chainDims: nChainDims };
+      const next = welfordUpdate(state, q[i], w);
+      m.mean.assign(next.mean);
+      m.variance.assign(next.variance);
+      // Shrunk towards a small variance (as Stan does) so a variance
+      // estimated from few, or identical, samples stays positive.
+      if (t >= this.massCollectIters) mass[i].assign(tf.reciprocal(welfordFinalize(next)));
     });
     if (t === this.massCollectIters) this.needsInit = true;
   }

@@ -17,6 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MetaBayesianNet, Observed } from '../framework/bn.js';
+import { assertInteger, assertNonNegative, assertPositive } from '../checks.js';
 import { seededNormal } from '../kernels.js';
 import { nextSeed } from '../random.js';
 import { sameShape, targetLogDensity, valueAndGrads, type McmcTarget } from './target.js';
@@ -65,27 +66,6 @@ interface Proposal {
   stats: tf.Tensor[];
 }
 
-/** Throws unless `x` is a finite number > 0. */
-function checkPositive(where: string, param: string, x: number): void {
-  if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) {
-    throw new Error(`${where}: \`${param}\` must be a finite positive number, got ${x}`);
-  }
-}
-
-/** Throws unless `x` is a finite number >= 0. */
-function checkNonNegative(where: string, param: string, x: number): void {
-  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) {
-    throw new Error(`${where}: \`${param}\` must be a finite non-negative number, got ${x}`);
-  }
-}
-
-/** Throws unless `x` is a non-negative integer. */
-function checkCount(where: string, param: string, x: number): void {
-  if (!Number.isInteger(x) || x < 0) {
-    throw new Error(`${where}: \`${param}\` must be a non-negative integer, got ${x}`);
-  }
-}
-
 /**
  * Base class of the stochastic-gradient MCMC samplers (ZhuSuan's `SGMCMC`).
  * A sampler holds its hyperparameters and, per latent name, the state of its
@@ -115,7 +95,7 @@ export abstract class SGMCMC<I extends SgmcmcInfo = SgmcmcInfo> {
 
   protected constructor(name: string, learningRate: number) {
     this.name = name;
-    checkPositive(name, 'learningRate', learningRate);
+    assertPositive(name, 'learningRate', learningRate, { finite: true });
     this.lr = learningRate;
   }
 
@@ -128,7 +108,7 @@ export abstract class SGMCMC<I extends SgmcmcInfo = SgmcmcInfo> {
   }
 
   set learningRate(value: number) {
-    checkPositive(this.name, 'learningRate', value);
+    assertPositive(this.name, 'learningRate', value, { finite: true });
     this.lr = value;
   }
 
@@ -389,7 +369,7 @@ export class PSGLD extends SGMCMC<SgmcmcInfo> {
     if (typeof decay !== 'number' || !(decay >= 0 && decay < 1)) {
       throw new Error(`PSGLD: \`decay\` must lie in [0, 1), got ${decay}`);
     }
-    checkPositive('PSGLD', 'epsilon', epsilon);
+    assertPositive('PSGLD', 'epsilon', epsilon, { finite: true });
     this.decay = decay;
     this.epsilon = epsilon;
   }
@@ -483,15 +463,15 @@ export class SGHMC extends SGMCMC<SghmcInfo> {
   constructor(opts: SGHMCOptions) {
     super('SGHMC', opts?.learningRate);
     const { friction = 0.25, varianceEstimate = 0, nIterResampleV = 20, secondOrder = true } = opts;
-    checkPositive('SGHMC', 'friction', friction);
-    checkNonNegative('SGHMC', 'varianceEstimate', varianceEstimate);
+    assertPositive('SGHMC', 'friction', friction, { finite: true });
+    assertNonNegative('SGHMC', 'varianceEstimate', varianceEstimate, { finite: true });
     if (varianceEstimate >= friction) {
       throw new Error(
         `SGHMC: \`varianceEstimate\` (${varianceEstimate}) must be smaller than ` +
           `\`friction\` (${friction})`,
       );
     }
-    checkCount('SGHMC', 'nIterResampleV', nIterResampleV);
+    assertInteger('SGHMC', 'nIterResampleV', nIterResampleV, 'non-negative');
     this.friction = friction;
     this.varianceEstimate = varianceEstimate;
     this.nIterResampleV = nIterResampleV;
@@ -606,9 +586,9 @@ export class SGNHT extends SGMCMC<SgnhtInfo> {
       secondOrder = true,
       useVectorAlpha = true,
     } = opts;
-    checkNonNegative('SGNHT', 'varianceExtra', varianceExtra);
-    checkNonNegative('SGNHT', 'tuneRate', tuneRate);
-    checkCount('SGNHT', 'nIterResampleV', nIterResampleV);
+    assertNonNegative('SGNHT', 'varianceExtra', varianceExtra, { finite: true });
+    assertNonNegative('SGNHT', 'tuneRate', tuneRate, { finite: true });
+    assertInteger('SGNHT', 'nIterResampleV', nIterResampleV, 'non-negative');
     this.varianceExtra = varianceExtra;
     this.tuneRate = tuneRate;
     this.nIterResampleV = nIterResampleV;

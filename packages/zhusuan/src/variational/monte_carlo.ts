@@ -102,6 +102,3 @@ export function importanceWeightedObjective(
   const axis = checkAxis('importanceWeightedObjective', opts.axis, rank)!;
   return new ImportanceWeightedObjective(logP, logQ, axis);
 }
-
-/** Short alias of {@link importanceWeightedObjective}. */
-export const iwObjective = importanceWeightedObjective;

@@ -394,7 +394,7 @@ test('HMC errors name the fault: missing or foreign latents, chain-shape mismatc
     /HMC\.step: cannot differentiate the log density: tfjs has no gradient for the 'Greater' kernel.*tf\.step/,
   );
   // Options.
-  assert.throws(() => new HMC({ stepSize: 0 }), /HMC: `stepSize` must be a positive/);
+  assert.throws(() => new HMC({ stepSize: 0 }), /HMC: `stepSize` must be a finite positive number/);
   assert.throws(() => new HMC({ nLeapfrogs: 2.5 }), /HMC: `nLeapfrogs` must be a positive integer/);
   assert.throws(
     () => new HMC({ targetAcceptanceRate: 1 }),
