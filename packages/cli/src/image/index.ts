@@ -1,3 +1,4 @@
-/** PNG encoding and image grids. */
+/** PNG encoding, image grids and line plots. */
 export * from './png.js';
 export * from './grid.js';
+export * from './plot.js';
