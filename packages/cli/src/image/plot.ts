@@ -91,7 +91,8 @@ export function linePlot(series: readonly PlotSeries[], opts: PlotOptions = {}):
     });
   };
   const finite = (k: 'x' | 'y') => series.flatMap((s) => s[k]).filter(Number.isFinite);
-  let [x0, x1] = [Math.min(0, ...finite('x')), Math.max(...finite('x'))];
+  const x0 = Math.min(0, ...finite('x'));
+  let x1 = Math.max(...finite('x'));
   let [y0, y1] = [Math.min(...finite('y')), Math.max(...finite('y'))];
   if (x1 <= x0) x1 = x0 + 1;
   const pad = (y1 - y0) * 0.05 || 1;
