@@ -1,0 +1,94 @@
+/**
+ * Every example at its --quick size, as a user runs it (`npm run example --
+ * NAME --quick`, here into a temp directory), and the README's table against
+ * the committed results files.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseResult, readResults } from '../src/common/result.js';
+import { RESULTS_DIR } from '../src/common/run.js';
+import { EXAMPLES } from '../src/index.js';
+import { README, regeneratedReadme } from '../src/table.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+
+function runQuick(name: string, ...extra: string[]) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zs-example-'));
+  const r = spawnSync(
+    process.execPath,
+    [CLI, name, '--quick', '--backend', 'cpu', '--out-dir', dir, ...extra],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+  const file = path.join(dir, `${name}.json`);
+  return { dir, result: parseResult(fs.readFileSync(file, 'utf8'), file) };
+}
+
+/**
+ * Statistical bounds at the quick size, stated per example: what the quick
+ * run must reach (fixed seed 1, cpu backend).
+ */
+const QUICK_CHECKS: Record<string, (m: Record<string, number>) => void> = {
+  // 50 chains × 30 kept iterations, correlated HMC draws: the largest
+  // standard deviation is 1, so a mean error over 0.25 (≈ 10 iid standard
+  // errors) or a std 30 % off means the sampler is wrong, not unlucky.
+  toy_gaussian: (m) => {
+    assert.ok(m.max_abs_mean_error < 0.25, `mean error ${m.max_abs_mean_error}`);
+    assert.ok(m.max_abs_relative_std_error < 0.3, `std error ${m.max_abs_relative_std_error}`);
+    assert.ok(m.mean_acceptance > 0.5, `acceptance ${m.mean_acceptance}`);
+  },
+};
+
+for (const def of EXAMPLES) {
+  test(`example ${def.name} --quick runs and writes its results file`, () => {
+    const { result } = runQuick(def.name);
+    assert.equal(result.example, def.name);
+    assert.equal(result.quick, true);
+    assert.equal(result.backend, 'cpu');
+    assert.match(result.command, new RegExp(`^npm run example -- ${def.name} --quick`));
+    assert.ok(Object.keys(result.reference).length > 0, 'no reference figures');
+    for (const k of Object.keys(result.reference)) {
+      assert.ok(k in result.metrics, `reference '${k}' has no measured counterpart`);
+    }
+    const check = QUICK_CHECKS[def.name];
+    assert.ok(check !== undefined, `no quick-size check for ${def.name}`);
+    check(result.metrics);
+  });
+}
+
+test('examples reject bad flags and unknown names with exit 2', () => {
+  const bad = spawnSync(process.execPath, [CLI, 'toy_gaussian', '--seeed', '3'], {
+    encoding: 'utf8',
+  });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /seeed/);
+  const seed = spawnSync(process.execPath, [CLI, 'toy_gaussian', '--seed', '0x3'], {
+    encoding: 'utf8',
+  });
+  assert.equal(seed.status, 2);
+  assert.match(seed.stderr, /--seed: expected an integer/);
+  const none = spawnSync(process.execPath, [CLI, 'nope'], { encoding: 'utf8' });
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /no example 'nope'; examples: toy_gaussian/);
+});
+
+test('examples/README.md carries the table made from examples/results', () => {
+  const results = readResults(RESULTS_DIR);
+  for (const r of results) {
+    assert.equal(r.quick, false, `${r.example}: a committed result must be a full run`);
+    assert.ok(
+      EXAMPLES.some((e) => e.name === r.example),
+      `${r.example}.json has no example`,
+    );
+  }
+  assert.equal(
+    fs.readFileSync(README, 'utf8'),
+    regeneratedReadme(),
+    'run `npm run examples:table`',
+  );
+});
