@@ -42,6 +42,27 @@ const QUICK_CHECKS: Record<string, (m: Record<string, number>) => void> = {
     assert.ok(m.max_abs_relative_std_error < 0.3, `std error ${m.max_abs_relative_std_error}`);
     assert.ok(m.mean_acceptance > 0.5, `acceptance ${m.mean_acceptance}`);
   },
+  // VI runs its full 1000 Adam steps even at the quick size: the fit must
+  // reach the closed-form optimum (the bound within 0.01 nats, the scales
+  // within 5 %). HMC (50 chains × 100 kept) must get z2's exact marginal
+  // roughly right; the funnel's neck is hard for it, so 15 % on the std.
+  toy2d_intractable: (m) => {
+    assert.ok(Math.abs(m.vi_z1_mean) < 0.1 && Math.abs(m.vi_z2_mean) < 0.1, 'VI means');
+    assert.ok(Math.abs(m.vi_z1_std / 0.6755 - 1) < 0.05, `s1 ${m.vi_z1_std}`);
+    assert.ok(Math.abs(m.vi_z2_std / 0.6264 - 1) < 0.05, `s2 ${m.vi_z2_std}`);
+    assert.ok(m.vi_elbo < -0.7679 + 1e-9 && m.vi_elbo > -0.7779, `ELBO ${m.vi_elbo}`);
+    assert.ok(Math.abs(m.hmc_z2_std / 1.35 - 1) < 0.15, `HMC z2 std ${m.hmc_z2_std}`);
+    assert.ok(m.hmc_z2_ks < 0.1, `KS ${m.hmc_z2_ks}`);
+  },
+  // 100 chains rarely cross between the modes, so the mass of each is set by
+  // where the chains started (uniform on [−5, 5]): its binomial standard error
+  // is 0.05, the mean's 4 × 0.05 = 0.2; 0.6 is three of them. Within a mode
+  // the chains mix: the std within 10 %, and the KS distance under 0.15.
+  gaussian_mixture_sgnht: (m) => {
+    assert.ok(Math.abs(m.mean - 1) < 0.6, `mean ${m.mean}`);
+    assert.ok(Math.abs(m.std / 2.0616 - 1) < 0.1, `std ${m.std}`);
+    assert.ok(m.ks_statistic < 0.15, `KS ${m.ks_statistic}`);
+  },
 };
 
 for (const def of EXAMPLES) {
@@ -74,7 +95,10 @@ test('examples reject bad flags and unknown names with exit 2', () => {
   assert.match(seed.stderr, /--seed: expected an integer/);
   const none = spawnSync(process.execPath, [CLI, 'nope'], { encoding: 'utf8' });
   assert.equal(none.status, 2);
-  assert.match(none.stderr, /no example 'nope'; examples: toy_gaussian/);
+  assert.match(
+    none.stderr,
+    /no example 'nope'; examples: toy_gaussian, toy2d_intractable, gaussian_mixture_sgnht/,
+  );
 });
 
 test('examples/README.md carries the table made from examples/results', () => {
