@@ -125,11 +125,11 @@ for (const row of ROWS) {
     const layer1 = build(row, 1);
     const g1 = grid1(12, 4800);
     fig.integral1d = trapezoid(flowLogDensity(layer1, g1.points), g1.points, 12, g1.h);
-    assert.ok(Math.abs(fig.integral1d - 1) < 1e-3, `1-D integral ${fig.integral1d}`);
+    assert.ok(Math.abs(fig.integral1d - 1) < 1e-4, `1-D integral ${fig.integral1d}`);
     const layer2 = build(row, 2);
     const g2 = grid2(9, 160);
     fig.integral2d = trapezoid(flowLogDensity(layer2, g2.points), g2.points, 9, g2.h);
-    assert.ok(Math.abs(fig.integral2d - 1) < 2e-3, `2-D integral ${fig.integral2d}`);
+    assert.ok(Math.abs(fig.integral2d - 1) < 5e-4, `2-D integral ${fig.integral2d}`);
 
     // Seeded: the same seed gives the same layer, another seed another one.
     const values = (l: zs.Bijector) => l.variables.flatMap((v) => Array.from(v.dataSync()));
@@ -149,7 +149,7 @@ test('the figures: log-det and round-trip errors, integrals, per flow', (t) => {
     t.diagnostic(
       `${name}: log-det error ${f.logDetError.toExponential(1)} (inverse ` +
         `${f.inverseLogDetError.toExponential(1)}), round trip ${f.roundTripError.toExponential(1)}, ` +
-        `∫ 1-D ${f.integral1d.toFixed(6)}, ∫ 2-D ${f.integral2d.toFixed(6)}`,
+        `|∫ − 1| 1-D ${Math.abs(f.integral1d - 1).toExponential(1)}, 2-D ${Math.abs(f.integral2d - 1).toExponential(1)}`,
     );
   }
   assert.equal(Object.keys(FIGURES).length, ROWS.length, 'every row measured');
