@@ -56,6 +56,28 @@ export {
   type ExpConcreteOptions,
 } from './distributions/concrete.js';
 export { BinConcrete, type BinConcreteOptions } from './distributions/bin_concrete.js';
+export { FlowDistribution, type FlowDistributionOptions } from './distributions/flow.js';
+
+// Normalizing flows.
+export { Bijector, Sequential, type ForwardResult, type InverseResult } from './flows/bijector.js';
+export { Permute, Reverse } from './flows/permute.js';
+export { Scaling, type ScalingOptions } from './flows/scaling.js';
+export { PlanarFlow, type PlanarFlowOptions } from './flows/planar.js';
+export { MADE, type MadeOptions } from './flows/made.js';
+export { InverseAutoregressiveFlow, type InverseAutoregressiveFlowOptions } from './flows/iaf.js';
+export {
+  AdditiveCoupling,
+  AffineCoupling,
+  couplingMasks,
+  type AffineCouplingOptions,
+  type CouplingOptions,
+  type CouplingSplit,
+} from './flows/coupling.js';
+export {
+  invAutoregressiveFlow,
+  planarNormalizingFlow,
+  type FlowOutput,
+} from './flows/transform.js';
 
 // Models.
 export {

@@ -23,6 +23,7 @@ import {
   type ExpConcreteOptions,
 } from '../distributions/concrete.js';
 import { Dirichlet, type DirichletOptions } from '../distributions/dirichlet.js';
+import { FlowDistribution, type FlowDistributionOptions } from '../distributions/flow.js';
 import { FoldNormal, type FoldNormalOptions } from '../distributions/fold_normal.js';
 import { Gamma, type GammaOptions } from '../distributions/gamma.js';
 import { broadcastShapes } from '../distributions/internal.js';
@@ -41,6 +42,7 @@ import {
 import { Normal } from '../distributions/normal.js';
 import { Poisson, type PoissonOptions } from '../distributions/poisson.js';
 import { Uniform, type UniformOptions } from '../distributions/uniform.js';
+import type { Bijector } from '../flows/bijector.js';
 
 /** Observations: node name → value. */
 export type Observed = Record<string, tf.Tensor>;
@@ -296,6 +298,26 @@ export class BayesianNet {
   /** Adds a {@link BinConcrete} (relaxed Bernoulli) node. @example bn.binConcrete('b', { temperature: 0.5, logits: 0 }) */
   binConcrete(name: string, opts: BinConcreteOptions & NodeOptions): tf.Tensor {
     return this.add(name, (o) => new BinConcrete(o), opts);
+  }
+
+  /**
+   * Adds a normalizing-flow node: `base` pushed through `bijector` (a
+   * {@link FlowDistribution}). Its log density at its own sample comes from
+   * the forward pass (`cacheLogProb` defaults to true here), so any bijector
+   * serves as q in the objectives; an observed value goes through the inverse.
+   * @example bn.flow('z', new zs.Normal({ mean, logstd, groupNdims: 1 }), flow, { nSamples: 10 })
+   */
+  flow(
+    name: string,
+    base: Distribution,
+    bijector: Bijector,
+    opts: Omit<FlowDistributionOptions, 'base' | 'bijector'> & NodeOptions = {},
+  ): tf.Tensor {
+    return this.add(
+      name,
+      (o) => new FlowDistribution({ cacheLogProb: true, ...o, base, bijector }),
+      opts,
+    );
   }
 
   /** Adds a named deterministic node and returns `value`. */

@@ -12,7 +12,7 @@
  * rejections that name the family and leak nothing. Each family's exact
  * values are tested in its own file.
  */
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import * as zs from '../../src/index.js';
@@ -32,12 +32,38 @@ interface Row {
   value: number[];
   /** A value of shape [2, ...value] in the support. */
   given: Nested;
-  /** Parameters (in full) that `validateArgs` rejects and that construct without it. */
-  invalid: Params;
+  /**
+   * Parameters (in full) that `validateArgs` rejects and that construct
+   * without it; absent for a family with no parameter values of its own
+   * to check (FlowDistribution).
+   */
+  invalid?: Params;
   /** A value that `logProb` rejects under `validateArgs`, for families that check values. */
   outside?: Nested;
   /** False for a family that cannot sample. */
   samples?: boolean;
+  /** Builds the family from the options, for one whose constructor takes more than parameters. */
+  make?: (opts: Record<string, unknown>) => zs.Distribution;
+}
+
+/** The flow of the FlowDistribution row, built once (its variables live through the file). */
+let rowFlow: zs.Bijector | undefined;
+after(() => rowFlow?.dispose());
+
+/** A FlowDistribution on a Normal base (`mean`, `std`; groupNdims 1) and an affine coupling, a reversal and a planar step. */
+function flowOnNormal(opts: Record<string, unknown>): zs.Distribution {
+  const { groupNdims, validateArgs, ...normal } = opts as unknown as zs.NormalOptions;
+  rowFlow ??= new zs.Sequential([
+    new zs.AffineCoupling(2, { hiddenSizes: [4], seed: 1 }),
+    new zs.Reverse(2),
+    new zs.PlanarFlow(2, { seed: 2, initStd: 0.5 }),
+  ]);
+  return new zs.FlowDistribution({
+    base: new zs.Normal({ ...normal, groupNdims: 1 }),
+    bijector: rowFlow,
+    groupNdims,
+    validateArgs,
+  });
 }
 
 const log = Math.log;
@@ -90,6 +116,8 @@ const ROWS: Row[] = [
     invalid: { temperature: -1, logits: [1, 0] }, outside: [[0, 0, 0], [0, 0, 0]] },
   { family: zs.BinConcrete, params: { temperature: 0.5, logits: [0, 2] }, value: [],
     given: [0.3, 0.9], invalid: { temperature: -1, logits: 0 }, outside: [0, 0.5] },
+  { family: zs.FlowDistribution, params: { mean: [[0, 1], [1, -1]], std: 1 }, value: [2],
+    given: [[0.3, 0.1], [1.2, -0.4]], make: flowOnNormal },
 ];
 
 /**
@@ -118,6 +146,7 @@ function options(
 
 /** `new row.family(opts)`. */
 function construct(row: Row, opts: Record<string, unknown>): zs.Distribution {
+  if (row.make !== undefined) return row.make(opts);
   return new (row.family as unknown as new (o: object) => zs.Distribution)(opts);
 }
 
@@ -197,16 +226,19 @@ for (const row of ROWS) {
     }
 
     // validateArgs: off by default; on, it names the family and leaks nothing.
-    const unchecked: tf.Tensor[] = [];
-    build(row, row.invalid, {}, true, unchecked);
-    tf.dispose(unchecked);
-    for (const numbers of [true, false]) {
-      const tensors: tf.Tensor[] = [];
-      const opts = options(row.invalid, { validateArgs: true }, numbers, tensors);
-      noLeak('rejected construction', () =>
-        assert.throws(() => construct(row, opts), new RegExp(`^Error: ${name}: `)),
-      );
-      tf.dispose(tensors);
+    const invalid = row.invalid;
+    if (invalid !== undefined) {
+      const unchecked: tf.Tensor[] = [];
+      build(row, invalid, {}, true, unchecked);
+      tf.dispose(unchecked);
+      for (const numbers of [true, false]) {
+        const tensors: tf.Tensor[] = [];
+        const opts = options(invalid, { validateArgs: true }, numbers, tensors);
+        noLeak('rejected construction', () =>
+          assert.throws(() => construct(row, opts), new RegExp(`^Error: ${name}: `)),
+        );
+        tf.dispose(tensors);
+      }
     }
     if (row.outside !== undefined) {
       const dv = build(row, row.params, { validateArgs: true }, true, made);
