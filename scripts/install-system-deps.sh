@@ -7,6 +7,7 @@
 #   notebook        Debian's Jupyter (tslab itself comes from npm)
 #   report          pdflatex with pgfplots, poppler-utils
 #   viewer tests    chromium (headless; driven by playwright-core from npm)
+#   examples        Boston housing, extracted from python3-sklearn (scripts/fetch-datasets.sh)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""
@@ -21,3 +22,4 @@ PACKAGES=(
 )
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+bash "$(dirname "$0")/fetch-datasets.sh"
