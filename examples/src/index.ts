@@ -1,8 +1,14 @@
 /** The zoo: every example, by name. */
+import { bayesianLinearRegression } from './bayesian_linear_regression.js';
 import type { ExampleDefinition } from './common/run.js';
 import { gaussianMixtureSgnht } from './gaussian_mixture_sgnht.js';
 import { toyGaussian } from './toy_gaussian.js';
 import { toy2dIntractable } from './toy2d_intractable.js';
 
 /** Every example, in the order examples/README.md lists them. */
-export const EXAMPLES: ExampleDefinition[] = [toyGaussian, toy2dIntractable, gaussianMixtureSgnht];
+export const EXAMPLES: ExampleDefinition[] = [
+  toyGaussian,
+  toy2dIntractable,
+  gaussianMixtureSgnht,
+  bayesianLinearRegression,
+];

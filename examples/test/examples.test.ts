@@ -54,6 +54,17 @@ const QUICK_CHECKS: Record<string, (m: Record<string, number>) => void> = {
     assert.ok(Math.abs(m.hmc_z2_std / 1.35 - 1) < 0.15, `HMC z2 std ${m.hmc_z2_std}`);
     assert.ok(m.hmc_z2_ks < 0.1, `KS ${m.hmc_z2_ks}`);
   },
+  // 10 chains × 200 kept HMC draws: the mean within 0.5 posterior sd, the
+  // variances within a factor 1.5, the covariances within 0.3 on the
+  // correlation scale. VI after 600 noisy Adam steps: mean within 0.4 sd,
+  // variances within a factor 1.6 of the mean-field optimum.
+  bayesian_linear_regression: (m) => {
+    assert.ok(m.hmc_mean_error_sd < 0.5, `HMC mean ${m.hmc_mean_error_sd}`);
+    assert.ok(m.hmc_variance_ratio < 1.5, `HMC variance ${m.hmc_variance_ratio}`);
+    assert.ok(m.hmc_covariance_error < 0.3, `HMC covariance ${m.hmc_covariance_error}`);
+    assert.ok(m.vi_mean_error_sd < 0.4, `VI mean ${m.vi_mean_error_sd}`);
+    assert.ok(m.vi_variance_ratio < 1.6, `VI variance ${m.vi_variance_ratio}`);
+  },
   // 100 chains rarely cross between the modes, so the mass of each is set by
   // where the chains started (uniform on [−5, 5]): its binomial standard error
   // is 0.05, the mean's 4 × 0.05 = 0.2; 0.6 is three of them. Within a mode
@@ -97,7 +108,7 @@ test('examples reject bad flags and unknown names with exit 2', () => {
   assert.equal(none.status, 2);
   assert.match(
     none.stderr,
-    /no example 'nope'; examples: toy_gaussian, toy2d_intractable, gaussian_mixture_sgnht/,
+    /no example 'nope'; examples: toy_gaussian, toy2d_intractable, gaussian_mixture_sgnht, bayesian_linear_regression/,
   );
 });
 
