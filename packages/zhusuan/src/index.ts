@@ -124,6 +124,14 @@ export {
   type SgnhtInfo,
 } from './mcmc/sgmcmc.js';
 
+// Linear algebra.
+export {
+  cholesky,
+  triangularSolve,
+  type CholeskyOptions,
+  type TriangularSolveOptions,
+} from './linalg.js';
+
 // Special functions, reductions, randomness, optional backend kernels.
 export { lgamma, lbeta } from './special.js';
 export { logSumExp, logMeanExp, stopGradient } from './utils.js';
