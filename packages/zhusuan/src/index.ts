@@ -56,6 +56,9 @@ export {
   type ExpConcreteOptions,
 } from './distributions/concrete.js';
 export { BinConcrete, type BinConcreteOptions } from './distributions/bin_concrete.js';
+export { Exponential, type ExponentialOptions } from './distributions/exponential.js';
+export { Logistic, type LogisticOptions } from './distributions/logistic.js';
+export { StudentT, type StudentTOptions } from './distributions/student_t.js';
 
 // Models.
 export {

@@ -23,11 +23,13 @@ import {
   type ExpConcreteOptions,
 } from '../distributions/concrete.js';
 import { Dirichlet, type DirichletOptions } from '../distributions/dirichlet.js';
+import { Exponential, type ExponentialOptions } from '../distributions/exponential.js';
 import { FoldNormal, type FoldNormalOptions } from '../distributions/fold_normal.js';
 import { Gamma, type GammaOptions } from '../distributions/gamma.js';
 import { broadcastShapes } from '../distributions/internal.js';
 import { InverseGamma, type InverseGammaOptions } from '../distributions/inverse_gamma.js';
 import { Laplace, type LaplaceOptions } from '../distributions/laplace.js';
+import { Logistic, type LogisticOptions } from '../distributions/logistic.js';
 import {
   Multinomial,
   UnnormalizedMultinomial,
@@ -40,6 +42,7 @@ import {
 } from '../distributions/multivariate_normal.js';
 import { Normal } from '../distributions/normal.js';
 import { Poisson, type PoissonOptions } from '../distributions/poisson.js';
+import { StudentT, type StudentTOptions } from '../distributions/student_t.js';
 import { Uniform, type UniformOptions } from '../distributions/uniform.js';
 
 /** Observations: node name → value. */
@@ -296,6 +299,21 @@ export class BayesianNet {
   /** Adds a {@link BinConcrete} (relaxed Bernoulli) node. @example bn.binConcrete('b', { temperature: 0.5, logits: 0 }) */
   binConcrete(name: string, opts: BinConcreteOptions & NodeOptions): tf.Tensor {
     return this.add(name, (o) => new BinConcrete(o), opts);
+  }
+
+  /** Adds an {@link Exponential} node. @example bn.exponential('t', { rate: 2 }) */
+  exponential(name: string, opts: ExponentialOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new Exponential(o), opts);
+  }
+
+  /** Adds a {@link Logistic} node. @example bn.logistic('u', { loc: 0, scale: 1 }) */
+  logistic(name: string, opts: LogisticOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new Logistic(o), opts);
+  }
+
+  /** Adds a {@link StudentT} node. @example bn.studentT('w', { df: 3, loc: 0, scale: 1 }) */
+  studentT(name: string, opts: StudentTOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new StudentT(o), opts);
   }
 
   /** Adds a named deterministic node and returns `value`. */

@@ -90,6 +90,12 @@ const ROWS: Row[] = [
     invalid: { temperature: -1, logits: [1, 0] }, outside: [[0, 0, 0], [0, 0, 0]] },
   { family: zs.BinConcrete, params: { temperature: 0.5, logits: [0, 2] }, value: [],
     given: [0.3, 0.9], invalid: { temperature: -1, logits: 0 }, outside: [0, 0.5] },
+  { family: zs.Exponential, params: { rate: [0.5, 3] }, value: [], given: [0, 1.2],
+    invalid: { rate: [1, 0] }, outside: [-0.5, 1] },
+  { family: zs.Logistic, params: { loc: [0, 1], scale: 0.5 }, value: [], given: [0.2, -1.5],
+    invalid: { loc: 0, scale: 0 } },
+  { family: zs.StudentT, params: { df: [1, 5], loc: 0.5, scale: 2 }, value: [], given: [0.3, -4],
+    invalid: { df: [1, -2], loc: 0, scale: 1 } },
 ];
 
 /**
