@@ -59,6 +59,10 @@ export { BinConcrete, type BinConcreteOptions } from './distributions/bin_concre
 export { Exponential, type ExponentialOptions } from './distributions/exponential.js';
 export { Logistic, type LogisticOptions } from './distributions/logistic.js';
 export { StudentT, type StudentTOptions } from './distributions/student_t.js';
+export {
+  MatrixVariateNormalCholesky,
+  type MatrixVariateNormalCholeskyOptions,
+} from './distributions/matrix_variate_normal.js';
 
 // Models.
 export {

@@ -31,6 +31,10 @@ import { InverseGamma, type InverseGammaOptions } from '../distributions/inverse
 import { Laplace, type LaplaceOptions } from '../distributions/laplace.js';
 import { Logistic, type LogisticOptions } from '../distributions/logistic.js';
 import {
+  MatrixVariateNormalCholesky,
+  type MatrixVariateNormalCholeskyOptions,
+} from '../distributions/matrix_variate_normal.js';
+import {
   Multinomial,
   UnnormalizedMultinomial,
   type MultinomialOptions,
@@ -314,6 +318,18 @@ export class BayesianNet {
   /** Adds a {@link StudentT} node. @example bn.studentT('w', { df: 3, loc: 0, scale: 1 }) */
   studentT(name: string, opts: StudentTOptions & NodeOptions): tf.Tensor {
     return this.add(name, (o) => new StudentT(o), opts);
+  }
+
+  /**
+   * Adds a {@link MatrixVariateNormalCholesky} node: `mean` [..., n, p], `uTril` [..., n, n],
+   * `vTril` [..., p, p].
+   * @example bn.matrixVariateNormalCholesky('W', { mean: tf.zeros([3, 2]), uTril: tf.eye(3), vTril: tf.eye(2) })
+   */
+  matrixVariateNormalCholesky(
+    name: string,
+    opts: MatrixVariateNormalCholeskyOptions & NodeOptions,
+  ): tf.Tensor {
+    return this.add(name, (o) => new MatrixVariateNormalCholesky(o), opts);
   }
 
   /** Adds a named deterministic node and returns `value`. */

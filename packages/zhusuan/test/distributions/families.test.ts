@@ -96,6 +96,11 @@ const ROWS: Row[] = [
     invalid: { loc: 0, scale: 0 } },
   { family: zs.StudentT, params: { df: [1, 5], loc: 0.5, scale: 2 }, value: [], given: [0.3, -4],
     invalid: { df: [1, -2], loc: 0, scale: 1 } },
+  { family: zs.MatrixVariateNormalCholesky,
+    params: { mean: [[[0, 1], [2, 3]], [[1, 1], [0, 0]]], uTril: [[1, 0], [0.5, 2]],
+      vTril: [[1.5, 0], [-0.3, 1]] }, value: [2, 2],
+    given: [[[0.5, 0.5], [1, 2]], [[0, 1], [1, -1]]],
+    invalid: { mean: [[0, 0]], uTril: [[-1]], vTril: [[1, 0], [0, 1]] } },
 ];
 
 /**

@@ -103,6 +103,17 @@ const NODES: Record<string, [Shorthand, new (...a: never[]) => zs.Distribution, 
     zs.StudentT,
     [3],
   ],
+  matrixVariateNormalCholesky: [
+    (bn, n) =>
+      bn.matrixVariateNormalCholesky('v', {
+        mean: tf.zeros([2, 3, 2]),
+        uTril: tf.eye(3),
+        vTril: tf.eye(2),
+        nSamples: n,
+      }),
+    zs.MatrixVariateNormalCholesky,
+    [2, 3, 2],
+  ],
 };
 
 test('every shorthand builds its family, samples with and without nSamples, and scores its value', () => {
