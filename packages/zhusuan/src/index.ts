@@ -57,6 +57,13 @@ export {
 } from './distributions/concrete.js';
 export { BinConcrete, type BinConcreteOptions } from './distributions/bin_concrete.js';
 export { FlowDistribution, type FlowDistributionOptions } from './distributions/flow.js';
+export { Exponential, type ExponentialOptions } from './distributions/exponential.js';
+export { Logistic, type LogisticOptions } from './distributions/logistic.js';
+export { StudentT, type StudentTOptions } from './distributions/student_t.js';
+export {
+  MatrixVariateNormalCholesky,
+  type MatrixVariateNormalCholeskyOptions,
+} from './distributions/matrix_variate_normal.js';
 
 // Normalizing flows.
 export { Bijector, Sequential, type ForwardResult, type InverseResult } from './flows/bijector.js';
@@ -145,6 +152,14 @@ export {
   type SgmcmcInfo,
   type SgnhtInfo,
 } from './mcmc/sgmcmc.js';
+
+// Linear algebra.
+export {
+  cholesky,
+  triangularSolve,
+  type CholeskyOptions,
+  type TriangularSolveOptions,
+} from './linalg.js';
 
 // Special functions, reductions, randomness, optional backend kernels.
 export { lgamma, lbeta } from './special.js';

@@ -113,7 +113,7 @@ export function seededUniform(shape: number[], seed: number, minval = 0, maxval 
 }
 
 /** Sums `g` (of the broadcast shape) down to `shape`, for a broadcast input's gradient. */
-function reduceToShape(g: tf.Tensor, shape: number[]): tf.Tensor {
+export function reduceToShape(g: tf.Tensor, shape: number[]): tf.Tensor {
   const axes = tf.backend_util.getReductionAxes(shape, g.shape);
   if (axes.length === 0) return g;
   // Only axes of size 1 (one particle against its parameters): no sum needed.

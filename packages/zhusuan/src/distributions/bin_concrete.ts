@@ -4,8 +4,6 @@
  * Bernoulli on (0, 1), reparameterised.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { seededUniform } from '../kernels.js';
-import { nextSeed } from '../random.js';
 import { stopGradient } from '../utils.js';
 import { assertPositive } from '../checks.js';
 import { Distribution, type DistributionOptions, type Param } from './base.js';
@@ -16,6 +14,7 @@ import {
   continuousSpec,
   FLOAT32_BELOW_ONE,
   FLOAT32_TINY,
+  logisticNoise,
   onSupport,
   support,
   toTensor,
@@ -38,21 +37,14 @@ export interface BinConcreteOptions extends DistributionOptions {
 }
 
 /**
- * The uniforms fed to the logistic transform log U − log(1 − U) are clamped
- * to [2^−24, 1 − 2^−24], so the noise is finite and symmetric, in
- * [−16.6, 16.6] (float32 cannot hold a U closer to 1 anyway).
- */
-const U_MIN = 2 ** -24;
-const U_MAX = FLOAT32_BELOW_ONE;
-
-/**
  * BinConcrete(τ, logits), the binary Concrete (relaxed Bernoulli) on the
  * open interval (0, 1), elementwise over the broadcast shape of its
  * parameters. The event {x > 1/2} has probability sigmoid(logits); as τ → 0
  * samples approach 0 or 1. Its CDF is sigmoid(τ·logit(x) − logits).
  *
  * Samples are sigmoid((logits + L)/τ) with logistic noise L = log U −
- * log(1 − U) (U from the library's random stream, clamped as above):
+ * log(1 − U) (U from the library's random stream, clamped to
+ * [2^−24, 1 − 2^−24] so that L is finite):
  * reparameterised unless `isReparameterized` is false. They are kept inside
  * (0, 1) in float32: a draw that would round to 0 is returned as 2^−126, one
  * that would round to 1 as 1 − 2^−24.
@@ -89,8 +81,7 @@ export class BinConcrete extends Distribution {
   }
 
   protected _sample(n: number): tf.Tensor {
-    const u = tf.clipByValue(seededUniform([n, ...this.batchShape], nextSeed()), U_MIN, U_MAX);
-    const logistic = tf.sub(tf.log(u), tf.log1p(tf.neg(u)));
+    const logistic = logisticNoise([n, ...this.batchShape]);
     const z = tf.div(tf.add(asFloat(this.logits), logistic), asFloat(this.temperature));
     const s = tf.clipByValue(tf.sigmoid(z), FLOAT32_TINY, FLOAT32_BELOW_ONE);
     return this.isReparameterized ? s : stopGradient(s);

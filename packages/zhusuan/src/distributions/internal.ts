@@ -15,6 +15,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { assertInteger, assertNone } from '../checks.js';
+import { seededUniform } from '../kernels.js';
+import { nextSeed } from '../random.js';
 import type { DistributionOptions, DistributionSpec, Param } from './base.js';
 
 /** The smallest normal float32, 2^−126: draws that would underflow below it are raised to it. */
@@ -314,11 +316,17 @@ export interface Support {
   safe: tf.Tensor;
 }
 
+/** Whether the elements of `t` lie in (`lo`, `hi`), or in [`lo`, `hi`) with `closedLo`. */
+function inInterval(t: tf.Tensor, lo: number, hi: number, closedLo: boolean): tf.Tensor {
+  return tf.logicalAnd(closedLo ? tf.greaterEqual(t, lo) : tf.greater(t, lo), tf.less(t, hi));
+}
+
 /**
- * Where the elements of `x` lie in the open interval (`lo`, `hi`), and `x`
- * with the others replaced by `fill` (a point inside), for {@link onSupport}.
- * With `vector`, a value is the last axis: inside when all its elements are,
- * NaN when any is. Differentiable with respect to `x` through `safe`.
+ * Where the elements of `x` lie in the open interval (`lo`, `hi`) (or in
+ * [`lo`, `hi`) with `closedLo`), and `x` with the others replaced by `fill`
+ * (a point inside), for {@link onSupport}. With `vector`, a value is the
+ * last axis: inside when all its elements are, NaN when any is.
+ * Differentiable with respect to `x` through `safe`.
  */
 export function support(
   x: tf.Tensor,
@@ -326,8 +334,9 @@ export function support(
   hi: number,
   fill: number,
   vector = false,
+  closedLo = false,
 ): Support {
-  const elementwise = (t: tf.Tensor): tf.Tensor => tf.logicalAnd(tf.greater(t, lo), tf.less(t, hi));
+  const elementwise = (t: tf.Tensor): tf.Tensor => inInterval(t, lo, hi, closedLo);
   const inside = untaped(x, (t) => (vector ? tf.all(elementwise(t), -1) : elementwise(t)));
   const isNan = untaped(x, (t) => (vector ? tf.any(tf.isNaN(t), -1) : tf.isNaN(t)));
   const safe = tf.where(untaped(x, elementwise), x, tf.scalar(fill));
@@ -355,15 +364,21 @@ export function onSupport(
 
 /**
  * Throws unless every element of `given` lies in the open interval
- * (`lo`, `hi`), with a message naming the distribution and the interval; for
- * `validateArgs`.
+ * (`lo`, `hi`) (or in [`lo`, `hi`) with `closedLo`), with a message naming
+ * the distribution and the interval; for `validateArgs`.
  */
-export function assertGivenIn(dist: string, given: tf.Tensor, lo: number, hi: number): void {
+export function assertGivenIn(
+  dist: string,
+  given: tf.Tensor,
+  lo: number,
+  hi: number,
+  closedLo = false,
+): void {
   const hiText = hi === Infinity ? '∞' : String(hi);
   assertNone(
-    () => tf.logicalNot(tf.logicalAnd(tf.greater(given, lo), tf.less(given, hi))),
+    () => tf.logicalNot(inInterval(given, lo, hi, closedLo)),
     dist,
-    `values given to logProb must lie in (${lo}, ${hiText})`,
+    `values given to logProb must lie in ${closedLo ? '[' : '('}${lo}, ${hiText})`,
   );
 }
 
@@ -425,6 +440,20 @@ export function withZeroGradient(
  */
 export function readBroadcast(x: tf.Tensor, shape: number[]): Float32Array {
   return tf.tidy(() => tf.broadcastTo(asFloat(x), shape).dataSync() as Float32Array);
+}
+
+/**
+ * Standard logistic noise log U − log(1 − U) of shape `shape`, U uniform
+ * from the library's random stream (one `nextSeed()`) clamped to
+ * [2^−24, 1 − 2^−24], so the noise is finite and symmetric, in
+ * [−16.6, 16.6] (float32 cannot hold a U closer to 1 anyway): for
+ * BinConcrete and Logistic.
+ */
+export function logisticNoise(shape: number[]): tf.Tensor {
+  return tf.tidy(() => {
+    const u = tf.clipByValue(seededUniform(shape, nextSeed()), 2 ** -24, FLOAT32_BELOW_ONE);
+    return tf.sub(tf.log(u), tf.log1p(tf.neg(u)));
+  });
 }
 
 /** A zeroed array for `size` counts drawn in JavaScript, of the sample dtype. */

@@ -24,11 +24,17 @@ import {
 } from '../distributions/concrete.js';
 import { Dirichlet, type DirichletOptions } from '../distributions/dirichlet.js';
 import { FlowDistribution, type FlowDistributionOptions } from '../distributions/flow.js';
+import { Exponential, type ExponentialOptions } from '../distributions/exponential.js';
 import { FoldNormal, type FoldNormalOptions } from '../distributions/fold_normal.js';
 import { Gamma, type GammaOptions } from '../distributions/gamma.js';
 import { broadcastShapes } from '../distributions/internal.js';
 import { InverseGamma, type InverseGammaOptions } from '../distributions/inverse_gamma.js';
 import { Laplace, type LaplaceOptions } from '../distributions/laplace.js';
+import { Logistic, type LogisticOptions } from '../distributions/logistic.js';
+import {
+  MatrixVariateNormalCholesky,
+  type MatrixVariateNormalCholeskyOptions,
+} from '../distributions/matrix_variate_normal.js';
 import {
   Multinomial,
   UnnormalizedMultinomial,
@@ -41,6 +47,7 @@ import {
 } from '../distributions/multivariate_normal.js';
 import { Normal } from '../distributions/normal.js';
 import { Poisson, type PoissonOptions } from '../distributions/poisson.js';
+import { StudentT, type StudentTOptions } from '../distributions/student_t.js';
 import { Uniform, type UniformOptions } from '../distributions/uniform.js';
 import type { Bijector } from '../flows/bijector.js';
 
@@ -318,6 +325,33 @@ export class BayesianNet {
       (o) => new FlowDistribution({ cacheLogProb: true, ...o, base, bijector }),
       opts,
     );
+  }
+
+  /** Adds an {@link Exponential} node. @example bn.exponential('t', { rate: 2 }) */
+  exponential(name: string, opts: ExponentialOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new Exponential(o), opts);
+  }
+
+  /** Adds a {@link Logistic} node. @example bn.logistic('u', { loc: 0, scale: 1 }) */
+  logistic(name: string, opts: LogisticOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new Logistic(o), opts);
+  }
+
+  /** Adds a {@link StudentT} node. @example bn.studentT('w', { df: 3, loc: 0, scale: 1 }) */
+  studentT(name: string, opts: StudentTOptions & NodeOptions): tf.Tensor {
+    return this.add(name, (o) => new StudentT(o), opts);
+  }
+
+  /**
+   * Adds a {@link MatrixVariateNormalCholesky} node: `mean` [..., n, p], `uTril` [..., n, n],
+   * `vTril` [..., p, p].
+   * @example bn.matrixVariateNormalCholesky('W', { mean: tf.zeros([3, 2]), uTril: tf.eye(3), vTril: tf.eye(2) })
+   */
+  matrixVariateNormalCholesky(
+    name: string,
+    opts: MatrixVariateNormalCholeskyOptions & NodeOptions,
+  ): tf.Tensor {
+    return this.add(name, (o) => new MatrixVariateNormalCholesky(o), opts);
   }
 
   /** Adds a named deterministic node and returns `value`. */

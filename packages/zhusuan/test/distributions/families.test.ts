@@ -118,6 +118,17 @@ const ROWS: Row[] = [
     given: [0.3, 0.9], invalid: { temperature: -1, logits: 0 }, outside: [0, 0.5] },
   { family: zs.FlowDistribution, params: { mean: [[0, 1], [1, -1]], std: 1 }, value: [2],
     given: [[0.3, 0.1], [1.2, -0.4]], make: flowOnNormal },
+  { family: zs.Exponential, params: { rate: [0.5, 3] }, value: [], given: [0, 1.2],
+    invalid: { rate: [1, 0] }, outside: [-0.5, 1] },
+  { family: zs.Logistic, params: { loc: [0, 1], scale: 0.5 }, value: [], given: [0.2, -1.5],
+    invalid: { loc: 0, scale: 0 } },
+  { family: zs.StudentT, params: { df: [1, 5], loc: 0.5, scale: 2 }, value: [], given: [0.3, -4],
+    invalid: { df: [1, -2], loc: 0, scale: 1 } },
+  { family: zs.MatrixVariateNormalCholesky,
+    params: { mean: [[[0, 1], [2, 3]], [[1, 1], [0, 0]]], uTril: [[1, 0], [0.5, 2]],
+      vTril: [[1.5, 0], [-0.3, 1]] }, value: [2, 2],
+    given: [[[0.5, 0.5], [1, 2]], [[0, 1], [1, -1]]],
+    invalid: { mean: [[0, 0]], uTril: [[-1]], vTril: [[1, 0], [0, 1]] } },
 ];
 
 /**

@@ -4,15 +4,12 @@ import * as tf from '@tensorflow/tfjs';
 import { Laplace } from '../../src/distributions/laplace.js';
 import { setValidateArgs } from '../../src/distributions/base.js';
 import * as random from '../../src/random.js';
-import { assertClose, meanStd, noLeak, read, readGrads, rng, uniform, useCpu } from '../helpers.js';
+import { assertClose, meanStd, noLeak, readGrads, useCpu } from '../helpers.js';
 import {
-  arr,
+  assertLocScaleLogProbTable,
   assertSampleShapes,
-  broadcastShape,
   centralDiff,
   column,
-  oracle,
-  size,
   withStandInUniform,
 } from './oracles.js';
 
@@ -22,31 +19,14 @@ before(useCpu);
 const laplaceLogPdf = (x: number, loc: number, scale: number): number =>
   -Math.log(2 * scale) - Math.abs(x - loc) / scale;
 
-// Table of parameter/value shapes: broadcasting between loc, scale and the value.
-const CASES: { loc: number[]; scale: number[]; given: number[]; groupNdims: number }[] = [
-  { loc: [5], scale: [5], given: [5], groupNdims: 0 },
-  { loc: [3, 4], scale: [4], given: [3, 4], groupNdims: 1 },
-  { loc: [3, 1], scale: [1, 4], given: [2, 3, 4], groupNdims: 2 },
-  { loc: [], scale: [], given: [6], groupNdims: 0 },
-  { loc: [2, 3], scale: [2, 3], given: [7, 2, 3], groupNdims: 1 },
-  { loc: [4], scale: [], given: [2, 1], groupNdims: 1 },
-];
-
 test('Laplace.logProb matches the float64 closed form (broadcasting, groupNdims)', () => {
-  const r = rng(1);
-  for (const c of CASES) {
-    const loc = tf.tensor(uniform(r, size(c.loc), -2, 2), c.loc);
-    const scale = tf.tensor(uniform(r, size(c.scale), 0.3, 2), c.scale);
-    const given = tf.tensor(uniform(r, size(c.given), -4, 4), c.given);
-    const d = new Laplace({ loc, scale, groupNdims: c.groupNdims });
-    assert.deepEqual(d.batchShape, broadcastShape(c.loc, c.scale));
-    const expected = oracle([given, loc, scale].map(arr), c.groupNdims, laplaceLogPdf);
-    const lp = noLeak('logProb', () => read(d.logProb(given)).data);
-    // float32 vs float64: relative 1e-5 plus a small absolute term for sums.
-    assertClose(lp, expected, 1e-5, 1e-4, `Laplace ${JSON.stringify(c)}`);
-    const p = noLeak('prob', () => read(d.prob(given)).data);
-    assertClose(p, expected.map(Math.exp), 1e-4, 1e-7, 'prob');
-  }
+  assertLocScaleLogProbTable({
+    name: 'Laplace',
+    make: (p) => new Laplace(p),
+    logPdf: laplaceLogPdf,
+    seed: 1,
+    given: [-4, 4],
+  });
 });
 
 test('Laplace.sample shapes: no sample axis without nSamples, a leading one with it; no leaks', () => {

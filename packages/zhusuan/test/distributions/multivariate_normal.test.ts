@@ -6,6 +6,7 @@ import { MultivariateNormalCholesky } from '../../src/distributions/multivariate
 import { Normal } from '../../src/distributions/normal.js';
 import { setSeed } from '../../src/random.js';
 import { assertClose, noLeak, read, rng, uniform, useCpu } from '../helpers.js';
+import { randomChol } from '../linalg64.js';
 import {
   arr,
   assertCloseToScale,
@@ -91,24 +92,6 @@ function mvnOracle(
     scale.push(r.scale);
   }
   return { lp: sumLast64(lp, batch, groupNdims), scale: sumLast64(scale, batch, groupNdims) };
-}
-
-/**
- * Random Cholesky factors of shape `[...batch, D, D]`: diagonal in ±[0.7, 1.5]
- * (negative only where `signed`), below it uniform in [−0.5, 0.5] (so the
- * condition number stays below ~20 for D ≤ 6), above it `upper` — never read.
- */
-function randomChol(r: () => number, shape: number[], upper: number, signed = false): tf.Tensor {
-  const d = shape[shape.length - 1];
-  const v = Array.from({ length: size(shape) }, (_, idx) => {
-    const i = Math.floor(idx / d) % d;
-    const j = idx % d;
-    if (j > i) return upper;
-    if (j < i) return -0.5 + r();
-    const s = signed && r() < 0.5 ? -1 : 1;
-    return s * (0.7 + 0.8 * r());
-  });
-  return tf.tensor(v, shape);
 }
 
 /**

@@ -88,6 +88,32 @@ const NODES: Record<string, [Shorthand, new (...a: never[]) => zs.Distribution, 
     zs.Binomial,
     [3],
   ],
+  exponential: [
+    (bn, n) => bn.exponential('v', { rate: tf.fill([3], 2), nSamples: n }),
+    zs.Exponential,
+    [3],
+  ],
+  logistic: [
+    (bn, n) => bn.logistic('v', { loc: tf.zeros([3]), scale: 2, nSamples: n }),
+    zs.Logistic,
+    [3],
+  ],
+  studentT: [
+    (bn, n) => bn.studentT('v', { df: 3, loc: tf.zeros([3]), scale: 2, nSamples: n }),
+    zs.StudentT,
+    [3],
+  ],
+  matrixVariateNormalCholesky: [
+    (bn, n) =>
+      bn.matrixVariateNormalCholesky('v', {
+        mean: tf.zeros([2, 3, 2]),
+        uTril: tf.eye(3),
+        vTril: tf.eye(2),
+        nSamples: n,
+      }),
+    zs.MatrixVariateNormalCholesky,
+    [2, 3, 2],
+  ],
 };
 
 test('every shorthand builds its family, samples with and without nSamples, and scores its value', () => {
