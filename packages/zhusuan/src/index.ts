@@ -74,7 +74,12 @@ export {
 } from './framework/bn.js';
 
 // Variational objectives.
-export type { VariationalOptions } from './variational/base.js';
+export {
+  VariationalObjective,
+  type LatentOptions,
+  type LatentSample,
+  type VariationalOptions,
+} from './variational/base.js';
 export {
   elbo,
   EvidenceLowerBound,
@@ -90,6 +95,7 @@ export { InclusiveKLObjective, klpq, type InclusiveKLOptions } from './variation
 
 // Evaluation.
 export { isLoglikelihood, type IsLoglikelihoodOptions } from './evaluation/is_loglikelihood.js';
+export type { Proposal } from './evaluation/proposal.js';
 export {
   ais,
   aisSchedule,
