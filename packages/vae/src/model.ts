@@ -231,14 +231,24 @@ export class Vae<T extends tf.Tensor = tf.Tensor> {
     return tf.tidy(() => this.zMean.apply(this.hidden(x)) as tf.Tensor2D);
   }
 
-  /** q(z | x) as a Bayesian net with `nZ` samples of z per x (shape [nZ, n, zDim]). */
-  variational(x: tf.Tensor2D, nZ: number): zs.BayesianNet {
+  /**
+   * q(z | x) as a Bayesian net with `nZ` samples of z per x (shape [nZ, n, zDim]).
+   * @param opts `isReparameterized` (default true): false gives the same draws
+   *   without a gradient path through them, for score-function estimators
+   *   (VIMCO), which then need not build the model twice.
+   */
+  variational(
+    x: tf.Tensor2D,
+    nZ: number,
+    opts: { isReparameterized?: boolean } = {},
+  ): zs.BayesianNet {
     const bn = new zs.BayesianNet();
     const h = this.hidden(x);
     bn.normal('z', this.zMean.apply(h), {
       logstd: this.zLogstd.apply(h),
       groupNdims: 1,
       nSamples: nZ,
+      isReparameterized: opts.isReparameterized ?? true,
     });
     return bn;
   }
@@ -251,7 +261,9 @@ export class Vae<T extends tf.Tensor = tf.Tensor> {
   /**
    * The training objective for a batch x ([n, xDim], values in {0,1}).
    * Returns the surrogate cost to minimise (mean over the batch) and the bound's
-   * value (mean over the batch), both scalars.
+   * value (mean over the batch), both scalars. 'elbo' and 'iwae' take the
+   * pathwise (SGVB) gradient; 'vimco' the score-function one, with q's
+   * samples drawn without a gradient path (the same draws).
    */
   objective(
     x: tf.Tensor2D,
@@ -259,7 +271,7 @@ export class Vae<T extends tf.Tensor = tf.Tensor> {
     particles: number,
   ): { cost: tf.Scalar; bound: tf.Scalar } {
     const n = x.shape[0];
-    const q = this.variational(x, particles);
+    const q = this.variational(x, particles, { isReparameterized: kind !== 'vimco' });
     const model = this.bound(n, particles);
     if (kind === 'elbo') {
       const lb = zs.elbo(model, { x }, { variational: q, axis: 0 });
@@ -275,9 +287,11 @@ export class Vae<T extends tf.Tensor = tf.Tensor> {
 
   /** ELBO per image with one particle, shape [n]. */
   elbo(x: tf.Tensor2D): tf.Tensor1D {
-    const q = this.variational(x, 1);
-    return zs.elbo(this.bound(x.shape[0], 1), { x }, { variational: q, axis: 0 })
-      .tensor as tf.Tensor1D;
+    return tf.tidy(() => {
+      const q = this.variational(x, 1);
+      return zs.elbo(this.bound(x.shape[0], 1), { x }, { variational: q, axis: 0 })
+        .tensor as tf.Tensor1D;
+    });
   }
 
   /**
@@ -285,12 +299,14 @@ export class Vae<T extends tf.Tensor = tf.Tensor> {
    * shape [n]: log-mean-exp over particles of log p(x, z) - log q(z | x).
    */
   isLoglikelihood(x: tf.Tensor2D, k: number): tf.Tensor1D {
-    const q = this.variational(x, k);
-    return zs.isLoglikelihood(
-      this.bound(x.shape[0], k),
-      { x },
-      { proposal: q, axis: 0 },
-    ) as tf.Tensor1D;
+    return tf.tidy(
+      () =>
+        zs.isLoglikelihood(
+          this.bound(x.shape[0], k),
+          { x },
+          { proposal: this.variational(x, k), axis: 0 },
+        ) as tf.Tensor1D,
+    );
   }
 
   /**

@@ -91,8 +91,11 @@ export {
   BayesianNet,
   metaBayesianNet,
   StochasticTensor,
+  type BayesianNetOptions,
   type BernoulliNodeOptions,
+  type LogJointFn,
   type MetaBayesianNet,
+  type MetaBayesianNetOptions,
   type Model,
   type NodeOptions,
   type NormalNodeOptions,
@@ -100,7 +103,12 @@ export {
 } from './framework/bn.js';
 
 // Variational objectives.
-export type { VariationalOptions } from './variational/base.js';
+export {
+  VariationalObjective,
+  type LatentOptions,
+  type LatentSample,
+  type VariationalOptions,
+} from './variational/base.js';
 export {
   elbo,
   EvidenceLowerBound,
@@ -116,6 +124,7 @@ export { InclusiveKLObjective, klpq, type InclusiveKLOptions } from './variation
 
 // Evaluation.
 export { isLoglikelihood, type IsLoglikelihoodOptions } from './evaluation/is_loglikelihood.js';
+export type { Proposal } from './evaluation/proposal.js';
 export {
   ais,
   aisSchedule,

@@ -4,9 +4,10 @@
  * each temperature.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { buildModel, type Model, type Observed } from '../framework/bn.js';
+import { BayesianNet, type Observed } from '../framework/bn.js';
 import { HMC, type LatentVariables } from '../mcmc/hmc.js';
 import { targetLogDensity, type McmcTarget } from '../mcmc/target.js';
+import { proposalNet, type Proposal } from './proposal.js';
 
 /** A schedule of inverse temperatures β: a named kind, or the values β_0 = 0 < … < β_T = 1. */
 export type AisSchedule = 'sigmoid' | 'linear' | number[];
@@ -43,20 +44,25 @@ export function aisSchedule(
 /** Options of {@link ais}. */
 export interface AisOptions {
   /**
-   * The target model p(x, z): a meta net, a function of the values returning
-   * a net, or a function returning the per-chain log joint density.
+   * The proposal q(z) (e.g. the prior, or a variational net), taken as
+   * {@link isLoglikelihood} takes it. A meta net or a function of the
+   * observations is built with the observations to draw the chains' starting
+   * points, and with the latent values added to score them (`localLogProb`
+   * of the latent nodes: other nodes it may have are not part of q(z)). A
+   * built net's samples start the chains and each latent node's own
+   * distribution scores them and draws afresh, so its latent nodes must not
+   * depend on one another (for a hierarchical q pass a meta net or function).
    */
-  model: McmcTarget;
+  proposal: Proposal;
   /**
-   * The proposal q(z) (e.g. the prior, or a variational net): a meta net or a
-   * function of the observations returning a net. It is built with `observed`
-   * to draw the chains' starting points, and with the latent values added to
-   * score them (`localLogProb` of the latent nodes: other nodes it may have
-   * are not part of q(z)).
+   * The target model p(x, z), in the one-object form `ais({ model, proposal,
+   * observed, hmc })` only (the positional form takes it first): a meta net,
+   * a function of the values returning a net, or a function returning the
+   * per-chain log joint density.
    */
-  proposal: Model;
-  /** Values of the observed nodes of `model`. */
-  observed: Observed;
+  model?: McmcTarget;
+  /** Values of the observed nodes of the model, in the one-object form only. */
+  observed?: Observed;
   /** Names of the latent nodes. Default: the proposal's unobserved stochastic nodes. */
   latent?: string[];
   /**
@@ -121,7 +127,8 @@ function checkSchedule(beta: number[]): number[] {
  * each β_t, accumulating the log weight Σ_t (β_t − β_{t−1})·(log p(x, z_{t−1})
  * − log q(z_{t−1})). Then (1/K) Σ_k exp(log w_k) is an unbiased estimate of
  * p(x), and its log an estimate of log p(x) that is low only by Jensen's gap.
- * The weights are accumulated in float64.
+ * The weights are accumulated in float64. The model's own log joint (a meta
+ * net's `logJoint`) is the target where one is set.
  *
  * Chains: the proposal's draws have shape `[K, ...]`; the log densities have
  * the chain shape S (e.g. `[K]`, or `[K, nData]` for one estimate per data
@@ -134,14 +141,36 @@ function checkSchedule(beta: number[]): number[] {
  *   bn.normal('x', tf.tile(tf.expandDims(z, 1), [1, 3]), { std: 1, groupNdims: 1 });
  * });
  * const hmc = new zs.HMC({ stepSize: 0.2, nLeapfrogs: 5, adaptStepSize: true });
- * const res = zs.ais({ model, proposal: prior, observed: { x }, hmc, nTemperatures: 200 });
+ * const res = zs.ais(model, { x }, { proposal: prior, hmc, nTemperatures: 200 });
  * res.logLikelihood.print(); // ≈ log p(x)
  * hmc.dispose();
  */
-export function ais(opts: AisOptions): AisResult {
-  const { model, proposal, hmc } = opts;
-  const observed = opts.observed ?? {};
-  if (model === undefined) throw new Error('ais: `model` is required');
+export function ais(model: McmcTarget, observed: Observed, opts: AisOptions): AisResult;
+/** The one-object form: `ais({ model, proposal, observed, hmc, ... })`. */
+export function ais(opts: AisOptions & { model: McmcTarget; observed: Observed }): AisResult;
+export function ais(
+  ...args: [McmcTarget, Observed, AisOptions] | [AisOptions & { model: McmcTarget }]
+): AisResult {
+  let maybeModel: McmcTarget | undefined;
+  let observed: Observed;
+  let opts: AisOptions;
+  if (args.length === 1) {
+    opts = args[0] ?? ({} as AisOptions);
+    maybeModel = opts.model;
+    observed = opts.observed ?? {};
+  } else {
+    [maybeModel, observed, opts] = args;
+    observed ??= {};
+    opts ??= {} as AisOptions;
+    if (opts.model !== undefined || opts.observed !== undefined) {
+      throw new Error(
+        'ais: give `model` and `observed` either as the first two arguments or in the options, not both',
+      );
+    }
+  }
+  const { proposal, hmc } = opts;
+  if (maybeModel === undefined) throw new Error('ais: `model` is required');
+  const model = maybeModel;
   if (proposal === undefined) throw new Error('ais: `proposal` is required');
   if (!(hmc instanceof HMC)) throw new Error('ais: `hmc` must be an HMC instance');
   const beta =
@@ -153,11 +182,14 @@ export function ais(opts: AisOptions): AisResult {
   if (!Number.isInteger(nAdapt) || nAdapt < 0) {
     throw new Error(`ais: \`nAdapt\` must be a non-negative integer, got ${nAdapt}`);
   }
+  const built = proposal instanceof BayesianNet ? proposal : undefined;
 
-  // Draw the chains' starting points and name the latents.
+  // Draw the chains' starting points (a built proposal's own samples first,
+  // fresh draws of its nodes after that) and name the latents.
+  let fromBuilt = built !== undefined;
   const draw = (names: string[] | undefined): { names: string[]; values: tf.Tensor[] } =>
     tf.tidy(() => {
-      const q = buildModel(proposal, observed);
+      const q = built ?? proposalNet('ais', proposal, observed);
       const ns = names ?? q.stochasticNames.filter((n) => !(n in observed));
       if (ns.length === 0) {
         throw new Error('ais: the proposal has no latent (unobserved) stochastic nodes');
@@ -168,7 +200,14 @@ export function ais(opts: AisOptions): AisResult {
         }
         if (n in observed) throw new Error(`ais: '${n}' is both observed and latent`);
       }
-      return { names: ns, values: ns.map((n) => tf.cast(q.get(n), 'float32')) };
+      const value = (n: string): tf.Tensor => {
+        if (built === undefined || fromBuilt) return q.get(n);
+        const node = built.node(n);
+        return node.dist.sample(node.nSamples);
+      };
+      const values = ns.map((n) => tf.cast(value(n), 'float32'));
+      fromBuilt = false;
+      return { names: ns, values };
     });
   const first = draw(opts.latent);
   const names = first.names;
@@ -176,10 +215,15 @@ export function ais(opts: AisOptions): AisResult {
   names.forEach((n, i) => (latent[n] = tf.variable(first.values[i], false)));
   first.values.forEach((t) => t.dispose());
 
+  // log q(z) at `values`: the proposal rebuilt there, or a built one's node densities.
+  const proposalLogProb = (values: Observed): tf.Tensor =>
+    built === undefined
+      ? proposalNet('ais', proposal, values).localLogProb(names)
+      : names.map((n) => built.node(n).dist.logProb(values[n])).reduce((a, c) => tf.add(a, c));
   // log p(x, z) and log q(z) at `values`, checked to share one shape.
   const logTerms = (values: Observed): { logP: tf.Tensor; logQ: tf.Tensor } => {
     const logP = targetLogDensity('ais', model, values, names);
-    const logQ = buildModel(proposal, values).localLogProb(names);
+    const logQ = proposalLogProb(values);
     if (logP.shape.length !== logQ.shape.length || logP.shape.some((d, i) => d !== logQ.shape[i])) {
       throw new Error(
         `ais: log p(x, z) has shape [${logP.shape}] but log q(z) has shape [${logQ.shape}]; ` +

@@ -2,7 +2,8 @@
  * Bayesian networks with named stochastic nodes (port of
  * zhusuan/framework/bn.py): build a model by declaring nodes; observed nodes
  * take their given value, unobserved ones sample once and keep that sample;
- * `logJoint()` sums every node's log density.
+ * `logJoint()` sums every node's log density, or is the model's own log
+ * joint where one is set (ZhuSuan's `meta_bn.log_joint = fn`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Bernoulli } from '../distributions/bernoulli.js';
@@ -53,6 +54,23 @@ import type { Bijector } from '../flows/bijector.js';
 
 /** Observations: node name → value. */
 export type Observed = Record<string, tf.Tensor>;
+
+/**
+ * A model's own log joint density, computed from a built net: e.g. a
+ * minibatch likelihood scaled to the full data set,
+ * `(bn) => tf.add(bn.localLogProb(['w']), tf.mul(bn.localLogProb(['y']), N / m))`.
+ * It must not call `bn.logJoint()` (that is what it replaces).
+ */
+export type LogJointFn = (bn: BayesianNet) => tf.Tensor;
+
+/** Options of {@link BayesianNet}'s constructor. */
+export interface BayesianNetOptions {
+  /**
+   * Replaces the sum of the nodes' log densities as {@link BayesianNet.logJoint},
+   * which every objective, evaluation and sampler calls.
+   */
+  logJoint?: LogJointFn;
+}
 
 /** Options of a stochastic node. */
 export interface NodeOptions {
@@ -109,14 +127,24 @@ export class BayesianNet {
   private readonly order: string[] = [];
   /** The observations this net was built with. */
   readonly observed: Readonly<Observed>;
+  private readonly customLogJoint: LogJointFn | undefined;
+  private inCustomLogJoint = false;
 
-  constructor(observed: Observed = {}) {
+  /**
+   * @param observed node name → observed value.
+   * @param opts `logJoint`: the model's own log joint (see {@link LogJointFn}).
+   */
+  constructor(observed: Observed = {}, opts: BayesianNetOptions = {}) {
     for (const [name, value] of Object.entries(observed)) {
       if (!(value instanceof tf.Tensor)) {
         throw new Error(`BayesianNet: observation '${name}' must be a tf.Tensor`);
       }
     }
+    if (opts.logJoint !== undefined && typeof opts.logJoint !== 'function') {
+      throw new Error('BayesianNet: `logJoint` must be a function of the net');
+    }
     this.observed = { ...observed };
+    this.customLogJoint = opts.logJoint;
   }
 
   /** Names of all nodes, in the order they were declared. */
@@ -396,13 +424,39 @@ export class BayesianNet {
     return tf.tidy(() => names.map((n) => this.node(n).logProb()).reduce((a, b) => tf.add(a, b)));
   }
 
-  /** log p of all stochastic nodes: the sum of their log densities. */
+  /**
+   * log p of all stochastic nodes: the sum of their log densities, or the
+   * model's own log joint where one was given ({@link LogJointFn}).
+   */
   logJoint(): tf.Tensor {
+    if (this.customLogJoint !== undefined) return this.callCustomLogJoint(this.customLogJoint);
     const names = this.stochasticNames;
     if (names.length === 0) {
       throw new Error('BayesianNet.logJoint: the net has no stochastic nodes');
     }
     return this.localLogProb(names);
+  }
+
+  private callCustomLogJoint(fn: LogJointFn): tf.Tensor {
+    if (this.inCustomLogJoint) {
+      throw new Error(
+        'BayesianNet.logJoint: the custom `logJoint` called bn.logJoint(), which is itself; ' +
+          "sum the nodes' log densities with bn.localLogProb(names) instead",
+      );
+    }
+    this.inCustomLogJoint = true;
+    let out: unknown;
+    try {
+      out = fn(this);
+    } finally {
+      this.inCustomLogJoint = false;
+    }
+    if (!(out instanceof tf.Tensor)) {
+      throw new Error(
+        `BayesianNet.logJoint: the custom \`logJoint\` must return a tf.Tensor, got ${typeof out}`,
+      );
+    }
+    return out;
   }
 }
 
@@ -413,6 +467,21 @@ export class BayesianNet {
 export interface MetaBayesianNet<A extends unknown[] = []> {
   /** Builds the net afresh with `observed`, passing `args` to the model function. */
   observe(observed: Observed, ...args: A): BayesianNet;
+  /**
+   * The model's own log joint (ZhuSuan's `meta_bn.log_joint = fn`): when
+   * set, every net that {@link observe} builds afterwards returns
+   * `logJoint(bn)` from `bn.logJoint()`, and so every objective
+   * (`elbo`, `importanceWeightedObjective`, `klpq`), evaluation
+   * (`isLoglikelihood`, `ais`) and sampler (HMC, SG-MCMC) given this model
+   * uses it. Unset: the sum of the nodes' log densities.
+   */
+  logJoint?: LogJointFn;
+}
+
+/** Options of {@link metaBayesianNet}. */
+export interface MetaBayesianNetOptions {
+  /** The model's own log joint (see {@link MetaBayesianNet.logJoint}); can also be set later. */
+  logJoint?: LogJointFn;
 }
 
 /**
@@ -423,17 +492,29 @@ export interface MetaBayesianNet<A extends unknown[] = []> {
  *   bn.normal('x', z, { std: 0.1, groupNdims: 1 });
  * });
  * model.observe({ x }, 10).logJoint();
+ * @example
+ * // Bayesian linear regression on a minibatch of m of N points: the
+ * // likelihood scaled by N/m (ZhuSuan's `model.log_joint = log_joint`).
+ * const model = zs.metaBayesianNet((bn, xb: tf.Tensor) => {
+ *   const w = bn.normal('w', tf.zeros([d]), { std: 1, groupNdims: 1 });
+ *   bn.normal('y', tf.squeeze(tf.matMul(xb, tf.expandDims(w, 1)), [1]), { std: 0.1, groupNdims: 1 });
+ * });
+ * model.logJoint = (bn) =>
+ *   tf.add(bn.localLogProb(['w']), tf.mul(bn.localLogProb(['y']), N / m));
  */
 export function metaBayesianNet<A extends unknown[] = []>(
   fn: (bn: BayesianNet, ...args: A) => unknown,
+  opts: MetaBayesianNetOptions = {},
 ): MetaBayesianNet<A> {
-  return {
+  const meta: MetaBayesianNet<A> = {
     observe(observed: Observed, ...args: A): BayesianNet {
-      const bn = new BayesianNet(observed);
+      const bn = new BayesianNet(observed, { logJoint: meta.logJoint });
       fn(bn, ...args);
       return bn;
     },
+    logJoint: opts.logJoint,
   };
+  return meta;
 }
 
 /** What objectives accept as a model: a meta net or a function of the observations. */

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BayesianNet, type MetaBayesianNet, type Observed } from '../framework/bn.js';
+import { explainGradientErrors } from '../gradients.js';
 
 /**
  * What the samplers sample from: a meta net, a model function returning a
@@ -77,24 +78,16 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 /**
  * The value of `logDensity(qs)` and the gradients of its sum with respect to
- * `qs` (null for a latent it does not depend on). tfjs has no gradients for
- * comparison kernels: that failure becomes an error naming `fn`, the kernel
- * and the way around it.
+ * `qs` (null for a latent it does not depend on). tfjs' "gradient function
+ * not found" becomes an error naming `fn` and the cause (no gradients
+ * registered at all, or a comparison kernel on the path).
  */
 export function valueAndGrads(
   fn: string,
   logDensity: (qs: tf.Tensor[]) => tf.Tensor,
   qs: tf.Tensor[],
 ): { value: tf.Tensor; grads: (tf.Tensor | null)[] } {
-  try {
-    return tf.engine().gradients(() => logDensity(qs), qs, undefined, true);
-  } catch (e) {
-    const kernel = /gradient function not found for (\w+)/.exec(String(e))?.[1];
-    if (kernel === undefined) throw e;
-    throw new Error(
-      `${fn}: cannot differentiate the log density: tfjs has no gradient for the ` +
-        `'${kernel}' kernel (comparisons such as tf.greater have none); build masks on the ` +
-        'latent values with tf.step, or compute them inside tf.customGrad',
-    );
-  }
+  return explainGradientErrors(fn, () =>
+    tf.engine().gradients(() => logDensity(qs), qs, undefined, true),
+  );
 }

@@ -2,11 +2,19 @@
  * The evidence lower bound, KL(q‖p) minimisation (port of
  * zhusuan/variational/exclusive_kl.py): the bound's value and its SGVB
  * (reparameterisation) and REINFORCE (score-function) surrogate costs.
+ * Unlike ZhuSuan, neither gives a silently wrong gradient: `sgvb()` refuses a
+ * q whose samples are not reparameterised, and `reinforce()` holds q's
+ * samples constant, so a reparameterised q gets the score-function gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model, Observed } from '../framework/bn.js';
 import { stopGradient } from '../utils.js';
-import { checkAxis, logTerms, type VariationalOptions } from './base.js';
+import {
+  latentSource,
+  VariationalObjective,
+  type LatentSource,
+  type VariationalOptions,
+} from './base.js';
 
 /**
  * An exponential moving average of the learning signal, the REINFORCE
@@ -53,18 +61,29 @@ export interface ReinforceOptions {
 }
 
 /**
- * The ELBO, E_q[log p(x, z) − log q(z)], for one batch.
- * Build with {@link elbo}.
+ * The ELBO, E_q[log p(x, z) − log q(z)], for one batch. Build with
+ * {@link elbo}. Exposes the model net it built (`.bn`) and q
+ * (`.variational`); holds tensors: `dispose()` when done outside a scope.
  */
-export class EvidenceLowerBound {
-  constructor(
-    /** log p(x, z) per sample. */
-    readonly logJoint: tf.Tensor,
-    /** log q(z) per sample. */
-    readonly logQ: tf.Tensor,
-    /** The sample axis averaged over, if any. */
-    readonly axis: number | undefined,
-  ) {}
+export class EvidenceLowerBound extends VariationalObjective {
+  /** The sample axis averaged over, if any. */
+  readonly axis: number | undefined;
+
+  /** Use {@link elbo}. */
+  constructor(model: Model, observed: Observed, src: LatentSource, axis: number | undefined) {
+    super('elbo', model, observed, src, false);
+    this.axis = this.validAxis(axis, Math.max(this.logJoint.rank, this.logQ.rank));
+  }
+
+  /** log p(x, z) per sample. */
+  get logJoint(): tf.Tensor {
+    return this.terms.logP;
+  }
+
+  /** log q(z) per sample. */
+  get logQ(): tf.Tensor {
+    return this.terms.logQ;
+  }
 
   private reduce(x: tf.Tensor): tf.Tensor {
     if (this.axis === undefined) return x;
@@ -81,20 +100,27 @@ export class EvidenceLowerBound {
 
   /**
    * The SGVB surrogate cost (−ELBO), to minimise. Its gradient is the
-   * reparameterisation gradient: q's samples must be reparameterised.
+   * reparameterisation (pathwise) gradient.
+   * @throws Error naming the latent node when a node of q is not
+   * reparameterised (its samples carry no gradient): use {@link reinforce}.
    */
   sgvb(): tf.Tensor {
+    this.requireReparameterized('elbo.sgvb', 'reinforce()');
     return tf.tidy(() => tf.neg(this.reduce(tf.sub(this.logJoint, this.logQ))));
   }
 
   /**
-   * The REINFORCE (score function) surrogate cost, for q whose samples are not
-   * reparameterised: −(stop(ℓ − b)·log q + log p) with ℓ = log p − log q.
-   * Its value is not the bound; its gradient is an unbiased estimate of −∇ELBO.
+   * The REINFORCE (score function) surrogate cost:
+   * −(stop(ℓ − b)·log q + log p) with ℓ = log p − log q, evaluated with q's
+   * samples held constant, so a reparameterised q gets the score-function
+   * gradient too (the model is built once more for it; build q with
+   * `isReparameterized: false` to avoid that). Its value is not the bound;
+   * its gradient is an unbiased estimate of −∇ELBO.
    */
   reinforce(opts: ReinforceOptions = {}): tf.Tensor {
+    const { logP, logQ } = this.scoreTerms();
     return tf.tidy(() => {
-      let signal = stopGradient(tf.sub(this.logJoint, this.logQ));
+      let signal = stopGradient(tf.sub(logP, logQ));
       let baselineCost: tf.Tensor | undefined;
       if (opts.baseline !== undefined) {
         baselineCost = tf.mul(tf.square(tf.sub(signal, opts.baseline)), 0.5);
@@ -105,9 +131,7 @@ export class EvidenceLowerBound {
         opts.movingAverage.update(signal);
         signal = centred;
       }
-      let cost = tf.neg(
-        this.reduce(tf.add(tf.mul(stopGradient(signal), this.logQ), this.logJoint)),
-      );
+      let cost = tf.neg(this.reduce(tf.add(tf.mul(stopGradient(signal), logQ), logP)));
       if (baselineCost !== undefined) cost = tf.add(cost, this.reduce(baselineCost));
       return cost;
     });
@@ -116,19 +140,21 @@ export class EvidenceLowerBound {
 
 /**
  * The evidence lower bound of `model` for `observed`, with the latent
- * samples and log q taken from `opts.variational`.
- * @param model a meta net or a function `(observed) => BayesianNet`.
+ * samples and log q taken from `opts.variational` (or given as
+ * `opts.latent`: node name → [samples, logQ]).
+ * @param model a meta net (with its own `logJoint` if set) or a function
+ *   `(observed) => BayesianNet`.
  * @example
  * const lb = zs.elbo((obs) => model.observe(obs, n, 1), { x }, { variational: q, axis: 0 });
  * const cost = tf.mean(lb.sgvb());   // minimise
  * const value = tf.mean(lb.tensor);  // the ELBO
+ * const yMean = lb.bn.get('y_mean'); // a deterministic node of the model under q's samples
  */
 export function elbo(
   model: Model,
   observed: Observed,
   opts: VariationalOptions,
 ): EvidenceLowerBound {
-  const { logP, logQ } = logTerms('elbo', model, observed, opts.variational);
-  const axis = checkAxis('elbo', opts.axis, Math.max(logP.rank, logQ.rank));
-  return new EvidenceLowerBound(logP, logQ, axis);
+  const src = latentSource('elbo', observed, opts?.variational, opts?.latent);
+  return new EvidenceLowerBound(model, observed, src, opts.axis);
 }

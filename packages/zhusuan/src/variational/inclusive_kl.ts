@@ -5,14 +5,20 @@
  * the "wake-phase" update of the proposal q.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BayesianNet, Model, Observed } from '../framework/bn.js';
+import type { Model, Observed } from '../framework/bn.js';
 import { stopGradient } from '../utils.js';
-import { checkAxis, logTerms } from './base.js';
+import {
+  latentSource,
+  VariationalObjective,
+  type LatentOptions,
+  type LatentSource,
+} from './base.js';
 
-/** Options of {@link klpq}. */
-export interface InclusiveKLOptions {
-  /** The variational net q: its unobserved stochastic nodes supply the samples z_k. */
-  variational: BayesianNet;
+/**
+ * Options of {@link klpq}: the variational net q, whose unobserved
+ * stochastic nodes supply the samples z_k (or `latent`), and the sample axis.
+ */
+export interface InclusiveKLOptions extends LatentOptions {
   /** The sample axis (size K): the self-normalised weights are taken along it. */
   axis: number;
 }
@@ -21,17 +27,27 @@ export interface InclusiveKLOptions {
  * KL(p(z|x) ‖ q(z)) for one batch, as a surrogate cost to minimise over q's
  * parameters. It has no value to evaluate (ZhuSuan raises on `.tensor`; here
  * there is no such property): only its gradient is meaningful. Build with
- * {@link klpq}.
+ * {@link klpq}. Exposes the model net it built (`.bn`, with q's samples held
+ * constant) and q (`.variational`); holds tensors: `dispose()` when done
+ * outside a scope.
  */
-export class InclusiveKLObjective {
-  constructor(
-    /** log p(x, z_k) − log q(z_k), gradient stopped: the log importance weights. */
-    readonly logWeights: tf.Tensor,
-    /** log q(z_k), differentiable in q's parameters only (the samples are constants). */
-    readonly logQ: tf.Tensor,
-    /** The sample axis. */
-    readonly axis: number,
-  ) {}
+export class InclusiveKLObjective extends VariationalObjective {
+  /** log p(x, z_k) − log q(z_k), gradient stopped: the log importance weights. */
+  readonly logWeights: tf.Tensor;
+  /** log q(z_k), differentiable in q's parameters only (the samples are constants). */
+  readonly logQ: tf.Tensor;
+  /** The sample axis. */
+  readonly axis: number;
+
+  /** Use {@link klpq}. */
+  constructor(model: Model, observed: Observed, src: LatentSource, axis: number) {
+    // The samples are constants: the gradient reaches q's parameters only.
+    super('klpq', model, observed, src, true);
+    const { logP, logQ } = this.terms;
+    this.logWeights = this.own(tf.tidy(() => stopGradient(tf.sub(logP, logQ))));
+    this.logQ = this.own(tf.broadcastTo(logQ, this.logWeights.shape));
+    this.axis = this.validAxis(axis, this.logWeights.rank)!;
+  }
 
   /**
    * The self-normalised importance sampling surrogate −Σ_k w̃_k log q(z_k),
@@ -78,17 +94,7 @@ export function klpq(
   observed: Observed,
   opts: InclusiveKLOptions,
 ): InclusiveKLObjective {
-  const fn = 'klpq';
-  const { logWeights, logQ, axis } = tf.tidy(() => {
-    // The samples are constants: the gradient reaches q's parameters only.
-    const t = logTerms(fn, model, observed, opts?.variational, true);
-    if (opts.axis === undefined) throw new Error(`${fn}: \`axis\` (the sample axis) is required`);
-    const lw = stopGradient(tf.sub(t.logP, t.logQ));
-    return {
-      logWeights: lw,
-      logQ: tf.broadcastTo(t.logQ, lw.shape),
-      axis: checkAxis(fn, opts.axis, lw.rank)!,
-    };
-  });
-  return new InclusiveKLObjective(logWeights, logQ, axis);
+  const src = latentSource('klpq', observed, opts?.variational, opts?.latent);
+  if (opts.axis === undefined) throw new Error('klpq: `axis` (the sample axis) is required');
+  return new InclusiveKLObjective(model, observed, src, opts.axis);
 }

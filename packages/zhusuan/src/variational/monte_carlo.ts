@@ -1,13 +1,18 @@
 /**
  * The importance-weighted bound (IWAE) and its estimators (port of
  * zhusuan/variational/monte_carlo.py): SGVB (the IWAE gradient) and VIMCO.
- * Unlike ZhuSuan-PyTorch, `.tensor` is the bound itself.
+ * Unlike ZhuSuan-PyTorch, `.tensor` is the bound itself; unlike ZhuSuan,
+ * VIMCO holds q's samples constant, so it is right for a reparameterised q too.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model, Observed } from '../framework/bn.js';
 import { logMeanExp, stopGradient } from '../utils.js';
-import { checkAxis, logTerms } from './base.js';
-import type { VariationalOptions } from './base.js';
+import {
+  latentSource,
+  VariationalObjective,
+  type LatentSource,
+  type VariationalOptions,
+} from './base.js';
 
 /** Options of {@link importanceWeightedObjective}: `axis` is required. */
 export interface ImportanceWeightedOptions extends VariationalOptions {
@@ -16,56 +21,67 @@ export interface ImportanceWeightedOptions extends VariationalOptions {
 
 /**
  * log (1/K) Σ_k p(x, z_k) / q(z_k), the K-sample importance-weighted bound.
- * Build with {@link importanceWeightedObjective}.
+ * Build with {@link importanceWeightedObjective}. Exposes the model net it
+ * built (`.bn`) and q (`.variational`); holds tensors: `dispose()` when
+ * done outside a scope.
  */
-export class ImportanceWeightedObjective {
+export class ImportanceWeightedObjective extends VariationalObjective {
   /** log p(x, z_k) − log q(z_k), the log importance weights. */
   readonly logWeights: tf.Tensor;
+  /** The sample axis (size K). */
+  readonly axis: number;
 
-  constructor(
-    logJoint: tf.Tensor,
-    logQ: tf.Tensor,
-    /** The sample axis (size K). */
-    readonly axis: number,
-  ) {
-    this.logWeights = tf.sub(logJoint, logQ);
-    this.logQ = logQ;
+  /** Use {@link importanceWeightedObjective}. */
+  constructor(model: Model, observed: Observed, src: LatentSource, axis: number) {
+    super('importanceWeightedObjective', model, observed, src, false);
+    this.logWeights = this.own(tf.sub(this.terms.logP, this.terms.logQ));
+    this.axis = this.validAxis(axis, this.logWeights.rank)!;
   }
-
-  private readonly logQ: tf.Tensor;
 
   /** The bound's value: log-mean-exp of the log weights over the sample axis. */
   get tensor(): tf.Tensor {
     return logMeanExp(this.logWeights, this.axis);
   }
 
-  /** The IWAE surrogate cost (−bound); its gradient is the IWAE gradient (reparameterised q). */
+  /**
+   * The IWAE surrogate cost (−bound); its gradient is the IWAE (pathwise)
+   * gradient.
+   * @throws Error naming the latent node when a node of q is not
+   * reparameterised: use {@link vimco}.
+   */
   sgvb(): tf.Tensor {
+    this.requireReparameterized('importanceWeightedObjective.sgvb', 'vimco()');
     return tf.tidy(() => tf.neg(logMeanExp(this.logWeights, this.axis)));
   }
 
   /**
-   * The VIMCO surrogate cost (Mnih & Rezende, 2016) for q whose samples are
-   * not reparameterised. Each sample's learning signal is the bound minus the
-   * bound with that sample's log weight replaced by the mean of the others
-   * (leave-one-out control variate). Needs at least 2 samples.
+   * The VIMCO surrogate cost (Mnih & Rezende, 2016), a score-function
+   * estimator: each sample's learning signal is the bound minus the bound
+   * with that sample's log weight replaced by the mean of the others
+   * (leave-one-out control variate). q's samples are held constant, so a
+   * reparameterised q gets the VIMCO gradient too (the model is built once
+   * more for it; build q with `isReparameterized: false` to avoid that).
+   * Needs at least 2 samples.
    */
   vimco(): tf.Tensor {
     const k = this.logWeights.shape[this.axis];
     if (k < 2) {
       throw new Error(`vimco: needs at least 2 samples along axis ${this.axis}, got ${k}`);
     }
+    const terms = this.scoreTerms();
     return tf.tidy(() => {
-      const lw = moveAxisToFront(this.logWeights, this.axis); // [K, ...]
-      const logQ = moveAxisToFront(tf.broadcastTo(this.logQ, this.logWeights.shape), this.axis);
+      const logWeights = terms === this.terms ? this.logWeights : tf.sub(terms.logP, terms.logQ);
+      const lw = moveAxisToFront(logWeights, this.axis); // [K, ...]
+      const logQ = moveAxisToFront(tf.broadcastTo(terms.logQ, logWeights.shape), this.axis);
       const lwStop = stopGradient(lw);
       const meanOthers = tf.div(tf.sub(tf.sum(lwStop, 0, true), lwStop), k - 1); // [K, ...]
-      // x[j, i] = lw[i] for i ≠ j, meanOthers[j] for i = j: shape [K(j), K(i), ...].
+      // x[j, i] = lw[i] for i ≠ j, meanOthers[j] for i = j: shape [K(j), K(i), ...]
+      // (a select, not a 0/1 product: −∞ · 0 would be NaN).
       const rest = lw.shape.slice(1);
-      const eye = tf.reshape(tf.eye(k), [k, k, ...rest.map(() => 1)]);
+      const eye = tf.reshape(tf.cast(tf.eye(k), 'bool'), [k, k, ...rest.map(() => 1)]);
       const tiled = tf.broadcastTo(tf.expandDims(lwStop, 0), [k, k, ...rest]);
       const diag = tf.broadcastTo(tf.expandDims(meanOthers, 1), [k, k, ...rest]);
-      const replaced = tf.add(tf.mul(tiled, tf.sub(1, eye)), tf.mul(diag, eye));
+      const replaced = tf.where(tf.broadcastTo(eye, [k, k, ...rest]), diag, tiled);
       const control = logMeanExp(replaced, 1); // [K, ...]
       const bound = logMeanExp(lw, 0); // [...], carries the gradient
       const signal = tf.sub(tf.expandDims(stopGradient(bound), 0), control);
@@ -84,7 +100,7 @@ function moveAxisToFront(x: tf.Tensor, axis: number): tf.Tensor {
 
 /**
  * The importance-weighted bound of `model` for `observed` with K samples from
- * `opts.variational` along `opts.axis`.
+ * `opts.variational` (or given as `opts.latent`) along `opts.axis`.
  * @example
  * const iw = zs.importanceWeightedObjective(model, { x }, { variational: q, axis: 0 });
  * tf.mean(iw.sgvb());  // IWAE cost; iw.tensor is the bound
@@ -94,11 +110,10 @@ export function importanceWeightedObjective(
   observed: Observed,
   opts: ImportanceWeightedOptions,
 ): ImportanceWeightedObjective {
-  const { logP, logQ } = logTerms('importanceWeightedObjective', model, observed, opts.variational);
-  const rank = Math.max(logP.rank, logQ.rank);
+  const fn = 'importanceWeightedObjective';
+  const src = latentSource(fn, observed, opts?.variational, opts?.latent);
   if (opts.axis === undefined) {
-    throw new Error('importanceWeightedObjective: `axis` (the sample axis) is required');
+    throw new Error(`${fn}: \`axis\` (the sample axis) is required`);
   }
-  const axis = checkAxis('importanceWeightedObjective', opts.axis, rank)!;
-  return new ImportanceWeightedObjective(logP, logQ, axis);
+  return new ImportanceWeightedObjective(model, observed, src, opts.axis);
 }
