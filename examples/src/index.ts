@@ -1,5 +1,6 @@
 /** The zoo: every example, by name. */
 import { bayesianLinearRegression } from './bayesian_linear_regression.js';
+import { bnnVi } from './bnn_vi.js';
 import type { ExampleDefinition } from './common/run.js';
 import { gaussianMixtureSgnht } from './gaussian_mixture_sgnht.js';
 import { toyGaussian } from './toy_gaussian.js';
@@ -11,4 +12,5 @@ export const EXAMPLES: ExampleDefinition[] = [
   toy2dIntractable,
   gaussianMixtureSgnht,
   bayesianLinearRegression,
+  bnnVi,
 ];

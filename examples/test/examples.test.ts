@@ -65,6 +65,14 @@ const QUICK_CHECKS: Record<string, (m: Record<string, number>) => void> = {
     assert.ok(m.vi_mean_error_sd < 0.4, `VI mean ${m.vi_mean_error_sd}`);
     assert.ok(m.vi_variance_ratio < 1.6, `VI variance ${m.vi_variance_ratio}`);
   },
+  // One split, 5 epochs: far from converged, but learning: predicting the
+  // training mean gives an RMSE of about 9 (the targets' spread), and the
+  // converged VI network about 4.
+  bnn_vi: (m) => {
+    assert.equal(m.splits, 1);
+    assert.ok(m.test_rmse < 6.5, `RMSE ${m.test_rmse}`);
+    assert.ok(m.test_ll > -3.8, `test LL ${m.test_ll}`);
+  },
   // 100 chains rarely cross between the modes, so the mass of each is set by
   // where the chains started (uniform on [−5, 5]): its binomial standard error
   // is 0.05, the mean's 4 × 0.05 = 0.2; 0.6 is three of them. Within a mode
@@ -108,7 +116,7 @@ test('examples reject bad flags and unknown names with exit 2', () => {
   assert.equal(none.status, 2);
   assert.match(
     none.stderr,
-    /no example 'nope'; examples: toy_gaussian, toy2d_intractable, gaussian_mixture_sgnht, bayesian_linear_regression/,
+    /no example 'nope'; examples: toy_gaussian, toy2d_intractable, gaussian_mixture_sgnht, bayesian_linear_regression, bnn_vi/,
   );
 });
 
