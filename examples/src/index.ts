@@ -1,5 +1,6 @@
 /** The zoo: every example, by name. */
 import { bayesianLinearRegression } from './bayesian_linear_regression.js';
+import { bnnSgmcmc } from './bnn_sgmcmc.js';
 import { bnnVi } from './bnn_vi.js';
 import type { ExampleDefinition } from './common/run.js';
 import { gaussianMixtureSgnht } from './gaussian_mixture_sgnht.js';
@@ -13,4 +14,5 @@ export const EXAMPLES: ExampleDefinition[] = [
   gaussianMixtureSgnht,
   bayesianLinearRegression,
   bnnVi,
+  bnnSgmcmc,
 ];

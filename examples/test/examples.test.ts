@@ -73,6 +73,14 @@ const QUICK_CHECKS: Record<string, (m: Record<string, number>) => void> = {
     assert.ok(m.test_rmse < 6.5, `RMSE ${m.test_rmse}`);
     assert.ok(m.test_ll > -3.8, `test LL ${m.test_ll}`);
   },
+  // One split, 5 epochs from weights uniform on [−2, 2] (test RMSE about 9.6
+  // there): both samplers must already have moved the predictions toward the
+  // data, SGHMC (momentum) by 0.4 at least, SGLD (smaller steps) by 0.1.
+  bnn_sgmcmc: (m) => {
+    assert.ok(m.sghmc_test_rmse < m.sghmc_untrained_test_rmse - 0.4, `SGHMC ${m.sghmc_test_rmse}`);
+    assert.ok(m.sgld_test_rmse < m.sgld_untrained_test_rmse - 0.1, `SGLD ${m.sgld_test_rmse}`);
+    assert.ok(Number.isFinite(m.sghmc_test_ll) && Number.isFinite(m.sgld_test_ll));
+  },
   // 100 chains rarely cross between the modes, so the mass of each is set by
   // where the chains started (uniform on [−5, 5]): its binomial standard error
   // is 0.05, the mean's 4 × 0.05 = 0.2; 0.6 is three of them. Within a mode
@@ -116,7 +124,7 @@ test('examples reject bad flags and unknown names with exit 2', () => {
   assert.equal(none.status, 2);
   assert.match(
     none.stderr,
-    /no example 'nope'; examples: toy_gaussian, toy2d_intractable, gaussian_mixture_sgnht, bayesian_linear_regression, bnn_vi/,
+    /no example 'nope'; examples: toy_gaussian, toy2d_intractable, gaussian_mixture_sgnht, bayesian_linear_regression, bnn_vi, bnn_sgmcmc/,
   );
 });
 
