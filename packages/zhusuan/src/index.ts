@@ -99,6 +99,12 @@ export {
 export type { McmcTarget } from './mcmc/target.js';
 export { HMC, type HmcInfo, type HmcOptions, type LatentVariables } from './mcmc/hmc.js';
 export {
+  effectiveSampleSize,
+  minEffectiveSampleSize,
+  splitRHat,
+  type DiagnosticsOptions,
+} from './mcmc/diagnostics.js';
+export {
   dualAveragingInit,
   dualAveragingUpdate,
   findReasonableStepSize,
