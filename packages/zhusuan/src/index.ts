@@ -105,12 +105,17 @@ export {
   type DiagnosticsOptions,
 } from './mcmc/diagnostics.js';
 export {
+  adaptationAction,
+  adaptationSchedule,
   dualAveragingInit,
   dualAveragingUpdate,
   findReasonableStepSize,
   welfordFinalize,
   welfordInit,
   welfordUpdate,
+  type AdaptationAction,
+  type AdaptationScheduleOptions,
+  type AdaptationWindow,
   type DualAveragingOptions,
   type DualAveragingState,
   type WelfordState,

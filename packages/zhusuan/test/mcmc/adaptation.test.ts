@@ -8,6 +8,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
+  adaptationAction,
+  adaptationSchedule,
   dualAveragingInit,
   dualAveragingUpdate,
   findReasonableStepSize,
@@ -218,6 +220,108 @@ test('welfordFinalize shrinks the variance towards 1e-3 as Stan does, or returns
   assert.notEqual(raw, state.variance);
   assert.deepEqual(Array.from(raw.dataSync()), [2, 0]);
   tf.dispose([raw, state.mean, state.variance]);
+});
+
+// ---- Stan's windowed schedule ----------------------------------------------------
+
+/** `[start, end, kind]` triples of a schedule. */
+const windows = (n: number) =>
+  adaptationSchedule(n).map((w) => [w.start, w.end, w.kind] as [number, number, string]);
+
+test("adaptationSchedule lays out Stan's windows: 75 fast, slow windows doubling from 25, 50 fast", () => {
+  assert.deepEqual(windows(300), [
+    [0, 74, 'fast'],
+    [75, 99, 'slow'],
+    [100, 149, 'slow'],
+    [150, 249, 'slow'], // 100; the next (200) would not fit, so this one takes the rest
+    [250, 299, 'fast'],
+  ]);
+  // Stan's default warm-up: mass updates at iterations 100, 150, 250, 450 and 950 (1-based).
+  assert.deepEqual(windows(1000), [
+    [0, 74, 'fast'],
+    [75, 99, 'slow'],
+    [100, 149, 'slow'],
+    [150, 249, 'slow'],
+    [250, 449, 'slow'],
+    [450, 949, 'slow'],
+    [950, 999, 'fast'],
+  ]);
+  assert.deepEqual(windows(150), [
+    [0, 74, 'fast'],
+    [75, 99, 'slow'],
+    [100, 149, 'fast'],
+  ]);
+  // The defaults do not fit: 15% fast, 10% fast, the rest one slow window.
+  assert.deepEqual(windows(100), [
+    [0, 14, 'fast'],
+    [15, 89, 'slow'],
+    [90, 99, 'fast'],
+  ]);
+  assert.deepEqual(windows(20), [
+    [0, 2, 'fast'],
+    [3, 17, 'slow'],
+    [18, 19, 'fast'],
+  ]);
+  // Below 20 iterations: the step size only.
+  assert.deepEqual(windows(19), [[0, 18, 'fast']]);
+  assert.deepEqual(
+    adaptationSchedule(200, { initBuffer: 50, termBuffer: 30, baseWindow: 40 }).map((w) => [
+      w.start,
+      w.end,
+    ]),
+    [
+      [0, 49],
+      [50, 89],
+      [90, 169], // 80; the next (160) would not fit
+      [170, 199],
+    ],
+  );
+});
+
+test('adaptationSchedule tiles the warm-up with slow windows that never shrink', () => {
+  for (let n = 1; n <= 3000; n++) {
+    const s = adaptationSchedule(n);
+    assert.equal(s[0].start, 0, `n = ${n}`);
+    assert.equal(s[s.length - 1].end, n - 1, `n = ${n}`);
+    s.forEach((w, i) => {
+      assert.ok(w.end >= w.start, `n = ${n}: empty window ${i}`);
+      if (i > 0) assert.equal(w.start, s[i - 1].end + 1, `n = ${n}: gap before window ${i}`);
+    });
+    const slow = s.filter((w) => w.kind === 'slow').map((w) => w.end - w.start + 1);
+    slow.forEach((size, i) => assert.ok(i === 0 || size >= slow[i - 1], `n = ${n}: ${slow}`));
+    if (n >= 20) assert.ok(slow.length >= 1, `n = ${n}: no slow window`);
+  }
+});
+
+test('adaptationAction: collect in slow windows, update the mass at their ends, finish at the last step', () => {
+  const s = adaptationSchedule(300);
+  const collect: number[] = [];
+  const update: number[] = [];
+  const last: number[] = [];
+  for (let t = 0; t < 300; t++) {
+    const a = adaptationAction(s, t);
+    if (a.collectMass) collect.push(t);
+    if (a.updateMass) update.push(t);
+    if (a.last) last.push(t);
+  }
+  assert.deepEqual(
+    collect,
+    Array.from({ length: 175 }, (_, i) => 75 + i),
+  );
+  assert.deepEqual(update, [99, 149, 249]);
+  assert.deepEqual(last, [299]);
+  assert.throws(
+    () => adaptationAction(s, 300),
+    /adaptationAction: iteration 300 lies outside the schedule \(0–299\)/,
+  );
+  assert.throws(
+    () => adaptationSchedule(0),
+    /adaptationSchedule: `nWarmup` must be a positive integer, got 0/,
+  );
+  assert.throws(
+    () => adaptationSchedule(100, { baseWindow: 2.5 }),
+    /`baseWindow` must be a positive integer/,
+  );
 });
 
 // ---- HMC runs on these functions --------------------------------------------
