@@ -326,7 +326,7 @@ test('adaptationAction: collect in slow windows, update the mass at their ends, 
 
 // ---- HMC runs on these functions --------------------------------------------
 
-test('HMC adapts its step size and mass with exactly these functions', () => {
+test("HMC adapts its step size and mass with exactly these functions, in Stan's windows", () => {
   random.setSeed(4);
   const logp = (v: Record<string, tf.Tensor>): tf.Tensor =>
     tf.mul(tf.sum(tf.square(tf.div(v.x, tf.tensor([1, 0.2]))), -1), -0.5);
@@ -337,36 +337,50 @@ test('HMC adapts its step size and mass with exactly these functions', () => {
       [2, -0.2],
     ]),
   );
-  const d = 0.99;
+  // 20 warm-up steps: fast 0–2, slow 3–17, fast 18–19.
+  const nWarmup = 20;
+  const schedule = adaptationSchedule(nWarmup);
   const hmc = new HMC({
     stepSize: 0.2,
     nLeapfrogs: 3,
     adaptStepSize: true,
     adaptMass: true,
-    massCollectIters: 3,
-    massDecay: d,
+    nWarmup,
     findInitialStepSize: false,
   });
   let eps = 0.2;
   let da = dualAveragingInit(eps);
   let w = welfordInit([3, 2], 1);
-  for (let t = 1; t <= 6; t++) {
-    // The mass update sees the state at the start of the step.
-    const next = welfordUpdate(w, x, (1 - d) / (1 - d ** t));
-    tf.dispose([w.mean, w.variance]);
-    w = next;
-    // Dual averaging restarts where the estimated mass is first used.
-    if (t === 3) da = dualAveragingInit(eps);
+  let want: number[] = [1, 1];
+  for (let t = 0; t < nWarmup; t++) {
     const info = hmc.step(logp, {}, { x });
     assert.equal(info.stepSize, eps, `step ${t} size`);
     da = dualAveragingUpdate(da, info.acceptanceRate, HG);
     eps = Math.exp(da.logStepSize);
+    const action = adaptationAction(schedule, t);
+    // The mass estimate sees the draws of the slow window only (the state after each step).
+    if (action.collectMass) {
+      const next = welfordUpdate(w, x);
+      tf.dispose([w.mean, w.variance]);
+      w = next;
+    }
+    if (action.updateMass) {
+      const v = welfordFinalize(w);
+      want = Array.from(tf.reciprocal(v).dataSync());
+      tf.dispose([v, w.mean, w.variance]);
+      w = welfordInit([3, 2], 1);
+      // The step size search is off: dual averaging restarts from the current step size.
+      da = dualAveragingInit(eps);
+    }
+    if (action.last) eps = Math.exp(da.logStepSizeAvg);
+    const mass = hmc.getMass()!.x;
+    assert.deepEqual(Array.from(mass.dataSync()), want, `mass after step ${t}`);
+    mass.dispose();
   }
-  const mass = hmc.getMass()!.x;
-  const v = welfordFinalize(w);
-  assert.deepEqual(Array.from(mass.dataSync()), Array.from(tf.reciprocal(v).dataSync()));
-  hmc.stopAdaptation();
-  assert.equal(hmc.stepSize, Math.exp(da.logStepSizeAvg));
-  tf.dispose([mass, v, w.mean, w.variance, x]);
+  assert.equal(schedule[1].end, 17);
+  assert.ok(!hmc.adaptStepSize && !hmc.adaptMass, 'adaptation ended with the warm-up');
+  assert.equal(hmc.stepSize, eps);
+  assert.equal(hmc.step(logp, {}, { x }).stepSize, eps, 'fixed after the warm-up');
+  tf.dispose([w.mean, w.variance, x]);
   hmc.dispose();
 });

@@ -204,9 +204,15 @@ test('mass adaptation learns the precision of a badly scaled target and samples 
     return bn;
   };
   const z = tf.variable(tf.zeros([K, 2]));
-  const hmc = new HMC({ stepSize: 0.05, nLeapfrogs: 5, adaptStepSize: true, adaptMass: true });
+  const hmc = new HMC({
+    stepSize: 0.05,
+    nLeapfrogs: 5,
+    adaptStepSize: true,
+    adaptMass: true,
+    nWarmup: 200,
+  });
   for (let i = 0; i < 200; i++) hmc.step(model, {}, { z });
-  hmc.stopAdaptation();
+  assert.ok(!hmc.adaptStepSize && !hmc.adaptMass, 'adaptation ends after nWarmup steps');
   const mass = hmc.getMass()!;
   assert.deepEqual(mass.z.shape, [1, 2]);
   const mv = mass.z.dataSync();
@@ -286,13 +292,17 @@ test('latents keep their shapes, and a step leaks no tensors (with adaptation on
   const target = (v: Record<string, tf.Tensor>) =>
     tf.mul(tf.add(tf.sum(tf.square(v.a), [1, 2]), tf.square(v.b)), -0.5);
   const start = tf.memory().numTensors;
-  const hmc = new HMC({
-    nLeapfrogs: 3,
-    adaptStepSize: true,
-    adaptMass: true,
-    massCollectIters: 3,
-  });
-  hmc.step(target, {}, { a, b }); // creates the mass-adaptation variables
+  // 20 warm-up steps: fast 0–2, slow 3–17 (the mass updated at its end), fast 18–19.
+  const hmc = new HMC({ nLeapfrogs: 3, adaptStepSize: true, adaptMass: true, nWarmup: 20 });
+  hmc.step(target, {}, { a, b }); // creates the mass variables
+  const base = tf.memory().numTensors;
+  for (let t = 1; t < 20; t++) {
+    hmc.step(target, {}, { a, b });
+    // The slow window's running moments (mean and variance of two latents)
+    // live from step 3 until its end, step 17, frees them.
+    const moments = t >= 3 && t < 17 ? 4 : 0;
+    assert.equal(tf.memory().numTensors, base + moments, `warm-up step ${t}`);
+  }
   for (let i = 0; i < 5; i++) {
     const info = noLeak(`step ${i}`, () => hmc.step(target, {}, { a, b }));
     assert.deepEqual(a.shape, [3, 2, 2]);
@@ -302,6 +312,7 @@ test('latents keep their shapes, and a step leaks no tensors (with adaptation on
     assert.equal(info.logProb.length, 3);
     assert.ok(info.acceptanceRate >= 0 && info.acceptanceRate <= 1);
   }
+  assert.ok(!hmc.adaptStepSize, 'adaptation ends after nWarmup steps');
   // The order of the keys in `latent` does not matter.
   noLeak('keys in another order', () => hmc.step(target, {}, { b, a }));
   noLeak('stopAdaptation', () => hmc.stopAdaptation());
