@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertInteger } from '../checks.js';
 import { seededUniform } from '../kernels.js';
 import { nextSeed } from '../random.js';
-import { drawMomentum, energyErrors, kinetic, leapfrog, acceptProb } from './hamiltonian.js';
+import { acceptProb, energyErrors, kinetic, leapfrog } from './hamiltonian.js';
 import type { LogDensityFn } from './hamiltonian.js';
 import {
   HamiltonianKernel,
@@ -50,14 +50,14 @@ export interface HmcOptions extends HamiltonianOptions {
  * `nWarmup` it ends by itself after that many steps; without, call
  * {@link HMC.stopAdaptation} before collecting samples. A fixed trajectory
  * length ε·L can resonate with the target (a direction that turns a whole
- * number of periods barely moves): `stepSizeJitter` (e.g. 0.2) breaks that,
+ * number of periods barely moves): `stepSizeJitter` (e.g. 0.5) breaks that,
  * and {@link NUTS} chooses the length per step.
  *
  * Holds small variables for the mass adaptation: call `dispose()` when done.
  * @example
  * const z = tf.variable(tf.zeros([nChains, 2]));
  * const hmc = new zs.HMC({
- *   nLeapfrogs: 10, adaptStepSize: true, adaptMass: true, nWarmup: 500, stepSizeJitter: 0.2,
+ *   nLeapfrogs: 10, adaptStepSize: true, adaptMass: true, nWarmup: 500, stepSizeJitter: 0.5,
  * });
  * for (let i = 0; i < 1500; i++) {
  *   const info = hmc.step(model, { x }, { z }); // z now holds the new samples
@@ -88,22 +88,19 @@ export class HMC extends HamiltonianKernel {
     mass: tf.Tensor[] | null,
     chainShape: number[],
   ): Transition {
-    const nChainDims = chainShape.length;
-    const p0 = drawMomentum(start.q, mass);
-    const k0 = kinetic(p0, mass, nChainDims).dataSync();
     const end = leapfrog(
       'HMC.step',
       logDensity,
       start.q,
-      p0,
+      start.p,
       start.grads,
       eps,
       this.nLeapfrogs,
       mass,
     );
-    const k1 = kinetic(end.p, mass, nChainDims).dataSync();
+    const k1 = kinetic(end.p, mass, chainShape.length).dataSync();
     const lp1 = end.logp.dataSync();
-    const energyError = energyErrors(start.logp, k0, lp1, k1);
+    const energyError = energyErrors(start.logp, start.kinetic, lp1, k1);
     const acceptance = energyError.map(acceptProb);
     const u = seededUniform(chainShape, nextSeed()).dataSync();
     const take = acceptance.map((a, c) => u[c] < a);

@@ -143,11 +143,16 @@ export interface Transition {
   nLeapfrogs: number[];
 }
 
-/** The start of a transition: the current state, its log density (read back) and gradients. */
+/**
+ * The start of a transition: the current state, its log density (read back)
+ * and gradients, fresh momenta p ~ N(0, M) and their kinetic energy (read back).
+ */
 export interface StartPoint {
   q: tf.Tensor[];
   logp: number[];
   grads: tf.Tensor[];
+  p: tf.Tensor[];
+  kinetic: ArrayLike<number>;
 }
 
 const shapeStr = (s: readonly number[]): string => `[${s.join(',')}]`;
@@ -296,8 +301,9 @@ export abstract class HamiltonianKernel<I extends HmcInfo = HmcInfo> {
   }
 
   /**
-   * The kernel's transition from `start` with step size `eps` and the
-   * diagonal `mass` (null: identity); runs inside the step's tidy scope.
+   * The kernel's transition from `start` (with its fresh momenta) with step
+   * size `eps` and the diagonal `mass` (null: identity); runs inside the
+   * step's tidy scope.
    */
   protected abstract transition(
     logDensity: LogDensityFn,
@@ -344,11 +350,14 @@ export abstract class HamiltonianKernel<I extends HmcInfo = HmcInfo> {
           );
         }
       });
-      const start: StartPoint = { q: q0, logp: lp0, grads };
       if (this.adaptingMass && this.mass === null) this.initMass(q0, chainShape.length);
-      if (this.needsInit) this.restartDualAveraging(logDensity, start, chainShape.length);
-
+      if (this.needsInit) {
+        this.restartDualAveraging(logDensity, { q: q0, logp: lp0, grads }, chainShape.length);
+      }
       const eps = this.jittered();
+      const p = drawMomentum(q0, this.mass);
+      const k = kinetic(p, this.mass, chainShape.length).dataSync();
+      const start: StartPoint = { q: q0, logp: lp0, grads, p, kinetic: k };
       const tr = this.transition(logDensity, start, eps, this.mass, chainShape);
       if (tr.take.some((a) => a)) {
         const mask = tf.tensor(
@@ -432,7 +441,7 @@ export abstract class HamiltonianKernel<I extends HmcInfo = HmcInfo> {
   /** Fresh start of dual averaging, from a heuristic initial step size. */
   private restartDualAveraging(
     logDensity: LogDensityFn,
-    start: StartPoint,
+    start: { q: tf.Tensor[]; logp: number[]; grads: tf.Tensor[] },
     nChainDims: number,
   ): void {
     this.needsInit = false;

@@ -23,7 +23,6 @@ import { assertInteger } from '../checks.js';
 import { nextSeed, seedWords, uniform53 } from '../random.js';
 import {
   acceptProb,
-  drawMomentum,
   energyErrors,
   kinetic,
   leapfrog,
@@ -124,8 +123,7 @@ export class NUTS extends HamiltonianKernel<NutsInfo> {
   ): Transition {
     const nChainDims = chainShape.length;
     const C = start.logp.length;
-    const p0 = drawMomentum(start.q, mass);
-    const k0 = kinetic(p0, mass, nChainDims).dataSync();
+    const p0 = start.p;
     const rng = seedWords(nextSeed());
     const uniforms = (): number[] => Array.from({ length: C }, () => uniform53(rng));
     // Tensors made here live until the step's tidy scope ends; those replaced
@@ -240,7 +238,7 @@ export class NUTS extends HamiltonianKernel<NutsInfo> {
           return tf.concat(parts.map((t) => tf.reshape(t, [C]))).dataSync();
         });
         const lp = read.subarray(0, C);
-        const dH = energyErrors(start.logp, k0, lp, read.subarray(C, 2 * C)); // H(leaf) − H(start)
+        const dH = energyErrors(start.logp, start.kinetic, lp, read.subarray(C, 2 * C)); // H(leaf) − H(start)
         const u = uniforms();
         const takeLeaf = new Array<boolean>(C).fill(false);
         for (let c = 0; c < C; c++) {
