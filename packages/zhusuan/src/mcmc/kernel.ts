@@ -141,6 +141,8 @@ export interface Transition {
   energyError: number[];
   divergent: boolean[];
   nLeapfrogs: number[];
+  /** Per chain: the tree depth (NUTS). */
+  treeDepth?: number[];
 }
 
 /**
@@ -313,8 +315,8 @@ export abstract class HamiltonianKernel<I extends HmcInfo = HmcInfo> {
     chainShape: number[],
   ): Transition;
 
-  /** The info of the step from the transition's (a kernel adds its own fields). */
-  protected abstract makeInfo(base: HmcInfo): I;
+  /** The info of the step from the shared fields and the transition (a kernel adds its own). */
+  protected abstract makeInfo(base: HmcInfo, tr: Transition): I;
 
   /**
    * Runs one step: draws momenta p ~ N(0, M), runs the kernel's trajectory
@@ -375,16 +377,19 @@ export abstract class HamiltonianKernel<I extends HmcInfo = HmcInfo> {
       }
       const acceptanceRate = tr.acceptance.reduce((a, b) => a + b, 0) / tr.acceptance.length;
       this.adapt(acceptanceRate, vars, chainShape.length);
-      info = this.makeInfo({
-        acceptanceRate,
-        acceptance: tr.acceptance,
-        accepted: tr.take,
-        stepSize: eps,
-        logProb: tr.logProb,
-        energyError: tr.energyError,
-        divergent: tr.divergent,
-        nLeapfrogs: tr.nLeapfrogs,
-      });
+      info = this.makeInfo(
+        {
+          acceptanceRate,
+          acceptance: tr.acceptance,
+          accepted: tr.take,
+          stepSize: eps,
+          logProb: tr.logProb,
+          energyError: tr.energyError,
+          divergent: tr.divergent,
+          nLeapfrogs: tr.nLeapfrogs,
+        },
+        tr,
+      );
     });
     return info!;
   }

@@ -100,7 +100,6 @@ export function checkpointRange(n: number): [number, number] {
 export class NUTS extends HamiltonianKernel<NutsInfo> {
   /** The largest tree depth. */
   readonly maxTreeDepth: number;
-  private depths: number[] = [];
 
   constructor(opts: NutsOptions = {}) {
     super('NUTS', opts, true);
@@ -110,8 +109,8 @@ export class NUTS extends HamiltonianKernel<NutsInfo> {
     this.maxTreeDepth = d;
   }
 
-  protected makeInfo(base: HmcInfo): NutsInfo {
-    return { ...base, treeDepth: this.depths };
+  protected makeInfo(base: HmcInfo, tr: Transition): NutsInfo {
+    return { ...base, treeDepth: tr.treeDepth! };
   }
 
   protected transition(
@@ -312,7 +311,6 @@ export class NUTS extends HamiltonianKernel<NutsInfo> {
       }
       release(before, treeTensors());
     }
-    this.depths = depth;
     return {
       q: propQ,
       take: moved,
@@ -321,6 +319,7 @@ export class NUTS extends HamiltonianKernel<NutsInfo> {
       energyError: propDH,
       divergent,
       nLeapfrogs: nLeaves,
+      treeDepth: depth,
     };
   }
 }
