@@ -135,14 +135,33 @@ export {
 
 // MCMC.
 export type { McmcTarget } from './mcmc/target.js';
-export { HMC, type HmcInfo, type HmcOptions, type LatentVariables } from './mcmc/hmc.js';
 export {
+  HamiltonianKernel,
+  type HamiltonianOptions,
+  type HmcInfo,
+  type LatentVariables,
+} from './mcmc/kernel.js';
+export { HMC, type HmcOptions } from './mcmc/hmc.js';
+export { NUTS, type NutsInfo, type NutsOptions } from './mcmc/nuts.js';
+export { sampleChains, type ChainsResult, type SampleChainsOptions } from './mcmc/driver.js';
+export {
+  effectiveSampleSize,
+  minEffectiveSampleSize,
+  splitRHat,
+  type DiagnosticsOptions,
+} from './mcmc/diagnostics.js';
+export {
+  adaptationAction,
+  adaptationSchedule,
   dualAveragingInit,
   dualAveragingUpdate,
   findReasonableStepSize,
   welfordFinalize,
   welfordInit,
   welfordUpdate,
+  type AdaptationAction,
+  type AdaptationScheduleOptions,
+  type AdaptationWindow,
   type DualAveragingOptions,
   type DualAveragingState,
   type WelfordState,

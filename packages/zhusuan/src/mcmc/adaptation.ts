@@ -3,11 +3,13 @@
  * `infer/hmc_util.py`): step-size adaptation by dual averaging (Hoffman &
  * Gelman, 2014, Algorithm 5), their initial step-size heuristic
  * (Algorithm 4), and Welford's running mean and variance of the draws, from
- * which a diagonal mass is estimated. Each takes a state and returns a new
- * one; the kernel ({@link HMC}, or a NUTS kernel) decides when to update,
- * restart and finish them, e.g. in Stan's windows.
+ * which a diagonal mass is estimated, and Stan's windowed warm-up schedule
+ * (numpyro's `build_adaptation_schedule`). Each takes a state (or an
+ * iteration) and returns a new one; the kernels ({@link HMC}, {@link NUTS})
+ * follow the schedule to decide when to update, restart and finish them.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertInteger } from '../checks.js';
 
 // ---- step size: dual averaging ----------------------------------------------
 
@@ -175,4 +177,118 @@ export function welfordFinalize(state: WelfordState, regularize = true): tf.Tens
   const n = state.count;
   if (!regularize) return tf.clone(state.variance);
   return tf.tidy(() => tf.add(tf.mul(state.variance, n / (n + 5)), (1e-3 * 5) / (n + 5)));
+}
+
+// ---- Stan's windowed warm-up schedule --------------------------------------------
+
+/**
+ * One window of the warm-up (iterations `start` to `end`, both included,
+ * counted from 0). In a `fast` window only the step size adapts; in a `slow`
+ * one the draws also feed the mass estimate, which is replaced at the
+ * window's end.
+ */
+export interface AdaptationWindow {
+  readonly start: number;
+  readonly end: number;
+  readonly kind: 'fast' | 'slow';
+}
+
+/** The window sizes of {@link adaptationSchedule} (Stan's defaults in brackets). */
+export interface AdaptationScheduleOptions {
+  /** The initial fast window, in which the chains leave their starting points (75). */
+  initBuffer?: number;
+  /** The final fast window, in which the step size adapts to the last mass (50). */
+  termBuffer?: number;
+  /** The first slow window; each next one doubles (25). */
+  baseWindow?: number;
+}
+
+/**
+ * Stan's warm-up schedule for `nWarmup` iterations (Stan reference manual,
+ * "HMC algorithm parameters"; numpyro's `build_adaptation_schedule`): an
+ * initial fast window of `initBuffer`, slow windows of `baseWindow`,
+ * 2·`baseWindow`, 4·`baseWindow`, … (the last one stretched to fill the
+ * space when the next doubling would not fit twice), and a final fast window
+ * of `termBuffer`. When the three defaults do not fit, the buffers are 15%
+ * and 10% of `nWarmup` and the first slow window the rest; below 20
+ * iterations there is one fast window (no mass adaptation).
+ *
+ * The mass is estimated only from draws of the current slow window, so the
+ * transient from the starting points (the initial window) and the draws made
+ * with an older mass never enter it.
+ * @example
+ * zs.adaptationSchedule(300);
+ * // fast 0–74, slow 75–99, slow 100–149, slow 150–249, fast 250–299
+ */
+export function adaptationSchedule(
+  nWarmup: number,
+  opts: AdaptationScheduleOptions = {},
+): AdaptationWindow[] {
+  assertInteger('adaptationSchedule', 'nWarmup', nWarmup, 'positive');
+  let init = opts.initBuffer ?? 75;
+  let term = opts.termBuffer ?? 50;
+  let base = opts.baseWindow ?? 25;
+  assertInteger('adaptationSchedule', 'initBuffer', init, 'non-negative');
+  assertInteger('adaptationSchedule', 'termBuffer', term, 'non-negative');
+  assertInteger('adaptationSchedule', 'baseWindow', base, 'positive');
+  if (nWarmup < 20) return [{ start: 0, end: nWarmup - 1, kind: 'fast' }];
+  if (init + base + term > nWarmup) {
+    init = Math.floor(0.15 * nWarmup);
+    term = Math.floor(0.1 * nWarmup);
+    base = nWarmup - init - term;
+  }
+  const windows: AdaptationWindow[] = [];
+  if (init > 0) windows.push({ start: 0, end: init - 1, kind: 'fast' });
+  const slowEnd = nWarmup - term; // the first iteration of the final fast window
+  let start = init;
+  let size = base;
+  while (start < slowEnd) {
+    // Stretch this window to the end of the slow phase unless the next,
+    // twice as large, fits after it.
+    const next = 3 * size <= slowEnd - start ? 2 * size : 0;
+    if (next === 0) size = slowEnd - start;
+    windows.push({ start, end: start + size - 1, kind: 'slow' });
+    start += size;
+    size = next;
+  }
+  if (term > 0) windows.push({ start: slowEnd, end: nWarmup - 1, kind: 'fast' });
+  return windows;
+}
+
+/** What a kernel does after warm-up iteration t ({@link adaptationAction}). */
+export interface AdaptationAction {
+  /** Feed this iteration's draw to the mass estimate (t lies in a slow window). */
+  readonly collectMass: boolean;
+  /**
+   * t ends a slow window: the mass becomes the inverse of the estimated
+   * variance, the estimate starts afresh, and the step size is searched for
+   * again and its dual averaging restarted.
+   */
+  readonly updateMass: boolean;
+  /** t is the last warm-up iteration: fix the step size at its dual-averaged value. */
+  readonly last: boolean;
+}
+
+/**
+ * The adaptation events of warm-up iteration `t` (from 0) under `schedule`
+ * ({@link adaptationSchedule}); the step size adapts at every warm-up
+ * iteration.
+ */
+export function adaptationAction(
+  schedule: readonly AdaptationWindow[],
+  t: number,
+): AdaptationAction {
+  const w = schedule.find((x) => t >= x.start && t <= x.end);
+  if (w === undefined) {
+    throw new Error(
+      `adaptationAction: iteration ${t} lies outside the schedule ` +
+        `(0–${schedule[schedule.length - 1]?.end ?? -1})`,
+    );
+  }
+  const slow = w.kind === 'slow';
+  return {
+    collectMass: slow,
+    updateMass: slow && t === w.end,
+    last: t === schedule[schedule.length - 1].end,
+  };
 }

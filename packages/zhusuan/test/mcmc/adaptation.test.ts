@@ -8,6 +8,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
+  adaptationAction,
+  adaptationSchedule,
   dualAveragingInit,
   dualAveragingUpdate,
   findReasonableStepSize,
@@ -220,9 +222,111 @@ test('welfordFinalize shrinks the variance towards 1e-3 as Stan does, or returns
   tf.dispose([raw, state.mean, state.variance]);
 });
 
+// ---- Stan's windowed schedule ----------------------------------------------------
+
+/** `[start, end, kind]` triples of a schedule. */
+const windows = (n: number) =>
+  adaptationSchedule(n).map((w) => [w.start, w.end, w.kind] as [number, number, string]);
+
+test("adaptationSchedule lays out Stan's windows: 75 fast, slow windows doubling from 25, 50 fast", () => {
+  assert.deepEqual(windows(300), [
+    [0, 74, 'fast'],
+    [75, 99, 'slow'],
+    [100, 149, 'slow'],
+    [150, 249, 'slow'], // 100; the next (200) would not fit, so this one takes the rest
+    [250, 299, 'fast'],
+  ]);
+  // Stan's default warm-up: mass updates at iterations 100, 150, 250, 450 and 950 (1-based).
+  assert.deepEqual(windows(1000), [
+    [0, 74, 'fast'],
+    [75, 99, 'slow'],
+    [100, 149, 'slow'],
+    [150, 249, 'slow'],
+    [250, 449, 'slow'],
+    [450, 949, 'slow'],
+    [950, 999, 'fast'],
+  ]);
+  assert.deepEqual(windows(150), [
+    [0, 74, 'fast'],
+    [75, 99, 'slow'],
+    [100, 149, 'fast'],
+  ]);
+  // The defaults do not fit: 15% fast, 10% fast, the rest one slow window.
+  assert.deepEqual(windows(100), [
+    [0, 14, 'fast'],
+    [15, 89, 'slow'],
+    [90, 99, 'fast'],
+  ]);
+  assert.deepEqual(windows(20), [
+    [0, 2, 'fast'],
+    [3, 17, 'slow'],
+    [18, 19, 'fast'],
+  ]);
+  // Below 20 iterations: the step size only.
+  assert.deepEqual(windows(19), [[0, 18, 'fast']]);
+  assert.deepEqual(
+    adaptationSchedule(200, { initBuffer: 50, termBuffer: 30, baseWindow: 40 }).map((w) => [
+      w.start,
+      w.end,
+    ]),
+    [
+      [0, 49],
+      [50, 89],
+      [90, 169], // 80; the next (160) would not fit
+      [170, 199],
+    ],
+  );
+});
+
+test('adaptationSchedule tiles the warm-up with slow windows that never shrink', () => {
+  for (let n = 1; n <= 3000; n++) {
+    const s = adaptationSchedule(n);
+    assert.equal(s[0].start, 0, `n = ${n}`);
+    assert.equal(s[s.length - 1].end, n - 1, `n = ${n}`);
+    s.forEach((w, i) => {
+      assert.ok(w.end >= w.start, `n = ${n}: empty window ${i}`);
+      if (i > 0) assert.equal(w.start, s[i - 1].end + 1, `n = ${n}: gap before window ${i}`);
+    });
+    const slow = s.filter((w) => w.kind === 'slow').map((w) => w.end - w.start + 1);
+    slow.forEach((size, i) => assert.ok(i === 0 || size >= slow[i - 1], `n = ${n}: ${slow}`));
+    if (n >= 20) assert.ok(slow.length >= 1, `n = ${n}: no slow window`);
+  }
+});
+
+test('adaptationAction: collect in slow windows, update the mass at their ends, finish at the last step', () => {
+  const s = adaptationSchedule(300);
+  const collect: number[] = [];
+  const update: number[] = [];
+  const last: number[] = [];
+  for (let t = 0; t < 300; t++) {
+    const a = adaptationAction(s, t);
+    if (a.collectMass) collect.push(t);
+    if (a.updateMass) update.push(t);
+    if (a.last) last.push(t);
+  }
+  assert.deepEqual(
+    collect,
+    Array.from({ length: 175 }, (_, i) => 75 + i),
+  );
+  assert.deepEqual(update, [99, 149, 249]);
+  assert.deepEqual(last, [299]);
+  assert.throws(
+    () => adaptationAction(s, 300),
+    /adaptationAction: iteration 300 lies outside the schedule \(0–299\)/,
+  );
+  assert.throws(
+    () => adaptationSchedule(0),
+    /adaptationSchedule: `nWarmup` must be a positive integer, got 0/,
+  );
+  assert.throws(
+    () => adaptationSchedule(100, { baseWindow: 2.5 }),
+    /`baseWindow` must be a positive integer/,
+  );
+});
+
 // ---- HMC runs on these functions --------------------------------------------
 
-test('HMC adapts its step size and mass with exactly these functions', () => {
+test("HMC adapts its step size and mass with exactly these functions, in Stan's windows", () => {
   random.setSeed(4);
   const logp = (v: Record<string, tf.Tensor>): tf.Tensor =>
     tf.mul(tf.sum(tf.square(tf.div(v.x, tf.tensor([1, 0.2]))), -1), -0.5);
@@ -233,36 +337,50 @@ test('HMC adapts its step size and mass with exactly these functions', () => {
       [2, -0.2],
     ]),
   );
-  const d = 0.99;
+  // 20 warm-up steps: fast 0–2, slow 3–17, fast 18–19.
+  const nWarmup = 20;
+  const schedule = adaptationSchedule(nWarmup);
   const hmc = new HMC({
     stepSize: 0.2,
     nLeapfrogs: 3,
     adaptStepSize: true,
     adaptMass: true,
-    massCollectIters: 3,
-    massDecay: d,
+    nWarmup,
     findInitialStepSize: false,
   });
   let eps = 0.2;
   let da = dualAveragingInit(eps);
   let w = welfordInit([3, 2], 1);
-  for (let t = 1; t <= 6; t++) {
-    // The mass update sees the state at the start of the step.
-    const next = welfordUpdate(w, x, (1 - d) / (1 - d ** t));
-    tf.dispose([w.mean, w.variance]);
-    w = next;
-    // Dual averaging restarts where the estimated mass is first used.
-    if (t === 3) da = dualAveragingInit(eps);
+  let want: number[] = [1, 1];
+  for (let t = 0; t < nWarmup; t++) {
     const info = hmc.step(logp, {}, { x });
     assert.equal(info.stepSize, eps, `step ${t} size`);
     da = dualAveragingUpdate(da, info.acceptanceRate, HG);
     eps = Math.exp(da.logStepSize);
+    const action = adaptationAction(schedule, t);
+    // The mass estimate sees the draws of the slow window only (the state after each step).
+    if (action.collectMass) {
+      const next = welfordUpdate(w, x);
+      tf.dispose([w.mean, w.variance]);
+      w = next;
+    }
+    if (action.updateMass) {
+      const v = welfordFinalize(w);
+      want = Array.from(tf.reciprocal(v).dataSync());
+      tf.dispose([v, w.mean, w.variance]);
+      w = welfordInit([3, 2], 1);
+      // The step size search is off: dual averaging restarts from the current step size.
+      da = dualAveragingInit(eps);
+    }
+    if (action.last) eps = Math.exp(da.logStepSizeAvg);
+    const mass = hmc.getMass()!.x;
+    assert.deepEqual(Array.from(mass.dataSync()), want, `mass after step ${t}`);
+    mass.dispose();
   }
-  const mass = hmc.getMass()!.x;
-  const v = welfordFinalize(w);
-  assert.deepEqual(Array.from(mass.dataSync()), Array.from(tf.reciprocal(v).dataSync()));
-  hmc.stopAdaptation();
-  assert.equal(hmc.stepSize, Math.exp(da.logStepSizeAvg));
-  tf.dispose([mass, v, w.mean, w.variance, x]);
+  assert.equal(schedule[1].end, 17);
+  assert.ok(!hmc.adaptStepSize && !hmc.adaptMass, 'adaptation ended with the warm-up');
+  assert.equal(hmc.stepSize, eps);
+  assert.equal(hmc.step(logp, {}, { x }).stepSize, eps, 'fixed after the warm-up');
+  tf.dispose([w.mean, w.variance, x]);
   hmc.dispose();
 });

@@ -204,9 +204,15 @@ test('mass adaptation learns the precision of a badly scaled target and samples 
     return bn;
   };
   const z = tf.variable(tf.zeros([K, 2]));
-  const hmc = new HMC({ stepSize: 0.05, nLeapfrogs: 5, adaptStepSize: true, adaptMass: true });
+  const hmc = new HMC({
+    stepSize: 0.05,
+    nLeapfrogs: 5,
+    adaptStepSize: true,
+    adaptMass: true,
+    nWarmup: 200,
+  });
   for (let i = 0; i < 200; i++) hmc.step(model, {}, { z });
-  hmc.stopAdaptation();
+  assert.ok(!hmc.adaptStepSize && !hmc.adaptMass, 'adaptation ends after nWarmup steps');
   const mass = hmc.getMass()!;
   assert.deepEqual(mass.z.shape, [1, 2]);
   const mv = mass.z.dataSync();
@@ -286,13 +292,17 @@ test('latents keep their shapes, and a step leaks no tensors (with adaptation on
   const target = (v: Record<string, tf.Tensor>) =>
     tf.mul(tf.add(tf.sum(tf.square(v.a), [1, 2]), tf.square(v.b)), -0.5);
   const start = tf.memory().numTensors;
-  const hmc = new HMC({
-    nLeapfrogs: 3,
-    adaptStepSize: true,
-    adaptMass: true,
-    massCollectIters: 3,
-  });
-  hmc.step(target, {}, { a, b }); // creates the mass-adaptation variables
+  // 20 warm-up steps: fast 0–2, slow 3–17 (the mass updated at its end), fast 18–19.
+  const hmc = new HMC({ nLeapfrogs: 3, adaptStepSize: true, adaptMass: true, nWarmup: 20 });
+  hmc.step(target, {}, { a, b }); // creates the mass variables
+  const base = tf.memory().numTensors;
+  for (let t = 1; t < 20; t++) {
+    hmc.step(target, {}, { a, b });
+    // The slow window's running moments (mean and variance of two latents)
+    // live from step 3 until its end, step 17, frees them.
+    const moments = t >= 3 && t < 17 ? 4 : 0;
+    assert.equal(tf.memory().numTensors, base + moments, `warm-up step ${t}`);
+  }
   for (let i = 0; i < 5; i++) {
     const info = noLeak(`step ${i}`, () => hmc.step(target, {}, { a, b }));
     assert.deepEqual(a.shape, [3, 2, 2]);
@@ -302,6 +312,7 @@ test('latents keep their shapes, and a step leaks no tensors (with adaptation on
     assert.equal(info.logProb.length, 3);
     assert.ok(info.acceptanceRate >= 0 && info.acceptanceRate <= 1);
   }
+  assert.ok(!hmc.adaptStepSize, 'adaptation ends after nWarmup steps');
   // The order of the keys in `latent` does not matter.
   noLeak('keys in another order', () => hmc.step(target, {}, { b, a }));
   noLeak('stopAdaptation', () => hmc.stopAdaptation());
@@ -318,6 +329,80 @@ test('latents keep their shapes, and a step leaks no tensors (with adaptation on
   noLeak('unused latent', () => hmc2.step(target, {}, { a, b, c }));
   hmc2.dispose();
   tf.dispose([a, b, c]);
+});
+
+test('the energy error is ΔH of the leapfrog end point (float64 check), and sets acceptance and divergence', () => {
+  // One leapfrog step of size ε on N(0, 1) is linear: q1 = (1 − ε²/2)q0 + εp0,
+  // p1 = (1 − ε²/2)p0 − ε(1 − ε²/4)q0; an accepted move gives p0 back from q0 and q1.
+  random.setSeed(8);
+  const K = 50;
+  const eps = 0.7;
+  const target = (v: Record<string, tf.Tensor>) => tf.mul(tf.square(v.x), -0.5);
+  const x = tf.variable(tf.randomNormal([K], 0, 1, 'float32', 9));
+  const hmc = new HMC({ stepSize: eps, nLeapfrogs: 1 });
+  let checked = 0;
+  for (let i = 0; i < 20; i++) {
+    const q0 = Array.from(x.dataSync());
+    const info = hmc.step(target, {}, { x });
+    const q1 = Array.from(x.dataSync());
+    assert.deepEqual(info.nLeapfrogs, new Array(K).fill(1));
+    assert.deepEqual(info.divergent, new Array(K).fill(false));
+    info.energyError.forEach((dh, c) => {
+      assert.ok(Math.abs(info.acceptance[c] - Math.min(1, Math.exp(-dh))) < 1e-12);
+      if (!info.accepted[c]) return;
+      const p0 = (q1[c] - (1 - eps ** 2 / 2) * q0[c]) / eps;
+      const p1 = (1 - eps ** 2 / 2) * p0 - eps * (1 - eps ** 2 / 4) * q0[c];
+      const want = 0.5 * (q1[c] ** 2 + p1 ** 2) - 0.5 * (q0[c] ** 2 + p0 ** 2);
+      assert.ok(Math.abs(dh - want) < 1e-4, `chain ${c}: ΔH ${dh} vs ${want}`);
+      checked++;
+    });
+  }
+  assert.ok(checked > 500, `${checked} accepted moves checked`);
+  hmc.dispose();
+  // A step of 100 blows the energy up (ΔH ~ 1e7·q²): divergent, rejected.
+  const wild = new HMC({ stepSize: 100, nLeapfrogs: 3 });
+  const before = Array.from(x.dataSync());
+  const info = wild.step(target, {}, { x });
+  assert.ok(info.divergent.every((d, c) => d === !(info.energyError[c] <= 1000)));
+  assert.ok(info.divergent.filter((d) => d).length > 45, `divergent ${info.divergent}`);
+  info.accepted.forEach((a, c) => assert.ok(!a || !info.divergent[c]));
+  assert.deepEqual(
+    Array.from(x.dataSync()).filter((_, c) => info.divergent[c]),
+    before.filter((_, c) => info.divergent[c]),
+  );
+  // A proposal outside the support: ΔH = +∞, divergent.
+  const half = (v: Record<string, tf.Tensor>) =>
+    tf.where(tf.cast(tf.step(v.y), 'bool'), tf.neg(v.y), tf.fill(v.y.shape, -Infinity));
+  const y = tf.variable(tf.fill([4], 0.01));
+  const out = new HMC({ stepSize: 1, nLeapfrogs: 5 }).step(half, {}, { y });
+  assert.deepEqual(out.energyError, new Array(4).fill(Infinity));
+  assert.deepEqual(out.divergent, new Array(4).fill(true));
+  tf.dispose([x, y]);
+  wild.dispose();
+});
+
+test('step-size jitter: each step uses ε·(1 + j·u), u uniform in (−1, 1), seeded', () => {
+  const run = (): number[] => {
+    random.setSeed(12);
+    const x = tf.variable(tf.zeros([4, 2]));
+    const hmc = new HMC({ stepSize: 0.2, nLeapfrogs: 2, stepSizeJitter: 0.5 });
+    const eps = Array.from({ length: 300 }, () => hmc.step(gaussian2d, {}, { x }).stepSize);
+    assert.equal(hmc.stepSize, 0.2, 'the nominal step size is unchanged');
+    x.dispose();
+    hmc.dispose();
+    return eps;
+  };
+  const eps = run();
+  assert.deepEqual(run(), eps);
+  assert.ok(
+    eps.every((e) => e >= 0.1 && e <= 0.3),
+    'within ε(1 ± j)',
+  );
+  assert.ok(Math.min(...eps) < 0.11 && Math.max(...eps) > 0.29, 'spread over the range');
+  // Mean 0.2; the sd of the mean of 300 uniforms on [0.1, 0.3] is 0.0033.
+  const mean = eps.reduce((a, b) => a + b, 0) / eps.length;
+  assert.ok(Math.abs(mean - 0.2) < 0.015, `mean step size ${mean}`);
+  assert.throws(() => new HMC({ stepSizeJitter: -0.1 }), /`stepSizeJitter` must lie in \[0, 1\)/);
 });
 
 test('equal seeds give equal chains', () => {
