@@ -90,12 +90,13 @@ export const bnnSgmcmc: ExampleDefinition = {
   name: 'bnn_sgmcmc',
   model: 'BNN 13-50-1 (ReLU), Gaussian likelihood, prior scales by EM',
   inference: 'SGHMC and SGLD, 20 chains, batch 100, 500 epochs',
-  dataset: "Boston housing (sklearn's copy in Debian's python3-sklearn 1.2.1), 20 splits 90/10",
+  dataset:
+    "Boston housing (sklearn's copy in Debian's python3-sklearn 1.2.1), random 90/10 splits (20 unless --splits)",
   referenceSource:
     'no SG-MCMC figure for this setup is published; the same network and protocol by VI and PBP (Hernández-Lobato & Adams 2015, Table 2): RMSE 4.32 / 3.01, test LL −2.90 / −2.57',
-  run({ quick, seed, log }) {
+  run({ quick, seed, splits, log }) {
     const epochs = quick ? 5 : 500;
-    const nSplits = quick ? 1 : 20;
+    const nSplits = splits ?? (quick ? 1 : 20);
     const metrics: Record<string, number> = {};
     for (const sampler of ['sghmc', 'sgld'] as const) {
       log(`${sampler}:`);

@@ -106,12 +106,13 @@ export const bnnVi: ExampleDefinition = {
   name: 'bnn_vi',
   model: 'BNN 13-50-1 (ReLU), Gaussian likelihood',
   inference: 'mean-field VI (SGVB, 10 particles, Adam 0.01, batch 10, 500 epochs)',
-  dataset: "Boston housing (sklearn's copy in Debian's python3-sklearn 1.2.1), 20 splits 90/10",
+  dataset:
+    "Boston housing (sklearn's copy in Debian's python3-sklearn 1.2.1), random 90/10 splits (20 unless --splits)",
   referenceSource:
     'Hernández-Lobato & Adams (2015), Table 2, VI: RMSE 4.32 ± 0.29, test LL −2.90 ± 0.07 (their PBP: 3.01, −2.57)',
-  run({ quick, seed, log }) {
+  run({ quick, seed, splits, log }) {
     const epochs = quick ? 5 : 500;
-    const metrics = uciBoston(quick ? 1 : 20, seed, (s) => fitSplit(s, epochs), log);
+    const metrics = uciBoston(splits ?? (quick ? 1 : 20), seed, (s) => fitSplit(s, epochs), log);
     return {
       metrics,
       reference: { test_rmse: 4.32, test_rmse_se: 0.29, test_ll: -2.9, test_ll_se: 0.07 },

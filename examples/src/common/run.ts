@@ -3,6 +3,7 @@
  * `--out-dir`), the backend, timing, and the results file.
  *
  *   npm run example -- NAME [--quick] [--seed S] [--backend auto|native|wasm|cpu] [--out-dir DIR]
+ *                          [--splits N]   (UCI regression examples: the first N of 20 splits)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -27,6 +28,8 @@ export interface ExampleContext {
   quick: boolean;
   /** The seed of the library's random stream (already set). */
   seed: number;
+  /** `--splits N`: for the UCI regression examples, run the first N of their 20 splits. */
+  splits?: number;
   /** The backend in use. */
   backend: string;
   /** Progress lines (stderr). */
@@ -64,6 +67,7 @@ function parse(argv: string[]) {
         seed: { type: 'string', default: '1' },
         backend: { type: 'string', default: 'auto' },
         'out-dir': { type: 'string' },
+        splits: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -80,7 +84,15 @@ function parse(argv: string[]) {
       `--backend: expected one of ${BACKEND_CHOICES.join('|')}, got '${values.backend}'`,
     );
   }
+  let splits: number | undefined;
+  if (values.splits !== undefined) {
+    splits = Number(values.splits);
+    if (!/^\d+$/.test(values.splits) || splits < 1 || splits > 20) {
+      throw new UsageError(`--splits: expected an integer in 1..20, got '${values.splits}'`);
+    }
+  }
   return {
+    splits,
     quick: values.quick!,
     seed,
     backend: values.backend as BackendChoice,
@@ -104,6 +116,7 @@ export async function runExample(def: ExampleDefinition, argv: string[]): Promis
   const outcome = await def.run({
     quick: opts.quick,
     seed: opts.seed,
+    splits: opts.splits,
     backend,
     log,
     writeImage: (suffix, img) => {
