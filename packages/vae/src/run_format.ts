@@ -204,7 +204,7 @@ type Json = Record<string, unknown>;
  */
 function jsonErrorReason(err: unknown): string {
   return String((err as Error).message ?? err)
-    .replace(/,?\s*"[\s\S]*" is not valid JSON$/, ' (not valid JSON)')
+    .replace(/,?\s*"[\s\S]*"(\.\.\.)? is not valid JSON$/, '')
     .replace(/[^\x20-\x7e]/g, '?');
 }
 

@@ -68,6 +68,9 @@ export async function evalCommand(argv: string[]): Promise<EvalReport> {
     const { cfg } = state;
     const { x, n } = evaluationImages(cfg, split, runDir, f.limit);
     zs.random.setSeed(f.seed!);
+    process.stderr.write(
+      `zhusuan eval: ${n} ${split === 'valid' ? 'validation' : 'test'} images, ${f.particles} particles each (${backend} backend)\n`,
+    );
     const bar = new ProgressBar();
     const t0 = performance.now();
     const result = await evaluateInterruptible(

@@ -193,10 +193,9 @@ export async function startViewer(opts: {
   const { x, n, split, rows: height, cols: width } = viewingImages(cfg.dataset, opts.images);
   const imageBytes = Uint8Array.from(x, (v) => v * 255);
 
-  const readEval = (name: string): EvalReport | null => {
-    const file = runPath(name);
-    return file === undefined ? null : readEvalReport(file);
-  };
+  // Read by the run's own name (its resolved path is inside the run): messages name that.
+  const readEval = (name: string): EvalReport | null =>
+    runPath(name) === undefined ? null : readEvalReport(path.join(runRoot, name));
 
   const api = new Map<string, () => { type: string; body: string | Uint8Array }>(
     Object.entries({

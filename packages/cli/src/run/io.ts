@@ -73,7 +73,7 @@ export function openRegular(
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) {
-      throw fault(file, `${kindOf(st)}, not a regular file: a ${opts.what} must be a regular file`);
+      throw fault(file, `${kindOf(st)}, not a regular file (a ${opts.what} must be one)`);
     }
     if (st.size > opts.maxBytes) {
       throw fault(file, `${st.size} bytes, more than the ${opts.maxBytes} a ${opts.what} may have`);

@@ -104,6 +104,11 @@ export function gridDue(cfg: Pick<RunConfig, 'sampleEvery' | 'epochs'>, epoch: n
   return (cfg.sampleEvery > 0 && epoch % cfg.sampleEvery === 0) || epoch === cfg.epochs;
 }
 
+/** What survives a failed epoch: the checkpoint of `epoch`, or none. */
+function keptCheckpoint(checkpoint: string, epoch: number): string {
+  return epoch > 0 ? `${checkpoint} still holds epoch ${epoch}` : 'no checkpoint was written';
+}
+
 /** Why training stopped early: the signal, and the epochs the checkpoint holds. */
 export class TrainingStopped extends Interrupted {
   override name = 'TrainingStopped';
@@ -323,7 +328,7 @@ export class TrainingState {
    * @throws Error saying what diverged and which checkpoint stays intact.
    */
   checkHealthy(lastBatch: Float32Array, rows: number, epoch: number, checkpoint: string): void {
-    const safe = `${checkpoint} still holds epoch ${epoch - 1}${epoch > 1 ? '' : ' (none)'}; try a smaller --lr`;
+    const safe = `${keptCheckpoint(checkpoint, epoch - 1)}; try a smaller --lr`;
     this.vae.weights.forEach((v, i) => {
       const data = v.dataSync() as Float32Array;
       const at = firstNonFinite(data);
@@ -415,7 +420,7 @@ export async function trainEpochs(
       if (!Number.isFinite(bound)) {
         throw new Error(
           `training diverged at epoch ${epoch}, batch ${b + 1}: the bound is ${bound}; ` +
-            `${checkpoint} still holds epoch ${epoch - 1}; try a smaller --lr`,
+            `${keptCheckpoint(checkpoint, epoch - 1)}; try a smaller --lr`,
         );
       }
       sum += bound * rows.length;
