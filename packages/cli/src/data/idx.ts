@@ -8,21 +8,11 @@
  */
 import * as fs from 'node:fs';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
-import { openRegular, readExactly, type FileFault } from '../run/io.js';
+import { FileError, openRegular, readExactly, type FileFault } from '../run/io.js';
 
-/** A malformed, missing or unreadable IDX file. */
-export class IdxError extends Error {
+/** A malformed, missing or unreadable IDX file; `file` is the path at fault (the message starts with it). */
+export class IdxError extends FileError {
   override name = 'IdxError';
-  /**
-   * @param file the path at fault (the message starts with it).
-   * @param message what is wrong.
-   */
-  constructor(
-    readonly file: string,
-    message: string,
-  ) {
-    super(`${file}: ${message}`);
-  }
 }
 
 /** The element types IDX defines, by their header code. */

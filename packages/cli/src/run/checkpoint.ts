@@ -28,7 +28,7 @@ import {
   type EpochMetrics,
   type VaeShape,
 } from '@zhusuan/vae';
-import { openRegular, readExactly, writeFileAtomic } from './io.js';
+import { FileError, openRegular, readExactly, writeFileAtomic } from './io.js';
 
 const MAGIC_V1 = 'ZSCK0001';
 const MAGIC_V2 = 'ZSCK0002';
@@ -72,14 +72,8 @@ export interface Checkpoint {
 }
 
 /** A checkpoint file that cannot be read or written; names the file and the fault. */
-export class CheckpointError extends Error {
+export class CheckpointError extends FileError {
   override name = 'CheckpointError';
-  constructor(
-    readonly file: string,
-    message: string,
-  ) {
-    super(`${file}: ${message}`);
-  }
 }
 
 type TensorEntry = {

@@ -11,18 +11,7 @@ import {
   saveCheckpoint,
   type Checkpoint,
 } from '../../src/run/checkpoint.js';
-import { tempDir } from '../helpers.js';
-
-const METRICS = (epoch: number) => ({
-  epoch,
-  train_elbo: -100 + epoch,
-  epoch_seconds: 1,
-  seconds: epoch,
-  steps: 3 * epoch,
-  lr: 0.001,
-  backend: 'cpu',
-  objective: 'elbo' as const,
-});
+import { metricsLine, tempDir } from '../helpers.js';
 
 const CKPT: Checkpoint = {
   epoch: 2,
@@ -33,7 +22,7 @@ const CKPT: Checkpoint = {
     { name: 'b', shape: [3], data: Float32Array.of(0.25, 0.5, 0.75) },
   ],
   optimizer: [{ name: 'slot0', shape: [2], data: Float32Array.of(9, 10) }],
-  history: [METRICS(1), METRICS(2)],
+  history: [metricsLine(1), metricsLine(2)],
 };
 
 test('a ZSCK0002 checkpoint round-trips weights, optimizer state, counters and history', () => {

@@ -3,23 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatMetricsLine, type EpochMetrics } from '@zhusuan/vae';
+import { formatMetricsLine } from '@zhusuan/vae';
 import { restoreMetrics } from '../../src/run/files.js';
-import { tempDir } from '../helpers.js';
-
-const line = (epoch: number): EpochMetrics => ({
-  epoch,
-  train_elbo: -100 + epoch,
-  epoch_seconds: 1,
-  seconds: epoch,
-  steps: 3 * epoch,
-  lr: 0.001,
-  backend: 'cpu',
-  objective: 'elbo',
-});
+import { metricsLine, tempDir } from '../helpers.js';
 
 test('restoreMetrics makes metrics.jsonl the checkpoint history, saying what it restored', () => {
-  const history = [1, 2, 3].map(line);
+  const history = [1, 2, 3].map(metricsLine);
   const want = history.map(formatMetricsLine).join('');
   const cases: [string, string | undefined, RegExp | undefined][] = [
     ['unchanged', want, undefined],
@@ -38,7 +27,7 @@ test('restoreMetrics makes metrics.jsonl the checkpoint history, saying what it 
     ['absent', undefined, /restored the lines of epochs 1-3/],
     [
       'foreign',
-      formatMetricsLine({ ...line(1), train_elbo: 5 }),
+      formatMetricsLine({ ...metricsLine(1), train_elbo: 5 }),
       /did not match the checkpoint's history; rewritten from it$/,
     ],
   ];
