@@ -37,9 +37,12 @@ export type Parsed<T extends FlagTable> = { [K in keyof T]: ValueOf<T[K]> | unde
   readonly given: ReadonlySet<string>;
 };
 
+/** A decimal number: `12`, `-0.5`, `1e-3`; not `0x2`, `0b1`, ` 1`, `Infinity`. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 function parseNumber(flag: string, spec: FlagSpec, raw: string): number {
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value)) {
+  if (!DECIMAL.test(raw) || !Number.isFinite(value)) {
     throw new UsageError(`--${flag}: expected a number, got '${raw}'`);
   }
   if (spec.type === 'int') {

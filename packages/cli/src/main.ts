@@ -1,8 +1,10 @@
 /**
  * The `zhusuan` command. Exit codes: 0 success, 2 usage error (with the
- * reason), 1 any other failure (with a one-line cause).
+ * reason), 1 any other failure (with a one-line cause), 130/143 stopped by
+ * SIGINT/SIGTERM (saying what was kept).
  */
 import { formatHelp, UsageError, type FlagTable } from './args.js';
+import { Interrupted } from './signals.js';
 import { trainCommand, TRAIN_FLAGS } from './commands/train.js';
 import { evalCommand, EVAL_FLAGS } from './commands/eval.js';
 import { sampleCommand, SAMPLE_FLAGS } from './commands/sample.js';
@@ -100,6 +102,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError) {
       process.stderr.write(`zhusuan ${name}: ${err.message}\n`);
       return 2;
+    }
+    if (err instanceof Interrupted) {
+      process.stderr.write(`zhusuan ${name}: ${err.message}\n`);
+      return err.exitCode;
     }
     const e = err as Error;
     process.stderr.write(`zhusuan ${name}: ${e.message ?? String(err)}\n`);

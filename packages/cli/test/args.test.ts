@@ -17,6 +17,15 @@ test('parseFlags reads values, defaults and --flag=value', () => {
   assert.equal(p.mode, 'a');
   assert.equal(p.flag, true);
   assert.ok(p.given.has('n') && !p.given.has('mode'));
+  for (const [raw, value] of [
+    ['1e3', 1000],
+    ['+4', 4],
+    ['.5', 0.5],
+    ['2.', 2],
+    ['1E-3', 0.001],
+  ] as const) {
+    assert.equal(parseFlags('t', ['--lr', raw], T).lr, value, raw);
+  }
 });
 
 test('parseFlags rejects bad input with the flag named', () => {
@@ -28,6 +37,12 @@ test('parseFlags rejects bad input with the flag named', () => {
     [['--flag=1'], /--flag: takes no value/],
     [['--n', '2', '--n', '3'], /--n: given more than once/],
     [['stray'], /unexpected argument 'stray'/],
+    // Decimal numbers only: Number() would read these as 2, 3, 1 and 0.5.
+    [['--n', '0x2'], /--n: expected a number, got '0x2'/],
+    [['--n', '0b11'], /--n: expected a number, got '0b11'/],
+    [['--n', ' 1'], /--n: expected a number, got ' 1'/],
+    [['--lr', '0o1'], /--lr: expected a number, got '0o1'/],
+    [['--lr', 'Infinity'], /--lr: expected a number/],
   ];
   for (const [argv, re] of bad) {
     assert.throws(

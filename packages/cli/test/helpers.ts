@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { EpochMetrics } from '@zhusuan/vae';
 import { Rng } from '../src/rng.js';
 
 /** Encodes an unsigned-byte IDX file. */
@@ -66,4 +67,18 @@ export function writeTinyDataset(opts: {
 /** A fresh temp directory. */
 export function tempDir(prefix = 'zs-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A plausible `metrics.jsonl` record for `epoch` (3 steps an epoch, one second each). */
+export function metricsLine(epoch: number): EpochMetrics {
+  return {
+    epoch,
+    train_elbo: -100 + epoch,
+    epoch_seconds: 1,
+    seconds: epoch,
+    steps: 3 * epoch,
+    lr: 0.001,
+    backend: 'cpu',
+    objective: 'elbo',
+  };
 }

@@ -21,15 +21,22 @@ export {
 } from './model.js';
 export {
   RUN_FILES,
+  RUN_LIMITS,
   RunFormatError,
   TEST_BINARIZATION_SEED,
+  checkMetrics,
+  formatMetricsLine,
   parseEvalReport,
   parseMetrics,
   parseMetricsLine,
   parseRunConfig,
+  runSizeProblem,
+  tempFileOwner,
+  vaeParameterCount,
   type EpochMetrics,
   type EvalReport,
   type EvalResult,
   type EvalSplit,
   type RunConfig,
+  type RunResume,
 } from './run_format.js';

@@ -6,7 +6,7 @@
  * of text (no Node imports), so the viewer in the browser reads a run with the
  * same code as the command line; the CLI's `run/` module does the file I/O.
  */
-import { OBJECTIVES, type Objective, type VaeShape } from './model.js';
+import { OBJECTIVES, vaeLayers, type Objective, type VaeShape } from './model.js';
 
 /** The files of a run directory, by role. */
 export const RUN_FILES = {
@@ -18,6 +18,73 @@ export const RUN_FILES = {
   samples: 'samples.png',
   reconstructions: 'reconstructions.png',
 } as const;
+
+/**
+ * Whose temporary file `name` is: the process id in a `<file>.tmp-<pid>` (or
+ * `<file>.tmp-<pid>-<n>`) name, how every file of a run is written before it
+ * is renamed into place; undefined for any other name. A temp file whose
+ * process is gone is stale.
+ */
+export function tempFileOwner(name: string): number | undefined {
+  const m = /\.tmp-(\d+)(?:-\d+)?$/.exec(name);
+  return m === null ? undefined : Number(m[1]);
+}
+
+/**
+ * Bounds on a run's sizes. `train` checks its flags against them, and every
+ * reader of `config.json` checks the file, before anything is allocated; the
+ * command-line flags with the same names document them.
+ */
+export const RUN_LIMITS = {
+  epochs: 100_000,
+  batchSize: 65_536,
+  zDim: 1_024,
+  hidden: 4_096,
+  /** Samples of z per image in the training objective. */
+  particles: 1_000,
+  /** Pixels per image (a 1024×1024 image). */
+  xDim: 1_048_576,
+  sampleEvery: 100_000,
+  lrDecayEvery: 100_000,
+  /** Float32 weights of the model (512 MiB; Adam keeps two more copies). */
+  parameters: 2 ** 27,
+  /**
+   * Float32 values of a training step's widest activation,
+   * batchSize × particles × max(hidden, xDim) (512 MiB; a step keeps a few).
+   */
+  stepValues: 2 ** 27,
+} as const;
+
+/** The number of float32 weights of a VAE of this shape. */
+export function vaeParameterCount(shape: VaeShape): number {
+  return vaeLayers(shape).reduce((s, l) => s + (l.inDim + 1) * l.outDim, 0);
+}
+
+/**
+ * Why a run of this size would not fit the {@link RUN_LIMITS} on its weights
+ * and on one training step's activations, or undefined when it fits. The
+ * message names the flags to lower.
+ */
+export function runSizeProblem(
+  cfg: Pick<RunConfig, 'xDim' | 'zDim' | 'hidden' | 'batchSize' | 'particles'>,
+): string | undefined {
+  const params = vaeParameterCount(cfg);
+  if (params > RUN_LIMITS.parameters) {
+    return (
+      `--hidden ${cfg.hidden} and --z-dim ${cfg.zDim} with ${cfg.xDim}-pixel images make ` +
+      `${params} weights, above the ${RUN_LIMITS.parameters} a run may have (lower --hidden)`
+    );
+  }
+  const step = cfg.batchSize * cfg.particles * Math.max(cfg.hidden, cfg.xDim);
+  if (step > RUN_LIMITS.stepValues) {
+    return (
+      `--batch-size ${cfg.batchSize} × --particles ${cfg.particles} × ${Math.max(cfg.hidden, cfg.xDim)} ` +
+      `units = ${step} values per activation, above the ${RUN_LIMITS.stepValues} a training step ` +
+      'may hold (lower --batch-size or --particles)'
+    );
+  }
+  return undefined;
+}
 
 /**
  * The seed of the test set's one-time binarisation (and of the images the
@@ -48,6 +115,18 @@ export interface RunConfig extends VaeShape {
   backend?: string;
   /** The command line that made the run (informational). */
   command?: string;
+  /** Each `train --resume` that continued the run, in order (provenance). */
+  resumes?: RunResume[];
+}
+
+/** One `train --resume` of a run, as `config.json` records it. */
+export interface RunResume {
+  /** The command line. */
+  command: string;
+  /** The checkpoint's epoch it continued from. */
+  fromEpoch: number;
+  /** The epoch total it asked for. */
+  epochs: number;
 }
 
 /** One line of `metrics.jsonl`: one completed epoch. */
@@ -119,17 +198,37 @@ export class RunFormatError extends Error {
 
 type Json = Record<string, unknown>;
 
+/**
+ * What a JSON parse error says, without the text it quotes (a file's content
+ * has no place in a message) and on one printable line.
+ */
+function jsonErrorReason(err: unknown): string {
+  return String((err as Error).message ?? err)
+    .replace(/,?\s*"[\s\S]*"(\.\.\.)? is not valid JSON$/, '')
+    .replace(/[^\x20-\x7e]/g, '?');
+}
+
 function parseObject(text: string, where: string): Json {
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (err) {
-    throw new RunFormatError(`${where}: invalid JSON (${(err as Error).message})`);
+    throw new RunFormatError(`${where}: invalid JSON (${jsonErrorReason(err)})`);
   }
+  return asObject(v, where);
+}
+
+function asObject(v: unknown, where: string): Json {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
     throw new RunFormatError(`${where}: expected a JSON object`);
   }
   return v as Json;
+}
+
+/** A value for a message: JSON, at most 60 characters, printable. */
+function quote(v: unknown): string {
+  const s = JSON.stringify(v) ?? 'nothing';
+  return (s.length > 60 ? `${s.slice(0, 57)}...` : s).replace(/[^\x20-\x7e]/g, '?');
 }
 
 /** Checks fields of a parsed object; each check names the file and the field. */
@@ -141,17 +240,23 @@ class Fields {
 
   private fail(key: string, want: string): never {
     throw new RunFormatError(
-      `${this.where}: field '${key}' must be ${want}, got ${JSON.stringify(this.o[key]) ?? 'nothing'}`,
+      `${this.where}: field '${key}' must be ${want}, got ${quote(this.o[key])}`,
     );
   }
 
-  number(key: string, opts: { integer?: boolean; min?: number; optional?: boolean } = {}): void {
+  number(
+    key: string,
+    opts: { integer?: boolean; min?: number; max?: number; optional?: boolean } = {},
+  ): void {
     const v = this.o[key];
     if (v === undefined && opts.optional) return;
     const want = `${opts.integer ? 'an integer' : 'a finite number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}`;
     if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(key, want);
     if (opts.integer && !Number.isInteger(v)) this.fail(key, want);
     if (opts.min !== undefined && v < opts.min) this.fail(key, want);
+    if (opts.max !== undefined && v > opts.max) {
+      this.fail(key, `${opts.integer ? 'an integer' : 'a number'} ≤ ${opts.max}`);
+    }
   }
 
   string(key: string, opts: { optional?: boolean; oneOf?: readonly string[] } = {}): void {
@@ -172,17 +277,33 @@ class Fields {
 export function parseRunConfig(text: string, where: string): RunConfig {
   const o = parseObject(text, where);
   const f = new Fields(o, where);
-  for (const k of ['xDim', 'zDim', 'hidden', 'epochs', 'batchSize', 'particles']) {
-    f.number(k, { integer: true, min: 1 });
+  for (const k of ['xDim', 'zDim', 'hidden', 'epochs', 'batchSize', 'particles'] as const) {
+    f.number(k, { integer: true, min: 1, max: RUN_LIMITS[k] });
   }
-  for (const k of ['lrDecayEvery', 'seed', 'validation', 'sampleEvery']) {
-    f.number(k, { integer: true, min: 0 });
+  for (const k of ['lrDecayEvery', 'sampleEvery'] as const) {
+    f.number(k, { integer: true, min: 0, max: RUN_LIMITS[k] });
   }
+  for (const k of ['seed', 'validation']) f.number(k, { integer: true, min: 0 });
   for (const k of ['lr', 'lrDecay']) f.number(k);
   f.string('objective', { oneOf: OBJECTIVES });
   f.string('dataset');
   f.string('backend', { optional: true });
   f.string('command', { optional: true });
+  const size = runSizeProblem(o as unknown as RunConfig);
+  if (size !== undefined) throw new RunFormatError(`${where}: ${size}`);
+  if (o.resumes !== undefined) {
+    if (!Array.isArray(o.resumes)) {
+      throw new RunFormatError(
+        `${where}: field 'resumes' must be an array, got ${quote(o.resumes)}`,
+      );
+    }
+    o.resumes.forEach((r: unknown, i: number) => {
+      const g = new Fields(asObject(r, `${where}: resumes[${i}]`), `${where}: resumes[${i}]`);
+      g.string('command');
+      g.number('fromEpoch', { integer: true, min: 0 });
+      g.number('epochs', { integer: true, min: 1 });
+    });
+  }
   return o as unknown as RunConfig;
 }
 
@@ -192,7 +313,15 @@ export function parseRunConfig(text: string, where: string): RunConfig {
  * @throws RunFormatError naming the file, line and field at fault.
  */
 export function parseMetricsLine(line: string, where: string): EpochMetrics {
-  const o = parseObject(line, where);
+  return checkMetrics(parseObject(line, where), where);
+}
+
+/**
+ * Checks an already parsed metrics record (a checkpoint's history holds them).
+ * @throws RunFormatError naming `where` and the field at fault.
+ */
+export function checkMetrics(value: unknown, where: string): EpochMetrics {
+  const o = asObject(value, where);
   const f = new Fields(o, where);
   f.number('epoch', { integer: true, min: 1 });
   f.number('steps', { integer: true, min: 0 });
@@ -222,6 +351,11 @@ export function parseMetrics(text: string, file: string): EpochMetrics[] {
     out.push(m);
   });
   return out;
+}
+
+/** `metrics.jsonl`'s line for one epoch, newline included: the one way lines are written. */
+export function formatMetricsLine(m: EpochMetrics): string {
+  return `${JSON.stringify(m)}\n`;
 }
 
 /**

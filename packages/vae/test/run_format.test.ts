@@ -10,7 +10,11 @@ import {
   parseMetricsLine,
   parseRunConfig,
   RUN_FILES,
+  RUN_LIMITS,
   RunFormatError,
+  runSizeProblem,
+  tempFileOwner,
+  vaeParameterCount,
 } from '../src/index.js';
 
 const CONFIG = {
@@ -80,6 +84,61 @@ test('parseRunConfig accepts a config and names the file and field it refuses', 
   }
   assert.throws(() => parseRunConfig('{"zDim":', 'r/config.json'), /r\/config.json: invalid JSON/);
   assert.throws(() => parseRunConfig('[1]', 'r/config.json'), /expected a JSON object/);
+});
+
+test('parseRunConfig bounds every size before anything is allocated, and reads resumes', () => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ hidden: 1e8 }, /field 'hidden' must be an integer ≤ 4096, got 100000000/],
+    [{ zDim: 1e9 }, /field 'zDim' must be an integer ≤ 1024/],
+    [{ batchSize: 1e12 }, /field 'batchSize' must be an integer ≤ 65536/],
+    [{ epochs: 1e6 }, /field 'epochs' must be an integer ≤ 100000/],
+    [{ batchSize: 65536, particles: 1000 }, /--batch-size 65536 × --particles 1000 × 784 units/],
+    [{ hidden: 4096, xDim: 1048576 }, /make \d+ weights, above the 134217728 a run may have/],
+    [
+      { resumes: [{ command: 'x', fromEpoch: 'one', epochs: 2 }] },
+      /resumes\[0\]: field 'fromEpoch' must be an integer ≥ 0/,
+    ],
+  ];
+  for (const [patch, message] of cases) {
+    assert.throws(
+      () => parseRunConfig(json({ ...CONFIG, ...patch }), 'r/config.json'),
+      (err: Error) => err instanceof RunFormatError && message.test(err.message),
+      json(patch),
+    );
+  }
+  const resumed = {
+    ...CONFIG,
+    resumes: [{ command: 'zhusuan train --resume', fromEpoch: 5, epochs: 10 }],
+  };
+  assert.deepEqual(parseRunConfig(json(resumed), 'r/config.json'), resumed);
+  // The homework's model: z 40 -> 500 -> 500 -> x 784, x -> 500 -> 500 -> (mean, logstd) 40.
+  const dense = (i: number, o: number) => (i + 1) * o;
+  assert.equal(
+    vaeParameterCount({ xDim: 784, zDim: 40, hidden: 500 }),
+    dense(40, 500) + 2 * dense(500, 500) + dense(500, 784) + dense(784, 500) + 2 * dense(500, 40),
+  );
+  assert.equal(runSizeProblem({ ...CONFIG }), undefined);
+  assert.ok(RUN_LIMITS.hidden >= 500 && RUN_LIMITS.zDim >= 40);
+});
+
+test('messages never quote a file: JSON errors without the text, values cut short', () => {
+  const secret = 'SECRET-TEXT-FROM-THE-FILE';
+  for (const text of [`${secret}\nmore`, `"${secret}`, `{"a": ${secret}}`]) {
+    assert.throws(
+      () => parseRunConfig(text, 'r/config.json'),
+      (err: Error) =>
+        /^r\/config.json: invalid JSON/.test(err.message) && !err.message.includes('SECRET'),
+      text,
+    );
+  }
+  assert.throws(
+    () => parseRunConfig(json({ ...CONFIG, dataset: { x: 'y'.repeat(1000) } }), 'c'),
+    (err: Error) =>
+      err.message.length < 120 && err.message.endsWith('...') && !err.message.includes('\n'),
+  );
+  assert.equal(tempFileOwner('checkpoint.zsck.tmp-1234'), 1234);
+  assert.equal(tempFileOwner('samples.png.tmp-77-1712345'), 77);
+  assert.equal(tempFileOwner('checkpoint.zsck'), undefined);
 });
 
 test('parseMetrics reads lines in epoch order and names the line at fault', () => {

@@ -43,7 +43,8 @@ export function encodeWeights(epoch: number, weights: NamedWeight[]): Uint8Array
 }
 
 /**
- * Decodes a `/api/weights` message.
+ * Decodes a `/api/weights` message, checking its structure, every size
+ * against the message's length before allocating, and every value finite.
  * @throws Error saying what is malformed.
  */
 export function parseWeights(buf: ArrayBuffer): { epoch: number; weights: NamedWeight[] } {
@@ -57,14 +58,32 @@ export function parseWeights(buf: ArrayBuffer): { epoch: number; weights: NamedW
   } catch {
     throw new Error('weights message: header is not JSON');
   }
+  const dim = (d: unknown) => typeof d === 'number' && Number.isInteger(d) && d >= 0;
+  if (
+    typeof header !== 'object' ||
+    header === null ||
+    !Number.isInteger(header.epoch) ||
+    !Array.isArray(header.weights) ||
+    !header.weights.every(
+      (w) => typeof w?.name === 'string' && Array.isArray(w.shape) && w.shape.every(dim),
+    )
+  ) {
+    throw new Error('weights message: header must hold an epoch and weights with names and shapes');
+  }
   let offset = 4 + len;
   const weights = header.weights.map(({ name, shape }) => {
     const size = shape.reduce((a, b) => a * b, 1);
+    // Checked before allocating: the sizes must fit in what arrived.
     if (offset + 4 * size > buf.byteLength) {
       throw new Error(`weights message: truncated data for ${name}`);
     }
     const data = new Float32Array(size);
-    for (let i = 0; i < size; i++, offset += 4) data[i] = view.getFloat32(offset, true);
+    for (let i = 0; i < size; i++, offset += 4) {
+      data[i] = view.getFloat32(offset, true);
+      if (!Number.isFinite(data[i])) {
+        throw new Error(`weights message: ${name} holds ${data[i]} at index ${i}`);
+      }
+    }
     return { name, shape, data };
   });
   if (offset !== buf.byteLength) {

@@ -178,4 +178,23 @@ test('weights message: round trip, and truncation is an error', () => {
   const extra = new Uint8Array(msg.length + 4);
   extra.set(msg);
   assert.throws(() => parseWeights(extra.buffer), /4 bytes after the last weight/);
+  const json = (header: unknown) => {
+    const text = new TextEncoder().encode(JSON.stringify(header));
+    const m = new Uint8Array(4 + text.length + 4);
+    new DataView(m.buffer).setUint32(0, text.length, true);
+    m.set(text, 4);
+    return m.buffer;
+  };
+  assert.throws(() => parseWeights(json({ epoch: 1 })), /header must hold an epoch and weights/);
+  assert.throws(
+    () => parseWeights(json({ epoch: 1, weights: [{ name: 'w', shape: [-1] }] })),
+    /header must hold/,
+  );
+  assert.throws(
+    () => parseWeights(json({ epoch: 1, weights: [{ name: 'w', shape: [1e9, 1e9] }] })),
+    /truncated data for w/,
+  );
+  const nan = json({ epoch: 1, weights: [{ name: 'w', shape: [1] }] });
+  new DataView(nan).setFloat32(nan.byteLength - 4, NaN, true);
+  assert.throws(() => parseWeights(nan), /w holds NaN at index 0/);
 });

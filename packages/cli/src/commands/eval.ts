@@ -9,9 +9,14 @@ import { parseFlags, required, UsageError, type FlagTable } from '../args.js';
 import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend.js';
 import { evaluationImages } from '../data/index.js';
 import { ProgressBar, formatDuration } from '../progress.js';
-import { runFile, writeJson } from '../run/files.js';
-import { evaluate } from '../vae/evaluate.js';
+import { readConfig, runFile, writeJson } from '../run/files.js';
+import { checkWritable } from '../run/io.js';
+import { Interrupted, onStopSignals, type StopSignal } from '../signals.js';
+import { evaluateInterruptible } from '../vae/evaluate.js';
 import { openRun } from '../vae/run.js';
+
+/** The most importance samples per image `eval` takes (a minute per 100 images on native). */
+export const MAX_EVAL_PARTICLES = 100_000;
 
 /** Flags of `zhusuan eval`. */
 export const EVAL_FLAGS = {
@@ -22,10 +27,22 @@ export const EVAL_FLAGS = {
     choices: ['test', 'valid'],
     help: "images to evaluate: 'test', or 'valid' (the run's --validation images)",
   },
-  particles: { type: 'int', default: 1000, min: 1, help: 'importance samples per image' },
+  particles: {
+    type: 'int',
+    default: 1000,
+    min: 1,
+    max: MAX_EVAL_PARTICLES,
+    help: 'importance samples per image',
+  },
   limit: { type: 'int', min: 1, help: 'evaluate only the first N images (default: all)' },
   backend: { type: 'string', default: 'auto', choices: BACKEND_CHOICES, help: 'tfjs backend' },
-  seed: { type: 'int', default: 1, min: 0, help: 'seed of the importance samples' },
+  seed: {
+    type: 'int',
+    default: 1,
+    min: 0,
+    max: 2 ** 31 - 1,
+    help: 'seed of the importance samples',
+  },
   out: {
     type: 'string',
     help: 'where to write the results (default RUN/eval.json; RUN/eval-valid.json for --split valid)',
@@ -40,27 +57,56 @@ export async function evalCommand(argv: string[]): Promise<EvalReport> {
   if (f.out !== undefined && !f.out.endsWith('.json')) {
     throw new UsageError(`--out: expected a .json file name, got '${f.out}'`);
   }
+  const split = f.split as EvalSplit;
+  const out = f.out ?? runFile(runDir, split === 'valid' ? 'evalValid' : 'eval');
+  readConfig(runDir); // a bad --run is a usage error before anything else
+  checkWritable(out, f.out !== undefined ? '--out' : '--run');
   const backend = await useBackend(f.backend as BackendChoice);
   const state = await openRun(runDir, backend);
+  const stop = onStopSignals('eval', () => `stopped at once; ${out} not written`);
   try {
     const { cfg } = state;
-    const split = f.split as EvalSplit;
     const { x, n } = evaluationImages(cfg, split, runDir, f.limit);
     zs.random.setSeed(f.seed!);
+    process.stderr.write(
+      `zhusuan eval: ${n} ${split === 'valid' ? 'validation' : 'test'} images, ${f.particles} particles each (${backend} backend)\n`,
+    );
     const bar = new ProgressBar();
     const t0 = performance.now();
-    const result = evaluate(state.vae, x, n, {
-      particles: f.particles!,
-      onProgress: (done, total) => {
-        const s = (performance.now() - t0) / 1000;
-        bar.update(
-          done / total,
-          'eval',
-          `${done}/${total} images ETA ${formatDuration((s / done) * (total - done))}`,
-        );
+    const result = await evaluateInterruptible(
+      state.vae,
+      x,
+      n,
+      {
+        particles: f.particles!,
+        onProgress: (done, total) => {
+          const s = (performance.now() - t0) / 1000;
+          bar.update(
+            done / total,
+            'eval',
+            `${done}/${total} images ETA ${formatDuration((s / done) * (total - done))}`,
+          );
+        },
       },
-    });
+      stop.signal,
+    );
+    if ('stopped' in result) {
+      bar.done();
+      throw new Interrupted(
+        `stopped by ${result.stopped as StopSignal} after ${result.done} of ${n} images; ${out} not written`,
+        result.stopped as StopSignal,
+      );
+    }
     bar.done();
+    const bad = (['test_elbo', 'test_ll', 'test_ll_stderr'] as const).find(
+      (k) => !Number.isFinite(result[k]),
+    );
+    if (bad !== undefined) {
+      throw new Error(
+        `${runFile(runDir, 'checkpoint')}: the evaluation gave ${bad} = ${result[bad]} ` +
+          `(the weights overflow on these images); ${out} not written`,
+      );
+    }
     const report: EvalReport = {
       ...result,
       epoch: state.epoch,
@@ -68,7 +114,7 @@ export async function evalCommand(argv: string[]): Promise<EvalReport> {
       dataset: cfg.dataset,
       split,
     };
-    writeJson(f.out ?? runFile(runDir, split === 'valid' ? 'evalValid' : 'eval'), report);
+    writeJson(out, report);
     if (f.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
     } else {
@@ -81,6 +127,7 @@ export async function evalCommand(argv: string[]): Promise<EvalReport> {
     }
     return report;
   } finally {
+    stop.dispose();
     state.dispose();
   }
 }

@@ -4,8 +4,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import { parseFlags, required, UsageError, type FlagTable } from '../args.js';
 import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend.js';
-import { imageGrid, pairGrid, writePng } from '../image/index.js';
+import { encodePng, imageGrid, pairGrid } from '../image/index.js';
 import { viewingImages } from '../data/index.js';
+import { firstNonFinite } from '../run/checkpoint.js';
+import { readConfig, runFile, writeFileAtomic } from '../run/files.js';
+import { checkWritable } from '../run/io.js';
 import { openRun } from '../vae/run.js';
 
 /** Flags of `zhusuan sample`. */
@@ -17,7 +20,7 @@ export const SAMPLE_FLAGS = {
     type: 'string',
     help: 'reconstructions PNG (default RUN/reconstructions.png)',
   },
-  seed: { type: 'int', default: 1, min: 0, help: 'random seed' },
+  seed: { type: 'int', default: 1, min: 0, max: 2 ** 31 - 1, help: 'random seed' },
   backend: { type: 'string', default: 'auto', choices: BACKEND_CHOICES, help: 'tfjs backend' },
 } satisfies FlagTable;
 
@@ -34,6 +37,12 @@ export async function sampleCommand(argv: string[]): Promise<SampleResult> {
   const out = f.out ?? path.join(runDir, 'samples.png');
   if (!out.endsWith('.png')) throw new UsageError(`--out: expected a .png file name, got '${out}'`);
   const reconOut = f.reconstructions ?? path.join(runDir, 'reconstructions.png');
+  if (!reconOut.endsWith('.png')) {
+    throw new UsageError(`--reconstructions: expected a .png file name, got '${reconOut}'`);
+  }
+  readConfig(runDir); // a bad --run is a usage error before anything else
+  checkWritable(out, f.out !== undefined ? '--out' : '--run');
+  checkWritable(reconOut, f.reconstructions !== undefined ? '--reconstructions' : '--run');
   const backend = await useBackend(f.backend as BackendChoice);
   const state = await openRun(runDir, backend);
   try {
@@ -41,15 +50,24 @@ export async function sampleCommand(argv: string[]): Promise<SampleResult> {
     // training images; the images' shape comes from their IDX header.
     const { x, n: m, split, rows, cols } = viewingImages(state.cfg.dataset, 50);
     zs.random.setSeed(f.seed!);
-    const means = state.vae.sample(f.n!);
-    writePng(out, imageGrid(means.dataSync() as Float32Array, f.n!, rows, cols));
-    means.dispose();
-
+    const means = tf.tidy(() => state.vae.sample(f.n!).dataSync() as Float32Array);
     const xDim = state.cfg.xDim;
     const recon = tf.tidy(
       () => state.vae.reconstruct(tf.tensor2d(x, [m, xDim])).dataSync() as Float32Array,
     );
-    writePng(reconOut, pairGrid(x, recon, m, rows, cols));
+    for (const [what, values] of [
+      ['samples', means],
+      ['reconstructions', recon],
+    ] as const) {
+      const at = firstNonFinite(values);
+      if (at >= 0) {
+        throw new Error(
+          `${runFile(runDir, 'checkpoint')}: the model's ${what} hold ${values[at]} (the weights overflow); nothing written`,
+        );
+      }
+    }
+    writeFileAtomic(out, encodePng(imageGrid(means, f.n!, rows, cols)));
+    writeFileAtomic(reconOut, encodePng(pairGrid(x, recon, m, rows, cols)));
     process.stderr.write(
       `wrote ${out} (${f.n} samples) and ${reconOut} (${m} ${split} images beside their reconstructions)\n`,
     );

@@ -1,15 +1,31 @@
 /** `zhusuan train`: train the VAE into a run directory; `--resume` continues one. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OBJECTIVES, type RunConfig } from '@zhusuan/vae';
+import { OBJECTIVES, RUN_LIMITS, runSizeProblem, type RunConfig } from '@zhusuan/vae';
 import { parseFlags, UsageError, type FlagTable, type Parsed } from '../args.js';
 import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend.js';
 import { loadDataset, trainValidSplit } from '../data/index.js';
-import { imageGrid, writePng } from '../image/index.js';
+import { encodePng, imageGrid } from '../image/index.js';
 import { formatDuration, ProgressBar } from '../progress.js';
-import { readConfig, readMetrics, runFile, writeConfig, writeMetrics } from '../run/files.js';
+import {
+  readConfig,
+  readMetrics,
+  restoreMetrics,
+  runFile,
+  writeConfig,
+  writeFileAtomic,
+  writeMetrics,
+} from '../run/files.js';
+import { checkWritable, crashPoint, errnoReason, removeStaleTempFiles } from '../run/io.js';
+import { onStopSignals } from '../signals.js';
 import { prepareOptimizers } from '../vae/optimizer.js';
-import { trainEpochs, TrainingState, type TrainData } from '../vae/trainer.js';
+import {
+  GRID_SAMPLES,
+  gridDue,
+  trainEpochs,
+  TrainingState,
+  type TrainData,
+} from '../vae/trainer.js';
 
 /** Flags of `zhusuan train`. */
 export const TRAIN_FLAGS = {
@@ -19,11 +35,24 @@ export const TRAIN_FLAGS = {
     type: 'int',
     default: 10,
     min: 1,
+    max: RUN_LIMITS.epochs,
     help: 'epochs to train (in total, counting resumed ones)',
   },
-  'batch-size': { type: 'int', default: 128, min: 1, help: 'minibatch size' },
-  'z-dim': { type: 'int', default: 40, min: 1, help: 'latent dimension d' },
-  hidden: { type: 'int', default: 500, min: 1, help: 'units in each hidden layer' },
+  'batch-size': {
+    type: 'int',
+    default: 128,
+    min: 1,
+    max: RUN_LIMITS.batchSize,
+    help: 'minibatch size',
+  },
+  'z-dim': { type: 'int', default: 40, min: 1, max: RUN_LIMITS.zDim, help: 'latent dimension d' },
+  hidden: {
+    type: 'int',
+    default: 500,
+    min: 1,
+    max: RUN_LIMITS.hidden,
+    help: 'units in each hidden layer',
+  },
   lr: { type: 'float', default: 1e-3, positive: true, help: 'Adam learning rate' },
   'lr-decay': {
     type: 'float',
@@ -35,12 +64,14 @@ export const TRAIN_FLAGS = {
     type: 'int',
     default: 0,
     min: 0,
+    max: RUN_LIMITS.lrDecayEvery,
     help: 'epochs between lr decays (0 = constant lr)',
   },
   objective: { type: 'string', default: 'elbo', choices: OBJECTIVES, help: 'training objective' },
   particles: {
     type: 'int',
     min: 1,
+    max: RUN_LIMITS.particles,
     help: 'samples of z per image (default 1; iwae/vimco default 5)',
   },
   seed: { type: 'int', default: 1, min: 0, max: 2 ** 31 - 1, help: 'random seed' },
@@ -50,6 +81,7 @@ export const TRAIN_FLAGS = {
     type: 'int',
     default: 5,
     min: 0,
+    max: RUN_LIMITS.sampleEvery,
     help: 'write a sample grid every N epochs (0 = only at the end)',
   },
   resume: { type: 'bool', help: 'continue the run in --run from its checkpoint' },
@@ -89,6 +121,15 @@ export function newRunConfig(f: Parsed<typeof TRAIN_FLAGS>, xDim: number): RunCo
   if (f.objective === 'vimco' && particles < 2) {
     throw new UsageError('--particles: vimco needs at least 2 particles');
   }
+  // The image size is known once the dataset is read; the rest is checked now.
+  const size = runSizeProblem({
+    xDim: Math.max(xDim, 1),
+    zDim: f['z-dim']!,
+    hidden: f.hidden!,
+    batchSize: f['batch-size']!,
+    particles,
+  });
+  if (size !== undefined) throw new UsageError(size);
   return {
     dataset: f.dataset!,
     epochs: f.epochs!,
@@ -116,13 +157,19 @@ export function defaultRunConfig(xDim: number): RunConfig {
 export async function trainCommand(argv: string[]): Promise<TrainCommandResult> {
   const f = parseFlags('train', argv, TRAIN_FLAGS);
   const runDir = f.run!;
+  const command = ['zhusuan', 'train', ...argv].join(' ');
+  const ckFile = runFile(runDir, 'checkpoint');
+  const existing = fs.statSync(runDir, { throwIfNoEntry: false });
+  if (existing !== undefined && !existing.isDirectory()) {
+    throw new UsageError(`--run: ${runDir} exists and is not a directory`);
+  }
   let cfg: RunConfig;
+  let saved: RunConfig | undefined;
   if (f.resume) {
-    cfg = readConfig(runDir);
-    if (!fs.existsSync(runFile(runDir, 'checkpoint'))) {
-      throw new UsageError(
-        `--resume: ${runFile(runDir, 'checkpoint')} not found; nothing to resume`,
-      );
+    saved = readConfig(runDir);
+    cfg = { ...saved };
+    if (!fs.existsSync(ckFile)) {
+      throw new UsageError(`--resume: ${ckFile} not found; nothing to resume`);
     }
     for (const [flag, key] of FIXED_ON_RESUME) {
       const given = (f as Record<string, unknown>)[flag];
@@ -134,12 +181,24 @@ export async function trainCommand(argv: string[]): Promise<TrainCommandResult> 
     }
     if (f.given.has('epochs')) cfg.epochs = f.epochs!;
   } else {
-    if (fs.existsSync(runFile(runDir, 'checkpoint'))) {
+    if (fs.existsSync(ckFile)) {
       throw new UsageError(
         `--run: ${runDir} already holds a trained run; pass --resume to continue it or choose another --run`,
       );
     }
     cfg = newRunConfig(f, 0);
+  }
+  try {
+    fs.mkdirSync(runDir, { recursive: true });
+  } catch (err) {
+    throw new UsageError(`--run: cannot create ${runDir} (${errnoReason(err)})`);
+  }
+  checkWritable(runFile(runDir, 'config'), '--run');
+  const stale = removeStaleTempFiles(runDir);
+  if (stale.length > 0) {
+    process.stderr.write(
+      `zhusuan: removed ${stale.length} stale temp file(s) in ${runDir}: ${stale.join(', ')}\n`,
+    );
   }
 
   const train = loadDataset(cfg.dataset, { split: 'train' });
@@ -150,62 +209,133 @@ export async function trainCommand(argv: string[]): Promise<TrainCommandResult> 
     );
   }
   cfg.xDim = xDim;
+  const size = runSizeProblem(cfg);
+  if (size !== undefined) throw new UsageError(size);
   if (cfg.validation >= train.n) {
     throw new UsageError(
       `--validation: ${cfg.validation} must be below the ${train.n} training images`,
     );
   }
   const data = makeTrainData(train.images, train.n, xDim, cfg);
+  const grid = (epoch: number, means: Float32Array, n: number) =>
+    gridFiles(runDir, epoch, encodePng(imageGrid(means, n, train.rows, train.cols)));
 
   const backend = await useBackend(f.backend as BackendChoice);
   await prepareOptimizers();
-  fs.mkdirSync(runDir, { recursive: true });
   const state = new TrainingState(cfg, backend);
+  const stop = onStopSignals(
+    'train',
+    () =>
+      `stopped at once; ${state.epoch > 0 ? `${ckFile} holds epoch ${state.epoch}, intact (continue with --resume)` : 'no epoch was completed'}`,
+  );
   try {
-    if (f.resume) {
-      await state.restore(runFile(runDir, 'checkpoint'), { forTraining: true });
-      // Drop metrics lines written after the checkpoint (a crash between the two).
-      writeMetrics(runDir, readMetrics(runDir, state.epoch));
-      process.stderr.write(
-        `zhusuan: resuming ${runDir} at epoch ${state.epoch + 1} of ${cfg.epochs}\n`,
-      );
+    if (saved !== undefined) {
+      const restored = await state.restore(ckFile, { forTraining: true });
+      const done = state.epoch;
+      if (cfg.epochs < done) {
+        throw new UsageError(
+          `--epochs ${cfg.epochs}: ${ckFile} has already completed ${done} epochs; give at least ${done}`,
+        );
+      }
+      if (restored.history === undefined) {
+        // A ZSCK0001 checkpoint does not carry the history: take the file's.
+        state.history = readMetrics(runDir, done);
+        if (state.history.length !== done) {
+          throw new Error(
+            `${runFile(runDir, 'metrics')}: holds ${state.history.length} epochs, the checkpoint ${done}, ` +
+              'and this (ZSCK0001) checkpoint does not carry the lines to restore',
+          );
+        }
+      }
+      const restoredNote = restoreMetrics(runDir, state.history, {
+        beforeRename: () => crashPoint('metrics-rewrite', done),
+      });
+      if (restoredNote !== undefined) process.stderr.write(`zhusuan: ${restoredNote}\n`);
+      // The checkpoint's grid, if a crash lost it: drawn from its own stream, so the same bytes.
+      if (done > 0 && (restored.gridDue ?? gridDue(saved, done))) {
+        const files = grid(done, state.gridMeans(done), GRID_SAMPLES);
+        if (files.length > 0)
+          process.stderr.write(`zhusuan: restored ${files.join(' and ')} of epoch ${done}\n`);
+      }
+      if (done === cfg.epochs) {
+        process.stderr.write(
+          `zhusuan: ${runDir} has completed its ${done} epochs; nothing to train (give --epochs above ${done} to continue)\n`,
+        );
+        return { runDir, backend, config: saved, finalElbo: state.history.at(-1)?.train_elbo };
+      }
+      cfg = {
+        ...cfg,
+        resumes: [...(saved.resumes ?? []), { command, fromEpoch: done, epochs: cfg.epochs }],
+      };
+      writeConfig(runDir, cfg);
+      process.stderr.write(`zhusuan: resuming ${runDir} at epoch ${done + 1} of ${cfg.epochs}\n`);
     } else {
       writeMetrics(runDir, []);
+      cfg = { ...cfg, backend, command };
+      writeConfig(runDir, cfg);
       process.stderr.write(
         `zhusuan: training on ${data.n} ${cfg.dataset} images (${backend} backend), ${cfg.epochs} epochs -> ${runDir}\n`,
       );
     }
-    writeConfig(runDir, { ...cfg, backend, command: ['zhusuan', 'train', ...argv].join(' ') });
     const bar = new ProgressBar();
     let finalElbo: number | undefined;
-    await trainEpochs(runDir, state, data, {
-      onBatch: (b) => {
-        const perBatch = b.epochElapsed / b.batch;
-        const left = perBatch * (b.batches - b.batch) + perBatch * b.batches * (b.epochs - b.epoch);
-        bar.update(
-          b.batch / b.batches,
-          `epoch ${b.epoch}/${b.epochs}`,
-          `batch ${b.batch}/${b.batches} ${cfg.objective} ${b.runningBound.toFixed(2)} ETA ${formatDuration(left)}`,
-          b.batch === b.batches,
-        );
+    await trainEpochs(
+      runDir,
+      state,
+      data,
+      {
+        onBatch: (b) => {
+          const perBatch = b.epochElapsed / b.batch;
+          const left =
+            perBatch * (b.batches - b.batch) + perBatch * b.batches * (b.epochs - b.epoch);
+          bar.update(
+            b.batch / b.batches,
+            `epoch ${b.epoch}/${b.epochs}`,
+            `batch ${b.batch}/${b.batches} ${cfg.objective} ${b.runningBound.toFixed(2)} ETA ${formatDuration(left)}`,
+            b.batch === b.batches,
+          );
+        },
+        onEpoch: (m) => {
+          finalElbo = m.train_elbo;
+          const valid = m.valid_elbo !== undefined ? `, valid ELBO ${m.valid_elbo.toFixed(2)}` : '';
+          bar.done(
+            `epoch ${m.epoch}/${cfg.epochs}: train ${cfg.objective} ${m.train_elbo.toFixed(2)}${valid} (${m.epoch_seconds.toFixed(1)} s)`,
+          );
+        },
+        onSamples: grid,
       },
-      onEpoch: (m) => {
-        finalElbo = m.train_elbo;
-        const valid = m.valid_elbo !== undefined ? `, valid ELBO ${m.valid_elbo.toFixed(2)}` : '';
-        bar.done(
-          `epoch ${m.epoch}/${cfg.epochs}: train ${cfg.objective} ${m.train_elbo.toFixed(2)}${valid} (${m.epoch_seconds.toFixed(1)} s)`,
-        );
-      },
-      onSamples: (epoch, means, n) => {
-        const grid = imageGrid(means, n, train.rows, train.cols);
-        writePng(path.join(runDir, `samples-epoch-${String(epoch).padStart(4, '0')}.png`), grid);
-        writePng(runFile(runDir, 'samples'), grid);
-      },
-    });
+      { signal: stop.signal },
+    );
     return { runDir, backend, config: cfg, finalElbo };
   } finally {
+    stop.dispose();
     state.dispose();
   }
+}
+
+/**
+ * Writes epoch `epoch`'s grid as `samples-epoch-NNNN.png` and `samples.png`,
+ * each atomically and only where the file does not already hold these bytes.
+ * @returns the files written.
+ */
+function gridFiles(runDir: string, epoch: number, png: Uint8Array): string[] {
+  const epochFile = path.join(runDir, `samples-epoch-${String(epoch).padStart(4, '0')}.png`);
+  const written: string[] = [];
+  const same = (file: string) => {
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    return st?.isFile() === true && st.size === png.length && fs.readFileSync(file).equals(png);
+  };
+  if (!same(epochFile)) {
+    writeFileAtomic(epochFile, png, { beforeRename: () => crashPoint('grid-written', epoch) });
+    written.push(epochFile);
+  }
+  crashPoint('grid-renamed', epoch);
+  const latest = runFile(runDir, 'samples');
+  if (!same(latest)) {
+    writeFileAtomic(latest, png);
+    written.push(latest);
+  }
+  return written;
 }
 
 /** Float intensities for training, minus a validation split binarised once. */

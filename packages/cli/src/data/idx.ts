@@ -2,23 +2,17 @@
  * IDX files (the format of MNIST and Fashion-MNIST), raw or gzipped, read with
  * strict validation: every error is an {@link IdxError} naming the file and
  * what is wrong with it, so a bad `--dataset` fails with one clear line.
+ * Only regular files are read; the header's dimensions are checked against
+ * the file's size (or, gzipped, cap the decompression) before the data is
+ * allocated.
  */
 import * as fs from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { FileError, openRegular, readExactly, type FileFault } from '../run/io.js';
 
-/** A malformed, missing or unreadable IDX file. */
-export class IdxError extends Error {
+/** A malformed, missing or unreadable IDX file; `file` is the path at fault (the message starts with it). */
+export class IdxError extends FileError {
   override name = 'IdxError';
-  /**
-   * @param file the path at fault (the message starts with it).
-   * @param message what is wrong.
-   */
-  constructor(
-    readonly file: string,
-    message: string,
-  ) {
-    super(`${file}: ${message}`);
-  }
 }
 
 /** The element types IDX defines, by their header code. */
@@ -58,6 +52,18 @@ export interface IdxExpect {
 const hex = (b: number) => `0x${b.toString(16).padStart(2, '0')}`;
 
 /**
+ * The most bytes an IDX file may hold, decompressed: 1 GiB (MNIST's training
+ * images are 47 MB, EMNIST's largest file 550 MB).
+ */
+export const MAX_IDX_BYTES = 2 ** 30;
+/** The longest IDX header: rank 255. */
+const MAX_IDX_HEADER = 4 + 4 * 255;
+/** Compressed bytes read to find a gzipped file's IDX header (deflate expands at most ~1032×). */
+const GZIP_HEADER_PROBE = 1024;
+
+const idxFault: FileFault = (file, message) => new IdxError(file, message);
+
+/**
  * Finds `file` or, failing that, `file.gz`: datasets are shipped both ways
  * (Debian's Fashion-MNIST only gzipped). Throws an IdxError naming both.
  */
@@ -67,27 +73,39 @@ export function locateIdx(file: string): string {
   throw new IdxError(file, `file not found (nor ${file}.gz)`);
 }
 
-/** Reads a file, un-gzipping it when it starts with the gzip magic bytes 1f 8b. */
-export function readMaybeGzip(file: string): Uint8Array {
-  let raw: Buffer;
+const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+/**
+ * Un-gzips `raw` without ever holding more than its IDX header declares:
+ * the header is decompressed first from the stream's start, then the whole
+ * stream with the output capped at header + data.
+ */
+function gunzipIdx(file: string, raw: Uint8Array, expect: IdxExpect): Uint8Array {
+  const corrupt = (err: unknown) =>
+    new IdxError(file, `corrupt gzip data (${String((err as Error).message).split('\n')[0]})`);
+  let head: Buffer;
   try {
-    raw = fs.readFileSync(file);
+    head = gunzipSync(raw.subarray(0, GZIP_HEADER_PROBE), {
+      finishFlush: zlibConstants.Z_SYNC_FLUSH,
+      maxOutputLength: 1032 * GZIP_HEADER_PROBE + MAX_IDX_HEADER,
+    });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new IdxError(file, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? err})`);
+    throw corrupt(err);
   }
-  let bytes: Buffer = raw;
-  // By content, not by name: a `.gz` that is not gzip, or gzip without the
-  // suffix, both happen in the wild. An IDX file starts with 00 00, never 1f 8b.
-  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(raw);
-    } catch (err) {
-      throw new IdxError(file, `corrupt gzip data (${(err as Error).message})`);
+  const { total } = parseIdxHeader(file, head, expect);
+  try {
+    const out = gunzipSync(raw, { maxOutputLength: total });
+    // A plain Uint8Array view: callers get one type whatever the source.
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new IdxError(
+        file,
+        `decompresses to more than the ${total} bytes its header declares (trailing data, or a gzip bomb)`,
+      );
     }
+    throw corrupt(err);
   }
-  // A plain Uint8Array view: callers get one type whatever the source.
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Decodes big-endian elements into a fresh native-endian typed array. */
@@ -116,11 +134,22 @@ function decode(dtype: IdxDtype, bytes: Uint8Array): IdxArray {
   }
 }
 
+/** What an IDX header declares. */
+interface IdxHeader {
+  dtype: IdxDtype;
+  shape: number[];
+  headerLen: number;
+  /** Bytes of data the dimensions need. */
+  dataBytes: number;
+  /** headerLen + dataBytes: the file's size, decompressed. */
+  total: number;
+}
+
 /**
- * Parses the bytes of an IDX file (already un-gzipped).
- * @param file the name used in error messages.
+ * Parses and checks an IDX header from the start of a file (`bytes` may hold
+ * more): magic, type, rank, dimensions, and a total size within {@link MAX_IDX_BYTES}.
  */
-export function parseIdx(file: string, bytes: Uint8Array, expect: IdxExpect = {}): IdxData {
+function parseIdxHeader(file: string, bytes: Uint8Array, expect: IdxExpect): IdxHeader {
   if (bytes.length < 4) {
     throw new IdxError(file, `truncated: ${bytes.length} bytes, too short for an IDX header`);
   }
@@ -162,27 +191,63 @@ export function parseIdx(file: string, bytes: Uint8Array, expect: IdxExpect = {}
     const want = expect.expectDims.map((d) => d ?? 'N').join('x');
     throw new IdxError(file, `dimensions ${dims} in header, expected ${want}`);
   }
-  const size = shape.reduce((a, b) => a * b, 1) * type.size;
-  const have = bytes.length - headerLen;
-  if (have < size) {
+  // Exact in doubles: a product past 2^53 is far past the limit anyway.
+  const dataBytes = shape.reduce((a, b) => a * b, 1) * type.size;
+  if (headerLen + dataBytes > MAX_IDX_BYTES) {
     throw new IdxError(
       file,
-      `truncated: header says ${dims} = ${size} bytes of data, file has ${have}`,
+      `header declares ${dims} = ${dataBytes} bytes of data, more than the ${MAX_IDX_BYTES} an IDX file may hold`,
     );
   }
-  if (have > size) {
-    throw new IdxError(file, `${have - size} trailing bytes after ${dims} = ${size} bytes of data`);
-  }
-  return { dtype: type.name, shape, data: decode(type.name, bytes.subarray(headerLen)) };
+  return { dtype: type.name, shape, headerLen, dataBytes, total: headerLen + dataBytes };
+}
+
+function sizeMismatch(file: string, h: IdxHeader, have: number): IdxError {
+  const dims = h.shape.join('x');
+  return have < h.dataBytes
+    ? new IdxError(
+        file,
+        `truncated: header says ${dims} = ${h.dataBytes} bytes of data, file has ${have}`,
+      )
+    : new IdxError(
+        file,
+        `${have - h.dataBytes} trailing bytes after ${dims} = ${h.dataBytes} bytes of data`,
+      );
 }
 
 /**
- * Reads an IDX file, raw or gzipped, from `file` or else `file.gz`.
- * @throws IdxError when it is missing, unreadable, malformed or not as expected.
+ * Parses the bytes of an IDX file (already un-gzipped).
+ * @param file the name used in error messages.
+ */
+export function parseIdx(file: string, bytes: Uint8Array, expect: IdxExpect = {}): IdxData {
+  const h = parseIdxHeader(file, bytes, expect);
+  const have = bytes.length - h.headerLen;
+  if (have !== h.dataBytes) throw sizeMismatch(file, h, have);
+  return { dtype: h.dtype, shape: h.shape, data: decode(h.dtype, bytes.subarray(h.headerLen)) };
+}
+
+/**
+ * Reads an IDX file, raw or gzipped (by content: an IDX file starts with
+ * 00 00, gzip with 1f 8b), from `file` or else `file.gz`.
+ * @throws IdxError when it is missing, not a regular file, unreadable,
+ *   malformed, larger than {@link MAX_IDX_BYTES}, or not as expected.
  */
 export function readIdx(file: string, expect: IdxExpect = {}): IdxData {
   const found = locateIdx(file);
-  return parseIdx(found, readMaybeGzip(found), expect);
+  const f = openRegular(found, { maxBytes: MAX_IDX_BYTES, what: 'IDX file' }, idxFault);
+  try {
+    const start = readExactly(f, 0, Math.min(f.size, MAX_IDX_HEADER), idxFault);
+    if (isGzip(start)) {
+      return parseIdx(found, gunzipIdx(found, readExactly(f, 0, f.size, idxFault), expect), expect);
+    }
+    // Raw: the header's sizes are checked against the file's before the data is read.
+    const h = parseIdxHeader(found, start, expect);
+    if (f.size - h.headerLen !== h.dataBytes) throw sizeMismatch(found, h, f.size - h.headerLen);
+    const data = readExactly(f, h.headerLen, h.dataBytes, idxFault);
+    return { dtype: h.dtype, shape: h.shape, data: decode(h.dtype, data) };
+  } finally {
+    fs.closeSync(f.fd);
+  }
 }
 
 /** Images from a rank-3 unsigned-byte IDX file, row-major `[n, rows * cols]`. */
@@ -204,6 +269,7 @@ export function readIdxImages(file: string, expectDims?: [number, number]): IdxI
   });
   const [n, rows, cols] = shape;
   if (rows === 0 || cols === 0) throw new IdxError(file, `empty images (${rows}x${cols})`);
+  if (n === 0) throw new IdxError(file, `holds no images (header says ${n}x${rows}x${cols})`);
   return { images: data as Uint8Array, n, rows, cols };
 }
 

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import type { EvalResult, Vae } from '@zhusuan/vae';
+import { yieldToEvents } from '../signals.js';
 
 /** Options of {@link evaluate}. */
 export interface EvalOptions {
@@ -36,6 +37,41 @@ export function logImportanceWeights(vae: Vae, x: tf.Tensor2D, k: number): tf.Te
 
 /** Evaluates `vae` on binarised images `x` ([n, xDim], row-major). */
 export function evaluate(vae: Vae, x: Float32Array, n: number, opts: EvalOptions): EvalResult {
+  const steps = evaluationSteps(vae, x, n, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * {@link evaluate}, yielding to the event loop after each image batch and
+ * stopping there when `signal` is aborted (its reason is returned instead of
+ * a result). The same numbers as `evaluate`.
+ */
+export async function evaluateInterruptible(
+  vae: Vae,
+  x: Float32Array,
+  n: number,
+  opts: EvalOptions,
+  signal: AbortSignal,
+): Promise<EvalResult | { stopped: unknown; done: number }> {
+  const steps = evaluationSteps(vae, x, n, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await yieldToEvents(); // lets a SIGINT/SIGTERM handler run
+    if (signal.aborted) return { stopped: signal.reason, done: r.value };
+  }
+}
+
+/** The evaluation as a generator: yields the images done after each batch, returns the result. */
+function* evaluationSteps(
+  vae: Vae,
+  x: Float32Array,
+  n: number,
+  opts: EvalOptions,
+): Generator<number, EvalResult> {
   const t0 = performance.now();
   const xDim = vae.shape.xDim;
   const K = opts.particles;
@@ -91,6 +127,7 @@ export function evaluate(vae: Vae, x: Float32Array, n: number, opts: EvalOptions
       }
     }
     opts.onProgress?.(i + m, n);
+    if (i + m < n) yield i + m;
   }
   const mean = llSum / n;
   const varOverImages = Math.max(llSqSum / n - mean * mean, 0);

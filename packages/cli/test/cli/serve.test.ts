@@ -324,3 +324,163 @@ test('zhusuan serve: usage errors exit 2, a port in use exits 1 naming it; SIGIN
   });
   assert.equal(code, 0, stderr);
 });
+
+/** A GET with the given headers; status and body. */
+function get(
+  url: string,
+  p: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Buffer }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ hostname, port, path: p, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('serve answers only its own host names and origins (DNS rebinding)', async () => {
+  const viewer = await startViewer({ runDir: run, port: 0, host: '127.0.0.1', images: 2 });
+  try {
+    const port = new URL(viewer.url).port;
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'localhost']) {
+      assert.equal((await get(viewer.url, '/api/run', { Host: host })).status, 200, host);
+    }
+    for (const host of [`evil.example:${port}`, 'attacker.test', `127.0.0.1.nip.io:${port}`]) {
+      const r = await get(viewer.url, '/api/weights', { Host: host });
+      assert.equal(r.status, 403, host);
+      assert.doesNotMatch(r.body.toString('latin1'), /gen\/h1/);
+    }
+    const sameOrigin = await get(viewer.url, '/api/run', { Origin: `http://127.0.0.1:${port}` });
+    assert.equal(sameOrigin.status, 200);
+    for (const origin of ['http://evil.example', 'null', 'file://']) {
+      assert.equal((await get(viewer.url, '/api/metrics', { Origin: origin })).status, 403, origin);
+    }
+  } finally {
+    await viewer.close();
+  }
+});
+
+test('serve never leaves its trees through symlinks and never echoes a file in an error', async () => {
+  const copy = path.join(tempDir(), 'linked-run');
+  fs.cpSync(run, copy, { recursive: true });
+  const outside = path.join(tempDir(), 'secret.json');
+  const SECRET = 'TOP-SECRET-CONTENT-0123456789';
+  fs.writeFileSync(
+    outside,
+    JSON.stringify({
+      ...JSON.parse(fs.readFileSync(path.join(run, 'eval.json'), 'utf8')),
+      secret: SECRET,
+    }),
+  );
+  // A symlink out of the run directory: as if absent.
+  fs.symlinkSync(outside, path.join(copy, 'eval-valid.json'));
+  // A file inside the run that is not what its name says: a 500 without its content.
+  fs.writeFileSync(path.join(copy, 'notes.txt'), `${SECRET}\nnot json at all\n`);
+  fs.rmSync(path.join(copy, 'eval.json'));
+  fs.symlinkSync('notes.txt', path.join(copy, 'eval.json'));
+  // A symlink in the page's module tree pointing out of it.
+  const appDir = fileURLToPath(new URL('../../../../viewer/dist/src/', import.meta.url));
+  const appLink = path.join(appDir, 'zz-outside-link.js');
+  fs.rmSync(appLink, { force: true });
+  fs.symlinkSync(outside, appLink);
+  const viewer = await startViewer({ runDir: copy, port: 0, host: '127.0.0.1', images: 2 });
+  const logged: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) =>
+    logged.push(String(chunk)) > 0) as typeof process.stderr.write;
+  try {
+    const info = await get(viewer.url, '/api/run');
+    assert.equal(info.status, 500);
+    assert.equal(info.body.toString(), 'internal error (the server logged the cause)\n');
+    assert.ok(!info.body.includes(SECRET));
+    assert.match(logged.join(''), /eval\.json/, 'the cause goes to the terminal');
+    fs.rmSync(path.join(copy, 'eval.json'));
+    const fixed = await get(viewer.url, '/api/run');
+    assert.equal(fixed.status, 200);
+    assert.equal((JSON.parse(fixed.body.toString()) as RunInfo).evalValid, null);
+    assert.ok(!fixed.body.includes(SECRET));
+    const app = await get(viewer.url, '/app/zz-outside-link.js');
+    assert.equal(app.status, 404);
+    assert.ok(!app.body.includes(SECRET));
+    // The checkpoint itself linked out of the run: not served.
+    const ck = path.join(copy, 'checkpoint.zsck');
+    fs.renameSync(ck, path.join(path.dirname(outside), 'checkpoint.zsck'));
+    fs.symlinkSync(path.join(path.dirname(outside), 'checkpoint.zsck'), ck);
+    assert.equal((await get(viewer.url, '/api/weights')).status, 404);
+  } finally {
+    process.stderr.write = write;
+    fs.rmSync(appLink, { force: true });
+    await viewer.close();
+  }
+});
+
+/** `total` GETs of `p`, `concurrency` at a time over keep-alive sockets: throughput and p99. */
+async function load(url: string, p: string, total: number, concurrency: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const { hostname, port } = new URL(url);
+  const latencies: number[] = [];
+  let errors = 0;
+  let sent = 0;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const t0 = performance.now();
+      const req = http.get({ hostname, port, path: p, agent }, (res) => {
+        res.on('data', () => {});
+        res.on('end', () => {
+          if (res.statusCode !== 200) errors++;
+          latencies.push(performance.now() - t0);
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+    });
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (sent < total) {
+        sent++;
+        await one();
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    errors,
+    done: latencies.length,
+    perSecond: latencies.length / seconds,
+    p99: latencies[Math.ceil(0.99 * latencies.length) - 1],
+  };
+}
+
+test('serve under load: 2,000 requests at concurrency 20 to each route, no errors', async () => {
+  const viewer = await startViewer({ runDir: run, port: 0, host: '127.0.0.1', images: 30 });
+  try {
+    const lines: string[] = [];
+    for (const route of [
+      '/',
+      '/app/app.js',
+      '/api/run',
+      '/api/weights',
+      '/api/images',
+      '/api/metrics',
+    ]) {
+      const r = await load(viewer.url, route, 2000, 20);
+      assert.equal(r.errors, 0, route);
+      assert.equal(r.done, 2000, route);
+      lines.push(`${route} ${r.perSecond.toFixed(0)}/s p99 ${r.p99.toFixed(1)} ms`);
+    }
+    process.stdout.write(`# serve load (2000 requests, concurrency 20): ${lines.join('; ')}\n`);
+  } finally {
+    await viewer.close();
+  }
+});
