@@ -5,7 +5,8 @@
  */
 import { formatHelp, UsageError, type FlagTable } from './args.js';
 import { Interrupted } from './signals.js';
-import { trainCommand, TRAIN_FLAGS } from './commands/train.js';
+import { trainCommand } from './commands/train.js';
+import { TRAIN_FLAGS } from './vae/config.js';
 import { evalCommand, EVAL_FLAGS } from './commands/eval.js';
 import { sampleCommand, SAMPLE_FLAGS } from './commands/sample.js';
 import { quickstartCommand, QUICKSTART_FLAGS } from './commands/quickstart.js';

@@ -17,8 +17,8 @@ import { loadNative, useBackend } from '../backend.js';
 import { evaluationImages, loadDataset, toFloat } from '../data/index.js';
 import { evaluate } from '../vae/evaluate.js';
 import { prepareOptimizers } from '../vae/optimizer.js';
+import { defaultRunConfig } from '../vae/config.js';
 import { binarizeBatch, TrainingState } from '../vae/trainer.js';
-import { defaultRunConfig } from './train.js';
 
 /** Flags of `zhusuan bench`. */
 export const BENCH_FLAGS = {
