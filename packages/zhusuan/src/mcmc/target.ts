@@ -77,9 +77,11 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 /**
  * The value of `logDensity(qs)` and the gradients of its sum with respect to
- * `qs` (null for a latent it does not depend on). tfjs has no gradients for
- * comparison kernels: that failure becomes an error naming `fn`, the kernel
- * and the way around it.
+ * `qs` (null for a latent it does not depend on). A missing gradient becomes
+ * an error naming `fn` and the way around it: when tfjs has no gradients at
+ * all (a program that imports `@tensorflow/tfjs-core` and a backend but not
+ * `@tensorflow/tfjs`, which registers them), that import; else the kernel
+ * without one (comparisons have none) and how to avoid it.
  */
 export function valueAndGrads(
   fn: string,
@@ -91,6 +93,14 @@ export function valueAndGrads(
   } catch (e) {
     const kernel = /gradient function not found for (\w+)/.exec(String(e))?.[1];
     if (kernel === undefined) throw e;
+    if (tf.getGradient(tf.Add) === undefined) {
+      throw new Error(
+        `${fn}: cannot differentiate the log density: no tfjs gradients are registered ` +
+          `(none for '${kernel}', nor for Add). @tensorflow/tfjs-core registers none; ` +
+          "import '@tensorflow/tfjs' once in the program (it registers them), or " +
+          "'@tensorflow/tfjs-core/dist/register_all_gradients' in a bundle without it",
+      );
+    }
     throw new Error(
       `${fn}: cannot differentiate the log density: tfjs has no gradient for the ` +
         `'${kernel}' kernel (comparisons such as tf.greater have none); build masks on the ` +
