@@ -4,8 +4,8 @@
  *
  * Every compiled test file of packages/zhusuan (dist/test/**\/*.test.js) is
  * bundled with esbuild, `node:test` and `node:assert/strict` mapped to the
- * shims beside this file; files that import other Node modules
- * (child processes) are left out, and listed. Each file runs in a page of
+ * shims beside this file; files that reach other Node modules (directly or
+ * through a helper: child processes, files) are left out, and listed. Each file runs in a page of
  * its own (fresh module state, as a process per file under `node --test`),
  * `ZS_BROWSER_WORKERS` pages at a time (default 2). Every test must pass on
  * both backends, except the WebGL differences documented in
@@ -15,6 +15,7 @@
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { builtinModules } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,21 +50,12 @@ before(async () => {
     .readdirSync(TESTS, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.test.js'))
     .sort();
-  for (const f of all) {
-    const src = fs.readFileSync(path.join(TESTS, f), 'utf8');
-    const other = [...src.matchAll(/from ['"](node:[\w/]+)['"]/g)]
-      .map((m) => m[1])
-      .filter((m) => !SHIMMED.has(m));
-    if (other.length > 0) nodeOnly[f] = `imports ${[...new Set(other)].join(', ')}`;
-    else files.push(f);
-  }
-  // Heaviest first (by compiled size), so the last pages to finish are short.
-  const size = (f: string) => fs.statSync(path.join(TESTS, f)).size;
-  files = files.sort((a, b) => size(b) - size(a));
-
   bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zs-browser-suite-'));
-  await esbuild.build({
-    entryPoints: [path.join(HERE, 'page.js'), ...files.map((f) => path.join(TESTS, f))],
+  // Node's modules stay external: a test file that reaches one, directly or
+  // through a helper, is left out (its chunks are never loaded by a page).
+  const nodeModules = builtinModules.flatMap((m) => [m, `node:${m}`]);
+  const result = await esbuild.build({
+    entryPoints: [path.join(HERE, 'page.js'), ...all.map((f) => path.join(TESTS, f))],
     outbase: REPO,
     outdir: bundleDir,
     bundle: true,
@@ -71,11 +63,22 @@ before(async () => {
     format: 'esm',
     platform: 'browser',
     logLevel: 'error',
+    metafile: true,
+    absWorkingDir: REPO,
     alias: {
       'node:test': path.join(HERE, 'node_test.js'),
       'node:assert/strict': path.join(HERE, 'node_assert.js'),
     },
+    external: nodeModules.filter((m) => !SHIMMED.has(m)),
   });
+  for (const f of all) {
+    const reached = nodeImports(result.metafile, path.relative(REPO, path.join(TESTS, f)));
+    if (reached.length > 0) nodeOnly[f] = `imports ${reached.join(', ')}`;
+    else files.push(f);
+  }
+  // Heaviest first (by compiled size), so the last pages to finish are short.
+  const size = (f: string) => fs.statSync(path.join(TESTS, f)).size;
+  files = files.sort((a, b) => size(b) - size(a));
   const pageJs = path.relative(REPO, path.join(HERE, 'page.js'));
   fs.writeFileSync(
     path.join(bundleDir, 'index.html'),
@@ -84,6 +87,22 @@ before(async () => {
   server = await serveDir(bundleDir);
   browser = await launchChromium();
 });
+
+/** The Node modules that `input` imports, directly or through the modules it imports. */
+function nodeImports(metafile: esbuild.Metafile, input: string): string[] {
+  const found = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (p: string) => {
+    if (seen.has(p)) return;
+    seen.add(p);
+    for (const imp of metafile.inputs[p]?.imports ?? []) {
+      if (imp.external) found.add(imp.path);
+      else visit(imp.path);
+    }
+  };
+  visit(input);
+  return [...found].sort();
+}
 
 after(async () => {
   await browser?.close();
