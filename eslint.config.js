@@ -12,6 +12,7 @@ export default tseslint.config(
       'results/**',
       'report/**',
       'notebooks/**',
+      'docs/api/**',
     ],
   },
   eslint.configs.recommended,

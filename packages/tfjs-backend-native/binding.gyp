@@ -17,7 +17,7 @@
   "target_defaults": {
     "cflags_cc!": ["-std=gnu++17", "-fno-exceptions"],
     "cflags_cc": ["-std=c++20"],
-    "cflags!": ["-O2", "-O0"],
+    "cflags!": ["-O2", "-O0", "-fno-exceptions"],
   },
   "targets": [
     {
@@ -48,15 +48,18 @@
         "binding/pool.cc",
         "binding/random.cc",
       ],
-      "dependencies": [
-        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
-        "kernels_avx2",
-        "kernels_base",
-      ],
+      "dependencies": ["kernels_avx2", "kernels_base"],
       "cflags": ["<@(zsn_cflags)"],
-      "include_dirs": ["<!@(node scripts/openblas-include.mjs)"],
+      # node-addon-api's headers, with C++ exceptions on (what its
+      # node_addon_api_except target sets). Depending on that gyp target
+      # instead would make gyp write its makefiles into a folder beside this
+      # package (node_modules/@zhusuan/node-addon-api in a consumer).
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!@(node scripts/openblas-include.mjs)",
+      ],
       "libraries": ["-lopenblas"],
-      "defines": ["NAPI_VERSION=8"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
     },
   ],
 }

@@ -102,6 +102,7 @@ export interface AddonInfo {
   parallelMin: number;
   /** openblas_get_config(). */
   blasConfig: string;
+  /** openblas_get_num_threads(): OpenBLAS' own threads within one product. */
   blasThreads: number;
   /** Threads the GEMMs are spread over (OpenBLAS itself runs one thread each). */
   gemmThreads: number;
@@ -301,9 +302,37 @@ export interface NativeAddon {
   gemmShapes(): GemmShapeRecord[];
 }
 
+/** The package's name, as a consumer types it in npm commands. */
+const PACKAGE = '@zhusuan/tfjs-backend-native';
+
+/** What building the addon needs, and the command that builds it in any project. */
 const FIX =
-  'build it with `npm run build:native` (needs g++, make, python3 and OpenBLAS: ' +
-  'apt-get install g++ make python3 libopenblas-dev)';
+  `run \`npm rebuild ${PACKAGE}\` (it needs a C++ compiler, make, Python 3 and OpenBLAS; ` +
+  'Debian/Ubuntu: apt-get install g++ make python3 libopenblas-dev)';
+
+/**
+ * Why the addon file is missing: the install script's recorded failure
+ * (scripts/build.mjs writes build/install-error.txt and build/install.log
+ * beside build/Release), or else, for the package's own build, that the
+ * script never ran (npm with `strict-allow-scripts` skips the install script
+ * of a dependency the project has not approved).
+ */
+function missingReason(addonFile: string, overridden: boolean): string {
+  const buildDir = dirname(dirname(addonFile));
+  const errorFile = join(buildDir, 'install-error.txt');
+  if (existsSync(errorFile)) {
+    const why = readFileSync(errorFile, 'utf8').trim().split('\n')[0];
+    return (
+      `the build at install failed (${why}; log: ${join(buildDir, 'install.log')}); ` +
+      `fix that, then ${FIX}`
+    );
+  }
+  if (overridden) return `unset it to use the package's own build, or ${FIX}`;
+  return (
+    'its install script did not build it (npm skips the install script of a dependency ' +
+    `the project has not approved: \`npm install-scripts approve ${PACKAGE}\`); ${FIX}`
+  );
+}
 
 /** The addon's default location: <package>/build/Release/zhusuan_native.node. */
 export function defaultAddonPath(): string {
@@ -345,10 +374,11 @@ function load(): void {
   const override = process.env.ZHUSUAN_NATIVE_ADDON;
   const path = override != null && override !== '' ? resolve(override) : defaultAddonPath();
   if (!existsSync(path)) {
+    const overridden = override != null && override !== '';
     loadError =
       `native addon not found at ${path}` +
-      (override ? ' (set by ZHUSUAN_NATIVE_ADDON)' : '') +
-      `; ${FIX}`;
+      (overridden ? ' (set by ZHUSUAN_NATIVE_ADDON)' : '') +
+      `: ${missingReason(path, overridden)}`;
     return;
   }
   try {
@@ -356,13 +386,13 @@ function load(): void {
     const require = createRequire(import.meta.url);
     const mod = require(path) as NativeAddon;
     if (typeof mod.matMul !== 'function' || typeof mod.info !== 'function') {
-      loadError = `${path} is not the zhusuan native addon; ${FIX}`;
+      loadError = `${path} is not the zhusuan native addon; to rebuild it, ${FIX}`;
       return;
     }
     addon = mod;
   } catch (err) {
     const msg = String((err as Error).message ?? err).split('\n')[0];
-    loadError = `native addon at ${path} failed to load (${msg}); ${FIX}`;
+    loadError = `native addon at ${path} failed to load (${msg}); to rebuild it, ${FIX}`;
   }
 }
 

@@ -31,8 +31,17 @@ export interface PoolStats {
 /** Upper bound of bytes kept in free lists; beyond it, released arrays go to the GC. */
 const DEFAULT_POOL_LIMIT = 512 * 1024 * 1024;
 
+/**
+ * The backend registered as `native` (see `registerNativeBackend`): tfjs'
+ * `MathBackendCPU`, whose kernels it inherits, with a pool of Float32Arrays
+ * for kernel outputs; the kernels it overrides call the addon. Made by the
+ * registration, not by users.
+ */
 export class NativeBackend extends MathBackendCPU {
-  /** The addon's functions (loaded before the backend is made). */
+  /**
+   * The addon's functions (loaded before the backend is made).
+   * @internal
+   */
   readonly addon: NativeAddon;
   private readonly free = new Map<number, Float32Array[]>();
   private readonly pooled = new WeakSet<Float32Array>();
@@ -42,6 +51,7 @@ export class NativeBackend extends MathBackendCPU {
   private poolLimit = DEFAULT_POOL_LIMIT;
   private stats = { allocated: 0, reused: 0 };
 
+  /** @internal `registerNativeBackend` makes the backend, with the loaded addon. */
   constructor(addon: NativeAddon) {
     super();
     this.addon = addon;
@@ -89,6 +99,7 @@ export class NativeBackend extends MathBackendCPU {
     return this.makeTensorInfo(shape, 'float32', values);
   }
 
+  /** Stores `values` as a new tensor's data; a pooled array owned elsewhere is copied first. */
   override write(values: BackendValues, shape: number[], dtype: DataType): DataId {
     let v = values;
     if (v instanceof Float32Array) {
@@ -104,6 +115,7 @@ export class NativeBackend extends MathBackendCPU {
     return super.write(v, shape, dtype);
   }
 
+  /** Stores `values` under an existing `dataId`, copying pooled arrays as `write` does. */
   override move(
     dataId: DataId,
     values: BackendValues,
@@ -119,6 +131,7 @@ export class NativeBackend extends MathBackendCPU {
     super.move(dataId, v, shape, dtype, refCount);
   }
 
+  /** The tensor's values: a copy where they live in a pooled array (which may be reused). */
   override readSync(dataId: DataId): BackendValues {
     const v = super.readSync(dataId);
     return v instanceof Float32Array && this.pooled.has(v) ? v.slice() : v;
@@ -140,6 +153,7 @@ export class NativeBackend extends MathBackendCPU {
     return released;
   }
 
+  /** Drops the pool and disposes the backend's data. */
   override dispose(): void {
     this.free.clear();
     this.freeBytes = 0;

@@ -19,7 +19,7 @@ export type { AddonInfo, GemmShapeRecord } from './addon.js';
 export { registerNativeBackend, NATIVE_BACKEND, nativeKernelConfigs } from './register.js';
 export { NativeBackend } from './backend.js';
 export type { PoolStats } from './backend.js';
-export { NativeAdamOptimizer, adam } from './optimizer.js';
+export { NativeAdamOptimizer, adam, type NamedTensor } from './optimizer.js';
 export { dense } from './dense.js';
 export type { DenseActivation } from './dense.js';
 export { nativeInfo, setNativeThreads, traceNativeGemms, nativeGemmShapes } from './info.js';

@@ -11,7 +11,9 @@ import { NativeBackend } from './backend.js';
 
 /** A tensor with a name (tfjs' NamedTensor, not exported from tfjs-core's root). */
 export interface NamedTensor {
+  /** The weight's name: `iter`, `<variable>/m` or `<variable>/v`. */
   name: string;
+  /** Its value. */
   tensor: tf.Tensor;
 }
 
@@ -46,8 +48,11 @@ export class NativeAdamOptimizer extends tf.Optimizer {
 
   /** Learning rate; may be changed between steps. */
   learningRate: number;
+  /** Decay of the running mean of the gradients (m). */
   readonly beta1: number;
+  /** Decay of the running mean of the squared gradients (v). */
   readonly beta2: number;
+  /** Added to √v̂ in the denominator (tfjs' backend epsilon when not given). */
   readonly epsilon: number;
   private slots: Slot[] = [];
   private slotOf = new Map<string, Slot>();

@@ -140,8 +140,13 @@ export function meanStd(a: ArrayLike<number>): { mean: number; std: number } {
   return { mean, std: Math.sqrt(v / (a.length - 1)) };
 }
 
-/** Sets the cpu backend (tests run on it; the native backend has its own suite). */
+/**
+ * Sets the backend the tests run on: `cpu` in Node (the native backend has its
+ * own suite); in the browser suite (test/browser) the backend its page was
+ * asked for, `webgl` or `cpu`, from `globalThis.ZS_TEST_BACKEND`.
+ */
 export async function useCpu(): Promise<void> {
   tf.env().set('PROD', true);
-  await tf.setBackend('cpu');
+  const name = (globalThis as { ZS_TEST_BACKEND?: string }).ZS_TEST_BACKEND ?? 'cpu';
+  assert.ok(await tf.setBackend(name), `tfjs backend ${name} failed to initialise`);
 }

@@ -1,6 +1,7 @@
 /**
  * Optional backend kernels: without them the library composes tfjs ops; with
- * one registered (here a JavaScript stand-in on the cpu backend) the library
+ * one registered (here a JavaScript stand-in on the backend the tests run on,
+ * cpu in Node, webgl or cpu in the browser suite) the library
  * dispatches to it, and the gradient it registers for the fused Bernoulli
  * log-probability equals the composite's, broadcasting included.
  */
@@ -21,7 +22,7 @@ type Cpu = {
 };
 
 /**
- * Registers on the cpu backend a JavaScript stand-in for a backend's fused
+ * Registers on the active backend a JavaScript stand-in for a backend's fused
  * element-wise kernel: float64 math on the broadcast inputs (named in
  * `names`), one output per function in `outs`. With the attribute
  * `groupNdims` = k, a forward kernel sums its values over the last k axes,
@@ -34,7 +35,7 @@ function registerStandIn(
 ): void {
   tf.registerKernel({
     kernelName,
-    backendName: 'cpu',
+    backendName: tf.getBackend(),
     kernelFunc: ({ inputs, backend, attrs }) => {
       calls++;
       const cpu = backend as unknown as Cpu;
@@ -108,7 +109,7 @@ const STAND_INS = {
 function registerSampleStandIn(): void {
   tf.registerKernel({
     kernelName: zs.OPTIONAL_KERNELS.normalSample,
-    backendName: 'cpu',
+    backendName: tf.getBackend(),
     kernelFunc: ({ inputs, backend, attrs }) => {
       calls++;
       const cpu = backend as unknown as Cpu;
@@ -134,11 +135,12 @@ function registerSampleStandIn(): void {
 }
 
 function unregisterStandIns(): void {
-  if (tf.getKernel(zs.OPTIONAL_KERNELS.normalSample, 'cpu') !== undefined) {
-    tf.unregisterKernel(zs.OPTIONAL_KERNELS.normalSample, 'cpu');
+  const backend = tf.getBackend();
+  if (tf.getKernel(zs.OPTIONAL_KERNELS.normalSample, backend) !== undefined) {
+    tf.unregisterKernel(zs.OPTIONAL_KERNELS.normalSample, backend);
   }
   for (const name of Object.keys(STAND_INS)) {
-    if (tf.getKernel(name, 'cpu') !== undefined) tf.unregisterKernel(name, 'cpu');
+    if (tf.getKernel(name, backend) !== undefined) tf.unregisterKernel(name, backend);
   }
 }
 after(unregisterStandIns);

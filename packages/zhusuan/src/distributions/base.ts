@@ -42,9 +42,13 @@ export interface DistributionOptions {
 export interface DistributionSpec extends DistributionOptions {
   /** Name used in error messages, e.g. 'Normal'. */
   name: string;
+  /** The dtype of samples ('float32' for continuous families). */
   dtype: tf.DataType;
+  /** Whether the values are continuous (a density) rather than discrete (a mass function). */
   isContinuous: boolean;
+  /** Whether samples are differentiable functions of the parameters. */
   isReparameterized: boolean;
+  /** The broadcast shape of the parameters, less their value axes. */
   batchShape: number[];
   /** Shape of one draw beyond the batch shape ([] for univariate families). */
   valueShape?: number[];
@@ -62,12 +66,22 @@ export interface DistributionSpec extends DistributionOptions {
 export abstract class Distribution {
   /** Name used in error messages. */
   readonly name: string;
+  /** The dtype of samples: 'float32' for continuous families, 'int32' or 'float32' for discrete ones. */
   readonly dtype: tf.DataType;
+  /** Whether the values are continuous (`logProb` is a log density) or discrete (a log mass). */
   readonly isContinuous: boolean;
+  /**
+   * Whether samples are differentiable functions of the parameters (the
+   * reparameterisation trick): SGVB needs it; REINFORCE does not.
+   */
   readonly isReparameterized: boolean;
+  /** Shape of the independent members: the parameters' broadcast shape, less value axes. */
   readonly batchShape: number[];
+  /** Shape of one draw of one member: [] for univariate families, e.g. [K] for a Dirichlet. */
   readonly valueShape: number[];
+  /** How many trailing batch axes `logProb` sums over (one event). */
   readonly groupNdims: number;
+  /** Whether parameter and argument values are checked (which reads data back). */
   readonly validateArgs: boolean;
 
   protected constructor(spec: DistributionSpec) {

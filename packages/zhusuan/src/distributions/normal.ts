@@ -23,8 +23,11 @@ import {
 
 /** Parameters of {@link Normal}: the mean and exactly one of `std` and `logstd`. */
 export interface NormalOptions extends DistributionOptions {
+  /** The mean. */
   mean: Param;
+  /** The standard deviation (positive). */
   std?: Param;
+  /** The log of the standard deviation. */
   logstd?: Param;
   /** Draw samples as mean + std·ε so gradients flow to the parameters. Default true. */
   isReparameterized?: boolean;
@@ -38,6 +41,7 @@ export interface NormalOptions extends DistributionOptions {
  * q.logProb(x);           // [2] for x of shape [2, 3]
  */
 export class Normal extends Distribution {
+  /** The mean. */
   readonly mean: tf.Tensor;
   /** The parameter given (`std` or `logstd`) and its kind. */
   private readonly scale: Alternative<'std' | 'logstd'>;

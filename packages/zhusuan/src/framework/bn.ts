@@ -80,17 +80,25 @@ export interface NodeOptions {
 
 /** Options of {@link BayesianNet.normal}. */
 export interface NormalNodeOptions extends NodeOptions {
+  /** The standard deviation; give exactly one of `std` and `logstd`. */
   std?: Param;
+  /** The log of the standard deviation. */
   logstd?: Param;
+  /** Trailing batch axes summed into one event by `logProb`. Default 0. */
   groupNdims?: number;
+  /** Draw samples as mean + std·ε so gradients reach the parameters. Default true. */
   isReparameterized?: boolean;
+  /** Check parameter and value ranges (reads data). Default: the global switch. */
   validateArgs?: boolean;
 }
 
 /** Options of {@link BayesianNet.bernoulli}. */
 export interface BernoulliNodeOptions extends NodeOptions {
+  /** Trailing batch axes summed into one event by `logProb`. Default 0. */
   groupNdims?: number;
+  /** The dtype of samples: 'float32' (default) or 'int32'. */
   dtype?: 'float32' | 'int32';
+  /** Check parameter and value ranges (reads data). Default: the global switch. */
   validateArgs?: boolean;
 }
 
@@ -100,10 +108,15 @@ export interface BernoulliNodeOptions extends NodeOptions {
  */
 export class StochasticTensor {
   constructor(
+    /** The node's name in its net. */
     readonly name: string,
+    /** Its distribution. */
     readonly dist: Distribution,
+    /** Its value: the observation, or the draw made when the node was declared. */
     readonly tensor: tf.Tensor,
+    /** Whether the value was observed rather than drawn. */
     readonly isObserved: boolean,
+    /** The `nSamples` it was declared with (undefined: no sample axis). */
     readonly nSamples: number | undefined,
   ) {}
 

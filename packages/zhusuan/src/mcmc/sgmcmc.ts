@@ -107,6 +107,7 @@ export abstract class SGMCMC<I extends SgmcmcInfo = SgmcmcInfo> {
     return this.lr;
   }
 
+  /** Sets the learning rate for the next steps (finite and positive). */
   set learningRate(value: number) {
     assertPositive(this.name, 'learningRate', value, { finite: true });
     this.lr = value;

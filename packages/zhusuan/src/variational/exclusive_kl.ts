@@ -24,6 +24,7 @@ import {
 export class MovingAverageBaseline {
   private readonly value: tf.Variable;
 
+  /** @param decay weight of the old average in each update, in [0, 1). */
   constructor(readonly decay = 0.8) {
     if (!(decay >= 0 && decay < 1)) {
       throw new Error(`MovingAverageBaseline: \`decay\` must lie in [0, 1), got ${decay}`);
@@ -44,6 +45,7 @@ export class MovingAverageBaseline {
     });
   }
 
+  /** Frees the baseline's variable. */
   dispose(): void {
     this.value.dispose();
   }

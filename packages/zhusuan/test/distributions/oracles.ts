@@ -323,14 +323,15 @@ export function assertLeakFree(
 // ---- stand-in kernels -------------------------------------------------------
 
 /**
- * Runs `fn` with a stand-in for the optional uniform kernel on the cpu
- * backend that returns `values` (cycled) instead of random uniforms, and
+ * Runs `fn` with a stand-in for the optional uniform kernel on the active
+ * backend (cpu in Node; webgl or cpu in the browser suite) that returns `values` (cycled) instead of random uniforms, and
  * unregisters it afterwards.
  */
 export function withStandInUniform(values: number[], fn: () => void): void {
+  const backendName = tf.getBackend();
   tf.registerKernel({
     kernelName: OPTIONAL_KERNELS.randomUniform,
-    backendName: 'cpu',
+    backendName,
     kernelFunc: ({ attrs, backend }) => {
       const shape = (attrs as unknown as { shape: number[] }).shape;
       const v = Float32Array.from({ length: size(shape) }, (_, i) => values[i % values.length]);
@@ -344,7 +345,7 @@ export function withStandInUniform(values: number[], fn: () => void): void {
   try {
     fn();
   } finally {
-    tf.unregisterKernel(OPTIONAL_KERNELS.randomUniform, 'cpu');
+    tf.unregisterKernel(OPTIONAL_KERNELS.randomUniform, backendName);
   }
 }
 
