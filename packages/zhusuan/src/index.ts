@@ -80,6 +80,7 @@ export {
   type CouplingOptions,
   type CouplingSplit,
 } from './flows/coupling.js';
+export type { Activation } from './flows/internal.js';
 export {
   invAutoregressiveFlow,
   planarNormalizingFlow,
@@ -107,6 +108,7 @@ export {
   VariationalObjective,
   type LatentOptions,
   type LatentSample,
+  type LatentSource,
   type VariationalOptions,
 } from './variational/base.js';
 export {

@@ -55,8 +55,11 @@ export interface FlowDistributionOptions extends DistributionOptions {
  * q.logProb(y);              // [100], through flow.inverse
  */
 export class FlowDistribution extends Distribution {
+  /** The base distribution, pushed through {@link bijector}. */
   readonly base: Distribution;
+  /** The invertible map applied to the base samples. */
   readonly bijector: Bijector;
+  /** Whether each `sample()` keeps its draw's log density for `logProb` of that tensor. */
   readonly cacheLogProb: boolean;
   /** Draw → its log density (ungrouped), for `cacheLogProb`. */
   private readonly kept = new Map<tf.Tensor, tf.Tensor>();
@@ -137,7 +140,12 @@ export class FlowDistribution extends Distribution {
    * @returns `sample` `[nSamples?, ...batchShape, D]` and `logProb`
    *   `[nSamples?, ...batchShape]` less the last `groupNdims` batch axes.
    */
-  sampleAndLogProb(nSamples?: number): { sample: tf.Tensor; logProb: tf.Tensor } {
+  sampleAndLogProb(nSamples?: number): {
+    /** The draws. */
+    sample: tf.Tensor;
+    /** Their log densities. */
+    logProb: tf.Tensor;
+  } {
     if (!this.isReparameterized) {
       // Through the inverse: its gradient is the score at the fixed sample.
       const sample = this.sample(nSamples);

@@ -131,6 +131,7 @@ export abstract class Bijector {
  * ]);
  */
 export class Sequential extends Bijector {
+  /** The layers, applied in this order by `forward`. */
   readonly layers: readonly Bijector[];
 
   constructor(layers: Bijector[]) {

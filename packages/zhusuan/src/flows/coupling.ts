@@ -154,6 +154,7 @@ export interface AffineCouplingOptions extends CouplingOptions {
  * @example new zs.AffineCoupling(2, { mask: [1, 0], hiddenSizes: [32], seed: 1 })
  */
 export class AffineCoupling extends Coupling {
+  /** B in the bounded log-scale s = B·tanh(r/B). */
   readonly logScaleBound: number;
 
   constructor(dim: number, opts: AffineCouplingOptions = {}) {

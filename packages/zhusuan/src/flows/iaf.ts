@@ -48,7 +48,9 @@ export interface InverseAutoregressiveFlowOptions {
  * ]);
  */
 export class InverseAutoregressiveFlow extends Bijector {
+  /** The autoregressive network giving m and s. */
   readonly made: MADE;
+  /** The update rule: `'gru'` σ(s)⊙z + (1−σ(s))⊙m, or `'normal'` exp(s)⊙z + m. */
   readonly update: 'gru' | 'normal';
 
   constructor(dim: number, opts: InverseAutoregressiveFlowOptions = {}) {

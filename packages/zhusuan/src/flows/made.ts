@@ -61,8 +61,11 @@ function degreeMask(
  * const [m, s] = made.apply(x); // ∂m_i/∂x_j = 0 unless j < i
  */
 export class MADE {
+  /** The size of the input (and of each output group). */
   readonly dim: number;
+  /** Outputs per input dimension. */
   readonly nParams: number;
+  /** The autoregressive order: output i depends only on inputs before i in it. */
   readonly order: readonly number[];
   private readonly net: Mlp;
   private disposed = false;

@@ -13,6 +13,7 @@ import { checkDim, checkPermutation, zeroLogDet } from './internal.js';
  * @example new zs.Permute([2, 0, 1]).forward(tf.tensor([10, 20, 30])).y // [30, 10, 20]
  */
 export class Permute extends Bijector {
+  /** The permutation of the last axis: output i is input `perm[i]`. */
   readonly perm: readonly number[];
   private readonly inversePerm: number[];
 

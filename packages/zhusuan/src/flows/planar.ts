@@ -39,8 +39,11 @@ export interface PlanarFlowOptions {
  * const q = new zs.FlowDistribution({ base: new zs.Normal({ mean, logstd, groupNdims: 1 }), bijector: flow });
  */
 export class PlanarFlow extends Bijector {
+  /** w in z + u·tanh(w·z + b). */
   readonly w: tf.Variable;
+  /** û, from which u is made so that w·u > −1. */
   readonly uHat: tf.Variable;
+  /** The bias b. */
   readonly b: tf.Variable;
 
   constructor(dim: number, opts: PlanarFlowOptions = {}) {

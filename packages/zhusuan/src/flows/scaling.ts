@@ -18,6 +18,7 @@ export interface ScalingOptions {
  * @example new zs.Scaling(784) // NICE's final layer
  */
 export class Scaling extends Bijector {
+  /** log of the per-dimension scale. */
   readonly logScale: tf.Variable;
 
   constructor(dim: number, opts: ScalingOptions = {}) {

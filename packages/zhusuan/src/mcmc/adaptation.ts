@@ -188,8 +188,11 @@ export function welfordFinalize(state: WelfordState, regularize = true): tf.Tens
  * window's end.
  */
 export interface AdaptationWindow {
+  /** The window's first warm-up step (0-based). */
   readonly start: number;
+  /** One past the window's last step. */
   readonly end: number;
+  /** 'fast': step size only; 'slow': the mass is estimated from the window's draws. */
   readonly kind: 'fast' | 'slow';
 }
 
