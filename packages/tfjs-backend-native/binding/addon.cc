@@ -42,11 +42,14 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
                            elementwiseParallel && pool != nullptr ? pool->threads() : 1);
 }
 
-// setParallelMin(n, spinMicros?): elements below which element-wise kernels
-// stay on one thread, and how long pool workers spin after a job.
+// setParallelMin(n, spinMicros?, gemmPoolMinFlops?): elements below which
+// element-wise kernels stay on one thread, how long pool workers spin after
+// a job, and the FLOPs below which a group of products stays on the calling
+// thread (an argument left undefined keeps its setting).
 Napi::Value SetParallelMin(const Napi::CallbackInfo& info) {
   parallelMin = std::max<int64_t>(1, inum(info, 0));
-  if (info.Length() > 1) spinMicros = std::max(0.0, num(info, 1));
+  if (info.Length() > 1 && !info[1].IsUndefined()) spinMicros = std::max(0.0, num(info, 1));
+  if (info.Length() > 2 && !info[2].IsUndefined()) gemmPoolMinFlops = std::max(0.0, num(info, 2));
   return info.Env().Undefined();
 }
 
@@ -59,6 +62,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("threads", elementwiseParallel && pool != nullptr ? pool->threads() : 1);
   o.Set("adamThreads", adamParallel && pool != nullptr ? pool->threads() : 1);
   o.Set("parallelMin", static_cast<double>(parallelMin));
+  o.Set("gemmPoolMinFlops", gemmPoolMinFlops);
   o.Set("blasConfig", openblas_get_config != nullptr ? openblas_get_config() : "unknown BLAS");
   o.Set("blasThreads", openblas_get_num_threads != nullptr ? openblas_get_num_threads() : 1);
   setGemmInfo(o);

@@ -62,6 +62,10 @@ extern bool adamParallel;
 // OpenBLAS threads them itself (ZHUSUAN_NATIVE_BLAS_THREADS).
 extern bool gemmOnPool;
 
+// FLOPs below which a group of products runs on the calling thread (gemm.cc
+// explains the default, 4e6; setParallelMin's third argument sets it).
+extern double gemmPoolMinFlops;
+
 // The pool's default size: every core, at most 64.
 int poolThreads();
 

@@ -100,6 +100,8 @@ export interface AddonInfo {
   adamThreads: number;
   /** Elements below which element-wise kernels stay on one thread. */
   parallelMin: number;
+  /** FLOPs below which a group of matrix products stays on the calling thread. */
+  gemmPoolMinFlops: number;
   /** openblas_get_config(). */
   blasConfig: string;
   blasThreads: number;
@@ -146,6 +148,9 @@ export interface NativeAddon {
     k: number,
     transposeA: boolean,
     transposeB: boolean,
+    /** With bIndex: product i reads a's batch aIndex[i] and b's batch bIndex[i]. */
+    aIndex?: Int32Array | null,
+    bIndex?: Int32Array | null,
   ): void;
   fusedMatMul(
     a: Float32Array,
@@ -161,6 +166,8 @@ export interface NativeAddon {
     bias: Float32Array | null,
     act: Act,
     alpha: number,
+    aIndex?: Int32Array | null,
+    bIndex?: Int32Array | null,
   ): void;
   binary(
     op: BinaryOp,
@@ -291,9 +298,10 @@ export interface NativeAddon {
   /**
    * Elements below which element-wise kernels stay on one thread, and
    * (optional) the microseconds a pool worker spins after a job before it
-   * sleeps (default 1000).
+   * sleeps (default 1000) and the FLOPs below which a group of matrix
+   * products runs on the calling thread (default 4e6).
    */
-  setParallelMin(n: number, spinMicros?: number): void;
+  setParallelMin(n: number, spinMicros?: number, gemmPoolMinFlops?: number): void;
   info(): AddonInfo;
   /** Starts (clearing what was kept) or stops recording products by shape. */
   traceGemms(on: boolean): void;

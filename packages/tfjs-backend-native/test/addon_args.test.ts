@@ -157,4 +157,49 @@ describe('addon argument checks', () => {
       /^native\.randomNormal: argument 0 must be a Float32Array$/,
     );
   });
+  it('matMul: batch index arrays (broadcast batches)', () => {
+    const a = Float32Array.of(1, 2); // two [1, 1] matrices
+    const b = Float32Array.of(10, 100, 1000); // three [1, 1] matrices
+    const c = f32(6);
+    addon.matMul(
+      a,
+      b,
+      c,
+      2,
+      3,
+      1,
+      1,
+      1,
+      false,
+      false,
+      Int32Array.of(0, 0, 0, 1, 1, 1),
+      Int32Array.of(0, 1, 2, 0, 1, 2),
+    );
+    assert.deepEqual([...c], [10, 100, 1000, 20, 200, 2000]);
+    throwsLike(
+      () =>
+        addon.matMul(
+          a,
+          b,
+          c,
+          2,
+          3,
+          1,
+          1,
+          1,
+          false,
+          false,
+          Int32Array.of(0, 2),
+          Int32Array.of(0, 1),
+        ),
+      RangeError,
+      /^native\.matMul: batch index outside the operand$/,
+    );
+    throwsLike(
+      () =>
+        addon.matMul(a, b, c, 2, 3, 1, 1, 1, false, false, Int32Array.of(0), Int32Array.of(0, 1)),
+      RangeError,
+      /^native\.matMul: the batch index arrays differ in length$/,
+    );
+  });
 });

@@ -46,8 +46,12 @@ function fusedMatMul({ inputs, backend, attrs }: KernelArgs): TensorInfo | null 
   if (preluActivationWeights !== undefined && preluV === null) return null;
   const act = activation === 'prelu' ? Act.Linear : activationCode(activation);
   if (act === null) return null;
+  // tf.fused.matMul hands the kernel 3-D operands: batches that differ and
+  // are not 1 no longer say how they broadcast (the cpu kernel's choice).
+  const batchA = sizeOf(a.shape.slice(0, -2));
+  const batchB = sizeOf(b.shape.slice(0, -2));
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null;
   const plan = planMatMul(a.shape, b.shape, transposeA, transposeB);
-  if (plan === null) return null;
   const { outShape, n } = plan;
   if (bias !== undefined) broadcast_util.assertAndGetBroadcastShape(outShape, bias.shape);
   // A bias over the last dimension only (shape [..., 1, n] or [n]) rides in the epilogue.
@@ -75,9 +79,24 @@ function fusedMatMul({ inputs, backend, attrs }: KernelArgs): TensorInfo | null 
       biasV,
       act,
       alpha,
+      plan.aIndex,
+      plan.bIndex,
     );
   } else {
-    addon.matMul(av, bv, out, plan.batchA, plan.batchB, plan.m, n, plan.k, transposeA, transposeB);
+    addon.matMul(
+      av,
+      bv,
+      out,
+      plan.batchA,
+      plan.batchB,
+      plan.m,
+      n,
+      plan.k,
+      transposeA,
+      transposeB,
+      plan.aIndex,
+      plan.bIndex,
+    );
     addon.binary(
       BinaryOp.Add,
       out,
