@@ -42,6 +42,7 @@
         "binding/broadcast.cc",
         "binding/elementwise.cc",
         "binding/gemm.cc",
+        "binding/indexing.cc",
         "binding/log_density.cc",
         "binding/movement.cc",
         "binding/napi_args.cc",

@@ -122,6 +122,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copy2d", Napi::Function::New(env, Copy2d));
   exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("fill", Napi::Function::New(env, Fill));
+  exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("tile", Napi::Function::New(env, Tile));
+  exports.Set("pad", Napi::Function::New(env, Pad));
+  exports.Set("gather", Napi::Function::New(env, Gather));
+  exports.Set("unsortedSegmentSum", Napi::Function::New(env, UnsortedSegmentSum));
   exports.Set("normalLogProb", Napi::Function::New(env, NormalLogProb));
   exports.Set("normalLogProbGrad", Napi::Function::New(env, NormalLogProbGrad));
   exports.Set("bernoulliLogProb", Napi::Function::New(env, BernoulliLogProb));

@@ -90,6 +90,9 @@ export const enum Act {
   Sigmoid = 5,
 }
 
+/** The typed arrays of tfjs' float32, int32 and bool tensors on the cpu backend. */
+export type ElementArray = Float32Array | Int32Array | Uint8Array;
+
 /** What the addon reports about itself. */
 export interface AddonInfo {
   /** Kernel build in use: 'avx2' (AVX2+FMA) or 'base'. */
@@ -226,11 +229,12 @@ export interface NativeAddon {
     meta: Int32Array,
     elemBytes?: number,
   ): void;
+  /** Row copies of 4-byte elements: src and dst both Float32Arrays or both Int32Arrays. */
   copy2d(
-    src: Float32Array,
+    src: Float32Array | Int32Array,
     srcOffset: number,
     srcStride: number,
-    dst: Float32Array,
+    dst: Float32Array | Int32Array,
     dstOffset: number,
     dstStride: number,
     rows: number,
@@ -238,6 +242,51 @@ export interface NativeAddon {
   ): void;
   transpose(x: Float32Array | Int32Array, out: Float32Array | Int32Array, meta: Int32Array): void;
   fill(out: Float32Array, value: number): void;
+  /**
+   * `tile(x, out, [rank, ...dims, ...reps])`: out[i] = x[i mod dims] per
+   * axis; Float32Array, Int32Array or Uint8Array (x and out of one type).
+   */
+  tile(x: ElementArray, out: ElementArray, meta: Int32Array): void;
+  /**
+   * `pad(x, out, [rank, ...outDims, ...before, ...xDims], value)`: out filled
+   * with `value`, x copied into the window at `before` (Float32Array or
+   * Int32Array, x and out of one type).
+   */
+  pad(
+    x: Float32Array | Int32Array,
+    out: Float32Array | Int32Array,
+    meta: Int32Array,
+    value: number,
+  ): void;
+  /**
+   * out[b, o, i, :] = x[b, o, indices[b, i], :] for x [batch, outer, dimSize,
+   * slice] and indices [batch, n]; x and out of one array type. Returns -1,
+   * or the position in `indices` of the first index outside [0, dimSize)
+   * (nothing is written then).
+   */
+  gather(
+    x: ElementArray,
+    indices: Int32Array,
+    out: ElementArray,
+    batch: number,
+    outer: number,
+    dimSize: number,
+    slice: number,
+  ): number;
+  /**
+   * out [numSegments, inner] = the sums of the rows of x [n, inner] by
+   * segment id (n = ids.length), in double over the rows in order; ids
+   * outside [0, numSegments) drop their row.
+   */
+  unsortedSegmentSum(
+    x: Float32Array,
+    segmentIds: Int32Array,
+    out: Float32Array,
+    inner: number,
+    numSegments: number,
+  ): void;
+  /** Softmax over rows of `cols` elements, in the cpu kernel's steps. */
+  softmax(x: Float32Array, out: Float32Array, cols: number): void;
   /**
    * `tf.randomNormal(shape, mean, stdDev, 'float32', seed)`'s numbers into
    * `out`, the seed given as the string tfjs makes of it (`String(seed)`).

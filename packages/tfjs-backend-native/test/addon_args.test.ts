@@ -202,4 +202,67 @@ describe('addon argument checks', () => {
       /^native\.matMul: the batch index arrays differ in length$/,
     );
   });
+
+  it('gather and unsortedSegmentSum: indices and sizes', () => {
+    const x = Float32Array.of(1, 2, 3, 4, 5, 6); // [3, 2]
+    const out = f32(4);
+    assert.equal(addon.gather(x, Int32Array.of(2, 0), out, 1, 1, 3, 2), -1);
+    assert.deepEqual([...out], [5, 6, 1, 2]);
+    // A bad index: its position comes back and nothing is written.
+    out.fill(7);
+    assert.equal(addon.gather(x, Int32Array.of(1, 3), out, 1, 1, 3, 2), 1);
+    assert.deepEqual([...out], [7, 7, 7, 7]);
+    throwsLike(
+      () => addon.gather(x, Int32Array.of(0, 1), new Int32Array(4), 1, 1, 3, 2),
+      TypeError,
+      /^native\.gather: argument 2 must be an array of x's type and the output's size$/,
+    );
+    throwsLike(
+      () => addon.gather(x, Int32Array.of(0, 1, 2), out, 2, 1, 3, 1),
+      RangeError,
+      /^native\.gather: bad sizes$/,
+    );
+    const sums = f32(2);
+    // One segment: ids 1 and -1 drop every row.
+    addon.unsortedSegmentSum(x, Int32Array.of(1, -1, 1), sums, 2, 1);
+    assert.deepEqual([...sums], [0, 0]);
+    const sums2 = f32(4);
+    addon.unsortedSegmentSum(x, Int32Array.of(1, 5, 1), sums2, 2, 2);
+    assert.deepEqual([...sums2], [0, 0, 6, 8]);
+    throwsLike(
+      () => addon.unsortedSegmentSum(x, Int32Array.of(0, 1, 2, 0), sums2, 2, 2),
+      RangeError,
+      /^native\.unsortedSegmentSum: argument 0 has 6 elements, needs 8$/,
+    );
+  });
+
+  it('tile, pad and copy2d: types and windows', () => {
+    const x = Int32Array.of(1, 2, 3);
+    const t = new Int32Array(6);
+    addon.tile(x, t, Int32Array.of(1, 3, 2));
+    assert.deepEqual([...t], [1, 2, 3, 1, 2, 3]);
+    throwsLike(
+      () => addon.tile(x, f32(6), Int32Array.of(1, 3, 2)),
+      TypeError,
+      /^native\.tile: argument 1 must be arrays of one type \(float32, int32, uint8\) of the sizes$/,
+    );
+    const p = new Int32Array(5);
+    addon.pad(x, p, Int32Array.of(1, 5, 1, 3), -1);
+    assert.deepEqual([...p], [-1, 1, 2, 3, -1]);
+    throwsLike(
+      () => addon.pad(x, p, Int32Array.of(1, 5, 3, 3), 0),
+      RangeError,
+      /^native\.pad: window outside the output$/,
+    );
+    throwsLike(
+      () => addon.copy2d(f32(4), 0, 2, new Int32Array(4), 0, 2, 2, 2),
+      TypeError,
+      /^native\.copy2d: argument 3 must be a Float32Array or Int32Array, as argument 0$/,
+    );
+    throwsLike(
+      () => addon.copy2d(f32(4), 1, 2, f32(4), 0, 2, 2, 2),
+      RangeError,
+      /^native\.copy2d: rows outside the arrays$/,
+    );
+  });
 });
