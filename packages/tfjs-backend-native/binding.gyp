@@ -40,6 +40,7 @@
       "sources": [
         "binding/addon.cc",
         "binding/broadcast.cc",
+        "binding/conv.cc",
         "binding/elementwise.cc",
         "binding/gemm.cc",
         "binding/indexing.cc",
@@ -47,6 +48,7 @@
         "binding/movement.cc",
         "binding/napi_args.cc",
         "binding/pool.cc",
+        "binding/pooling.cc",
         "binding/random.cc",
       ],
       "dependencies": [

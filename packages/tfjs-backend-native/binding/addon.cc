@@ -127,6 +127,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pad", Napi::Function::New(env, Pad));
   exports.Set("gather", Napi::Function::New(env, Gather));
   exports.Set("unsortedSegmentSum", Napi::Function::New(env, UnsortedSegmentSum));
+  exports.Set("conv2d", Napi::Function::New(env, Conv2d));
+  exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2dBackpropInput));
+  exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2dBackpropFilter));
+  exports.Set("pool2d", Napi::Function::New(env, Pool2d));
+  exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
+  exports.Set("avgPoolGrad", Napi::Function::New(env, AvgPoolGrad));
   exports.Set("normalLogProb", Napi::Function::New(env, NormalLogProb));
   exports.Set("normalLogProbGrad", Napi::Function::New(env, NormalLogProbGrad));
   exports.Set("bernoulliLogProb", Napi::Function::New(env, BernoulliLogProb));

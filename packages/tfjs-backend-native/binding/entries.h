@@ -45,6 +45,16 @@ Napi::Value Pad(const Napi::CallbackInfo& info);
 Napi::Value Gather(const Napi::CallbackInfo& info);
 Napi::Value UnsortedSegmentSum(const Napi::CallbackInfo& info);
 
+// conv.cc: 2-D convolutions and their gradients (im2col + GEMM).
+Napi::Value Conv2d(const Napi::CallbackInfo& info);
+Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info);
+Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info);
+
+// pooling.cc: 2-D max and average pooling and their gradients.
+Napi::Value Pool2d(const Napi::CallbackInfo& info);
+Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info);
+Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info);
+
 // log_density.cc: fused Normal and Bernoulli log-densities, their gradients,
 // and the reparameterised Normal sample.
 Napi::Value NormalLogProb(const Napi::CallbackInfo& info);

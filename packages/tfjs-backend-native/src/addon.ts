@@ -288,6 +288,30 @@ export interface NativeAddon {
   /** Softmax over rows of `cols` elements, in the cpu kernel's steps. */
   softmax(x: Float32Array, out: Float32Array, cols: number): void;
   /**
+   * y = conv2d(x, filter), NHWC, filter [fH, fW, inC, outC]; `geom` holds
+   * [batch, inH, inW, inC, outH, outW, outC, fH, fW, sH, sW, dH, dW, padTop,
+   * padLeft].
+   */
+  conv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geom: Int32Array): void;
+  /** dx of conv2d (tfjs' Conv2DBackpropInput) for `geom` of the forward conv (dilations 1). */
+  conv2dBackpropInput(
+    dy: Float32Array,
+    filter: Float32Array,
+    dx: Float32Array,
+    geom: Int32Array,
+  ): void;
+  /** dfilter of conv2d (tfjs' Conv2DBackpropFilter) for `geom` of the forward conv (dilations 1). */
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Int32Array): void;
+  /**
+   * Max or average pooling, NHWC; `geom` holds [batch, inH, inW, channels,
+   * outH, outW, fH, fW, sH, sW, padTop, padLeft].
+   */
+  pool2d(x: Float32Array, out: Float32Array, isMax: boolean, geom: Int32Array): void;
+  /** tfjs-cpu's MaxPoolGrad: dy routed to each window's first maximum of x. */
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  /** tfjs-cpu's AvgPoolGrad: dy spread over each window's in-image pixels / (fH·fW). */
+  avgPoolGrad(dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  /**
    * `tf.randomNormal(shape, mean, stdDev, 'float32', seed)`'s numbers into
    * `out`, the seed given as the string tfjs makes of it (`String(seed)`).
    */

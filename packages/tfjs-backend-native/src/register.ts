@@ -32,6 +32,14 @@ import { unpackConfig } from './kernels/Unpack.js';
 import { stridedSliceConfig } from './kernels/StridedSlice.js';
 import { tileConfig } from './kernels/Tile.js';
 import { padV2Config } from './kernels/PadV2.js';
+import { conv2DConfig } from './kernels/Conv2D.js';
+import { fusedConv2DConfig } from './kernels/FusedConv2D.js';
+import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
+import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
+import { maxPoolConfig } from './kernels/MaxPool.js';
+import { avgPoolConfig } from './kernels/AvgPool.js';
+import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
+import { avgPoolGradConfig } from './kernels/AvgPoolGrad.js';
 import { softmaxConfig } from './kernels/Softmax.js';
 
 /** The name the backend is registered under. */
@@ -42,7 +50,7 @@ const PRIORITY = 3;
 
 /**
  * Kernels added for the model zoo (issue 17): gathers and segment sums,
- * splits, tiles, padding, softmax.
+ * splits, tiles, padding, convolutions, pooling, softmax.
  * `bench/zoo-kernels.mjs` times the backend with and without them.
  */
 const zooConfigs: KernelConfig[] = [
@@ -53,6 +61,14 @@ const zooConfigs: KernelConfig[] = [
   stridedSliceConfig,
   tileConfig,
   padV2Config,
+  conv2DConfig,
+  fusedConv2DConfig,
+  conv2DBackpropInputConfig,
+  conv2DBackpropFilterConfig,
+  maxPoolConfig,
+  avgPoolConfig,
+  maxPoolGradConfig,
+  avgPoolGradConfig,
   softmaxConfig,
 ];
 

@@ -157,6 +157,7 @@ describe('addon argument checks', () => {
       /^native\.randomNormal: argument 0 must be a Float32Array$/,
     );
   });
+
   it('matMul: batch index arrays (broadcast batches)', () => {
     const a = Float32Array.of(1, 2); // two [1, 1] matrices
     const b = Float32Array.of(10, 100, 1000); // three [1, 1] matrices
@@ -263,6 +264,50 @@ describe('addon argument checks', () => {
       () => addon.copy2d(f32(4), 1, 2, f32(4), 0, 2, 2, 2),
       RangeError,
       /^native\.copy2d: rows outside the arrays$/,
+    );
+  });
+
+  it('convolutions, pooling and softmax: their geometry and sizes', () => {
+    // x [1, 2, 2, 1] with a 1×1 filter of 2 output channels: y = x·[1, 10].
+    const geom = Int32Array.of(1, 2, 2, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0);
+    const y = f32(8);
+    addon.conv2d(Float32Array.of(1, 2, 3, 4), Float32Array.of(1, 10), y, geom);
+    assert.deepEqual([...y], [1, 10, 2, 20, 3, 30, 4, 40]);
+    throwsLike(
+      () => addon.conv2d(f32(4), f32(2), y, geom.subarray(0, 14)),
+      RangeError,
+      /^native\.conv2d: the geometry needs 15 numbers$/,
+    );
+    throwsLike(
+      () => addon.conv2dBackpropInput(f32(8), f32(2), f32(3), geom),
+      RangeError,
+      /^native\.conv2dBackpropInput: argument 2 has 3 elements, needs 4$/,
+    );
+    throwsLike(
+      () =>
+        addon.conv2dBackpropFilter(
+          f32(4),
+          f32(8),
+          f32(2),
+          Int32Array.of(1, 2, 2, 1, 2, 2, 2, 1, 1, 0, 1, 1, 1, 0, 0),
+        ),
+      RangeError,
+      /^native\.conv2dBackpropFilter: bad geometry$/,
+    );
+    // 2×2 max pooling of one 2×2 image.
+    const pg = Int32Array.of(1, 2, 2, 1, 1, 1, 2, 2, 2, 2, 0, 0);
+    const m = f32(1);
+    addon.pool2d(Float32Array.of(1, 4, 3, 2), m, true, pg);
+    assert.deepEqual([...m], [4]);
+    throwsLike(
+      () => addon.maxPoolGrad(f32(1), f32(3), f32(4), pg),
+      RangeError,
+      /^native\.maxPoolGrad: argument 1 has 3 elements, needs 4$/,
+    );
+    throwsLike(
+      () => addon.softmax(f32(6), f32(6), 4),
+      RangeError,
+      /^native\.softmax: rows of cols elements$/,
     );
   });
 });
