@@ -70,6 +70,12 @@ for (const [name, op] of ops) {
         );
       await sameOnBoth(() => op(x() as tf.Tensor4D, 2, 1, 'same'), 'special', 0, 0);
       await sameOnBoth(() => op(x() as tf.Tensor4D, 2, 2, 'valid'), 'special valid', 0, 0);
+      await sameGradsOnBoth(
+        (v) => tf.sum(tf.mul(op(v as tf.Tensor4D, 2, 1, 'same'), rand([1, 3, 4, 1], 7))),
+        () => [x()],
+        'special gradient',
+        0,
+      );
     });
     it('gradients agree', async () => {
       for (const c of CASES.slice(0, 6)) {
