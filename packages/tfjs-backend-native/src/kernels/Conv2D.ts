@@ -3,8 +3,8 @@
  * pool (binding/conv.cc); any stride, padding and dilation. Channels first
  * runs the cpu kernel.
  */
-import { Conv2D, Conv2DAttrs, TensorInfo, backend_util } from '@tensorflow/tfjs-core';
-import { convGeometry } from './conv_util.js';
+import { Conv2D, Conv2DAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import { conv2DInfo, convGeometry } from './conv_util.js';
 import { KernelArgs, f32, nativeKernel, sizeOf } from './util.js';
 
 function conv2D({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
@@ -13,15 +13,14 @@ function conv2D({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
   const xv = f32(backend, x);
   const wv = f32(backend, filter);
   if (xv === null || wv === null || x.shape.length !== 4 || filter.shape.length !== 4) return null;
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
+  const info = conv2DInfo(
+    x.shape,
+    filter.shape,
     strides,
     dilations,
     pad,
     dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(dataFormat),
+    dataFormat,
   );
   const geom = convGeometry(info);
   if (geom === null) return null;

@@ -3,13 +3,8 @@
  * last: im2col(x)ᵀ·dy summed over blocks of output rows, a fixed share of
  * the blocks per pool thread.
  */
-import {
-  Conv2DBackpropFilter,
-  Conv2DBackpropFilterAttrs,
-  TensorInfo,
-  backend_util,
-} from '@tensorflow/tfjs-core';
-import { convGeometry, sameShape } from './conv_util.js';
+import { Conv2DBackpropFilter, Conv2DBackpropFilterAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import { conv2DInfo, convGeometry, sameShape } from './conv_util.js';
 import { KernelArgs, f32, nativeKernel, sizeOf } from './util.js';
 
 function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
@@ -19,16 +14,7 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInf
   const xv = f32(backend, x);
   const dyv = f32(backend, dy);
   if (xv === null || dyv === null || x.shape.length !== 4) return null;
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  const info = conv2DInfo(x.shape, filterShape, strides, 1, pad, dimRoundingMode, dataFormat);
   const geom = convGeometry(info);
   if (geom === null || !sameShape(dy.shape, info.outShape)) return null;
   const out = backend.allocF32(sizeOf(info.filterShape));

@@ -3,13 +3,8 @@
  * of conv2dTranspose), channels last: dy·filterᵀ in blocks, scattered back
  * onto the input's pixels (col2im), one image per pool task.
  */
-import {
-  Conv2DBackpropInput,
-  Conv2DBackpropInputAttrs,
-  TensorInfo,
-  backend_util,
-} from '@tensorflow/tfjs-core';
-import { convGeometry, sameShape } from './conv_util.js';
+import { Conv2DBackpropInput, Conv2DBackpropInputAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import { conv2DInfo, convGeometry, sameShape } from './conv_util.js';
 import { KernelArgs, f32, nativeKernel, sizeOf } from './util.js';
 
 function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
@@ -19,16 +14,7 @@ function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): TensorInfo
   const dyv = f32(backend, dy);
   const wv = f32(backend, filter);
   if (dyv === null || wv === null || filter.shape.length !== 4) return null;
-  const info = backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  const info = conv2DInfo(inputShape, filter.shape, strides, 1, pad, dimRoundingMode, dataFormat);
   const geom = convGeometry(info);
   if (geom === null || !sameShape(dy.shape, info.outShape)) return null;
   const out = backend.allocF32(sizeOf(info.inShape));

@@ -4,16 +4,10 @@
  * passes over the output (the cpu kernel's steps: Add, then the
  * activation's kernel). Channels first runs the cpu kernel.
  */
-import {
-  FusedConv2D,
-  FusedConv2DAttrs,
-  TensorInfo,
-  backend_util,
-  broadcast_util,
-} from '@tensorflow/tfjs-core';
+import { FusedConv2D, FusedConv2DAttrs, TensorInfo, broadcast_util } from '@tensorflow/tfjs-core';
 import { Act, BinaryOp } from '../addon.js';
 import { activationCode, unaryForAct } from './_FusedMatMul.js';
-import { convGeometry } from './conv_util.js';
+import { conv2DInfo, convGeometry } from './conv_util.js';
 import { KernelArgs, f32, nativeKernel, shapeArray, sizeOf } from './util.js';
 
 function fusedConv2D({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
@@ -36,15 +30,14 @@ function fusedConv2D({ inputs, backend, attrs }: KernelArgs): TensorInfo | null 
   ) {
     return null;
   }
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
+  const info = conv2DInfo(
+    x.shape,
+    filter.shape,
     a.strides,
     a.dilations,
     a.pad,
     a.dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(a.dataFormat),
+    a.dataFormat,
   );
   const geom = convGeometry(info);
   if (geom === null) return null;

@@ -48,6 +48,7 @@ function fusedMatMul({ inputs, backend, attrs }: KernelArgs): TensorInfo | null 
   if (act === null) return null;
   // tf.fused.matMul hands the kernel 3-D operands: batches that differ and
   // are not 1 no longer say how they broadcast (the cpu kernel's choice).
+  // Below, the plan is therefore one of equal batches or a batch of 1.
   const batchA = sizeOf(a.shape.slice(0, -2));
   const batchB = sizeOf(b.shape.slice(0, -2));
   if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null;
@@ -79,24 +80,9 @@ function fusedMatMul({ inputs, backend, attrs }: KernelArgs): TensorInfo | null 
       biasV,
       act,
       alpha,
-      plan.aIndex,
-      plan.bIndex,
     );
   } else {
-    addon.matMul(
-      av,
-      bv,
-      out,
-      plan.batchA,
-      plan.batchB,
-      plan.m,
-      n,
-      plan.k,
-      transposeA,
-      transposeB,
-      plan.aIndex,
-      plan.bIndex,
-    );
+    addon.matMul(av, bv, out, plan.batchA, plan.batchB, plan.m, n, plan.k, transposeA, transposeB);
     addon.binary(
       BinaryOp.Add,
       out,

@@ -16,24 +16,51 @@ export interface PoolAttrs {
 }
 
 /**
+ * tfjs' geometry of a 2-D convolution of x by a filter (computeConv2DInfo,
+ * as the cpu kernels call it), with the kernels' data format attribute.
+ */
+export function conv2DInfo(
+  xShape: number[],
+  filterShape: number[],
+  strides: number | [number, number],
+  dilations: number | [number, number],
+  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding,
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+  dataFormat: 'NHWC' | 'NCHW',
+): Conv2DInfo {
+  return backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(dataFormat),
+  );
+}
+
+/** [batch, inH, inW, inC, outH, outW]: what both geometries start with. */
+function imageSizes(info: Conv2DInfo): number[] {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
+  return [batchSize, inHeight, inWidth, inChannels, outHeight, outWidth];
+}
+
+/**
  * [batch, inH, inW, inC, outH, outW, outC, fH, fW, sH, sW, dH, dW, padTop,
  * padLeft] of a channels-last convolution; null for channels first (the cpu
  * kernel runs those).
  */
 export function convGeometry(info: Conv2DInfo): Int32Array | null {
   if (info.dataFormat !== 'channelsLast') return null;
+  const { outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = info;
   return Int32Array.from([
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.outChannels,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
+    ...imageSizes(info),
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
     info.dilationHeight,
     info.dilationWidth,
     info.padInfo.top,
@@ -50,17 +77,13 @@ export function poolGeometry(info: Conv2DInfo): Int32Array | null {
   if (info.dataFormat !== 'channelsLast' || info.dilationHeight !== 1 || info.dilationWidth !== 1) {
     return null;
   }
+  const { effectiveFilterHeight, effectiveFilterWidth, strideHeight, strideWidth } = info;
   return Int32Array.from([
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.effectiveFilterHeight,
-    info.effectiveFilterWidth,
-    info.strideHeight,
-    info.strideWidth,
+    ...imageSizes(info),
+    effectiveFilterHeight,
+    effectiveFilterWidth,
+    strideHeight,
+    strideWidth,
     info.padInfo.top,
     info.padInfo.left,
   ]);
