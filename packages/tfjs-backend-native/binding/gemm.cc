@@ -75,8 +75,8 @@ constexpr double kSplitFlops = 8e6;
 // products (a Bayesian network's 20 chains of 100×14·14×50, 2.8 MFLOP) takes
 // 0.1-0.3 ms there; handing half of them to a pool thread saves at best half
 // of that, and costs milliseconds when that thread is not scheduled at once
-// (a loaded 2-core machine: 0.26 ms on one thread against 8.5-16 ms on the
-// pool for such a network's five batched products, docs/benchmarks.md).
+// (a loaded 2-core machine: 0.19-0.26 ms on one thread against 8.4-9.6 ms on
+// the pool for such a network's five batched products, docs/benchmarks.md).
 // Above it: the VAE's products (the smallest group, a 40-wide layer's two
 // gradients, is 10 MFLOP), unchanged. Every product is computed whole either
 // way: no rounding changes.
