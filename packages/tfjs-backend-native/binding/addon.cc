@@ -42,11 +42,14 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
                            elementwiseParallel && pool != nullptr ? pool->threads() : 1);
 }
 
-// setParallelMin(n, spinMicros?): elements below which element-wise kernels
-// stay on one thread, and how long pool workers spin after a job.
+// setParallelMin(n, spinMicros?, gemmPoolMinFlops?): elements below which
+// element-wise kernels stay on one thread, how long pool workers spin after
+// a job, and the FLOPs below which a group of products stays on the calling
+// thread (an argument left undefined keeps its setting).
 Napi::Value SetParallelMin(const Napi::CallbackInfo& info) {
   parallelMin = std::max<int64_t>(1, inum(info, 0));
-  if (info.Length() > 1) spinMicros = std::max(0.0, num(info, 1));
+  if (info.Length() > 1 && !info[1].IsUndefined()) spinMicros = std::max(0.0, num(info, 1));
+  if (info.Length() > 2 && !info[2].IsUndefined()) gemmPoolMinFlops = std::max(0.0, num(info, 2));
   return info.Env().Undefined();
 }
 
@@ -59,6 +62,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("threads", elementwiseParallel && pool != nullptr ? pool->threads() : 1);
   o.Set("adamThreads", adamParallel && pool != nullptr ? pool->threads() : 1);
   o.Set("parallelMin", static_cast<double>(parallelMin));
+  o.Set("gemmPoolMinFlops", gemmPoolMinFlops);
   o.Set("blasConfig", openblas_get_config != nullptr ? openblas_get_config() : "unknown BLAS");
   o.Set("blasThreads", openblas_get_num_threads != nullptr ? openblas_get_num_threads() : 1);
   setGemmInfo(o);
@@ -118,6 +122,17 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copy2d", Napi::Function::New(env, Copy2d));
   exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("fill", Napi::Function::New(env, Fill));
+  exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("tile", Napi::Function::New(env, Tile));
+  exports.Set("pad", Napi::Function::New(env, Pad));
+  exports.Set("gather", Napi::Function::New(env, Gather));
+  exports.Set("unsortedSegmentSum", Napi::Function::New(env, UnsortedSegmentSum));
+  exports.Set("conv2d", Napi::Function::New(env, Conv2d));
+  exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2dBackpropInput));
+  exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2dBackpropFilter));
+  exports.Set("pool2d", Napi::Function::New(env, Pool2d));
+  exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
+  exports.Set("avgPoolGrad", Napi::Function::New(env, AvgPoolGrad));
   exports.Set("normalLogProb", Napi::Function::New(env, NormalLogProb));
   exports.Set("normalLogProbGrad", Napi::Function::New(env, NormalLogProbGrad));
   exports.Set("bernoulliLogProb", Napi::Function::New(env, BernoulliLogProb));

@@ -1,6 +1,7 @@
 // Element-wise entry points: broadcasting binary ops and comparisons, unary
-// ops, reductions over any axes, the fused Adam update and fill. Each splits
-// its output over the pool (pool.h) and runs the kernel table's loop.
+// ops, reductions over any axes, softmax, the fused Adam update and fill.
+// Each splits its output over the pool (pool.h) and runs the kernel table's
+// loop.
 #include <algorithm>
 #include <vector>
 
@@ -120,6 +121,34 @@ Napi::Value Fill(const Napi::CallbackInfo& info) {
   const float v = static_cast<float>(num(info, 1));
   float* out = static_cast<float*>(o.data);
   std::fill(out, out + o.length, v);
+  return info.Env().Undefined();
+}
+
+// softmax(x, out, cols): softmax over rows of `cols` elements, in the cpu
+// kernel's steps and roundings: m = max (NaN if any element is NaN), d =
+// x − m in float32, e = exp(d), s = Σ e in double rounded to float32, e / s
+// in float32.
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  const View o = f32View(info, 1, "softmax");
+  const int64_t n = static_cast<int64_t>(o.length), cols = inum(info, 2);
+  if (cols < 1 || n % cols != 0) throwRange(info.Env(), "softmax", "rows of cols elements");
+  const float* x = f32(info, 0, "softmax", n);
+  float* out = static_cast<float*>(o.data);
+  // Rows over the pool from parallelMin elements (a softmax of 20000 took
+  // 1.2 ms on two threads of a loaded machine, 0.1 ms on one).
+  parallelFor(n / cols, std::max<int64_t>(1, parallelMin / cols), [&](int64_t r0, int64_t r1) {
+    FlushDenormals ftz;
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * cols;
+      float* orow = out + r * cols;
+      float m = xr[0];
+      for (int64_t j = 0; j < cols; ++j) m = (xr[j] != xr[j] || xr[j] > m) ? xr[j] : m;
+      for (int64_t j = 0; j < cols; ++j) orow[j] = xr[j] - m;
+      KT->unary(kExp, orow, orow, 0, cols, 0.0f, 0.0f);
+      const float s = static_cast<float>(KT->sum(orow, cols));
+      for (int64_t j = 0; j < cols; ++j) orow[j] = orow[j] / s;
+    }
+  });
   return info.Env().Undefined();
 }
 

@@ -25,17 +25,35 @@ Napi::Value GemmShapes(const Napi::CallbackInfo& info);
 // gemmFlops and gemmCalls of `o` (for info()).
 void setGemmInfo(Napi::Object o);
 
-// elementwise.cc: broadcasting binary ops, unary ops, reductions, Adam, fill.
+// elementwise.cc: broadcasting binary ops, unary ops, reductions, softmax,
+// Adam, fill.
 Napi::Value Binary(const Napi::CallbackInfo& info);
 Napi::Value Unary(const Napi::CallbackInfo& info);
 Napi::Value Reduce(const Napi::CallbackInfo& info);
+Napi::Value Softmax(const Napi::CallbackInfo& info);
 Napi::Value Adam(const Napi::CallbackInfo& info);
 Napi::Value Fill(const Napi::CallbackInfo& info);
 
-// movement.cc: slices, row copies and transposes.
+// movement.cc: slices, row copies, transposes, tiles and constant padding.
 Napi::Value Slice(const Napi::CallbackInfo& info);
 Napi::Value Copy2d(const Napi::CallbackInfo& info);
 Napi::Value Transpose(const Napi::CallbackInfo& info);
+Napi::Value Tile(const Napi::CallbackInfo& info);
+Napi::Value Pad(const Napi::CallbackInfo& info);
+
+// indexing.cc: gathers and segment sums.
+Napi::Value Gather(const Napi::CallbackInfo& info);
+Napi::Value UnsortedSegmentSum(const Napi::CallbackInfo& info);
+
+// conv.cc: 2-D convolutions and their gradients (im2col + GEMM).
+Napi::Value Conv2d(const Napi::CallbackInfo& info);
+Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info);
+Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info);
+
+// pooling.cc: 2-D max and average pooling and their gradients.
+Napi::Value Pool2d(const Napi::CallbackInfo& info);
+Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info);
+Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info);
 
 // log_density.cc: fused Normal and Bernoulli log-densities, their gradients,
 // and the reparameterised Normal sample.

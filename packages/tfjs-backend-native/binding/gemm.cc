@@ -7,6 +7,8 @@
 // gradients) and was slower than one thread for the small ones, while two
 // independent single-threaded products (a layer's input and weight gradients)
 // or the two halves of one run at ~90 GFLOP/s each (docs/benchmarks.md).
+#include "gemm.h"
+
 #include <cblas.h>
 
 #include <algorithm>
@@ -21,22 +23,6 @@
 #include "pool.h"
 
 namespace zsn {
-namespace {
-
-// One row-major product C = op(A)·op(B) (alpha 1, beta 0).
-struct Gemm {
-  bool ta, tb;
-  int64_t M, N, K;
-  const float* a;
-  int64_t lda;
-  const float* b;
-  int64_t ldb;
-  float* c;
-  int64_t ldc;
-  double flops() const {
-    return 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
-  }
-};
 
 Gemm makeGemm(const float* a, const float* b, float* c, int64_t M, int64_t N, int64_t K, bool ta,
               bool tb) {
@@ -46,12 +32,16 @@ Gemm makeGemm(const float* a, const float* b, float* c, int64_t M, int64_t N, in
 void sgemm(const Gemm& g) {
   if (g.M == 0 || g.N == 0) return;
   if (g.K == 0) {
-    for (int64_t i = 0; i < g.M; ++i) std::fill(g.c + i * g.ldc, g.c + i * g.ldc + g.N, 0.0f);
+    if (g.beta == 0.0f) {
+      for (int64_t i = 0; i < g.M; ++i) std::fill(g.c + i * g.ldc, g.c + i * g.ldc + g.N, 0.0f);
+    }
     return;
   }
   cblas_sgemm(CblasRowMajor, g.ta ? CblasTrans : CblasNoTrans, g.tb ? CblasTrans : CblasNoTrans,
-              g.M, g.N, g.K, 1.0f, g.a, g.lda, g.b, g.ldb, 0.0f, g.c, g.ldc);
+              g.M, g.N, g.K, 1.0f, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc);
 }
+
+namespace {
 
 // Part i of `parts` of g: a block of rows of C when M >= N, else of columns.
 Gemm gemmPart(const Gemm& g, int i, int parts) {
@@ -79,6 +69,17 @@ Gemm gemmPart(const Gemm& g, int i, int parts) {
 // blocks): the committed evaluations no longer reproduced to the last digit
 // (docs/benchmarks.md, 2026-11-29). Keep it unless that is worth giving up.
 constexpr double kSplitFlops = 8e6;
+
+// gemmPoolMinFlops (pool.h), 4e6 by default: products adding up to fewer
+// FLOPs run one after another on the calling thread. A batch of small
+// products (a Bayesian network's 20 chains of 100×14·14×50, 2.8 MFLOP) takes
+// 0.1-0.3 ms there; handing half of them to a pool thread saves at best half
+// of that, and costs milliseconds when that thread is not scheduled at once
+// (a loaded 2-core machine: 0.19-0.26 ms on one thread against 8.4-9.6 ms on
+// the pool for such a network's five batched products, docs/benchmarks.md).
+// Above it: the VAE's products (the smallest group, a 40-wide layer's two
+// gradients, is 10 MFLOP), unchanged. Every product is computed whole either
+// way: no rounding changes.
 
 // Wall time spent in GEMMs since the addon loaded, their FLOPs and count:
 // what `zhusuan bench` compares against a step's time. Updated by the
@@ -125,16 +126,27 @@ std::string gemmShapeKey(const Gemm* gs, int64_t count) {
   return key;
 }
 
-// Runs `count` independent products, in parallel on the pool when it has
-// more than one thread: whole products when there are at least as many as
-// threads, else each large one split into blocks. Threads take the next
-// block as they finish (largest first).
+// Adds products to the totals and, while tracing, to the group `key`.
+void addGemmTime(const std::string& key, double flops, double seconds, int64_t calls) {
+  gemmCounters.seconds += seconds;
+  gemmCounters.flops += flops;
+  gemmCounters.calls += static_cast<double>(calls);
+  if (gemmTracing) {
+    GemmShapeStats& st = gemmShapes[key];
+    st.seconds += seconds;
+    st.flops += flops;
+    st.calls += 1;
+  }
+}
+
+}  // namespace
+
 void runGemms(const Gemm* gs, int64_t count) {
   const auto t0 = std::chrono::steady_clock::now();
   double flops = 0;
   for (int64_t i = 0; i < count; ++i) flops += gs[i].flops();
   const int threads = gemmOnPool && pool != nullptr ? pool->threads() : 1;
-  if (threads == 1 || (count == 1 && flops < kSplitFlops)) {
+  if (threads == 1 || (count == 1 && flops < kSplitFlops) || flops < gemmPoolMinFlops) {
     for (int64_t i = 0; i < count; ++i) sgemm(gs[i]);
   } else {
     static thread_local std::vector<Gemm> tasks;
@@ -161,32 +173,38 @@ void runGemms(const Gemm* gs, int64_t count) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  gemmCounters.seconds += seconds;
-  gemmCounters.flops += flops;
-  gemmCounters.calls += static_cast<double>(count);
-  if (gemmTracing && count > 0) {
-    GemmShapeStats& st = gemmShapes[gemmShapeKey(gs, count)];
-    st.seconds += seconds;
-    st.flops += flops;
-    st.calls += 1;
-  }
+  if (count > 0) addGemmTime(gemmTracing ? gemmShapeKey(gs, count) : "", flops, seconds, count);
 }
 
-// A batched product C[b] = op(A[b]) * op(B[b]) for b in [0, max(batchA,
+void countGemms(const char* label, const Gemm& whole, int64_t calls, double seconds) {
+  addGemmTime(gemmTracing ? std::string(label) + " " + gemmShapeKey(&whole, 1) : "", whole.flops(),
+              seconds, calls);
+}
+
+namespace {
+
+// A batched product C[i] = op(A[i]) * op(B[i]) for i in [0, max(batchA,
 // batchB)); a batch of 1 broadcasts. Row-major; A is [M,K] ([K,M] when
-// transposed), B is [K,N] ([N,K]).
+// transposed), B is [K,N] ([N,K]). With index arrays (any broadcast of the
+// batch dimensions), product i reads A[aIndex[i]] and B[bIndex[i]] instead,
+// for i in [0, batch).
 struct Batched {
   const float* a;
   const float* b;
   float* c;
   int64_t batchA, batchB, M, N, K;
   bool ta, tb;
-  int64_t batch() const { return std::max(batchA, batchB); }
+  const int32_t* aIndex = nullptr;
+  const int32_t* bIndex = nullptr;
+  int64_t indexed = 0;
+  int64_t batch() const { return aIndex != nullptr ? indexed : std::max(batchA, batchB); }
 };
 
 // The arguments matMul and fusedMatMul start with: (a, b, out, batchA,
-// batchB, M, N, K, transA, transB).
-Batched batchedArgs(const Napi::CallbackInfo& info, const char* fn) {
+// batchB, M, N, K, transA, transB); the batch index arrays (Int32Arrays of
+// one length, or both null) are arguments `indexArg` and `indexArg` + 1 when
+// present.
+Batched batchedArgs(const Napi::CallbackInfo& info, const char* fn, int indexArg) {
   Batched p;
   p.batchA = inum(info, 3);
   p.batchB = inum(info, 4);
@@ -197,6 +215,20 @@ Batched batchedArgs(const Napi::CallbackInfo& info, const char* fn) {
   p.tb = flag(info, 9);
   p.a = f32(info, 0, fn, p.batchA * p.M * p.K);
   p.b = f32(info, 1, fn, p.batchB * p.K * p.N);
+  if (static_cast<int>(info.Length()) > indexArg + 1 && !info[indexArg].IsNull() &&
+      !info[indexArg].IsUndefined()) {
+    size_t na, nb;
+    p.aIndex = i32(info, indexArg, fn, &na);
+    p.bIndex = i32(info, indexArg + 1, fn, &nb);
+    if (na != nb) throwRange(info.Env(), fn, "the batch index arrays differ in length");
+    p.indexed = static_cast<int64_t>(na);
+    for (size_t i = 0; i < na; ++i) {
+      if (p.aIndex[i] < 0 || p.aIndex[i] >= p.batchA || p.bIndex[i] < 0 ||
+          p.bIndex[i] >= p.batchB) {
+        throwRange(info.Env(), fn, "batch index outside the operand");
+      }
+    }
+  }
   p.c = f32(info, 2, fn, p.batch() * p.M * p.N);
   return p;
 }
@@ -207,7 +239,7 @@ void gemmBatched(const Batched& p) {
   const int64_t sa = p.batchA == 1 ? 0 : M * K;
   const int64_t sb = p.batchB == 1 ? 0 : K * N;
   // A shared B with untransposed A: one GEMM over the stacked rows.
-  if (p.batchB == 1 && !p.ta && batch > 1) {
+  if (p.aIndex == nullptr && p.batchB == 1 && !p.ta && batch > 1) {
     const Gemm g = makeGemm(p.a, p.b, p.c, batch * M, N, K, false, p.tb);
     runGemms(&g, 1);
     return;
@@ -215,23 +247,25 @@ void gemmBatched(const Batched& p) {
   static thread_local std::vector<Gemm> gs;
   gs.clear();
   for (int64_t i = 0; i < batch; ++i) {
-    gs.push_back(makeGemm(p.a + i * sa, p.b + i * sb, p.c + i * M * N, M, N, K, p.ta, p.tb));
+    const float* a = p.aIndex != nullptr ? p.a + p.aIndex[i] * M * K : p.a + i * sa;
+    const float* b = p.bIndex != nullptr ? p.b + p.bIndex[i] * K * N : p.b + i * sb;
+    gs.push_back(makeGemm(a, b, p.c + i * M * N, M, N, K, p.ta, p.tb));
   }
   runGemms(gs.data(), batch);
 }
 
 }  // namespace
 
-// matmul(a, b, out, batchA, batchB, M, N, K, transA, transB)
+// matmul(a, b, out, batchA, batchB, M, N, K, transA, transB, aIndex?, bIndex?)
 Napi::Value MatMul(const Napi::CallbackInfo& info) {
-  gemmBatched(batchedArgs(info, "matMul"));
+  gemmBatched(batchedArgs(info, "matMul", 10));
   return info.Env().Undefined();
 }
 
-// fusedMatMul(a, b, out, batchA, batchB, M, N, K, transA, transB, bias|null, act, alpha)
-// bias (optional) has N elements and is added to every row.
+// fusedMatMul(a, b, out, batchA, batchB, M, N, K, transA, transB, bias|null, act, alpha,
+// aIndex?, bIndex?): bias (optional) has N elements and is added to every row.
 Napi::Value FusedMatMul(const Napi::CallbackInfo& info) {
-  const Batched p = batchedArgs(info, "fusedMatMul");
+  const Batched p = batchedArgs(info, "fusedMatMul", 13);
   const int64_t N = p.N;
   float* c = p.c;
   const float* bias = f32OrNull(info, 10, "fusedMatMul", N);

@@ -1,5 +1,5 @@
-// Data-movement entry points: slices, strided row copies and transposes.
-// Plain copies on the calling thread.
+// Data-movement entry points: slices, strided row copies, transposes, tiles
+// and constant padding. Plain copies on the calling thread.
 #include <algorithm>
 #include <cstring>
 
@@ -77,15 +77,25 @@ Napi::Value Slice(const Napi::CallbackInfo& info) {
 }
 
 // copy2d(src, srcOffset, srcStride, dst, dstOffset, dstStride, rows, cols):
-// float32 row copies (concat, pad, slices of matrices).
+// row copies of 4-byte elements (float32, or int32 into int32): concat,
+// split, unstack, slices of matrices.
 Napi::Value Copy2d(const Napi::CallbackInfo& info) {
   const int64_t so = inum(info, 1), ss = inum(info, 2), dof = inum(info, 4), ds = inum(info, 5);
   const int64_t rows = inum(info, 6), cols = inum(info, 7);
   if (rows == 0 || cols == 0) return info.Env().Undefined();
-  const float* s = f32(info, 0, "copy2d", so + (rows - 1) * ss + cols);
-  float* d = f32(info, 3, "copy2d", dof + (rows - 1) * ds + cols);
+  const View sv = typed(info, 0, "copy2d");
+  const View dv = typed(info, 3, "copy2d");
+  if ((sv.type != napi_float32_array && sv.type != napi_int32_array) || dv.type != sv.type) {
+    throwType(info.Env(), "copy2d", 3, "a Float32Array or Int32Array, as argument 0");
+  }
+  if (so < 0 || dof < 0 || sv.length < static_cast<size_t>(so + (rows - 1) * ss + cols) ||
+      dv.length < static_cast<size_t>(dof + (rows - 1) * ds + cols)) {
+    throwRange(info.Env(), "copy2d", "rows outside the arrays");
+  }
+  const uint32_t* s = static_cast<const uint32_t*>(sv.data);
+  uint32_t* d = static_cast<uint32_t*>(dv.data);
   for (int64_t r = 0; r < rows; ++r)
-    std::memcpy(d + dof + r * ds, s + so + r * ss, cols * sizeof(float));
+    std::memcpy(d + dof + r * ds, s + so + r * ss, cols * sizeof(uint32_t));
   return info.Env().Undefined();
 }
 
@@ -139,6 +149,113 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
       off += st[d];
       if (++coord[d] < od[d]) break;
       off -= coord[d] * st[d];
+      coord[d] = 0;
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// tile(x, out, meta): meta = [rank, dims[rank], reps[rank]]; 4-byte or
+// 1-byte elements (x and out of one type); out[i] = x[i mod dims] per axis.
+Napi::Value Tile(const Napi::CallbackInfo& info) {
+  int rank;
+  const int32_t* meta = metaArg(info, "tile", 2, &rank);
+  const int32_t* dims = meta + 1;
+  const int32_t* reps = meta + 1 + rank;
+  View xv = typed(info, 0, "tile");
+  View ov = typed(info, 1, "tile");
+  int64_t total = 1, outTotal = 1, od[kMaxRank];
+  for (int d = 0; d < rank; ++d) {
+    if (dims[d] < 0 || reps[d] < 0) throwRange(info.Env(), "tile", "negative size");
+    od[d] = static_cast<int64_t>(dims[d]) * reps[d];
+    total *= dims[d];
+    outTotal *= od[d];
+  }
+  const bool bytes = xv.type == napi_uint8_array;
+  if (ov.type != xv.type ||
+      (!bytes && xv.type != napi_float32_array && xv.type != napi_int32_array) ||
+      xv.length < static_cast<size_t>(total) || ov.length < static_cast<size_t>(outTotal)) {
+    throwType(info.Env(), "tile", 1, "arrays of one type (float32, int32, uint8) of the sizes");
+  }
+  if (outTotal == 0) return info.Env().Undefined();
+  const size_t es = bytes ? 1 : 4;
+  const char* x = static_cast<const char*>(xv.data);
+  char* o = static_cast<char*>(ov.data);
+  // Each output row (the last axis) is reps[last] copies of one input row;
+  // the input row is picked by the output's leading coordinates mod dims.
+  const int64_t inRow = dims[rank - 1], outRow = od[rank - 1];
+  const size_t inBytes = static_cast<size_t>(inRow) * es;
+  int64_t xs[kMaxRank];
+  xs[rank - 1] = 1;
+  for (int d = rank - 2; d >= 0; --d) xs[d] = xs[d + 1] * dims[d + 1];
+  int64_t coord[kMaxRank] = {0};
+  const int64_t rows = outTotal / outRow;
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t off = 0;
+    for (int d = 0; d < rank - 1; ++d) off += (coord[d] % dims[d]) * xs[d];
+    char* dst = o + r * outRow * es;
+    std::memcpy(dst, x + off * es, inBytes);
+    // Double the copied prefix until the row is full.
+    for (size_t have = inBytes, want = static_cast<size_t>(outRow) * es; have < want;) {
+      const size_t n = std::min(have, want - have);
+      std::memcpy(dst + have, dst, n);
+      have += n;
+    }
+    for (int d = rank - 2; d >= 0; --d) {
+      if (++coord[d] < od[d]) break;
+      coord[d] = 0;
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// pad(x, out, meta, value): meta = [rank, outDims[rank], before[rank],
+// dims[rank]] (x's shape); float32 or int32 (x and out of one type). out is
+// filled with `value` (converted to the element type) and x copied into the
+// window starting at `before`: tfjs' PadV2.
+Napi::Value Pad(const Napi::CallbackInfo& info) {
+  int rank;
+  const int32_t* meta = metaArg(info, "pad", 3, &rank);
+  const int32_t* od = meta + 1;
+  const int32_t* before = meta + 1 + rank;
+  const int32_t* dims = meta + 1 + 2 * rank;
+  View xv = typed(info, 0, "pad");
+  View ov = typed(info, 1, "pad");
+  int64_t total = 1, outTotal = 1;
+  for (int d = 0; d < rank; ++d) {
+    if (before[d] < 0 || dims[d] < 0 || before[d] + dims[d] > od[d]) {
+      throwRange(info.Env(), "pad", "window outside the output");
+    }
+    total *= dims[d];
+    outTotal *= od[d];
+  }
+  if ((xv.type != napi_float32_array && xv.type != napi_int32_array) || ov.type != xv.type ||
+      xv.length < static_cast<size_t>(total) || ov.length < static_cast<size_t>(outTotal)) {
+    throwType(info.Env(), "pad", 1, "a Float32Array or Int32Array (as x) of the output's size");
+  }
+  const double value = num(info, 3);
+  if (xv.type == napi_float32_array) {
+    float* o = static_cast<float*>(ov.data);
+    std::fill(o, o + outTotal, static_cast<float>(value));
+  } else {
+    int32_t* o = static_cast<int32_t*>(ov.data);
+    std::fill(o, o + outTotal, static_cast<int32_t>(value));
+  }
+  if (total == 0) return info.Env().Undefined();
+  // Rows of x (its last axis) go to rows of the window.
+  int64_t os[kMaxRank];
+  os[rank - 1] = 1;
+  for (int d = rank - 2; d >= 0; --d) os[d] = os[d + 1] * od[d + 1];
+  const uint32_t* x = static_cast<const uint32_t*>(xv.data);
+  uint32_t* o = static_cast<uint32_t*>(ov.data);
+  const int64_t row = dims[rank - 1];
+  int64_t coord[kMaxRank] = {0};
+  for (int64_t r = 0; r < total / row; ++r) {
+    int64_t off = before[rank - 1];
+    for (int d = 0; d < rank - 1; ++d) off += (before[d] + coord[d]) * os[d];
+    std::memcpy(o + off, x + r * row, row * sizeof(uint32_t));
+    for (int d = rank - 2; d >= 0; --d) {
+      if (++coord[d] < dims[d]) break;
       coord[d] = 0;
     }
   }

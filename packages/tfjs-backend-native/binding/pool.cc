@@ -12,6 +12,7 @@ int64_t parallelMin = 1 << 15;
 bool elementwiseParallel = false;
 bool adamParallel = true;
 bool gemmOnPool = true;
+double gemmPoolMinFlops = 4e6;
 
 int poolThreads() {
   return std::max(1, std::min(static_cast<int>(std::thread::hardware_concurrency()), 64));

@@ -1,8 +1,9 @@
 // A small thread pool and the settings that decide which kernels use it.
 //
 // Runs one job at a time on every thread (the caller is participant 0). Used
-// for the GEMMs (OpenBLAS itself runs single-threaded, see gemm.cc), the Adam
-// update and, when enabled, element-wise kernels. Workers spin briefly after
+// for the GEMMs (OpenBLAS itself runs single-threaded, see gemm.cc) and the
+// convolutions' blocks, the Adam update and, when enabled, element-wise
+// kernels. Workers spin briefly after
 // a job (kernels come every few microseconds during a training step) and then
 // sleep on a futex (std::atomic::wait).
 #pragma once
@@ -62,6 +63,10 @@ extern bool adamParallel;
 // OpenBLAS threads them itself (ZHUSUAN_NATIVE_BLAS_THREADS).
 extern bool gemmOnPool;
 
+// FLOPs below which a group of products runs on the calling thread (gemm.cc
+// explains the default, 4e6; setParallelMin's third argument sets it).
+extern double gemmPoolMinFlops;
+
 // The pool's default size: every core, at most 64.
 int poolThreads();
 
@@ -76,6 +81,28 @@ void parallelFor(int64_t n, int64_t minParallel, F&& f, bool enabled = elementwi
   pool->runRange(
       n, [](void* c, int64_t b, int64_t e) { (*static_cast<F*>(c))(b, e); },
       static_cast<void*>(&f));
+}
+
+// Calls f(i) for every i in [0, n): on the pool, each thread taking the next
+// task as it finishes, when `enabled`, the pool has two threads or more and
+// n >= 2; else in order on this thread. Tasks must write disjoint outputs.
+template <class F>
+void parallelTasks(int64_t n, F&& f, bool enabled = gemmOnPool) {
+  if (!enabled || pool == nullptr || pool->threads() < 2 || n < 2) {
+    for (int64_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+  struct Job {
+    F* f;
+    int64_t n;
+    std::atomic<int64_t> next{0};
+  } job{&f, n};
+  pool->run(
+      [](void* c, int) {
+        Job& j = *static_cast<Job*>(c);
+        for (int64_t t = j.next.fetch_add(1); t < j.n; t = j.next.fetch_add(1)) (*j.f)(t);
+      },
+      &job);
 }
 
 }  // namespace zsn

@@ -90,6 +90,9 @@ export const enum Act {
   Sigmoid = 5,
 }
 
+/** The typed arrays of tfjs' float32, int32 and bool tensors on the cpu backend. */
+export type ElementArray = Float32Array | Int32Array | Uint8Array;
+
 /** What the addon reports about itself. */
 export interface AddonInfo {
   /** Kernel build in use: 'avx2' (AVX2+FMA) or 'base'. */
@@ -100,6 +103,8 @@ export interface AddonInfo {
   adamThreads: number;
   /** Elements below which element-wise kernels stay on one thread. */
   parallelMin: number;
+  /** FLOPs below which a group of matrix products stays on the calling thread. */
+  gemmPoolMinFlops: number;
   /** openblas_get_config(). */
   blasConfig: string;
   /** openblas_get_num_threads(): OpenBLAS' own threads within one product. */
@@ -147,6 +152,9 @@ export interface NativeAddon {
     k: number,
     transposeA: boolean,
     transposeB: boolean,
+    /** With bIndex: product i reads a's batch aIndex[i] and b's batch bIndex[i]. */
+    aIndex?: Int32Array | null,
+    bIndex?: Int32Array | null,
   ): void;
   fusedMatMul(
     a: Float32Array,
@@ -162,6 +170,8 @@ export interface NativeAddon {
     bias: Float32Array | null,
     act: Act,
     alpha: number,
+    aIndex?: Int32Array | null,
+    bIndex?: Int32Array | null,
   ): void;
   binary(
     op: BinaryOp,
@@ -220,11 +230,12 @@ export interface NativeAddon {
     meta: Int32Array,
     elemBytes?: number,
   ): void;
+  /** Row copies of 4-byte elements: src and dst both Float32Arrays or both Int32Arrays. */
   copy2d(
-    src: Float32Array,
+    src: Float32Array | Int32Array,
     srcOffset: number,
     srcStride: number,
-    dst: Float32Array,
+    dst: Float32Array | Int32Array,
     dstOffset: number,
     dstStride: number,
     rows: number,
@@ -232,6 +243,75 @@ export interface NativeAddon {
   ): void;
   transpose(x: Float32Array | Int32Array, out: Float32Array | Int32Array, meta: Int32Array): void;
   fill(out: Float32Array, value: number): void;
+  /**
+   * `tile(x, out, [rank, ...dims, ...reps])`: out[i] = x[i mod dims] per
+   * axis; Float32Array, Int32Array or Uint8Array (x and out of one type).
+   */
+  tile(x: ElementArray, out: ElementArray, meta: Int32Array): void;
+  /**
+   * `pad(x, out, [rank, ...outDims, ...before, ...xDims], value)`: out filled
+   * with `value`, x copied into the window at `before` (Float32Array or
+   * Int32Array, x and out of one type).
+   */
+  pad(
+    x: Float32Array | Int32Array,
+    out: Float32Array | Int32Array,
+    meta: Int32Array,
+    value: number,
+  ): void;
+  /**
+   * out[b, o, i, :] = x[b, o, indices[b, i], :] for x [batch, outer, dimSize,
+   * slice] and indices [batch, n]; x and out of one array type. Returns -1,
+   * or the position in `indices` of the first index outside [0, dimSize)
+   * (nothing is written then).
+   */
+  gather(
+    x: ElementArray,
+    indices: Int32Array,
+    out: ElementArray,
+    batch: number,
+    outer: number,
+    dimSize: number,
+    slice: number,
+  ): number;
+  /**
+   * out [numSegments, inner] = the sums of the rows of x [n, inner] by
+   * segment id (n = ids.length), in double over the rows in order; ids
+   * outside [0, numSegments) drop their row.
+   */
+  unsortedSegmentSum(
+    x: Float32Array,
+    segmentIds: Int32Array,
+    out: Float32Array,
+    inner: number,
+    numSegments: number,
+  ): void;
+  /** Softmax over rows of `cols` elements, in the cpu kernel's steps. */
+  softmax(x: Float32Array, out: Float32Array, cols: number): void;
+  /**
+   * y = conv2d(x, filter), NHWC, filter [fH, fW, inC, outC]; `geom` holds
+   * [batch, inH, inW, inC, outH, outW, outC, fH, fW, sH, sW, dH, dW, padTop,
+   * padLeft].
+   */
+  conv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geom: Int32Array): void;
+  /** dx of conv2d (tfjs' Conv2DBackpropInput) for `geom` of the forward conv (dilations 1). */
+  conv2dBackpropInput(
+    dy: Float32Array,
+    filter: Float32Array,
+    dx: Float32Array,
+    geom: Int32Array,
+  ): void;
+  /** dfilter of conv2d (tfjs' Conv2DBackpropFilter) for `geom` of the forward conv (dilations 1). */
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Int32Array): void;
+  /**
+   * Max or average pooling, NHWC; `geom` holds [batch, inH, inW, channels,
+   * outH, outW, fH, fW, sH, sW, padTop, padLeft].
+   */
+  pool2d(x: Float32Array, out: Float32Array, isMax: boolean, geom: Int32Array): void;
+  /** tfjs-cpu's MaxPoolGrad: dy routed to each window's first maximum of x. */
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  /** tfjs-cpu's AvgPoolGrad: dy spread over each window's in-image pixels / (fH·fW). */
+  avgPoolGrad(dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
   /**
    * `tf.randomNormal(shape, mean, stdDev, 'float32', seed)`'s numbers into
    * `out`, the seed given as the string tfjs makes of it (`String(seed)`).
@@ -292,9 +372,10 @@ export interface NativeAddon {
   /**
    * Elements below which element-wise kernels stay on one thread, and
    * (optional) the microseconds a pool worker spins after a job before it
-   * sleeps (default 1000).
+   * sleeps (default 1000) and the FLOPs below which a group of matrix
+   * products runs on the calling thread (default 4e6).
    */
-  setParallelMin(n: number, spinMicros?: number): void;
+  setParallelMin(n: number, spinMicros?: number, gemmPoolMinFlops?: number): void;
   info(): AddonInfo;
   /** Starts (clearing what was kept) or stops recording products by shape. */
   traceGemms(on: boolean): void;

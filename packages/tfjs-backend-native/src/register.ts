@@ -25,12 +25,55 @@ import { unaryConfigs } from './kernels/unary.js';
 import { nativeOnlyConfigs } from './kernels/native_ops.js';
 import { randomConfigs } from './kernels/random.js';
 import { distributionConfigs } from './kernels/distributions.js';
+import { gatherV2Config } from './kernels/GatherV2.js';
+import { unsortedSegmentSumConfig } from './kernels/UnsortedSegmentSum.js';
+import { splitVConfig } from './kernels/SplitV.js';
+import { unpackConfig } from './kernels/Unpack.js';
+import { stridedSliceConfig } from './kernels/StridedSlice.js';
+import { tileConfig } from './kernels/Tile.js';
+import { padV2Config } from './kernels/PadV2.js';
+import { conv2DConfig } from './kernels/Conv2D.js';
+import { fusedConv2DConfig } from './kernels/FusedConv2D.js';
+import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
+import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
+import { maxPoolConfig } from './kernels/MaxPool.js';
+import { avgPoolConfig } from './kernels/AvgPool.js';
+import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
+import { avgPoolGradConfig } from './kernels/AvgPoolGrad.js';
+import { softmaxConfig } from './kernels/Softmax.js';
 
 /** The name the backend is registered under. */
 export const NATIVE_BACKEND = 'native';
 
 /** Priority of the backend: above wasm/webgl (2) and cpu (1), like tfjs-node. */
 const PRIORITY = 3;
+
+/**
+ * Kernels added for the model zoo (issue 17): gathers and segment sums,
+ * splits, tiles, padding, convolutions, pooling, softmax.
+ * `bench/zoo-kernels.mjs` times the backend with and without them.
+ */
+const zooConfigs: KernelConfig[] = [
+  gatherV2Config,
+  unsortedSegmentSumConfig,
+  splitVConfig,
+  unpackConfig,
+  stridedSliceConfig,
+  tileConfig,
+  padV2Config,
+  conv2DConfig,
+  fusedConv2DConfig,
+  conv2DBackpropInputConfig,
+  conv2DBackpropFilterConfig,
+  maxPoolConfig,
+  avgPoolConfig,
+  maxPoolGradConfig,
+  avgPoolGradConfig,
+  softmaxConfig,
+];
+
+/** Names of the kernels added for the model zoo (issue 17). */
+export const ZOO_KERNELS: readonly string[] = zooConfigs.map((k) => k.kernelName);
 
 /** Kernels the addon runs (the rest are the cpu backend's, inherited). */
 export function nativeKernelConfigs(): KernelConfig[] {
@@ -47,6 +90,7 @@ export function nativeKernelConfigs(): KernelConfig[] {
     ...nativeOnlyConfigs,
     ...randomConfigs,
     ...distributionConfigs,
+    ...zooConfigs,
   ];
 }
 

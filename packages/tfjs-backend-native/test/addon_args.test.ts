@@ -157,4 +157,157 @@ describe('addon argument checks', () => {
       /^native\.randomNormal: argument 0 must be a Float32Array$/,
     );
   });
+
+  it('matMul: batch index arrays (broadcast batches)', () => {
+    const a = Float32Array.of(1, 2); // two [1, 1] matrices
+    const b = Float32Array.of(10, 100, 1000); // three [1, 1] matrices
+    const c = f32(6);
+    addon.matMul(
+      a,
+      b,
+      c,
+      2,
+      3,
+      1,
+      1,
+      1,
+      false,
+      false,
+      Int32Array.of(0, 0, 0, 1, 1, 1),
+      Int32Array.of(0, 1, 2, 0, 1, 2),
+    );
+    assert.deepEqual([...c], [10, 100, 1000, 20, 200, 2000]);
+    throwsLike(
+      () =>
+        addon.matMul(
+          a,
+          b,
+          c,
+          2,
+          3,
+          1,
+          1,
+          1,
+          false,
+          false,
+          Int32Array.of(0, 2),
+          Int32Array.of(0, 1),
+        ),
+      RangeError,
+      /^native\.matMul: batch index outside the operand$/,
+    );
+    throwsLike(
+      () =>
+        addon.matMul(a, b, c, 2, 3, 1, 1, 1, false, false, Int32Array.of(0), Int32Array.of(0, 1)),
+      RangeError,
+      /^native\.matMul: the batch index arrays differ in length$/,
+    );
+  });
+
+  it('gather and unsortedSegmentSum: indices and sizes', () => {
+    const x = Float32Array.of(1, 2, 3, 4, 5, 6); // [3, 2]
+    const out = f32(4);
+    assert.equal(addon.gather(x, Int32Array.of(2, 0), out, 1, 1, 3, 2), -1);
+    assert.deepEqual([...out], [5, 6, 1, 2]);
+    // A bad index: its position comes back and nothing is written.
+    out.fill(7);
+    assert.equal(addon.gather(x, Int32Array.of(1, 3), out, 1, 1, 3, 2), 1);
+    assert.deepEqual([...out], [7, 7, 7, 7]);
+    throwsLike(
+      () => addon.gather(x, Int32Array.of(0, 1), new Int32Array(4), 1, 1, 3, 2),
+      TypeError,
+      /^native\.gather: argument 2 must be an array of x's type and the output's size$/,
+    );
+    throwsLike(
+      () => addon.gather(x, Int32Array.of(0, 1, 2), out, 2, 1, 3, 1),
+      RangeError,
+      /^native\.gather: bad sizes$/,
+    );
+    const sums = f32(2);
+    // One segment: ids 1 and -1 drop every row.
+    addon.unsortedSegmentSum(x, Int32Array.of(1, -1, 1), sums, 2, 1);
+    assert.deepEqual([...sums], [0, 0]);
+    const sums2 = f32(4);
+    addon.unsortedSegmentSum(x, Int32Array.of(1, 5, 1), sums2, 2, 2);
+    assert.deepEqual([...sums2], [0, 0, 6, 8]);
+    throwsLike(
+      () => addon.unsortedSegmentSum(x, Int32Array.of(0, 1, 2, 0), sums2, 2, 2),
+      RangeError,
+      /^native\.unsortedSegmentSum: argument 0 has 6 elements, needs 8$/,
+    );
+  });
+
+  it('tile, pad and copy2d: types and windows', () => {
+    const x = Int32Array.of(1, 2, 3);
+    const t = new Int32Array(6);
+    addon.tile(x, t, Int32Array.of(1, 3, 2));
+    assert.deepEqual([...t], [1, 2, 3, 1, 2, 3]);
+    throwsLike(
+      () => addon.tile(x, f32(6), Int32Array.of(1, 3, 2)),
+      TypeError,
+      /^native\.tile: argument 1 must be arrays of one type \(float32, int32, uint8\) of the sizes$/,
+    );
+    const p = new Int32Array(5);
+    addon.pad(x, p, Int32Array.of(1, 5, 1, 3), -1);
+    assert.deepEqual([...p], [-1, 1, 2, 3, -1]);
+    throwsLike(
+      () => addon.pad(x, p, Int32Array.of(1, 5, 3, 3), 0),
+      RangeError,
+      /^native\.pad: window outside the output$/,
+    );
+    throwsLike(
+      () => addon.copy2d(f32(4), 0, 2, new Int32Array(4), 0, 2, 2, 2),
+      TypeError,
+      /^native\.copy2d: argument 3 must be a Float32Array or Int32Array, as argument 0$/,
+    );
+    throwsLike(
+      () => addon.copy2d(f32(4), 1, 2, f32(4), 0, 2, 2, 2),
+      RangeError,
+      /^native\.copy2d: rows outside the arrays$/,
+    );
+  });
+
+  it('convolutions, pooling and softmax: their geometry and sizes', () => {
+    // x [1, 2, 2, 1] with a 1×1 filter of 2 output channels: y = x·[1, 10].
+    const geom = Int32Array.of(1, 2, 2, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0);
+    const y = f32(8);
+    addon.conv2d(Float32Array.of(1, 2, 3, 4), Float32Array.of(1, 10), y, geom);
+    assert.deepEqual([...y], [1, 10, 2, 20, 3, 30, 4, 40]);
+    throwsLike(
+      () => addon.conv2d(f32(4), f32(2), y, geom.subarray(0, 14)),
+      RangeError,
+      /^native\.conv2d: the geometry needs 15 numbers$/,
+    );
+    throwsLike(
+      () => addon.conv2dBackpropInput(f32(8), f32(2), f32(3), geom),
+      RangeError,
+      /^native\.conv2dBackpropInput: argument 2 has 3 elements, needs 4$/,
+    );
+    throwsLike(
+      () =>
+        addon.conv2dBackpropFilter(
+          f32(4),
+          f32(8),
+          f32(2),
+          Int32Array.of(1, 2, 2, 1, 2, 2, 2, 1, 1, 0, 1, 1, 1, 0, 0),
+        ),
+      RangeError,
+      /^native\.conv2dBackpropFilter: bad geometry$/,
+    );
+    // 2×2 max pooling of one 2×2 image.
+    const pg = Int32Array.of(1, 2, 2, 1, 1, 1, 2, 2, 2, 2, 0, 0);
+    const m = f32(1);
+    addon.pool2d(Float32Array.of(1, 4, 3, 2), m, true, pg);
+    assert.deepEqual([...m], [4]);
+    throwsLike(
+      () => addon.maxPoolGrad(f32(1), f32(3), f32(4), pg),
+      RangeError,
+      /^native\.maxPoolGrad: argument 1 has 3 elements, needs 4$/,
+    );
+    throwsLike(
+      () => addon.softmax(f32(6), f32(6), 4),
+      RangeError,
+      /^native\.softmax: rows of cols elements$/,
+    );
+  });
 });

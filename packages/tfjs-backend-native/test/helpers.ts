@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { isNativeAvailable, nativeLoadError, registerNativeBackend } from '../src/index.js';
+import { NativeAddon, getAddon } from '../src/addon.js';
 import { ensureGradients, mulberry32 } from './vae_fixture.js';
 
 /** Registers `native`, loads gradients and makes `native` the active backend. */
@@ -93,4 +94,83 @@ export async function sameOnBoth(
       if (Number.isFinite(v)) tolAbs = Math.max(tolAbs, rtol * Math.abs(v));
   }
   assertClose(nat.values, cpu.values, rtol, tolAbs, what);
+}
+
+/** Shapes, dtypes and values of several tensors computed on one backend. */
+async function runManyOn(
+  backend: string,
+  f: () => tf.Tensor[],
+): Promise<Array<{ shape: number[]; dtype: string; values: number[] }>> {
+  await tf.setBackend(backend);
+  const before = tf.memory().numTensors;
+  const ts = tf.tidy(f);
+  const out = ts.map((t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) }));
+  tf.dispose(ts);
+  assert.equal(tf.memory().numTensors, before, `${backend}: the op leaked tensors`);
+  return out;
+}
+
+/**
+ * {@link sameOnBoth} for a computation with several results (a split, the
+ * gradients of a function): each result within rtol (and atol); with
+ * `scaled`, atol is rtol times that result's largest magnitude.
+ */
+export async function sameManyOnBoth(
+  f: () => tf.Tensor[],
+  what: string,
+  rtol = 1e-5,
+  atol = 1e-7,
+  scaled = false,
+): Promise<void> {
+  const cpu = await runManyOn('cpu', f);
+  const nat = await runManyOn('native', f);
+  assert.equal(nat.length, cpu.length, `${what}: number of results`);
+  for (let i = 0; i < cpu.length; i++) {
+    assert.deepEqual(nat[i].shape, cpu[i].shape, `${what}[${i}]: shape`);
+    assert.equal(nat[i].dtype, cpu[i].dtype, `${what}[${i}]: dtype`);
+    let tolAbs = atol;
+    if (scaled) {
+      for (const v of cpu[i].values)
+        if (Number.isFinite(v)) tolAbs = Math.max(tolAbs, rtol * Math.abs(v));
+    }
+    assertClose(nat[i].values, cpu[i].values, rtol, tolAbs, `${what}[${i}]`);
+  }
+}
+
+/**
+ * The gradients of `f` with respect to the tensors `inputs()` makes agree
+ * on cpu and native within `rtol` (default 1e-4) relative, with a floor of
+ * rtol times each gradient's largest magnitude (entries that cancel to ~0
+ * carry the absolute rounding of the large terms).
+ */
+export async function sameGradsOnBoth(
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: () => tf.Tensor[],
+  what: string,
+  rtol = 1e-4,
+): Promise<void> {
+  await sameManyOnBoth(() => tf.grads(f)(inputs()), `${what} gradients`, rtol, 0, true);
+}
+
+/**
+ * How many times `f` (run on native) calls the addon function `name`: shows
+ * that a kernel ran natively rather than falling back to the cpu kernel.
+ */
+export async function addonCalls(name: keyof NativeAddon, f: () => unknown): Promise<number> {
+  await tf.setBackend('native');
+  const addon = getAddon() as NativeAddon;
+  const original = addon[name] as (...args: unknown[]) => unknown;
+  let calls = 0;
+  (addon as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+    calls++;
+    return original(...args);
+  };
+  try {
+    tf.tidy(() => {
+      f();
+    });
+  } finally {
+    (addon as unknown as Record<string, unknown>)[name] = original;
+  }
+  return calls;
 }

@@ -51,3 +51,49 @@ describe('memory', () => {
     });
   }
 });
+
+describe('memory of the zoo kernels', () => {
+  it('gradient steps through gathers, splits, tiles, convolutions, pooling and softmax leak nothing', async () => {
+    await tf.setBackend('native');
+    const backend = tf.backend() as NativeBackend;
+    const users = tf.tensor1d([0, 3, 2, 3, 1, 0, 2], 'int32');
+    const u = tf.variable(tf.randomNormal([2, 4, 3], 0, 1, 'float32', 1));
+    const f = tf.variable(
+      tf.randomNormal([3, 3, 2, 4], 0, 1, 'float32', 2),
+    ) as tf.Variable<tf.Rank.R4>;
+    const x = tf.randomNormal([2, 8, 8, 2], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const step = () =>
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => {
+          const g = tf.gather(u, users, 1); // GatherV2; UnsortedSegmentSum backward
+          const h = tf.concat([tf.tile(g, [1, 1, 2]), tf.ones([2, 7, 1])], -1); // Tile; SplitV
+          const c = tf.maxPool(tf.conv2d(x, f, 1, 'same'), 2, 2, 'valid');
+          const p = tf.avgPool(c, 2, 1, 'same');
+          const s = tf.softmax(tf.reshape(p, [2, -1]));
+          return tf.add(
+            tf.sum(tf.square(h)),
+            tf.sum(
+              tf.mul(
+                s,
+                tf.pad(p.reshape([2, -1]), [
+                  [0, 0],
+                  [0, 0],
+                ]),
+              ),
+            ),
+          );
+        }, [u, f]);
+        return Object.values(grads).map((t) => t.sum());
+      });
+    tf.dispose(step());
+    tf.dispose(step());
+    const tensors = tf.memory().numTensors;
+    const dataIds = backend.numDataIds();
+    for (let i = 0; i < 3; i++) {
+      tf.dispose(step());
+      assert.equal(tf.memory().numTensors, tensors, 'numTensors');
+      assert.equal(backend.numDataIds(), dataIds, 'data ids');
+    }
+    tf.dispose([users, u, f, x]);
+  });
+});

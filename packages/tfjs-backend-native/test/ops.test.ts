@@ -5,7 +5,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { rand, sameOnBoth, setupNative } from './helpers.js';
+import { addonCalls, assertClose, rand, runOn, sameOnBoth, setupNative } from './helpers.js';
 
 before(async () => {
   await setupNative();
@@ -40,12 +40,47 @@ describe('BatchMatMul', () => {
     [[2, 3, 3, 4], [2, 3, 4, 2], false, false],
     [[1, 7], [7, 1], false, false],
     [[3, 0], [0, 2], false, false],
-    [[2, 1, 3, 4], [1, 3, 4, 5], false, false], // batch layout only cpu supports: falls back
+    // The BNN's shapes (20 chains): forward and the gradients' transposes.
+    [[20, 100, 14], [20, 50, 14], false, true],
+    [[20, 100, 51], [20, 1, 51], false, true],
+    [[20, 100, 1], [20, 1, 51], false, false],
+    [[20, 100, 1], [20, 100, 51], true, false],
+    [[20, 100, 50], [20, 100, 14], true, false],
   ];
   for (const [as, bs, ta, tb] of cases) {
     its(`${as} x ${bs} transposeA=${ta} transposeB=${tb}`, () =>
       sameOnBoth(() => tf.matMul(rand(as, 1), rand(bs, 2), ta, tb), 'matMul', 1e-5, 0, true),
     );
+  }
+  // Batch dimensions that broadcast other than by a batch of 1 (tfjs-cpu
+  // pairs batch i with i mod each batch size there and returns too few
+  // values): against the cpu product of the operands broadcast explicitly.
+  const broadcastCases: Array<[number[], number[], boolean, boolean]> = [
+    [[2, 1, 3, 4], [1, 3, 4, 5], false, false],
+    [[2, 3, 2, 4], [3, 4, 5], false, false],
+    [[3, 1, 4, 2], [1, 4, 3, 4], true, true],
+    [[6, 3, 4], [2, 1, 5, 4], false, true],
+  ];
+  for (const [as, bs, ta, tb] of broadcastCases) {
+    its(`broadcast batch ${as} x ${bs} transposeA=${ta} transposeB=${tb}`, async () => {
+      const outer = tf.broadcast_util.assertAndGetBroadcastShape(as.slice(0, -2), bs.slice(0, -2));
+      const explicit = await runOn('cpu', () =>
+        tf.matMul(
+          tf.broadcastTo(rand(as, 3), [...outer, ...as.slice(-2)]),
+          tf.broadcastTo(rand(bs, 4), [...outer, ...bs.slice(-2)]),
+          ta,
+          tb,
+        ),
+      );
+      const nat = await runOn('native', () => tf.matMul(rand(as, 3), rand(bs, 4), ta, tb));
+      assert.deepEqual(nat.shape, explicit.shape);
+      const scale = explicit.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      assertClose(nat.values, explicit.values, 1e-5, 1e-5 * scale, 'broadcast matMul');
+      assert.equal(
+        await addonCalls('matMul', () => tf.matMul(rand(as, 3), rand(bs, 4), ta, tb)),
+        1,
+      );
+    });
   }
 });
 

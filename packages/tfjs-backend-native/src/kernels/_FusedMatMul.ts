@@ -46,8 +46,13 @@ function fusedMatMul({ inputs, backend, attrs }: KernelArgs): TensorInfo | null 
   if (preluActivationWeights !== undefined && preluV === null) return null;
   const act = activation === 'prelu' ? Act.Linear : activationCode(activation);
   if (act === null) return null;
+  // tf.fused.matMul hands the kernel 3-D operands: batches that differ and
+  // are not 1 no longer say how they broadcast (the cpu kernel's choice).
+  // Below, the plan is therefore one of equal batches or a batch of 1.
+  const batchA = sizeOf(a.shape.slice(0, -2));
+  const batchB = sizeOf(b.shape.slice(0, -2));
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null;
   const plan = planMatMul(a.shape, b.shape, transposeA, transposeB);
-  if (plan === null) return null;
   const { outShape, n } = plan;
   if (bias !== undefined) broadcast_util.assertAndGetBroadcastShape(outShape, bias.shape);
   // A bias over the last dimension only (shape [..., 1, n] or [n]) rides in the epilogue.

@@ -9,6 +9,7 @@ import {
   TensorInfo,
   getKernel,
 } from '@tensorflow/tfjs-core';
+import type { ElementArray } from '../addon.js';
 import type { NativeBackend } from '../backend.js';
 
 /** The arguments tfjs passes a kernel, with our backend. */
@@ -31,6 +32,26 @@ export function f32(backend: NativeBackend, t: TensorInfo | undefined): Float32A
   if (t === undefined || t.dtype !== 'float32') return null;
   const v = backend.data.get(t.dataId).values;
   return v instanceof Float32Array ? v : null;
+}
+
+/**
+ * The values behind `t` when they are stored in the array type of its dtype
+ * (float32: Float32Array, int32: Int32Array, bool: Uint8Array), else null
+ * (strings, complex numbers, a bool cast to float32 kept as a Uint8Array).
+ */
+export function elements(backend: NativeBackend, t: TensorInfo | undefined): ElementArray | null {
+  if (t === undefined) return null;
+  const v = backend.data.get(t.dataId).values;
+  if (t.dtype === 'float32') return v instanceof Float32Array ? v : null;
+  if (t.dtype === 'int32') return v instanceof Int32Array ? v : null;
+  if (t.dtype === 'bool') return v instanceof Uint8Array ? v : null;
+  return null;
+}
+
+/** A fresh output array of `dtype` (float32 from the backend's pool). */
+export function allocLike(backend: NativeBackend, dtype: string, n: number): ElementArray {
+  if (dtype === 'float32') return backend.allocF32(n);
+  return dtype === 'int32' ? new Int32Array(n) : new Uint8Array(n);
 }
 
 /** Number of elements of a shape. */

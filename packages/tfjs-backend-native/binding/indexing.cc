@@ -1,0 +1,115 @@
+// Indexing entry points: gather (tfjs' GatherV2) and unsortedSegmentSum, the
+// pair of a gather and its gradient. Both are O(input + output); tfjs-cpu's
+// UnsortedSegmentSum is O(segments × input) (an Equal mask per segment).
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "entries.h"
+#include "napi_args.h"
+#include "pool.h"
+
+namespace zsn {
+namespace {
+
+// Bytes of one element of a typed array (Uint8Array for tfjs' bool).
+size_t elemBytes(const View& v) {
+  switch (v.type) {
+    case napi_int8_array:
+    case napi_uint8_array:
+    case napi_uint8_clamped_array:
+      return 1;
+    case napi_int16_array:
+    case napi_uint16_array:
+      return 2;
+    case napi_float64_array:
+    case napi_bigint64_array:
+    case napi_biguint64_array:
+      return 8;
+    default:
+      return 4;
+  }
+}
+
+}  // namespace
+
+// gather(x, indices, out, batch, outer, dimSize, slice): x is [batch, outer,
+// dimSize, slice] and indices [batch, n] (row-major, any element type, the
+// same for x and out); out [batch, outer, n, slice] with
+// out[b, o, i, :] = x[b, o, indices[b, i], :]. Returns -1, or the position
+// in `indices` of the first index outside [0, dimSize) (then nothing is
+// written).
+Napi::Value Gather(const Napi::CallbackInfo& info) {
+  const int64_t batch = inum(info, 3), outer = inum(info, 4), dim = inum(info, 5);
+  const int64_t slice = inum(info, 6);
+  size_t nIdxTotal;
+  const int32_t* idx = i32(info, 1, "gather", &nIdxTotal);
+  const View xv = typed(info, 0, "gather");
+  const View ov = typed(info, 2, "gather");
+  if (batch < 1 || outer < 0 || dim < 0 || slice < 0 ||
+      static_cast<int64_t>(nIdxTotal) % batch != 0) {
+    throwRange(info.Env(), "gather", "bad sizes");
+  }
+  const int64_t n = static_cast<int64_t>(nIdxTotal) / batch;
+  const size_t es = elemBytes(xv);
+  if (ov.type != xv.type || static_cast<int64_t>(xv.length) < batch * outer * dim * slice ||
+      static_cast<int64_t>(ov.length) < batch * outer * n * slice) {
+    throwType(info.Env(), "gather", 2, "an array of x's type and the output's size");
+  }
+  for (size_t i = 0; i < nIdxTotal; ++i) {
+    if (idx[i] < 0 || idx[i] >= dim) return Napi::Number::New(info.Env(), static_cast<double>(i));
+  }
+  const char* x = static_cast<const char*>(xv.data);
+  char* o = static_cast<char*>(ov.data);
+  const size_t sliceBytes = static_cast<size_t>(slice) * es;
+  // One row of the output per (b, o, i): a memcpy of `slice` elements.
+  parallelFor(batch * outer * n, std::max<int64_t>(1, parallelMin / std::max<int64_t>(1, slice)),
+              [&](int64_t r0, int64_t r1) {
+                for (int64_t r = r0; r < r1; ++r) {
+                  const int64_t i = r % n, bo = r / n, b = bo / outer;
+                  const int64_t src = (bo * dim + idx[b * n + i]) * slice;
+                  if (es == 4 && slice == 1) {
+                    std::memcpy(o + r * 4, x + src * 4, 4);
+                  } else {
+                    std::memcpy(o + r * sliceBytes, x + src * es, sliceBytes);
+                  }
+                }
+              });
+  return Napi::Number::New(info.Env(), -1);
+}
+
+// unsortedSegmentSum(x, segmentIds, out, inner, numSegments): x is [n, inner]
+// float32 with n = segmentIds.length; out [numSegments, inner] =
+// Σ_{r: ids[r] = s} x[r, :], in double over the rows in order (what tfjs-cpu's
+// masked sums give, bit for bit, for finite x); rows whose id is negative or
+// >= numSegments are dropped.
+Napi::Value UnsortedSegmentSum(const Napi::CallbackInfo& info) {
+  size_t n;
+  const int32_t* ids = i32(info, 1, "unsortedSegmentSum", &n);
+  const int64_t inner = inum(info, 3), segs = inum(info, 4);
+  if (inner < 0 || segs < 0) throwRange(info.Env(), "unsortedSegmentSum", "bad sizes");
+  const float* x = f32(info, 0, "unsortedSegmentSum", static_cast<int64_t>(n) * inner);
+  float* out = f32(info, 2, "unsortedSegmentSum", segs * inner);
+  static thread_local std::vector<double> acc;
+  acc.assign(static_cast<size_t>(segs * inner), 0.0);
+  double* a = acc.data();
+  // Threads own disjoint column ranges.
+  parallelFor(inner, std::max<int64_t>(16, parallelMin / std::max<int64_t>(1, n)),
+              [&](int64_t c0, int64_t c1) {
+                for (size_t r = 0; r < n; ++r) {
+                  const int64_t s = ids[r];
+                  if (s < 0 || s >= segs) continue;
+                  const float* xr = x + r * inner;
+                  double* ar = a + s * inner;
+                  for (int64_t c = c0; c < c1; ++c) ar[c] += xr[c];
+                }
+                for (int64_t s = 0; s < segs; ++s) {
+                  for (int64_t c = c0; c < c1; ++c) {
+                    out[s * inner + c] = static_cast<float>(a[s * inner + c]);
+                  }
+                }
+              });
+  return info.Env().Undefined();
+}
+
+}  // namespace zsn
