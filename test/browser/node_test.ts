@@ -7,7 +7,14 @@
  * reports one result a test.
  */
 
-type Fn = () => unknown;
+/** The part of node:test's test context the tests use. */
+export interface ShimContext {
+  name: string;
+  /** A line of diagnostics: Node prints it in the TAP output; here, the page's console. */
+  diagnostic(message: string): void;
+}
+
+type Fn = (t: ShimContext) => unknown;
 
 /** One test's outcome in the browser suite. */
 export interface TestResult {
@@ -61,7 +68,7 @@ export async function runRegistered(now: () => number): Promise<TestResult[]> {
   let hookError: string | undefined;
   for (const h of befores) {
     try {
-      await h();
+      await h({ name: 'before', diagnostic: (m) => console.log(`# ${m}`) });
     } catch (e) {
       hookError = `before hook: ${describeError(e)}`;
       break;
@@ -74,7 +81,7 @@ export async function runRegistered(now: () => number): Promise<TestResult[]> {
     }
     const t0 = now();
     try {
-      await t.fn();
+      await t.fn({ name: t.name, diagnostic: (m) => console.log(`# ${t.name}: ${m}`) });
       out.push({ name: t.name, ok: true, ms: now() - t0 });
     } catch (e) {
       out.push({ name: t.name, ok: false, error: describeError(e), ms: now() - t0 });
@@ -82,7 +89,7 @@ export async function runRegistered(now: () => number): Promise<TestResult[]> {
   }
   for (const h of afters) {
     try {
-      await h();
+      await h({ name: 'after', diagnostic: (m) => console.log(`# ${m}`) });
     } catch (e) {
       out.push({ name: 'after hook', ok: false, error: describeError(e), ms: 0 });
     }

@@ -79,4 +79,16 @@ export const WEBGL_DIFFERENCES: WebglDifference[] = [
     error: /strictly deep-equal/,
     why: 'as for Categorical: the int32 and float32 `given` take different kernels on webgl and differ in the last bit (both within the oracle tolerance)',
   },
+  {
+    file: 'distributions/student_t.test.js',
+    test: 'StudentT.logProb stays accurate for large df, where lgamma(ν/2 + ½) − lgamma(ν/2) cancels',
+    error: /large df\[3\]: -4\.80\d* vs -4\.8046\d* \(tol/,
+    why: 'lgammaHalfStep at ν/2 ≈ 5e5 runs through log and exp in shaders, which are not correctly rounded (see the file comment): 1.2e-4 relative off where the float32 cpu kernels are within 6.8e-6',
+  },
+  {
+    file: 'special.test.js',
+    test: 'lgammaHalfStep is log Γ(a + ½) − log Γ(a) to 2e-6 absolute from 1e-4 to 1e7, with its gradient',
+    error: /lgammaHalfStep\[10\]: 5\.757\d* vs 5\.7564\d* \(tol/,
+    why: 'the same shader transcendentals at large a (the Stirling series and its logs): 7.2e-4 off where cpu is within 7.8e-6',
+  },
 ];
