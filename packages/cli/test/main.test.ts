@@ -201,48 +201,34 @@ test('a run directory as the argument: taken by eval/sample/report/serve, hinted
     // After the flags, and after `--` (a directory whose name starts with -).
     assert.deepEqual(await zhusuan(name, '--', missing), flag, `${name} -- DIR`);
   }
-  assertUsageError(
-    await zhusuan('sample', '--n', '4', missing),
-    `zhusuan sample: --run: directory ${missing} does not exist`,
-    'sample --n 4 DIR',
-  );
-  assertUsageError(
-    await zhusuan('eval', '--', '-odd'),
-    'zhusuan eval: --run: directory -odd does not exist',
-    'eval -- -odd',
-  );
-  // Both ways at once, or two directories: an error saying which.
-  assertUsageError(
-    await zhusuan('eval', 'runs/a', '--run', 'runs/b'),
-    "zhusuan eval: --run: given twice, as the argument 'runs/a' and as --run runs/b; give one",
-    'eval DIR --run DIR',
-  );
-  assertUsageError(
-    await zhusuan('report', 'runs/a', 'runs/b'),
-    "zhusuan report: unexpected argument 'runs/b' ('runs/a' is already the --run value; other values go after their flags)",
-    'report DIR DIR',
-  );
-  // train would create the directory a stray word names: it hints instead.
-  assertUsageError(
-    await zhusuan('train', 'runs/x', '--epochs', '1'),
-    "zhusuan train: unexpected argument 'runs/x' (did you mean --run runs/x?)",
-    'train DIR',
-  );
-  assertUsageError(
-    await zhusuan('quickstart', 'runs/q'),
-    "zhusuan quickstart: unexpected argument 'runs/q' (did you mean --run runs/q?)",
-    'quickstart DIR',
-  );
-  assertUsageError(
-    await zhusuan('results', 'some/dir'),
-    "zhusuan results: unexpected argument 'some/dir' (did you mean --dir some/dir?)",
-    'results DIR',
-  );
-  assertUsageError(
-    await zhusuan('bench', 'x'),
-    "zhusuan bench: unexpected argument 'x' (flags start with --)",
-    'bench x',
-  );
+  const cases: [string[], string][] = [
+    [['sample', '--n', '4', missing], `zhusuan sample: --run: directory ${missing} does not exist`],
+    [['eval', '--', '-odd'], 'zhusuan eval: --run: directory -odd does not exist'],
+    // Both ways at once, or two directories: an error saying which.
+    [
+      ['eval', 'runs/a', '--run', 'runs/b'],
+      "zhusuan eval: --run: given twice, as the argument 'runs/a' and as --run runs/b; give one",
+    ],
+    [
+      ['report', 'runs/a', 'runs/b'],
+      "zhusuan report: unexpected argument 'runs/b' ('runs/a' is already the --run value; other values go after their flags)",
+    ],
+    // train would create the directory a stray word names: it hints instead.
+    [
+      ['train', 'runs/x', '--epochs', '1'],
+      "zhusuan train: unexpected argument 'runs/x' (did you mean --run runs/x?)",
+    ],
+    [
+      ['quickstart', 'runs/q'],
+      "zhusuan quickstart: unexpected argument 'runs/q' (did you mean --run runs/q?)",
+    ],
+    [
+      ['results', 'some/dir'],
+      "zhusuan results: unexpected argument 'some/dir' (did you mean --dir some/dir?)",
+    ],
+    [['bench', 'x'], "zhusuan bench: unexpected argument 'x' (flags start with --)"],
+  ];
+  for (const [argv, line] of cases) assertUsageError(await zhusuan(...argv), line, argv.join(' '));
 });
 
 test('errors from inside a command name it once; the signal messages name the command run', async () => {
