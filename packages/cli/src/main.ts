@@ -10,6 +10,7 @@
  * (`zhusuan: <reason>` before a command is known).
  */
 import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { didYouMean, formatHelp, UsageError, type FlagTable } from './args.js';
 import { Interrupted, setCommandName } from './signals.js';
 import { trainCommand } from './commands/train.js';
@@ -102,9 +103,9 @@ function commandHelp(name: string): string {
 /** `packages/cli/package.json`'s version, read where this module lies. */
 export function cliVersion(): string {
   // dist/src/main.js -> the package's root, wherever it is installed.
-  const file = new URL('../../package.json', import.meta.url);
+  const file = fileURLToPath(new URL('../../package.json', import.meta.url));
   const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: unknown };
-  if (typeof pkg.version !== 'string') throw new Error(`${file.pathname}: no version`);
+  if (typeof pkg.version !== 'string') throw new Error(`${file}: no "version" string`);
   return pkg.version;
 }
 
