@@ -31,6 +31,17 @@ export class Interrupted extends Error {
   }
 }
 
+/** The command `main` runs, for the handlers' messages (a nested `train` in `quickstart` says `quickstart`). */
+let commandName: string | undefined;
+
+/**
+ * Names the command `main` is running (`undefined` when it is done), so that
+ * the signal messages name it as every error does: `zhusuan <command>: `.
+ */
+export function setCommandName(name: string | undefined): void {
+  commandName = name;
+}
+
 /** The handlers of {@link onStopSignals}: an AbortSignal for the work, and their removal. */
 export interface StopSignals {
   /** Aborted on the first SIGINT or SIGTERM; its reason is the signal's name. */
@@ -44,20 +55,21 @@ export interface StopSignals {
  * aborts `signal` and says so on stderr; the second exits at once after
  * `onSecond` has said what is safe. The work must yield to the event loop
  * now and then for either to run.
- * @param command the command's name, for messages.
+ * The messages name the command {@link setCommandName} was given.
  * @param onSecond the line printed before exiting on a second signal.
  */
-export function onStopSignals(command: string, onSecond: () => string): StopSignals {
+export function onStopSignals(onSecond: () => string): StopSignals {
   const controller = new AbortController();
   const handler = (sig: StopSignal) => {
+    const prefix = commandName === undefined ? 'zhusuan' : `zhusuan ${commandName}`;
     if (!controller.signal.aborted) {
       process.stderr.write(
-        `\nzhusuan ${command}: ${sig} received; stopping after the current step (${sig === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again stops at once)\n`,
+        `\n${prefix}: ${sig} received; stopping after the current step (${sig === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again stops at once)\n`,
       );
       controller.abort(sig);
       return;
     }
-    process.stderr.write(`zhusuan ${command}: ${onSecond()}\n`);
+    process.stderr.write(`${prefix}: ${onSecond()}\n`);
     process.exit(EXIT_CODES[sig]);
   };
   const onInt = () => handler('SIGINT');

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFlags, UsageError, type FlagTable } from '../src/args.js';
+import {
+  didYouMean,
+  editDistance,
+  parseFlags,
+  suggest,
+  UsageError,
+  type FlagTable,
+} from '../src/args.js';
 import { Rng } from '../src/rng.js';
 
 const T = {
@@ -50,6 +57,98 @@ test('parseFlags rejects bad input with the flag named', () => {
       (e: Error) => e instanceof UsageError && re.test(e.message),
     );
   }
+});
+
+test('editDistance counts insertions, deletions, substitutions and adjacent swaps', () => {
+  const cases: [string, string, number][] = [
+    ['', '', 0],
+    ['', 'abc', 3],
+    ['abc', '', 3],
+    ['train', 'train', 0],
+    ['trian', 'train', 1], // one swap
+    ['epoch', 'epochs', 1],
+    ['batchsize', 'batch-size', 1],
+    ['seeed', 'seed', 1],
+    ['kitten', 'sitting', 3],
+    ['ca', 'abc', 3], // optimal string alignment: no edit of a swapped pair
+    ['abcd', 'badc', 2],
+  ];
+  for (const [a, b, d] of cases) {
+    assert.equal(editDistance(a, b), d, `${a} -> ${b}`);
+    assert.equal(editDistance(b, a), d, `${b} -> ${a}`);
+  }
+});
+
+test('suggest: a prefix of at most 3, else the closest within distance 2 (1 when short)', () => {
+  const flags = ['epochs', 'lr', 'lr-decay', 'lr-decay-every', 'n', 'seed', 'sample-every'];
+  assert.deepEqual(suggest('epoch', flags), ['epochs']);
+  assert.deepEqual(suggest('ep', flags), ['epochs']);
+  assert.deepEqual(suggest('lr-d', flags), ['lr-decay', 'lr-decay-every']);
+  assert.deepEqual(suggest('lr-d', flags, false), ['lr']);
+  assert.deepEqual(suggest('e', ['epochs', 'seed']), []); // one letter is no prefix
+  assert.deepEqual(suggest('e', flags), ['n']); // but 1 from another letter
+  assert.deepEqual(suggest('x', flags), ['n']);
+  assert.deepEqual(suggest('nn', flags), ['n']);
+  assert.deepEqual(suggest('lt', flags), ['lr']);
+  assert.deepEqual(suggest('abc', flags), []); // 'n' is 3 away, more than 1
+  assert.deepEqual(suggest('sede', flags), ['seed']);
+  assert.deepEqual(suggest('smaple-evry', flags), ['sample-every']);
+  assert.deepEqual(suggest('bogus', flags), []);
+  assert.deepEqual(suggest('ab', ['ac', 'ad', 'xyz']), ['ac', 'ad']);
+  assert.equal(
+    didYouMean('epoch', flags, (c) => `--${c}`),
+    'did you mean --epochs?',
+  );
+  assert.equal(didYouMean('ab', ['ac', 'ad', 'ae']), 'did you mean ac, ad or ae?');
+  assert.equal(didYouMean('bogus', flags), undefined);
+});
+
+test('parseFlags: a positional argument, --, and suggestions in its errors', () => {
+  const P = {
+    run: { type: 'string', positional: 'accept', help: '' },
+    n: { type: 'int', default: 1, help: '' },
+    json: { type: 'bool', help: '' },
+  } satisfies FlagTable;
+  const a = parseFlags('t', ['dir', '--n', '2'], P);
+  assert.equal(a.run, 'dir');
+  assert.ok(a.given.has('run'));
+  assert.equal(parseFlags('t', ['--n', '2', 'dir', '--json'], P).run, 'dir');
+  assert.equal(parseFlags('t', ['--run=dir'], P).run, 'dir');
+  assert.equal(parseFlags('t', ['--', '--json'], P).run, '--json');
+  assert.equal(parseFlags('t', ['--json', '--', '-'], P).run, '-');
+  assert.equal(parseFlags('t', [], P).run, undefined);
+  const H = {
+    run: { type: 'string', default: 'r', positional: 'hint', help: '' },
+    json: { type: 'bool', help: '' },
+  } satisfies FlagTable;
+  const bad: [string[], FlagTable, string][] = [
+    [['a', '--run', 'b'], P, "--run: given twice, as the argument 'a' and as --run b; give one"],
+    [
+      ['a', 'dir2'],
+      P,
+      "unexpected argument 'dir2' ('a' is already the --run value; other values go after their flags)",
+    ],
+    [['a', 'jsno'], P, "unexpected argument 'jsno' (did you mean --json?)"],
+    [['--', ''], P, '--run: empty value'],
+    [['dir'], H, "unexpected argument 'dir' (did you mean --run dir?)"],
+    [['dir'], T, "unexpected argument 'dir' (flags start with --)"],
+    [['--jsn'], P, 'unknown flag --jsn (did you mean --json?)'],
+    [['--zzz'], P, "unknown flag --zzz (see 'zhusuan t --help')"],
+    [['-n', '2'], P, 'unknown flag -n (flags start with --; did you mean --n?)'],
+    [['--mode', 'bb'], T, "--mode: must be one of a|b, got 'bb' (did you mean b?)"],
+  ];
+  for (const [argv, table, message] of bad) {
+    assert.throws(
+      () => parseFlags('t', argv, table),
+      (e: Error) => e instanceof UsageError && e.message === message,
+      argv.join(' '),
+    );
+  }
+  const two = {
+    a: { type: 'string', positional: 'accept', help: '' },
+    b: { type: 'string', positional: 'hint', help: '' },
+  } satisfies FlagTable;
+  assert.throws(() => parseFlags('t', [], two), /--a and --b both declare positional/);
 });
 
 test('Rng is deterministic, resumable and uniform', () => {

@@ -20,7 +20,12 @@ export const MAX_EVAL_PARTICLES = 100_000;
 
 /** Flags of `zhusuan eval`. */
 export const EVAL_FLAGS = {
-  run: { type: 'string', help: 'run directory (required)' },
+  run: {
+    type: 'string',
+    metavar: 'DIR',
+    positional: 'accept',
+    help: 'run directory (required; may be given as the argument)',
+  },
   split: {
     type: 'string',
     default: 'test',
@@ -45,6 +50,7 @@ export const EVAL_FLAGS = {
   },
   out: {
     type: 'string',
+    metavar: 'FILE.json',
     help: 'where to write the results (default RUN/eval.json; RUN/eval-valid.json for --split valid)',
   },
   json: { type: 'bool', help: 'print one JSON object on stdout' },
@@ -63,7 +69,7 @@ export async function evalCommand(argv: string[]): Promise<EvalReport> {
   checkWritable(out, f.out !== undefined ? '--out' : '--run');
   const backend = await useBackend(f.backend as BackendChoice);
   const state = await openRun(runDir, backend);
-  const stop = onStopSignals('eval', () => `stopped at once; ${out} not written`);
+  const stop = onStopSignals(() => `stopped at once; ${out} not written`);
   try {
     const { cfg } = state;
     const { x, n } = evaluationImages(cfg, split, runDir, f.limit);

@@ -14,7 +14,13 @@ import { trainCommand } from './train.js';
 
 /** Flags of `zhusuan quickstart`. */
 export const QUICKSTART_FLAGS = {
-  run: { type: 'string', default: 'runs/quickstart', help: 'run directory' },
+  run: {
+    type: 'string',
+    default: 'runs/quickstart',
+    metavar: 'DIR',
+    positional: 'hint',
+    help: 'run directory',
+  },
   backend: { type: 'string', default: 'auto', choices: BACKEND_CHOICES, help: 'tfjs backend' },
 } satisfies FlagTable;
 

@@ -5,8 +5,13 @@ import { buildReport } from '../report/index.js';
 
 /** Flags of `zhusuan report`. */
 export const REPORT_FLAGS = {
-  run: { type: 'string', help: 'run directory (required)' },
-  out: { type: 'string', help: 'output PDF (default RUN/report.pdf)' },
+  run: {
+    type: 'string',
+    metavar: 'DIR',
+    positional: 'accept',
+    help: 'run directory (required; may be given as the argument)',
+  },
+  out: { type: 'string', metavar: 'FILE.pdf', help: 'output PDF (default RUN/report.pdf)' },
 } satisfies FlagTable;
 
 /** Runs `zhusuan report`. */

@@ -18,8 +18,18 @@ import {
 
 /** Flags of `zhusuan results`. */
 export const RESULTS_FLAGS = {
-  dir: { type: 'string', default: 'results', help: 'directory of run directories' },
-  readme: { type: 'string', help: 'rewrite the table between the results markers of this file' },
+  dir: {
+    type: 'string',
+    default: 'results',
+    metavar: 'DIR',
+    positional: 'hint',
+    help: 'directory of run directories',
+  },
+  readme: {
+    type: 'string',
+    metavar: 'FILE',
+    help: 'rewrite the table between the results markers of this file',
+  },
 } satisfies FlagTable;
 
 /** Markers delimiting the generated table in the README. */

@@ -13,11 +13,17 @@ import { openRun } from '../vae/run.js';
 
 /** Flags of `zhusuan sample`. */
 export const SAMPLE_FLAGS = {
-  run: { type: 'string', help: 'run directory (required)' },
+  run: {
+    type: 'string',
+    metavar: 'DIR',
+    positional: 'accept',
+    help: 'run directory (required; may be given as the argument)',
+  },
   n: { type: 'int', default: 100, min: 1, max: 10000, help: 'number of generated images' },
-  out: { type: 'string', help: 'output PNG (default RUN/samples.png)' },
+  out: { type: 'string', metavar: 'FILE.png', help: 'output PNG (default RUN/samples.png)' },
   reconstructions: {
     type: 'string',
+    metavar: 'FILE.png',
     help: 'reconstructions PNG (default RUN/reconstructions.png)',
   },
   seed: { type: 'int', default: 1, min: 0, max: 2 ** 31 - 1, help: 'random seed' },

@@ -38,9 +38,14 @@ import { readTextFile } from '../run/io.js';
 
 /** Flags of `zhusuan serve`. */
 export const SERVE_FLAGS = {
-  run: { type: 'string', help: 'run directory (required)' },
+  run: {
+    type: 'string',
+    metavar: 'DIR',
+    positional: 'accept',
+    help: 'run directory (required; may be given as the argument)',
+  },
   port: { type: 'int', default: 8000, min: 0, max: 65535, help: 'port (0: any free port)' },
-  host: { type: 'string', default: '127.0.0.1', help: 'address to listen on' },
+  host: { type: 'string', default: '127.0.0.1', metavar: 'ADDRESS', help: 'address to listen on' },
   images: {
     type: 'int',
     default: 100,

@@ -122,7 +122,6 @@ export async function trainCommand(argv: string[]): Promise<TrainCommandResult> 
   await prepareOptimizers();
   const state = new TrainingState(cfg, backend);
   const stop = onStopSignals(
-    'train',
     () =>
       `stopped at once; ${state.epoch > 0 ? `${ckFile} holds epoch ${state.epoch}, intact (continue with --resume)` : 'no epoch was completed'}`,
   );

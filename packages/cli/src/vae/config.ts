@@ -8,8 +8,19 @@ import { BACKEND_CHOICES } from '../backend.js';
 
 /** Flags of `zhusuan train`. */
 export const TRAIN_FLAGS = {
-  run: { type: 'string', default: 'runs/vae', help: 'run directory' },
-  dataset: { type: 'string', default: 'mnist', help: "'mnist' or a directory of IDX files" },
+  run: {
+    type: 'string',
+    default: 'runs/vae',
+    metavar: 'DIR',
+    positional: 'hint',
+    help: 'run directory',
+  },
+  dataset: {
+    type: 'string',
+    default: 'mnist',
+    metavar: 'mnist|PATH',
+    help: "'mnist' or a directory of IDX files",
+  },
   epochs: {
     type: 'int',
     default: 10,
