@@ -31,9 +31,9 @@ function f32(data: ArrayLike<number>, shape: number[]): TorchArray {
   return { data: Float32Array.from(data), shape };
 }
 
-/** −Σ over chains of a net's log joint. */
-function negLogJoint(bn: zs.BayesianNet): number {
-  return tf.tidy(() => -tf.sum(bn.logJoint()).dataSync()[0]);
+/** −Σ over chains of the log joint of the net `net()` builds (its tensors freed). */
+function negLogJoint(net: () => zs.BayesianNet): number {
+  return tf.tidy(() => -tf.sum(net().logJoint()).dataSync()[0]);
 }
 
 /** HMC step size of the timed (post-warm-up) steps on the Gaussian: a quarter of the smallest σ. */
@@ -47,8 +47,8 @@ const toyGaussian: ZooBenchModel = {
     const nChains = 1000;
     const { model, std } = toyGaussianModel(nChains);
     // Chains started in equilibrium, as after warm-up.
-    const x = tf.variable(
-      tf.tidy(() =>
+    const x = tf.tidy(() =>
+      tf.variable(
         tf.mul(zs.seededNormal([nChains, TOY_GAUSSIAN_STDEV.length], zs.random.nextSeed()), std),
       ),
     );
@@ -61,7 +61,7 @@ const toyGaussian: ZooBenchModel = {
         args: { step_size: TOY_GAUSSIAN_STEP, n_leapfrogs: TOY_GAUSSIAN_LEAPFROGS },
         arrays: { x0, std: f32(TOY_GAUSSIAN_STDEV, [TOY_GAUSSIAN_STDEV.length]) },
       },
-      initialLoss: negLogJoint(model.observe({ x })),
+      initialLoss: negLogJoint(() => model.observe({ x })),
       dispose: () => {
         hmc.dispose();
         tf.dispose([x, std]);
@@ -127,7 +127,7 @@ const bayesianLinearRegression: ZooBenchModel = {
     const x = tf.tensor2d(Float32Array.from(p.x), [n, 3]);
     const y = tf.tensor1d(Float32Array.from(p.y));
     const nChains = 10;
-    const w = tf.variable(tf.zeros([nChains, 3]));
+    const w = tf.tidy(() => tf.variable(tf.zeros([nChains, 3])));
     const target = (obs: zs.Observed) => blr.observe(obs, x, nChains);
     const hmc = new zs.HMC({ stepSize: BLR_STEP, nLeapfrogs: 10 });
     return {
@@ -137,7 +137,7 @@ const bayesianLinearRegression: ZooBenchModel = {
         args: { step_size: BLR_STEP, n_leapfrogs: 10, noise: BLR_NOISE },
         arrays: { x: f32(p.x, [n, 3]), y: f32(p.y, [n]), w0: f32(w.dataSync(), w.shape) },
       },
-      initialLoss: negLogJoint(target({ w, y })),
+      initialLoss: negLogJoint(() => target({ w, y })),
       dispose: () => {
         hmc.dispose();
         tf.dispose([w, x, y]);
@@ -248,13 +248,11 @@ const bnnSgmcmc: ZooBenchModel = {
     names.forEach((n) => (arrays[n] = f32(latent[n].dataSync(), latent[n].shape)));
     // The first batch's negative log joint at the chains' start.
     feed.next();
-    const initialLoss = tf.tidy(() =>
-      negLogJoint(
-        model.observe(
-          { ...latent, y: tf.tensor1d(feed.yb) },
-          tf.tensor2d(feed.xb, [SG_BATCH, d]),
-          CHAINS,
-        ),
+    const initialLoss = negLogJoint(() =>
+      model.observe(
+        { ...latent, y: tf.tensor1d(feed.yb) },
+        tf.tensor2d(feed.xb, [SG_BATCH, d]),
+        CHAINS,
       ),
     );
     let first = true;

@@ -49,12 +49,14 @@ export function makeSampler(name: SamplerName): zs.SGHMC | zs.SGLD {
 export function bnnChains(layerSizes: number[], nTrain: number) {
   const names = weightNames(layerSizes);
   const latent: Record<string, tf.Variable> = {};
-  const logstds = layerSizes.slice(1).map((nOut, i) => {
-    latent[names[i]] = tf.variable(
-      zs.seededUniform([CHAINS, nOut, layerSizes[i] + 1], zs.random.nextSeed(), -2, 2),
-    );
-    return tf.variable(tf.zeros([nOut, layerSizes[i] + 1]));
-  });
+  const logstds = tf.tidy(() =>
+    layerSizes.slice(1).map((nOut, i) => {
+      latent[names[i]] = tf.variable(
+        zs.seededUniform([CHAINS, nOut, layerSizes[i] + 1], zs.random.nextSeed(), -2, 2),
+      );
+      return tf.variable(tf.zeros([nOut, layerSizes[i] + 1]));
+    }),
+  );
   const model = bnnModel(layerSizes, { wLogstd: logstds, yLogstd: Y_LOGSTD, nTrain });
   return { latent, logstds, model };
 }

@@ -46,12 +46,14 @@ const TEST_PARTICLES = 5000;
 export function bnnViTrainer(layerSizes: number[], nTrain: number) {
   const d = layerSizes[0];
   const wNames = weightNames(layerSizes);
-  const yLogstd = tf.variable(tf.scalar(0));
+  const yLogstd = tf.tidy(() => tf.variable(tf.scalar(0)));
   const model = bnnModel(layerSizes, { wLogstd: wNames.map(() => 0), yLogstd, nTrain });
-  const q = layerSizes.slice(1).map((nOut, i) => ({
-    mean: tf.variable(tf.zeros([nOut, layerSizes[i] + 1])),
-    logstd: tf.variable(tf.zeros([nOut, layerSizes[i] + 1])),
-  }));
+  const q = tf.tidy(() =>
+    layerSizes.slice(1).map((nOut, i) => ({
+      mean: tf.variable(tf.zeros([nOut, layerSizes[i] + 1])),
+      logstd: tf.variable(tf.zeros([nOut, layerSizes[i] + 1])),
+    })),
+  );
   const variational = (nParticles: number) => {
     const bn = new zs.BayesianNet();
     q.forEach((p, i) =>

@@ -48,7 +48,7 @@ export function mixtureSampler(): zs.SGNHT {
 
 /** The chains' start: uniform on [−5, 5] from the library's random stream. */
 export function mixtureStart(nChains: number): tf.Variable {
-  return tf.variable(zs.seededUniform([nChains], zs.random.nextSeed(), -5, 5));
+  return tf.tidy(() => tf.variable(zs.seededUniform([nChains], zs.random.nextSeed(), -5, 5)));
 }
 
 export const gaussianMixtureSgnht: ExampleDefinition = {

@@ -72,12 +72,12 @@ export function meanFieldVi(): {
   step(): void;
   dispose(): void;
 } {
-  const v = {
+  const v = tf.tidy(() => ({
     z1Mean: tf.variable(tf.scalar(-2)),
     z1Logstd: tf.variable(tf.scalar(-5)),
     z2Mean: tf.variable(tf.scalar(-2)),
     z2Logstd: tf.variable(tf.scalar(-5)),
-  };
+  }));
   const variational = (n: number) => {
     const bn = new zs.BayesianNet();
     bn.normal('z1', v.z1Mean, { logstd: v.z1Logstd, nSamples: n });

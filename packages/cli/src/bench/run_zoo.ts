@@ -334,12 +334,13 @@ export function zooTable(r: ZooBenchResult): string {
     ...r.models.map(
       (m) =>
         `${m.name.padEnd(28)} ${fmt(m.native_ms, 3).padStart(10)} ${fmt(m.wasm_ms, 3).padStart(10)} ` +
-        `${fmt(m.torch_ms, 3).padStart(10)} ${`${fmt(m.speedup_vs_torch)}x`.padStart(9)}` +
+        `${fmt(m.torch_ms, 3).padStart(10)} ${(m.speedup_vs_torch === null ? 'n/a' : `${fmt(m.speedup_vs_torch)}x`).padStart(9)}` +
         (m.torch_loss_check === null
           ? ''
           : `  loss ${m.torch_loss_check.ts.toPrecision(7)} / torch ${m.torch_loss_check.torch.toPrecision(7)}`),
     ),
-    `geometric mean of the speedups over ${r.geomean_models} model(s): ${fmt(r.geomean_speedup_vs_torch)}x`,
+    `geometric mean of the speedups over ${r.geomean_models} model(s): ` +
+      (r.geomean_speedup_vs_torch === null ? 'n/a' : `${fmt(r.geomean_speedup_vs_torch)}x`),
   ];
   return lines.join('\n');
 }
@@ -370,8 +371,13 @@ export const SWEEP_POINTS: Record<Exclude<(typeof SWEEP_AXES)[number], 'all'>, V
 };
 
 /** One point of the sweep. */
-export interface SweepRow extends VaeBenchSize {
+export interface SweepRow {
+  /** The axis swept: batch, hidden or particles. */
   axis: string;
+  objective: Objective;
+  particles: number;
+  batch_size: number;
+  hidden: number;
   native_ms: number | null;
   torch_ms: number | null;
   /** torch_ms ÷ native_ms. */
@@ -406,7 +412,16 @@ export async function sweepBench(f: ZooOptions, log: (s: string) => void): Promi
       let ms: number | null = null;
       if (backend !== null) ms = timeSteps(stepper, steps).ms;
       else stepper.dispose();
-      rows.push({ axis, ...size, native_ms: ms, torch_ms: null, speedup_vs_torch: null });
+      rows.push({
+        axis,
+        objective: size.objective,
+        particles: size.particles,
+        batch_size: size.batchSize,
+        hidden: size.hidden,
+        native_ms: ms,
+        torch_ms: null,
+        speedup_vs_torch: null,
+      });
       log(
         `bench: sweep ${axis} batch ${size.batchSize} hidden ${size.hidden} ${size.objective} ` +
           `${size.particles}: native ${ms === null ? 'n/a' : `${ms.toFixed(2)} ms/step`}`,
@@ -419,7 +434,7 @@ export async function sweepBench(f: ZooOptions, log: (s: string) => void): Promi
     r.torch_ms = torch.outcomes.get(jobs[i].name)?.ms ?? null;
     if (r.torch_ms !== null && r.native_ms !== null) r.speedup_vs_torch = r.torch_ms / r.native_ms;
     log(
-      `  ${r.axis.padEnd(9)} batch ${String(r.batchSize).padStart(4)} hidden ${String(r.hidden).padStart(4)} ` +
+      `  ${r.axis.padEnd(9)} batch ${String(r.batch_size).padStart(4)} hidden ${String(r.hidden).padStart(4)} ` +
         `particles ${String(r.particles).padStart(2)}: native ${r.native_ms?.toFixed(2) ?? 'n/a'} ms, ` +
         `torch ${r.torch_ms?.toFixed(2) ?? 'n/a'} ms, ${r.speedup_vs_torch?.toFixed(2) ?? 'n/a'}x`,
     );
