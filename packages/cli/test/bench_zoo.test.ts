@@ -9,7 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../src/backend.js';
-import { geomean, SWEEP_POINTS, type ZooBenchResult } from '../src/bench/run_zoo.js';
+import {
+  geomean,
+  SWEEP_POINTS,
+  type SweepResult,
+  type ZooBenchResult,
+} from '../src/bench/run_zoo.js';
 import { VAE_BENCH_MODELS } from '../src/bench/vae_models.js';
 import { blockPlan, npyBytes, plannedSteps } from '../src/bench/zoo.js';
 import { prepareOptimizers } from '../src/vae/optimizer.js';
@@ -84,6 +89,22 @@ test('with torch: the peer runs the same HMC from the same state (loss check); w
     assert.equal(m.speedup_vs_torch, null);
     assert.match(out.torch_note, /import torch/);
   }
+});
+
+test('bench --sweep batch --json: one row per batch size, native timed, torch skipped', () => {
+  const r = bench('--sweep', 'batch', '--steps', '1', '--torch', 'skip', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim()) as SweepResult;
+  assert.deepEqual(
+    out.sweep.map((p) => [p.axis, p.batch_size, p.hidden, p.objective, p.particles]),
+    [32, 64, 128, 256, 512, 1024].map((b) => ['batch', b, 500, 'elbo', 1]),
+  );
+  for (const p of out.sweep) {
+    assert.ok(p.native_ms !== null && p.native_ms > 0, JSON.stringify(p));
+    assert.equal(p.torch_ms, null);
+    assert.equal(p.speedup_vs_torch, null);
+  }
+  assert.match(out.torch_note, /skipped/);
 });
 
 test('geomean: the geometric mean of the non-null values', () => {

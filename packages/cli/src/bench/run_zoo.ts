@@ -93,6 +93,13 @@ export function selectModels(
   return [m];
 }
 
+/**
+ * The relative difference of the initial losses above which the bench warns
+ * that a peer is not the same model (float32 sums over thousands of terms
+ * agree to about 1e-6).
+ */
+export const LOSS_CHECK_TOLERANCE = 1e-4;
+
 /** PyTorch's initial loss against ours on the same state and batch. */
 export interface TorchLossCheck {
   ts: number;
@@ -291,6 +298,15 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
     }
     if (native.available) await useBackend('native');
   }
+  if (!native.available && wasmSteps === 0 && f.torch !== 'skip') {
+    // Nothing was set up: the peers' inputs from a setup on the default backend.
+    await useBackend('auto');
+    for (const m of models.filter((k) => k.torchModel !== null)) {
+      const stepper = setupSeeded(m, tf.getBackend(), steps);
+      jobs.push({ name: m.name, model: m.torchModel!, steps, inputs: stepper.torch });
+      stepper.dispose();
+    }
+  }
   const torch = runTorchJobs(jobs, f.torch === 'skip');
   log(`bench: torch: ${torch.note}`);
   for (const row of rows) {
@@ -308,6 +324,12 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
         torch: o.initialLoss,
         rel_diff: Math.abs(ts - o.initialLoss) / Math.max(1, Math.abs(o.initialLoss)),
       };
+      if (row.torch_loss_check.rel_diff > LOSS_CHECK_TOLERANCE) {
+        log(
+          `bench: ${row.name}: PyTorch's initial loss ${o.initialLoss} is not ours, ${ts}: ` +
+            'the peer is not the same model (fix torch_zoo_bench.py before trusting its time)',
+        );
+      }
     }
   }
   const g = geomean(rows.map((r) => r.speedup_vs_torch));
