@@ -26,7 +26,8 @@ import { covariance, inverseSpd, matVec } from './common/linalg.js';
 
 const D = 3;
 const N = 100;
-const NOISE = 0.5;
+/** The observation noise's standard deviation. */
+export const BLR_NOISE = 0.5;
 const TRUE_W = [1, -1, 0.5];
 const INPUT_CORRELATION = 0.6;
 
@@ -43,16 +44,16 @@ export function blrProblem() {
       x[n * D + j] =
         Math.sqrt(1 - INPUT_CORRELATION) * z[n * D + j] + Math.sqrt(INPUT_CORRELATION) * c[n];
     }
-    y[n] = TRUE_W.reduce((s, w, j) => s + w * x[n * D + j], 0) + NOISE * e[n];
+    y[n] = TRUE_W.reduce((s, w, j) => s + w * x[n * D + j], 0) + BLR_NOISE * e[n];
   }
   const precision = new Float64Array(D * D);
   const xty = new Float64Array(D);
   for (let a = 0; a < D; a++) {
     precision[a * D + a] += 1;
     for (let n = 0; n < N; n++) {
-      xty[a] += (x[n * D + a] * y[n]) / NOISE ** 2;
+      xty[a] += (x[n * D + a] * y[n]) / BLR_NOISE ** 2;
       for (let b = 0; b < D; b++)
-        precision[a * D + b] += (x[n * D + a] * x[n * D + b]) / NOISE ** 2;
+        precision[a * D + b] += (x[n * D + a] * x[n * D + b]) / BLR_NOISE ** 2;
     }
   }
   const cov = inverseSpd(precision, D);
@@ -85,9 +86,10 @@ export function compareToPosterior(
   return { meanErrorSd, varianceRatio, covarianceError };
 }
 
-const blr = zs.metaBayesianNet((bn: zs.BayesianNet, x: tf.Tensor2D, nChains: number) => {
+/** The model as a meta net of `(x [N, 3], nChains)`: latent 'w' [nChains, 3], observed 'y' [nChains, N]. */
+export const blr = zs.metaBayesianNet((bn: zs.BayesianNet, x: tf.Tensor2D, nChains: number) => {
   const w = bn.normal('w', tf.zeros([D]), { std: 1, nSamples: nChains, groupNdims: 1 });
-  bn.normal('y', tf.matMul(w as tf.Tensor2D, x, false, true), { std: NOISE, groupNdims: 1 });
+  bn.normal('y', tf.matMul(w as tf.Tensor2D, x, false, true), { std: BLR_NOISE, groupNdims: 1 });
 });
 
 export const bayesianLinearRegression: ExampleDefinition = {
@@ -166,7 +168,7 @@ export const bayesianLinearRegression: ExampleDefinition = {
     const batch = 20;
     const sgldModel = zs.metaBayesianNet((bn: zs.BayesianNet, xb: tf.Tensor2D) => {
       const wb = bn.normal('w', tf.zeros([D]), { std: 1, nSamples: nChains, groupNdims: 1 });
-      bn.normal('y', tf.matMul(wb as tf.Tensor2D, xb, false, true), { std: NOISE });
+      bn.normal('y', tf.matMul(wb as tf.Tensor2D, xb, false, true), { std: BLR_NOISE });
     });
     sgldModel.logJoint = (bn) =>
       tf.add(bn.localLogProb(['w']), tf.mul(tf.sum(bn.localLogProb(['y']), 1), N / batch));

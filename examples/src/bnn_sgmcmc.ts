@@ -25,15 +25,57 @@ import {
 import type { ExampleDefinition } from './common/run.js';
 
 const HIDDEN = [50];
-const CHAINS = 20;
-const Y_LOGSTD = -0.95;
+/** Chains. */
+export const CHAINS = 20;
+/** The output noise's log-std, fixed. */
+export const Y_LOGSTD = -0.95;
+/** Minibatch size. */
+export const SG_BATCH = 100;
 
 type SamplerName = 'sghmc' | 'sgld';
 
-function makeSampler(name: SamplerName): zs.SGHMC | zs.SGLD {
+/** The sampler with ZhuSuan's settings. */
+export function makeSampler(name: SamplerName): zs.SGHMC | zs.SGLD {
   return name === 'sghmc'
     ? new zs.SGHMC({ learningRate: 2e-6, friction: 0.2, nIterResampleV: 1000, secondOrder: true })
     : new zs.SGLD({ learningRate: 4e-6 });
+}
+
+/**
+ * The chains of the BNN of `layerSizes`: weights uniform on [−2, 2] per chain
+ * (`latent`, by weight name), the prior's log-stds (0; the M step updates
+ * them) and the model on `nTrain` points.
+ */
+export function bnnChains(layerSizes: number[], nTrain: number) {
+  const names = weightNames(layerSizes);
+  const latent: Record<string, tf.Variable> = {};
+  const logstds = tf.tidy(() =>
+    layerSizes.slice(1).map((nOut, i) => {
+      latent[names[i]] = tf.variable(
+        zs.seededUniform([CHAINS, nOut, layerSizes[i] + 1], zs.random.nextSeed(), -2, 2),
+      );
+      return tf.variable(tf.zeros([nOut, layerSizes[i] + 1]));
+    }),
+  );
+  const model = bnnModel(layerSizes, { wLogstd: logstds, yLogstd: Y_LOGSTD, nTrain });
+  return { latent, logstds, model };
+}
+
+/** One sampler step on the first `m` rows of the batch `xb` [≥m, d] / `yb`. */
+export function sgmcmcStep(
+  s: zs.SGHMC | zs.SGLD,
+  model: zs.MetaBayesianNet<[tf.Tensor2D, number]>,
+  latent: Record<string, tf.Variable>,
+  xb: Float32Array,
+  yb: Float32Array,
+  m: number,
+): void {
+  const d = xb.length / yb.length;
+  tf.tidy(() => {
+    const x = tf.tensor2d(xb.subarray(0, m * d), [m, d]);
+    const y = tf.tensor1d(yb.subarray(0, m));
+    s.step((obs) => model.observe(obs, x, CHAINS), { y }, latent);
+  });
 }
 
 /** Samples one split's posterior with `sampler`; the test RMSE and log-likelihood. */
@@ -45,14 +87,7 @@ function fitSplit(
   const layerSizes = [d, ...HIDDEN, 1];
   const names = weightNames(layerSizes);
   const nTrain = train.y.length;
-  const latent: Record<string, tf.Variable> = {};
-  const logstds = layerSizes.slice(1).map((nOut, i) => {
-    latent[names[i]] = tf.variable(
-      zs.seededUniform([CHAINS, nOut, layerSizes[i] + 1], zs.random.nextSeed(), -2, 2),
-    );
-    return tf.variable(tf.zeros([nOut, layerSizes[i] + 1]));
-  });
-  const model = bnnModel(layerSizes, { wLogstd: logstds, yLogstd: Y_LOGSTD, nTrain });
+  const { latent, logstds, model } = bnnChains(layerSizes, nTrain);
   const score = () =>
     tf.tidy(() => {
       const x = tf.tensor2d(test.x, [test.y.length, d]);
@@ -63,17 +98,12 @@ function fitSplit(
   const s = makeSampler(sampler);
   const order = Uint32Array.from({ length: nTrain }, (_, i) => i);
   const words = zs.random.seedWords(zs.random.nextSeed());
-  const xb = new Float32Array(100 * d);
-  const yb = new Float32Array(100);
+  const xb = new Float32Array(SG_BATCH * d);
+  const yb = new Float32Array(SG_BATCH);
   for (let epoch = 0; epoch < epochs; epoch++) {
     shuffle(order, words);
     for (let start = 0; start < nTrain; start += yb.length) {
-      const m = fillBatch(train, d, order, start, xb, yb);
-      tf.tidy(() => {
-        const x = tf.tensor2d(xb.subarray(0, m * d), [m, d]);
-        const y = tf.tensor1d(yb.subarray(0, m));
-        s.step((obs) => model.observe(obs, x, CHAINS), { y }, latent);
-      });
+      sgmcmcStep(s, model, latent, xb, yb, fillBatch(train, d, order, start, xb, yb));
     }
     // M step: the prior's log-stds from the chains' current weights.
     names.forEach((n, i) =>

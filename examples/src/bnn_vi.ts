@@ -29,24 +29,31 @@ import {
 } from './common/bnn.js';
 import type { ExampleDefinition } from './common/run.js';
 
-const HIDDEN = [50];
-const PARTICLES = 10;
+/** The hidden layers' widths. */
+export const HIDDEN = [50];
+/** Particles of the SGVB gradient. */
+export const PARTICLES = 10;
+/** Minibatch size. */
+export const BATCH = 10;
 const TEST_PARTICLES = 5000;
 
-/** Fits q on one split; its test RMSE and log-likelihood. */
-function fitSplit(
-  { train, test, yStd, d }: SplitData,
-  epochs: number,
-): { rmse: number; ll: number } {
-  const layerSizes = [d, ...HIDDEN, 1];
+/**
+ * The BNN of `layerSizes` and its fully factorised Normal q (means 0,
+ * log-stds 0), with `step(xb, yb, m)`: one Adam (lr 0.01) step on the SGVB
+ * gradient of the ELBO with {@link PARTICLES} particles on the first `m` rows
+ * of the batch `xb` [≥m, d] / `yb`, the likelihood scaled to `nTrain` points.
+ */
+export function bnnViTrainer(layerSizes: number[], nTrain: number) {
+  const d = layerSizes[0];
   const wNames = weightNames(layerSizes);
-  const nTrain = train.y.length;
-  const yLogstd = tf.variable(tf.scalar(0));
+  const yLogstd = tf.tidy(() => tf.variable(tf.scalar(0)));
   const model = bnnModel(layerSizes, { wLogstd: wNames.map(() => 0), yLogstd, nTrain });
-  const q = layerSizes.slice(1).map((nOut, i) => ({
-    mean: tf.variable(tf.zeros([nOut, layerSizes[i] + 1])),
-    logstd: tf.variable(tf.zeros([nOut, layerSizes[i] + 1])),
-  }));
+  const q = tf.tidy(() =>
+    layerSizes.slice(1).map((nOut, i) => ({
+      mean: tf.variable(tf.zeros([nOut, layerSizes[i] + 1])),
+      logstd: tf.variable(tf.zeros([nOut, layerSizes[i] + 1])),
+    })),
+  );
   const variational = (nParticles: number) => {
     const bn = new zs.BayesianNet();
     q.forEach((p, i) =>
@@ -56,31 +63,43 @@ function fitSplit(
   };
   const vars = [yLogstd, ...q.flatMap((p) => [p.mean, p.logstd])];
   const optimizer = tf.train.adam(0.01);
+  const step = (xb: Float32Array, yb: Float32Array, m: number) =>
+    optimizer.minimize(
+      () => {
+        const x = tf.tensor2d(xb.subarray(0, m * d), [m, d]);
+        const y = tf.tensor1d(yb.subarray(0, m));
+        const lb = zs.elbo(
+          (obs) => model.observe(obs, x, PARTICLES),
+          { y },
+          {
+            variational: variational(PARTICLES),
+            axis: 0,
+          },
+        );
+        return lb.sgvb() as tf.Scalar;
+      },
+      false,
+      vars,
+    );
+  return { model, variational, vars, step, optimizer };
+}
+
+/** Fits q on one split; its test RMSE and log-likelihood. */
+function fitSplit(
+  { train, test, yStd, d }: SplitData,
+  epochs: number,
+): { rmse: number; ll: number } {
+  const layerSizes = [d, ...HIDDEN, 1];
+  const nTrain = train.y.length;
+  const { model, variational, vars, step, optimizer } = bnnViTrainer(layerSizes, nTrain);
   const order = Uint32Array.from({ length: nTrain }, (_, i) => i);
   const words = zs.random.seedWords(zs.random.nextSeed());
-  const xb = new Float32Array(10 * d);
-  const yb = new Float32Array(10);
+  const xb = new Float32Array(BATCH * d);
+  const yb = new Float32Array(BATCH);
   for (let epoch = 0; epoch < epochs; epoch++) {
     shuffle(order, words);
     for (let start = 0; start < nTrain; start += yb.length) {
-      const m = fillBatch(train, d, order, start, xb, yb);
-      optimizer.minimize(
-        () => {
-          const x = tf.tensor2d(xb.subarray(0, m * d), [m, d]);
-          const y = tf.tensor1d(yb.subarray(0, m));
-          const lb = zs.elbo(
-            (obs) => model.observe(obs, x, PARTICLES),
-            { y },
-            {
-              variational: variational(PARTICLES),
-              axis: 0,
-            },
-          );
-          return lb.sgvb() as tf.Scalar;
-        },
-        false,
-        vars,
-      );
+      step(xb, yb, fillBatch(train, d, order, start, xb, yb));
     }
   }
   optimizer.dispose();

@@ -20,7 +20,7 @@ const STD = 0.5;
 const MU = [-1, 3];
 
 /** log p(x) of the mixture, up to a constant, per chain (log-sum-exp of the two terms). */
-function logDensity(values: Record<string, tf.Tensor>): tf.Tensor {
+export function mixtureLogDensity(values: Record<string, tf.Tensor>): tf.Tensor {
   const x = values.x;
   const a1 = tf.mul(tf.square(tf.div(tf.sub(x, MU[0]), STD)), -0.5);
   const a2 = tf.mul(tf.square(tf.div(tf.sub(x, MU[1]), STD)), -0.5);
@@ -35,6 +35,22 @@ const mixtureDensity = (x: number) =>
     0,
   );
 
+/** SGNHT with ZhuSuan's settings for the mixture (η 0.2, a 0.1, tune rate 0.01, first order, scalar friction). */
+export function mixtureSampler(): zs.SGNHT {
+  return new zs.SGNHT({
+    learningRate: 0.2,
+    varianceExtra: 0.1,
+    tuneRate: 0.01,
+    secondOrder: false,
+    useVectorAlpha: false,
+  });
+}
+
+/** The chains' start: uniform on [−5, 5] from the library's random stream. */
+export function mixtureStart(nChains: number): tf.Variable {
+  return tf.tidy(() => tf.variable(zs.seededUniform([nChains], zs.random.nextSeed(), -5, 5)));
+}
+
 export const gaussianMixtureSgnht: ExampleDefinition = {
   name: 'gaussian_mixture_sgnht',
   model: '½N(−1, 0.5²) + ½N(3, 0.5²)',
@@ -45,17 +61,11 @@ export const gaussianMixtureSgnht: ExampleDefinition = {
     const nChains = quick ? 100 : 1000;
     const nIters = quick ? 1500 : 30000;
     const burnin = Math.floor((nIters * 2) / 3);
-    const x = tf.variable(zs.seededUniform([nChains], zs.random.nextSeed(), -5, 5));
-    const sampler = new zs.SGNHT({
-      learningRate: 0.2,
-      varianceExtra: 0.1,
-      tuneRate: 0.01,
-      secondOrder: false,
-      useVectorAlpha: false,
-    });
+    const x = mixtureStart(nChains);
+    const sampler = mixtureSampler();
     const kept: Float32Array[] = [];
     for (let t = 0; t < nIters; t++) {
-      sampler.step(logDensity, {}, { x });
+      sampler.step(mixtureLogDensity, {}, { x });
       if (t >= burnin && t % 100 === 0) kept.push(x.dataSync() as Float32Array);
       if ((t + 1) % 5000 === 0) log(`iteration ${t + 1}/${nIters}`);
     }

@@ -53,10 +53,51 @@ function density(z1: number, z2: number): number {
   return Math.exp(lp);
 }
 
-const model = zs.metaBayesianNet((bn: zs.BayesianNet, n: number) => {
+/** The funnel as a meta net of `n` independent draws (nodes 'z1', 'z2', each [n]). */
+export const funnel = zs.metaBayesianNet((bn: zs.BayesianNet, n: number) => {
   const z2 = bn.normal('z2', 0, { std: SIGMA, nSamples: n });
   bn.normal('z1', 0, { logstd: z2 });
 });
+
+/** Particles of the SGVB gradient (ZhuSuan's). */
+export const VI_PARTICLES = 500;
+
+/**
+ * Mean-field VI of the funnel as ZhuSuan runs it: q(z1) q(z2) Gaussian,
+ * started at mean −2, log-std −5; `step()` is one Adam (lr 0.1) step on the
+ * SGVB gradient with {@link VI_PARTICLES} particles.
+ */
+export function meanFieldVi(): {
+  v: Record<'z1Mean' | 'z1Logstd' | 'z2Mean' | 'z2Logstd', tf.Variable>;
+  step(): void;
+  dispose(): void;
+} {
+  const v = tf.tidy(() => ({
+    z1Mean: tf.variable(tf.scalar(-2)),
+    z1Logstd: tf.variable(tf.scalar(-5)),
+    z2Mean: tf.variable(tf.scalar(-2)),
+    z2Logstd: tf.variable(tf.scalar(-5)),
+  }));
+  const variational = (n: number) => {
+    const bn = new zs.BayesianNet();
+    bn.normal('z1', v.z1Mean, { logstd: v.z1Logstd, nSamples: n });
+    bn.normal('z2', v.z2Mean, { logstd: v.z2Logstd, nSamples: n });
+    return bn;
+  };
+  const lowerBound = (n: number) =>
+    zs.elbo((obs) => funnel.observe(obs, n), {}, { variational: variational(n), axis: 0 });
+  const optimizer = tf.train.adam(0.1);
+  const vars = Object.values(v);
+  return {
+    v,
+    step: () =>
+      optimizer.minimize(() => tf.mean(lowerBound(VI_PARTICLES).sgvb()) as tf.Scalar, false, vars),
+    dispose: () => {
+      optimizer.dispose();
+      tf.dispose(vars);
+    },
+  };
+}
 
 /** A panel of the picture: `f` on the grid z1 ∈ [−2, 2] (columns) × z2 ∈ [2, −4] (rows, top down). */
 const ROWS = 120;
@@ -85,33 +126,13 @@ export const toy2dIntractable: ExampleDefinition = {
   referenceSource: 'exact: the mean-field optimum in closed form; z2 ~ N(0, 1.35²)',
   run({ quick, log, writeImage }) {
     // Mean-field VI.
-    const nParticles = 500;
     const iters = 1000;
-    const v = {
-      z1Mean: tf.variable(tf.scalar(-2)),
-      z1Logstd: tf.variable(tf.scalar(-5)),
-      z2Mean: tf.variable(tf.scalar(-2)),
-      z2Logstd: tf.variable(tf.scalar(-5)),
-    };
-    const variational = (n: number) => {
-      const bn = new zs.BayesianNet();
-      bn.normal('z1', v.z1Mean, { logstd: v.z1Logstd, nSamples: n });
-      bn.normal('z2', v.z2Mean, { logstd: v.z2Logstd, nSamples: n });
-      return bn;
-    };
-    const lowerBound = (n: number) =>
-      zs.elbo((obs) => model.observe(obs, n), {}, { variational: variational(n), axis: 0 });
-    const optimizer = tf.train.adam(0.1);
+    const vi = meanFieldVi();
     for (let t = 0; t < iters; t++) {
-      optimizer.minimize(() => tf.mean(lowerBound(nParticles).sgvb()) as tf.Scalar, false, [
-        v.z1Mean,
-        v.z1Logstd,
-        v.z2Mean,
-        v.z2Logstd,
-      ]);
+      vi.step();
       if ((t + 1) % 250 === 0) log(`VI iteration ${t + 1}/${iters}`);
     }
-    optimizer.dispose();
+    const v = vi.v;
     const fit = {
       m1: v.z1Mean.dataSync()[0],
       m2: v.z2Mean.dataSync()[0],
@@ -121,7 +142,7 @@ export const toy2dIntractable: ExampleDefinition = {
     // The fitted q's bound exactly (a Monte-Carlo average is too noisy here:
     // z1² e^(−2 z2) has a heavy tail under q).
     const elbo = elboAt(fit.m1, fit.m2, fit.s1, fit.s2);
-    Object.values(v).forEach((x) => x.dispose());
+    vi.dispose();
     const opt = optimum();
     log(
       `VI: m1 ${fit.m1.toFixed(3)} m2 ${fit.m2.toFixed(3)} s1 ${fit.s1.toFixed(3)} s2 ${fit.s2.toFixed(3)} ` +
@@ -138,7 +159,7 @@ export const toy2dIntractable: ExampleDefinition = {
     let acceptance = 0;
     for (let i = 0; i < nIters; i++) {
       if (i === burnin) hmc.stopAdaptation();
-      const info = hmc.step((obs) => model.observe(obs, nChains), {}, z);
+      const info = hmc.step((obs) => funnel.observe(obs, nChains), {}, z);
       if (i >= burnin) {
         const a = z.z1.dataSync();
         const b = z.z2.dataSync();

@@ -14,11 +14,32 @@ import { columnMoments, maxAbs } from './common/stats.js';
 
 const N_X = 10;
 
+/** The target's standard deviations, σ_i = 1/(i+1). */
+export const TOY_GAUSSIAN_STDEV = Array.from({ length: N_X }, (_, i) => 1 / (i + 1));
+
+/** Leapfrog steps per HMC iteration (ZhuSuan's). */
+export const TOY_GAUSSIAN_LEAPFROGS = 5;
+
+/**
+ * The target as a meta net of `nChains` chains: x ~ N(0, diag(σ²)), the
+ * latent 'x' of shape [nChains, 10]. The caller disposes `std`.
+ */
+export function toyGaussianModel(nChains: number): {
+  model: zs.MetaBayesianNet<[]>;
+  std: tf.Tensor1D;
+} {
+  const std = tf.tensor1d(TOY_GAUSSIAN_STDEV);
+  const model = zs.metaBayesianNet((bn: zs.BayesianNet) => {
+    bn.normal('x', tf.zeros([N_X]), { std, nSamples: nChains, groupNdims: 1 });
+  });
+  return { model, std };
+}
+
 /** The sampler's settings: ZhuSuan's, and a small size for the tests. */
 function settings(quick: boolean) {
   return quick
     ? { nChains: 50, nIters: 60, nLeapfrogs: 5 }
-    : { nChains: 1000, nIters: 200, nLeapfrogs: 5 };
+    : { nChains: 1000, nIters: 200, nLeapfrogs: TOY_GAUSSIAN_LEAPFROGS };
 }
 
 export const toyGaussian: ExampleDefinition = {
@@ -29,11 +50,8 @@ export const toyGaussian: ExampleDefinition = {
   referenceSource: 'exact: mean 0, σ_i = 1/(i+1)',
   run({ quick, log }) {
     const { nChains, nIters, nLeapfrogs } = settings(quick);
-    const stdev = Array.from({ length: N_X }, (_, i) => 1 / (i + 1));
-    const std = tf.tensor1d(stdev);
-    const model = zs.metaBayesianNet((bn: zs.BayesianNet) => {
-      bn.normal('x', tf.zeros([N_X]), { std, nSamples: nChains, groupNdims: 1 });
-    });
+    const stdev = TOY_GAUSSIAN_STDEV;
+    const { model, std } = toyGaussianModel(nChains);
     const x = tf.variable(tf.zeros([nChains, N_X]));
     const burnin = nIters / 2;
     // Warm-up as Stan lays it out (ZhuSuan adapted in the first quarter with

@@ -18,3 +18,12 @@ export * from './run/files.js';
 export { evaluate, logImportanceWeights, type EvalOptions } from './vae/evaluate.js';
 export { useBackend, loadNative, BACKEND_CHOICES, type BackendChoice } from './backend.js';
 export { main } from './main.js';
+export {
+  blockPlan,
+  plannedSteps,
+  type TorchArray,
+  type TorchInputs,
+  type ZooBenchContext,
+  type ZooBenchModel,
+  type ZooBenchStepper,
+} from './bench/zoo.js';

