@@ -22,6 +22,16 @@ import { CHAINS, SG_BATCH, Y_LOGSTD, bnnChains, makeSampler, sgmcmcStep } from '
 import { BATCH, HIDDEN, PARTICLES, bnnViTrainer } from './bnn_vi.js';
 import { shuffle, weightNames } from './common/bnn.js';
 import { loadBoston, randomSplits, standardised } from './common/data.js';
+import {
+  ALPHA_PRED,
+  PMF_CHAINS,
+  PMF_D,
+  PMF_FULL,
+  PMF_LEAPFROGS,
+  pmfModel,
+  pmfStart,
+  synthetic,
+} from './pmf_hmc.js';
 import { mixtureLogDensity, mixtureSampler, mixtureStart } from './gaussian_mixture_sgnht.js';
 import { TOY_GAUSSIAN_LEAPFROGS, TOY_GAUSSIAN_STDEV, toyGaussianModel } from './toy_gaussian.js';
 import { meanFieldVi, VI_PARTICLES } from './toy2d_intractable.js';
@@ -283,6 +293,50 @@ const bnnSgmcmc: ZooBenchModel = {
   },
 };
 
+/** HMC step size of the timed PMF steps: where the full run's adaptation settled (1.4e-2). */
+const PMF_STEP = 0.014;
+
+const pmfHmc: ZooBenchModel = {
+  name: 'pmf_hmc',
+  description: `HMC on PMF (${PMF_FULL.nUsers} users × ${PMF_FULL.nItems} items, D = ${PMF_D}), ${PMF_CHAINS} chains, ${PMF_LEAPFROGS} leapfrogs, step ${PMF_STEP}`,
+  torchModel: 'hmc_pmf',
+  setup() {
+    const { nUsers, nItems, observed, heldOut } = PMF_FULL;
+    const { train } = synthetic(nUsers, nItems, observed, heldOut);
+    const model = pmfModel(nUsers, nItems, PMF_CHAINS);
+    const users = tf.tensor1d(train.users, 'int32');
+    const items = tf.tensor1d(train.items, 'int32');
+    const r = tf.tensor1d(train.rating);
+    const latent = pmfStart(nUsers, nItems, PMF_CHAINS);
+    const target = (obs: zs.Observed) => model.observe(obs, users, items);
+    const hmc = new zs.HMC({ stepSize: PMF_STEP, nLeapfrogs: PMF_LEAPFROGS });
+    const n = train.rating.length;
+    return {
+      step: () => void hmc.step(target, { r }, latent),
+      variables: () => [latent.u, latent.v],
+      torch: {
+        args: {
+          step_size: PMF_STEP,
+          n_leapfrogs: PMF_LEAPFROGS,
+          alpha_pred: ALPHA_PRED,
+        },
+        arrays: {
+          users: { data: Float32Array.from(train.users), shape: [n] },
+          items: { data: Float32Array.from(train.items), shape: [n] },
+          r: f32(train.rating, [n]),
+          u0: f32(latent.u.dataSync(), latent.u.shape),
+          v0: f32(latent.v.dataSync(), latent.v.shape),
+        },
+      },
+      initialLoss: negLogJoint(() => target({ ...latent, r })),
+      dispose: () => {
+        hmc.dispose();
+        tf.dispose([users, items, r, latent.u, latent.v]);
+      },
+    };
+  },
+};
+
 /** The examples' bench models, in the order examples/README.md lists the examples. */
 export const ZOO_BENCH_MODELS: ZooBenchModel[] = [
   toyGaussian,
@@ -291,4 +345,5 @@ export const ZOO_BENCH_MODELS: ZooBenchModel[] = [
   bayesianLinearRegression,
   bnnVi,
   bnnSgmcmc,
+  pmfHmc,
 ];

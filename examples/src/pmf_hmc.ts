@@ -18,11 +18,26 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import type { ExampleDefinition } from './common/run.js';
 
-const ALPHA_PRED = 0.05;
-const D = 5;
+/** The ratings' noise std (ZhuSuan's α_pred). */
+export const ALPHA_PRED = 0.05;
+/** The number of factors. */
+export const PMF_D = 5;
+const D = PMF_D;
+/** HMC's leapfrog steps per iteration. */
+export const PMF_LEAPFROGS = 10;
+/** Parallel chains. */
+export const PMF_CHAINS = 8;
+
+/** Observed (user, item, rating) triples with the true mean ratings. */
+export interface Ratings {
+  users: Int32Array;
+  items: Int32Array;
+  mean: Float32Array;
+  rating: Float32Array;
+}
 
 /** Synthetic ratings from known factors, drawn from the library's stream. */
-function synthetic(nUsers: number, nItems: number, observed: number, heldOut: number) {
+export function synthetic(nUsers: number, nItems: number, observed: number, heldOut: number) {
   const u = tf.tidy(() => zs.seededNormal([nUsers, D], zs.random.nextSeed()).dataSync());
   const v = tf.tidy(() => zs.seededNormal([nItems, D], zs.random.nextSeed()).dataSync());
   const pairs = nUsers * nItems;
@@ -49,11 +64,37 @@ function synthetic(nUsers: number, nItems: number, observed: number, heldOut: nu
       mean[k] = 1 / (1 + Math.exp(-dot));
       rating[k] = mean[k] + ALPHA_PRED * noise[p];
     }
-    return { users, items, mean, rating };
+    return { users, items, mean, rating } satisfies Ratings;
   };
   const nTrain = Math.round(pairs * observed);
   return { train: take(0, nTrain), test: take(nTrain, Math.round(pairs * heldOut)) };
 }
+
+/**
+ * The PMF model over `nChains` chains: u [nChains, nUsers, D] and
+ * v [nChains, nItems, D] with N(0, 1) priors, and the observed ratings `r` of
+ * the (users, items) pairs given as arguments.
+ */
+export function pmfModel(nUsers: number, nItems: number, nChains: number) {
+  return zs.metaBayesianNet((bn: zs.BayesianNet, users: tf.Tensor1D, items: tf.Tensor1D) => {
+    const u = bn.normal('u', tf.zeros([nUsers, D]), { std: 1, nSamples: nChains, groupNdims: 2 });
+    const v = bn.normal('v', tf.zeros([nItems, D]), { std: 1, nSamples: nChains, groupNdims: 2 });
+    const dot = tf.sum(tf.mul(tf.gather(u, users, 1), tf.gather(v, items, 1)), 2);
+    const mean = bn.deterministic('r_mean', tf.sigmoid(dot));
+    bn.normal('r', mean, { std: ALPHA_PRED, groupNdims: 1 });
+  });
+}
+
+/** The chains' starting factors, N(0, 0.1²). */
+export function pmfStart(nUsers: number, nItems: number, nChains: number) {
+  return tf.tidy(() => ({
+    u: tf.variable(tf.mul(zs.seededNormal([nChains, nUsers, D], zs.random.nextSeed()), 0.1)),
+    v: tf.variable(tf.mul(zs.seededNormal([nChains, nItems, D], zs.random.nextSeed()), 0.1)),
+  }));
+}
+
+/** The full size: users, items, fraction of pairs observed for training. */
+export const PMF_FULL = { nUsers: 200, nItems: 150, observed: 0.15, heldOut: 0.05 };
 
 const rmse = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;
@@ -70,28 +111,21 @@ export const pmfHmc: ExampleDefinition = {
   run({ quick, log }) {
     // The quick size observes half the pairs so that its few factors are
     // identified from its few ratings (the full size: 15 %, ~22 per user).
-    const [nUsers, nItems, observed] = quick ? [60, 40, 0.5] : [200, 150, 0.15];
-    const { train, test } = synthetic(nUsers, nItems, observed, 0.05);
-    const nChains = 8;
+    const { nUsers, nItems, observed, heldOut } = quick
+      ? { nUsers: 60, nItems: 40, observed: 0.5, heldOut: 0.05 }
+      : PMF_FULL;
+    const { train, test } = synthetic(nUsers, nItems, observed, heldOut);
+    const nChains = PMF_CHAINS;
     const nIters = quick ? 150 : 2000;
     const burnin = nIters / 2;
-    const pmf = zs.metaBayesianNet((bn: zs.BayesianNet, users: tf.Tensor1D, items: tf.Tensor1D) => {
-      const u = bn.normal('u', tf.zeros([nUsers, D]), { std: 1, nSamples: nChains, groupNdims: 2 });
-      const v = bn.normal('v', tf.zeros([nItems, D]), { std: 1, nSamples: nChains, groupNdims: 2 });
-      const dot = tf.sum(tf.mul(tf.gather(u, users, 1), tf.gather(v, items, 1)), 2);
-      const mean = bn.deterministic('r_mean', tf.sigmoid(dot));
-      bn.normal('r', mean, { std: ALPHA_PRED, groupNdims: 1 });
-    });
+    const pmf = pmfModel(nUsers, nItems, nChains);
     const trainUsers = tf.tensor1d(train.users, 'int32');
     const trainItems = tf.tensor1d(train.items, 'int32');
     const r = tf.tensor1d(train.rating);
-    const latent = {
-      u: tf.variable(tf.mul(zs.seededNormal([nChains, nUsers, D], zs.random.nextSeed()), 0.1)),
-      v: tf.variable(tf.mul(zs.seededNormal([nChains, nItems, D], zs.random.nextSeed()), 0.1)),
-    };
+    const latent = pmfStart(nUsers, nItems, nChains);
     const hmc = new zs.HMC({
       stepSize: 1e-3,
-      nLeapfrogs: 10,
+      nLeapfrogs: PMF_LEAPFROGS,
       adaptStepSize: true,
       targetAcceptanceRate: 0.8,
     });

@@ -146,6 +146,25 @@ def setup_hmc_blr(args, arrays, mnist):
     return hmc_sampler(log_prob, arrays["w0"], float(args["step_size"]), int(args["n_leapfrogs"]))
 
 
+def setup_hmc_pmf(args, arrays, mnist):
+    users = torch.from_numpy(arrays["users"]).long()
+    items = torch.from_numpy(arrays["items"]).long()
+    r = torch.from_numpy(arrays["r"])
+    u0, v0 = arrays["u0"], arrays["v0"]  # [chains, users, D], [chains, items, D]
+    chains, n_users, d = u0.shape
+    log_alpha = math.log(float(args["alpha_pred"]))
+
+    def log_prob(x):  # x [chains, (users + items) * D]: u and v side by side
+        u = x[:, : n_users * d].reshape(chains, n_users, d)
+        v = x[:, n_users * d :].reshape(chains, -1, d)
+        prior = normal_log_prob(x, 0.0, 0.0).sum(-1)
+        mean = torch.sigmoid((u[:, users] * v[:, items]).sum(-1))
+        return prior + normal_log_prob(r, mean, log_alpha).sum(-1)
+
+    x0 = np.concatenate([u0.reshape(chains, -1), v0.reshape(chains, -1)], axis=1)
+    return hmc_sampler(log_prob, x0, float(args["step_size"]), int(args["n_leapfrogs"]))
+
+
 # Mean-field VI of the 2-D funnel.
 
 
@@ -284,6 +303,7 @@ MODELS = {
     "vae": setup_vae,
     "hmc_gaussian": setup_hmc_gaussian,
     "hmc_blr": setup_hmc_blr,
+    "hmc_pmf": setup_hmc_pmf,
     "vi_funnel": setup_vi_funnel,
     "sgnht_mixture": setup_sgnht_mixture,
     "bnn_vi": setup_bnn_vi,
