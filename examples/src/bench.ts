@@ -29,7 +29,6 @@ import {
   PMF_FULL,
   PMF_LEAPFROGS,
   pmfModel,
-  pmfStart,
   synthetic,
 } from './pmf_hmc.js';
 import { mixtureLogDensity, mixtureSampler, mixtureStart } from './gaussian_mixture_sgnht.js';
@@ -302,12 +301,16 @@ const pmfHmc: ZooBenchModel = {
   torchModel: 'hmc_pmf',
   setup() {
     const { nUsers, nItems, observed, heldOut } = PMF_FULL;
-    const { train } = synthetic(nUsers, nItems, observed, heldOut);
+    const { train, truth } = synthetic(nUsers, nItems, observed, heldOut);
     const model = pmfModel(nUsers, nItems, PMF_CHAINS);
     const users = tf.tensor1d(train.users, 'int32');
     const items = tf.tensor1d(train.items, 'int32');
     const r = tf.tensor1d(train.rating);
-    const latent = pmfStart(nUsers, nItems, PMF_CHAINS);
+    // Every chain starts at the true factors, a draw of the posterior's
+    // neighbourhood (as after warm-up; the step size is the adapted one).
+    const atTruth = (f: Float32Array, rows: number) =>
+      tf.tidy(() => tf.variable(tf.tile(tf.tensor3d(f, [1, rows, PMF_D]), [PMF_CHAINS, 1, 1])));
+    const latent = { u: atTruth(truth.u, nUsers), v: atTruth(truth.v, nItems) };
     const target = (obs: zs.Observed) => model.observe(obs, users, items);
     const hmc = new zs.HMC({ stepSize: PMF_STEP, nLeapfrogs: PMF_LEAPFROGS });
     const n = train.rating.length;

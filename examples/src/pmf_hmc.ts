@@ -67,7 +67,12 @@ export function synthetic(nUsers: number, nItems: number, observed: number, held
     return { users, items, mean, rating } satisfies Ratings;
   };
   const nTrain = Math.round(pairs * observed);
-  return { train: take(0, nTrain), test: take(nTrain, Math.round(pairs * heldOut)) };
+  return {
+    train: take(0, nTrain),
+    test: take(nTrain, Math.round(pairs * heldOut)),
+    /** The true factors, [nUsers, D] and [nItems, D] row-major. */
+    truth: { u: u as Float32Array, v: v as Float32Array },
+  };
 }
 
 /**
