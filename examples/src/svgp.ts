@@ -241,6 +241,7 @@ function latentValues(latent: Record<string, zs.LatentSample>): Record<string, t
   return Object.fromEntries(Object.entries(latent).map(([k, [v]]) => [k, v]));
 }
 
+/** The `svgp` example: ZhuSuan's SVGP on Boston housing, scored over random splits. */
 export const svgp: ExampleDefinition = {
   name: 'svgp',
   model: 'sparse GP, RBF (ARD) kernel, 100 inducing points, Gaussian likelihood',
