@@ -5,6 +5,7 @@ import { bnnVi } from './bnn_vi.js';
 import type { ExampleDefinition } from './common/run.js';
 import { gaussianMixtureSgnht } from './gaussian_mixture_sgnht.js';
 import { pmfHmc } from './pmf_hmc.js';
+import { svgp } from './svgp.js';
 import { toyGaussian } from './toy_gaussian.js';
 import { toy2dIntractable } from './toy2d_intractable.js';
 
@@ -17,4 +18,5 @@ export const EXAMPLES: ExampleDefinition[] = [
   bnnVi,
   bnnSgmcmc,
   pmfHmc,
+  svgp,
 ];

@@ -81,11 +81,11 @@ export interface SplitData {
   d: number;
 }
 
-/** Mean and standard error. */
-export function meanSe(v: readonly number[]): { mean: number; se: number } {
+/** Mean, sample standard deviation (n − 1) and standard error (sd/√n). */
+export function meanSe(v: readonly number[]): { mean: number; se: number; sd: number } {
   const m = v.reduce((a, b) => a + b, 0) / v.length;
   const sd = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, v.length - 1));
-  return { mean: m, se: sd / Math.sqrt(v.length) };
+  return { mean: m, se: sd / Math.sqrt(v.length), sd };
 }
 
 /**
