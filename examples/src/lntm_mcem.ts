@@ -294,6 +294,7 @@ function settings(quick: boolean) {
     batchSize: 100,
     nChains: 1,
     numESteps: 5,
+    eLeapfrogs: 20,
     learningRate0: 1.0,
     t0: 10,
   };
@@ -315,13 +316,18 @@ function settings(quick: boolean) {
     : { ...common, ...full, ...ais };
 }
 
+const FULL = settings(false);
+
 export const lntmMcem: ExampleDefinition = {
   name: 'lntm_mcem',
-  model: 'logistic-normal topic model, K = 10 topics over V = 500 words',
+  model: `logistic-normal topic model, K = ${FULL.nTopics} topics over V = ${FULL.nVocab} words`,
   inference:
-    'Monte-Carlo EM (E: HMC on η, 5 × 20 leapfrogs a batch; M: Adam on β; μ, σ by moments); AIS (25 chains, 1000 temperatures) for held-out log p(x)',
+    `Monte-Carlo EM, ${FULL.epochs} epochs (E: HMC on η, ${FULL.numESteps} × ${FULL.eLeapfrogs} leapfrogs a batch of ${FULL.batchSize}; ` +
+    `M: Adam on β; μ, σ by moments); AIS (${FULL.aisChains} chains, ${FULL.aisTemperatures} temperatures, ` +
+    `${FULL.aisLeapfrogs} leapfrogs) for held-out log p(x)`,
   dataset:
-    'synthetic: 400 training + 100 held-out documents of 50-100 words from Dirichlet(0.1) topics, η ~ N(0, 2²)',
+    `synthetic: ${FULL.nTrain} training + ${FULL.nTest} held-out documents of ${FULL.minWords}-${FULL.maxWords} words ` +
+    `from Dirichlet(${FULL.topicConcentration}) topics, η ~ N(0, ${FULL.etaStd}²)`,
   referenceSource:
     'the true model (its topics and prior) scored by the same AIS; exact recovery: cosine 1, Hellinger 0',
   run({ quick, log }) {
@@ -355,7 +361,7 @@ export const lntmMcem: ExampleDefinition = {
     const beta = tf.variable(tf.zeros([K, V]));
     const hmc = new zs.HMC({
       stepSize: 1e-3,
-      nLeapfrogs: 20,
+      nLeapfrogs: s.eLeapfrogs,
       adaptStepSize: true,
       targetAcceptanceRate: 0.6,
     });
