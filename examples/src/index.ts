@@ -6,6 +6,7 @@ import type { ExampleDefinition } from './common/run.js';
 import { gaussianMixtureSgnht } from './gaussian_mixture_sgnht.js';
 import { pmfHmc } from './pmf_hmc.js';
 import { svgp } from './svgp.js';
+import { lntmMcem } from './lntm_mcem.js';
 import { toyGaussian } from './toy_gaussian.js';
 import { toy2dIntractable } from './toy2d_intractable.js';
 
@@ -19,4 +20,5 @@ export const EXAMPLES: ExampleDefinition[] = [
   bnnSgmcmc,
   pmfHmc,
   svgp,
+  lntmMcem,
 ];
