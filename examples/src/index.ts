@@ -4,6 +4,7 @@ import { bnnSgmcmc } from './bnn_sgmcmc.js';
 import { bnnVi } from './bnn_vi.js';
 import type { ExampleDefinition } from './common/run.js';
 import { gaussianMixtureSgnht } from './gaussian_mixture_sgnht.js';
+import { iwae } from './iwae.js';
 import { toyGaussian } from './toy_gaussian.js';
 import { toy2dIntractable } from './toy2d_intractable.js';
 
@@ -15,4 +16,5 @@ export const EXAMPLES: ExampleDefinition[] = [
   bayesianLinearRegression,
   bnnVi,
   bnnSgmcmc,
+  iwae,
 ];
