@@ -7,6 +7,7 @@ import { gaussianMixtureSgnht } from './gaussian_mixture_sgnht.js';
 import { iwae } from './iwae.js';
 import { toyGaussian } from './toy_gaussian.js';
 import { toy2dIntractable } from './toy2d_intractable.js';
+import { vaeConv } from './vae_conv.js';
 
 /** Every example, in the order examples/README.md lists them. */
 export const EXAMPLES: ExampleDefinition[] = [
@@ -16,5 +17,6 @@ export const EXAMPLES: ExampleDefinition[] = [
   bayesianLinearRegression,
   bnnVi,
   bnnSgmcmc,
+  vaeConv,
   iwae,
 ];

