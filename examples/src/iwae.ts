@@ -26,10 +26,10 @@ import {
   adamStep,
   curvesPlot,
   fitEpochs,
-  lastTenthGain,
   loadMnistSplits,
   loadMnistTest,
   priorSampleGrid,
+  runMetrics,
   testScores,
 } from './common/mnist_vae.js';
 import type { ExampleDefinition } from './common/run.js';
@@ -96,16 +96,9 @@ export const iwae: ExampleDefinition = {
     const last = curve[curve.length - 1];
     return {
       metrics: {
-        test_ll: test.ll,
-        test_ll_stderr: test.llStderr,
-        test_elbo: test.elbo,
+        ...runMetrics(test, curve),
         gain_over_iwae_k5: test.ll - iwaeK5TestLl(),
         train_bound: last.trainBound,
-        valid_elbo: last.validElbo,
-        untrained_valid_elbo: curve[0].validElbo,
-        valid_elbo_last_tenth_gain: lastTenthGain(curve),
-        epochs,
-        seconds_per_epoch: curve.slice(1).reduce((a, r) => a + r.seconds, 0) / epochs,
       },
       reference: { test_ll: BURDA_IWAE_K50 },
     };

@@ -43,12 +43,12 @@ import {
   adamStep,
   curvesPlot,
   fitEpochs,
-  lastTenthGain,
   latentIsModel,
   latentObjective,
   loadMnistSplits,
   loadMnistTest,
   priorSampleGrid,
+  runMetrics,
   testScores,
   type LatentVae,
 } from './common/mnist_vae.js';
@@ -215,19 +215,11 @@ export const vaeConv: ExampleDefinition = {
     mlp.dispose();
     ctx.writeImage('curve', curvesPlot([convCurve, mlpCurve]));
 
-    const last = convCurve[convCurve.length - 1];
     return {
       metrics: {
-        test_ll: convTest.ll,
-        test_ll_stderr: convTest.llStderr,
-        test_elbo: convTest.elbo,
-        valid_elbo: last.validElbo,
-        untrained_valid_elbo: convCurve[0].validElbo,
-        valid_elbo_last_tenth_gain: lastTenthGain(convCurve),
+        ...runMetrics(convTest, convCurve),
         mlp_test_elbo: mlpTest.elbo,
         mlp_valid_elbo: mlpCurve[mlpCurve.length - 1].validElbo,
-        epochs,
-        seconds_per_epoch: convCurve.slice(1).reduce((a, r) => a + r.seconds, 0) / epochs,
       },
       reference: { test_ll: mlpTest.ll },
     };

@@ -294,3 +294,25 @@ export function curvesPlot(curves: readonly EpochRecord[][]): Image {
     })),
   );
 }
+
+/**
+ * The figures every MNIST VAE example reports for its model: the test
+ * scores, and its validation curve's end, start (untrained), last-tenth gain
+ * and mean seconds per epoch.
+ */
+export function runMetrics(
+  test: { elbo: number; ll: number; llStderr: number },
+  curve: readonly EpochRecord[],
+): Record<string, number> {
+  const epochs = curve.length - 1;
+  return {
+    test_ll: test.ll,
+    test_ll_stderr: test.llStderr,
+    test_elbo: test.elbo,
+    valid_elbo: curve[epochs].validElbo,
+    untrained_valid_elbo: curve[0].validElbo,
+    valid_elbo_last_tenth_gain: lastTenthGain(curve),
+    epochs,
+    seconds_per_epoch: curve.slice(1).reduce((a, r) => a + r.seconds, 0) / epochs,
+  };
+}
