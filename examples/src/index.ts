@@ -7,8 +7,10 @@ import { gaussianMixtureSgnht } from './gaussian_mixture_sgnht.js';
 import { pmfHmc } from './pmf_hmc.js';
 import { svgp } from './svgp.js';
 import { lntmMcem } from './lntm_mcem.js';
+import { iwae } from './iwae.js';
 import { toyGaussian } from './toy_gaussian.js';
 import { toy2dIntractable } from './toy2d_intractable.js';
+import { vaeConv } from './vae_conv.js';
 
 /** Every example, in the order examples/README.md lists them. */
 export const EXAMPLES: ExampleDefinition[] = [
@@ -21,4 +23,6 @@ export const EXAMPLES: ExampleDefinition[] = [
   pmfHmc,
   svgp,
   lntmMcem,
+  vaeConv,
+  iwae,
 ];

@@ -134,6 +134,32 @@ const QUICK_CHECKS: Record<string, (m: Record<string, number>) => void> = {
       assert.ok(m[k] > 0.3 && m[k] < 0.9, `${k} ${m[k]}`);
     }
   },
+  // 8 Adam steps (64 images, batches of 16) of nf = 2 tf.layers networks
+  // from their initialisation: the validation ELBO (100 images, 1 particle;
+  // its standard error is about 3 nats) must rise by 8 nats at least (it
+  // rises by ~19). The IS estimate (K = 20) is at least the ELBO up to its
+  // noise; the MLP baseline trains too.
+  vae_conv: (m) => {
+    assert.ok(
+      m.valid_elbo > m.untrained_valid_elbo + 8,
+      `ELBO ${m.untrained_valid_elbo} → ${m.valid_elbo}`,
+    );
+    assert.ok(m.test_ll > m.test_elbo - 1, `IS LL ${m.test_ll} < ELBO ${m.test_elbo}`);
+    assert.ok(m.mlp_valid_elbo > m.untrained_valid_elbo + 8, `MLP ELBO ${m.mlp_valid_elbo}`);
+    assert.ok(Number.isFinite(m.test_ll_stderr) && m.test_ll_stderr >= 0);
+  },
+  // 12 steps of the K = 50 bound (128 images, hidden 100): the validation
+  // ELBO rises from about −556 by 50 nats at least (it rises by ~140); the
+  // IS log-likelihood (K = 100) exceeds the ELBO (by ~40 here).
+  iwae: (m) => {
+    assert.ok(
+      m.valid_elbo > m.untrained_valid_elbo + 50,
+      `ELBO ${m.untrained_valid_elbo} → ${m.valid_elbo}`,
+    );
+    assert.ok(m.test_ll > m.test_elbo, `IS LL ${m.test_ll} < ELBO ${m.test_elbo}`);
+    assert.ok(m.train_bound > m.untrained_valid_elbo, `train bound ${m.train_bound}`);
+    assert.ok(Number.isFinite(m.gain_over_iwae_k5));
+  },
   // 100 chains rarely cross between the modes, so the mass of each is set by
   // where the chains started (uniform on [−5, 5]): its binomial standard error
   // is 0.05, the mean's 4 × 0.05 = 0.2; 0.6 is three of them. Within a mode

@@ -15,7 +15,15 @@ export {
   type TrainHooks,
 } from './vae/trainer.js';
 export * from './run/files.js';
-export { evaluate, logImportanceWeights, type EvalOptions } from './vae/evaluate.js';
+export {
+  evaluate,
+  evaluateModel,
+  logImportanceWeights,
+  vaeIsModel,
+  type EvalOptions,
+  type IsModel,
+} from './vae/evaluate.js';
+export { makeAdam, prepareOptimizers, type AdamLike } from './vae/optimizer.js';
 export { useBackend, loadNative, BACKEND_CHOICES, type BackendChoice } from './backend.js';
 export { main } from './main.js';
 export {

@@ -35,9 +35,49 @@ export function logImportanceWeights(vae: Vae, x: tf.Tensor2D, k: number): tf.Te
   });
 }
 
+/**
+ * What the evaluation needs of a latent-variable model of binarised images:
+ * any model with a proposal, not only the homework {@link Vae} (a
+ * convolutional VAE, a flow posterior).
+ */
+export interface IsModel {
+  /** Pixels per image. */
+  readonly xDim: number;
+  /** The ELBO per image with one particle, shape [n], for x of shape [n, xDim]. */
+  elbo(x: tf.Tensor2D): tf.Tensor1D;
+  /**
+   * Log importance weights log p(x, z) − log q(z | x) for `k` draws of z
+   * from the proposal, shape [k, n].
+   */
+  logImportanceWeights(x: tf.Tensor2D, k: number): tf.Tensor2D;
+}
+
+/** The homework VAE as an {@link IsModel}. */
+export function vaeIsModel(vae: Vae): IsModel {
+  return {
+    xDim: vae.shape.xDim,
+    elbo: (x) => vae.elbo(x),
+    logImportanceWeights: (x, k) => logImportanceWeights(vae, x, k),
+  };
+}
+
 /** Evaluates `vae` on binarised images `x` ([n, xDim], row-major). */
 export function evaluate(vae: Vae, x: Float32Array, n: number, opts: EvalOptions): EvalResult {
-  const steps = evaluationSteps(vae, x, n, opts);
+  return evaluateModel(vaeIsModel(vae), x, n, opts);
+}
+
+/**
+ * {@link evaluate} for any {@link IsModel}: the ELBO (1 particle) and the
+ * importance-sampling log-likelihood with `opts.particles` particles, with
+ * their standard errors, over binarised images `x` ([n, model.xDim]).
+ */
+export function evaluateModel(
+  model: IsModel,
+  x: Float32Array,
+  n: number,
+  opts: EvalOptions,
+): EvalResult {
+  const steps = evaluationSteps(model, x, n, opts);
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
@@ -56,7 +96,7 @@ export async function evaluateInterruptible(
   opts: EvalOptions,
   signal: AbortSignal,
 ): Promise<EvalResult | { stopped: unknown; done: number }> {
-  const steps = evaluationSteps(vae, x, n, opts);
+  const steps = evaluationSteps(vaeIsModel(vae), x, n, opts);
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
@@ -67,13 +107,13 @@ export async function evaluateInterruptible(
 
 /** The evaluation as a generator: yields the images done after each batch, returns the result. */
 function* evaluationSteps(
-  vae: Vae,
+  model: IsModel,
   x: Float32Array,
   n: number,
   opts: EvalOptions,
 ): Generator<number, EvalResult> {
   const t0 = performance.now();
-  const xDim = vae.shape.xDim;
+  const xDim = model.xDim;
   const K = opts.particles;
   const batchImages = Math.min(opts.batchImages ?? 100, n);
   // At least two chunks when K >= 2: alternate chunks form the two groups of
@@ -90,7 +130,7 @@ function* evaluationSteps(
   for (let i = 0; i < n; i += batchImages) {
     const m = Math.min(batchImages, n - i);
     const xb = tf.tensor2d(x.subarray(i * xDim, (i + m) * xDim), [m, xDim]);
-    elboSum += tf.tidy(() => tf.sum(vae.elbo(xb)).dataSync()[0]);
+    elboSum += tf.tidy(() => tf.sum(model.elbo(xb)).dataSync()[0]);
     // Running log-sum-exp of w over each group's chunks and of w² over all,
     // per image (float64).
     const lseA = new Float64Array(m).fill(-Infinity);
@@ -101,7 +141,7 @@ function* evaluationSteps(
     for (let done = 0, c = 0; done < K; done += chunk, c++) {
       const kc = Math.min(chunk, K - done);
       const [a, b] = tf.tidy(() => {
-        const lw = logImportanceWeights(vae, xb, kc);
+        const lw = model.logImportanceWeights(xb, kc);
         return [zs.logSumExp(lw, 0).dataSync(), zs.logSumExp(tf.mul(lw, 2), 0).dataSync()];
       });
       const lse = c % 2 === 0 ? lseA : lseB;
