@@ -1,9 +1,12 @@
 /** The zoo: every example, by name. */
 import { bayesianLinearRegression } from './bayesian_linear_regression.js';
+import { bernoulliLatentVaeExample } from './bernoulli_latent_vae.js';
 import { bnnSgmcmc } from './bnn_sgmcmc.js';
 import { bnnVi } from './bnn_vi.js';
 import type { ExampleDefinition } from './common/run.js';
 import { gaussianMixtureSgnht } from './gaussian_mixture_sgnht.js';
+import { sbnRws } from './sbn_rws.js';
+import { sbnVimco } from './sbn_vimco.js';
 import { toyGaussian } from './toy_gaussian.js';
 import { toy2dIntractable } from './toy2d_intractable.js';
 
@@ -15,4 +18,7 @@ export const EXAMPLES: ExampleDefinition[] = [
   bayesianLinearRegression,
   bnnVi,
   bnnSgmcmc,
+  bernoulliLatentVaeExample,
+  sbnVimco,
+  sbnRws,
 ];
