@@ -5,10 +5,12 @@ import { bnnSgmcmc } from './bnn_sgmcmc.js';
 import { bnnVi } from './bnn_vi.js';
 import type { ExampleDefinition } from './common/run.js';
 import { gaussianMixtureSgnht } from './gaussian_mixture_sgnht.js';
+import { niceMnist } from './nice_mnist.js';
 import { sbnRws } from './sbn_rws.js';
 import { sbnVimco } from './sbn_vimco.js';
 import { toyGaussian } from './toy_gaussian.js';
 import { toy2dIntractable } from './toy2d_intractable.js';
+import { vaeSsl } from './vae_ssl.js';
 
 /** Every example, in the order examples/README.md lists them. */
 export const EXAMPLES: ExampleDefinition[] = [
@@ -21,4 +23,6 @@ export const EXAMPLES: ExampleDefinition[] = [
   bernoulliLatentVaeExample,
   sbnVimco,
   sbnRws,
+  vaeSsl,
+  niceMnist,
 ];

@@ -93,7 +93,7 @@ export function binarizedImages(part: MnistPart, seed = TEST_BINARIZATION_SEED):
  * Epochs of shuffled minibatches of a training part, from a stream of its
  * own (the library's xoshiro generator): `rows(b)` are batch b's image
  * indices, `binarized(b)` a fresh Bernoulli draw of them (dynamic
- * binarisation), `intensities(b)` their pixel values /255.
+ * binarisation), `dequantized(b)` a fresh dequantisation.
  */
 export class Minibatches {
   /** Batches per epoch (the last partial batch is dropped, as ZhuSuan's loops do). */
@@ -141,10 +141,41 @@ export class Minibatches {
     return Uint8Array.from(this.rows(b), (r) => this.part.labels[r]);
   }
 
-  /** Uniform draws in [0, 1) from this stream (for dequantisation noise). */
-  uniform(out: Float32Array): void {
-    for (let i = 0; i < out.length; i++) out[i] = this.rng.next();
+  /** Batch `b` dequantised afresh, (pixel + u) / 256 with u ~ U[0, 1) per pixel, [batchSize, 784]. */
+  dequantized(b: number): tf.Tensor2D {
+    dequantize(this.part.images, this.rows(b), this.rng, this.buffer);
+    return tf.tensor2d(this.buffer, [this.batchSize, MNIST_DIM]);
   }
+}
+
+/** Fills `out` with rows `rows` of `images` as (pixel + u) / 256, u ~ U[0, 1) from `rng`. */
+function dequantize(
+  images: Uint8Array,
+  rows: ArrayLike<number>,
+  rng: Rng,
+  out: Float32Array,
+): void {
+  for (let r = 0; r < rows.length; r++) {
+    const src = rows[r] * MNIST_DIM;
+    for (let j = 0; j < MNIST_DIM; j++) {
+      out[r * MNIST_DIM + j] = (images[src + j] + rng.next()) / 256;
+    }
+  }
+}
+
+/**
+ * A part's images dequantised once with `seed`: (pixel + u) / 256 with
+ * u ~ U[0, 1), continuous values in [0, 1) (Uria et al., 2013; NICE's data).
+ */
+export function dequantizedImages(part: MnistPart, seed: number): Float32Array {
+  const out = new Float32Array(part.n * MNIST_DIM);
+  dequantize(
+    part.images,
+    Uint32Array.from({ length: part.n }, (_, i) => i),
+    new Rng(seed),
+    out,
+  );
+  return out;
 }
 
 /** A dense layer `act(x W + b)` (Glorot-uniform W, zero b) and its variables. */

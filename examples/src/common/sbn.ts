@@ -131,7 +131,15 @@ export function runSbn(
 ): ExampleOutcome['metrics'] {
   const { quick, seed, log } = ctx;
   const size: SbnSize = quick
-    ? { limit: 300, validation: 60, epochs: 2, batch: 24, particles: 5, nTest: 60, testParticles: 50 }
+    ? {
+        limit: 300,
+        validation: 60,
+        epochs: 2,
+        batch: 24,
+        particles: 5,
+        nTest: 60,
+        testParticles: 50,
+      }
     : full;
   const { train, valid } = mnistTrainValid({
     validation: size.validation,
