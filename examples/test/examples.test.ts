@@ -106,6 +106,41 @@ const QUICK_CHECKS: Record<string, (m: Record<string, number>) => void> = {
     assert.ok(Math.abs(m.std / 2.0616 - 1) < 0.1, `std ${m.std}`);
     assert.ok(m.ks_statistic < 0.15, `KS ${m.ks_statistic}`);
   },
+  // 340 images, 3 epochs of REINFORCE with nets of 100 units: the untrained
+  // model's test ELBO is about −545 (784 log 2 ≈ 543 plus a small KL); 30
+  // noisy steps reach about −227, so a 150-nat gain is a clear margin. The
+  // IS estimate (50 particles, 60 images) must lie above the ELBO: its
+  // expectation does, by about 10 nats here.
+  bernoulli_latent_vae: (m) => {
+    assert.ok(m.test_elbo > m.untrained_test_elbo + 150, `ELBO ${m.test_elbo}`);
+    assert.ok(m.test_ll_minus_elbo > 0, `IS LL − ELBO ${m.test_ll_minus_elbo}`);
+    assert.equal(m.n_test, 60);
+  },
+  // 240 images, 2 epochs of 10 batches with K = 5, layers of 50: the bound
+  // rises from about −555 to about −400; 80 nats is half of that. The IS
+  // estimate with 50 samples lies above the 5-sample bound in expectation.
+  sbn_vimco: (m) => {
+    assert.ok(m.test_bound > m.untrained_test_bound + 80, `bound ${m.test_bound}`);
+    assert.ok(m.test_ll_minus_bound > 0, `IS LL − bound ${m.test_ll_minus_bound}`);
+  },
+  sbn_rws: (m) => {
+    assert.ok(m.test_bound > m.untrained_test_bound + 80, `bound ${m.test_bound}`);
+    assert.ok(m.test_ll_minus_bound > 0, `IS LL − bound ${m.test_ll_minus_bound}`);
+  },
+  // 100 labels, 30 steps: chance is 90 % error; the classifier must already
+  // be far better (about 40 % here; 70 % bounds it with room for the seed).
+  vae_ssl: (m) => {
+    assert.equal(m.labels, 100);
+    assert.ok(m.test_error_percent < 70, `test error ${m.test_error_percent} %`);
+  },
+  // 60 Adam steps from the identity flow: the test log-likelihood rises by
+  // about 57 nats (mostly the scaling tightening the logistic prior onto
+  // [0, 1]); 30 is a clear margin.
+  nice_mnist: (m) => {
+    assert.ok(m.test_ll > m.untrained_test_ll + 30, `test LL ${m.test_ll}`);
+    const bpd = (784 * Math.log(256) - m.test_ll) / (784 * Math.LN2);
+    assert.ok(Math.abs(m.test_bits_per_dim - bpd) < 1e-9, `bits/dim ${m.test_bits_per_dim}`);
+  },
 };
 
 for (const def of EXAMPLES) {
@@ -140,7 +175,7 @@ test('examples reject bad flags and unknown names with exit 2', () => {
   assert.equal(none.status, 2);
   assert.match(
     none.stderr,
-    /no example 'nope'; examples: toy_gaussian, toy2d_intractable, gaussian_mixture_sgnht, bayesian_linear_regression, bnn_vi, bnn_sgmcmc/,
+    /no example 'nope'; examples: toy_gaussian, toy2d_intractable, gaussian_mixture_sgnht, bayesian_linear_regression, bnn_vi, bnn_sgmcmc, bernoulli_latent_vae, sbn_vimco, sbn_rws, vae_ssl, nice_mnist/,
   );
 });
 

@@ -34,21 +34,21 @@ import type { ExampleContext, ExampleOutcome } from './run.js';
 export const SBN_HIDDEN = 200;
 const LAYERS = ['h1', 'h2', 'h3'] as const;
 
-/** The SBN, its proposal q(h | x), and their bounds, from `seed`. */
-export function sigmoidBeliefNet(seed: number) {
+/** The SBN with `hidden` units per layer, its proposal q(h | x), and their bounds, from `seed`. */
+export function sigmoidBeliefNet(seed: number, hidden = SBN_HIDDEN) {
   const dense = denseLayers(seed);
   const gen = {
-    h2: dense('sbn/h2_logits', SBN_HIDDEN, SBN_HIDDEN),
-    h1: dense('sbn/h1_logits', SBN_HIDDEN, SBN_HIDDEN),
-    x: dense('sbn/x_logits', SBN_HIDDEN, MNIST_DIM),
+    h2: dense('sbn/h2_logits', hidden, hidden),
+    h1: dense('sbn/h1_logits', hidden, hidden),
+    x: dense('sbn/x_logits', hidden, MNIST_DIM),
   };
   const rec = {
-    h1: dense('q/h1_logits', MNIST_DIM, SBN_HIDDEN),
-    h2: dense('q/h2_logits', SBN_HIDDEN, SBN_HIDDEN),
-    h3: dense('q/h3_logits', SBN_HIDDEN, SBN_HIDDEN),
+    h1: dense('q/h1_logits', MNIST_DIM, hidden),
+    h2: dense('q/h2_logits', hidden, hidden),
+    h3: dense('q/h3_logits', hidden, hidden),
   };
   const model = zs.metaBayesianNet((bn: zs.BayesianNet, n: number, k: number) => {
-    const h3 = bn.bernoulli('h3', tf.zeros([n, SBN_HIDDEN]), { groupNdims: 1, nSamples: k });
+    const h3 = bn.bernoulli('h3', tf.zeros([n, hidden]), { groupNdims: 1, nSamples: k });
     const h2 = bn.bernoulli('h2', gen.h2.apply(h3), { groupNdims: 1 });
     const h1 = bn.bernoulli('h1', gen.h1.apply(h2), { groupNdims: 1 });
     bn.bernoulli('x', gen.x.apply(h1), { groupNdims: 1 });
@@ -80,7 +80,7 @@ export function sigmoidBeliefNet(seed: number) {
 }
 
 /** One training step's cost: VIMCO for both nets, or RWS (IW bound for p, KL(p‖q) for q). */
-function stepCost(
+export function sbnStepCost(
   sbn: ReturnType<typeof sigmoidBeliefNet>,
   method: 'vimco' | 'rws',
   x: tf.Tensor2D,
@@ -113,6 +113,8 @@ function stepCost(
 interface SbnSize {
   limit?: number;
   validation: number;
+  /** Units per hidden layer (default 200). */
+  hidden?: number;
   epochs: number;
   batch: number;
   particles: number;
@@ -134,6 +136,7 @@ export function runSbn(
     ? {
         limit: 300,
         validation: 60,
+        hidden: 50,
         epochs: 2,
         batch: 24,
         particles: 5,
@@ -147,7 +150,7 @@ export function runSbn(
     limit: size.limit,
   });
   const validX = binarizedImages(valid, seed + 1);
-  const sbn = sigmoidBeliefNet(seed);
+  const sbn = sigmoidBeliefNet(seed, size.hidden);
   const variables = [...sbn.modelVariables, ...sbn.proposalVariables];
   const batches = new Minibatches(train, size.batch, seed);
   const optimizer = tf.train.adam(1e-3, 0.9, 0.999, 1e-4);
@@ -167,7 +170,7 @@ export function runSbn(
     validate: () => meanBound(validX, valid.n),
     epoch: () =>
       trainEpoch(batches, optimizer, variables, (b) =>
-        stepCost(sbn, method, batches.binarized(b), k),
+        sbnStepCost(sbn, method, batches.binarized(b), k),
       ),
   });
   optimizer.dispose();
