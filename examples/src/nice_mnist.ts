@@ -98,10 +98,7 @@ export const niceMnist: ExampleDefinition = {
     const meanLl = (x: Float32Array, n: number) =>
       meanOverBatches((xb) => flow.dist.logProb(xb), x, n, 200);
 
-    const test = mnistTest(size.nTest);
-    const testX = dequantizedImages(test, seed + 2);
-    const untrained = meanLl(testX, test.n);
-    const { curve, bestEpoch } = fitWithValidation({
+    const { curve, bestEpoch, untrained } = fitWithValidation({
       epochs: size.epochs,
       variables: flow.variables,
       log,
@@ -116,7 +113,8 @@ export const niceMnist: ExampleDefinition = {
     });
     optimizer.dispose();
 
-    const ll = meanLl(testX, test.n);
+    const test = mnistTest(size.nTest);
+    const ll = meanLl(dequantizedImages(test, seed + 2), test.n);
     log(
       `test log-likelihood ${ll.toFixed(2)} nats, ${bitsPerDim(ll).toFixed(3)} bits/dim on ${test.n} images`,
     );
@@ -130,7 +128,7 @@ export const niceMnist: ExampleDefinition = {
       metrics: {
         test_ll: ll,
         test_bits_per_dim: bitsPerDim(ll),
-        untrained_test_ll: untrained,
+        untrained_valid_ll: untrained,
         epochs: size.epochs,
         best_epoch: bestEpoch,
         valid_ll: curve[bestEpoch - 1].valid,

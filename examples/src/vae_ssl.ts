@@ -23,7 +23,8 @@
  * Full size: 30 epochs of 550 batches. Measured with `nice -n 10` on the
  * 2-core machine (native backend, 30 batches after 5 of warm-up): 400 ms
  * per batch, 220 s per epoch, so about 1.8 h. ZhuSuan's file runs 3000
- * epochs; the curve PNG (validation accuracy in blue) and
+ * epochs; the curve PNGs (the bound in `vae_ssl-curve.png`, validation accuracy
+ * in `vae_ssl-valid.png`) and
  * `valid_gain_last_quarter` show how far from converged 30 stop.
  * `--quick`: 400 training images (100 labelled), nets of 100 units and 20
  * latents, 2 epochs of batches of 20, 300 test images.
@@ -243,7 +244,7 @@ export const vaeSsl: ExampleDefinition = {
       return tf.sigmoid(net.decode(z, y)).dataSync() as Float32Array;
     });
     writeGrid(ctx, 'samples', means, 100);
-    writeCurve(ctx, curve);
+    writeCurve(ctx, curve, false);
     tf.dispose(net.variables);
     return {
       metrics: {

@@ -340,11 +340,18 @@ export interface FitOptions {
 }
 
 /**
- * Trains for `epochs`, scoring the validation split after each, and puts
- * back the variables of the epoch with the best validation score (model
- * selection on data carved from training; the test set is never seen).
+ * Trains for `epochs`, scoring the validation split before training
+ * (`untrained`) and after each epoch, and puts back the variables of the
+ * epoch with the best validation score (model selection on data carved from
+ * training; the test set is never seen).
  */
-export function fitWithValidation(opts: FitOptions): { curve: CurvePoint[]; bestEpoch: number } {
+export function fitWithValidation(opts: FitOptions): {
+  curve: CurvePoint[];
+  bestEpoch: number;
+  untrained: number;
+} {
+  const untrained = opts.validate();
+  opts.log(`before training: validation ${opts.validName} ${untrained.toFixed(3)}`);
   const curve: CurvePoint[] = [];
   let best: { epoch: number; score: number; values: tf.Tensor[] } | undefined;
   for (let e = 1; e <= opts.epochs; e++) {
@@ -368,7 +375,7 @@ export function fitWithValidation(opts: FitOptions): { curve: CurvePoint[]; best
   opts.variables.forEach((v, i) => v.assign(best!.values[i]));
   best.values.forEach((t) => t.dispose());
   opts.log(`kept epoch ${best.epoch} (best validation ${opts.validName} ${best.score.toFixed(3)})`);
-  return { curve, bestEpoch: best.epoch };
+  return { curve, bestEpoch: best.epoch, untrained };
 }
 
 /**
@@ -381,16 +388,23 @@ export function lastQuarterGain(curve: readonly CurvePoint[]): number {
   return curve[curve.length - 1].valid - at;
 }
 
-/** Writes the training curve (training objective red, validation score blue) as `<name>-curve.png`. */
-export function writeCurve(ctx: ExampleContext, curve: readonly CurvePoint[]): string {
+/**
+ * Writes the training curve as `<name>-curve.png`: the training objective
+ * (red) and the validation score (blue) per epoch, on one plot when they
+ * share a scale (`sameScale`, default), else the validation score alone in
+ * `<name>-valid.png`. Returns the files written.
+ */
+export function writeCurve(
+  ctx: ExampleContext,
+  curve: readonly CurvePoint[],
+  sameScale = true,
+): string[] {
   const x = curve.map((p) => p.epoch);
-  return ctx.writeImage(
-    'curve',
-    linePlot([
-      { x, y: curve.map((p) => p.train), rgb: [200, 30, 30], dots: curve.length < 3 },
-      { x, y: curve.map((p) => p.valid), rgb: [30, 60, 200], dots: curve.length < 3 },
-    ]),
-  );
+  const dots = curve.length < 3;
+  const train = { x, y: curve.map((p) => p.train), rgb: [200, 30, 30] as const, dots };
+  const valid = { x, y: curve.map((p) => p.valid), rgb: [30, 60, 200] as const, dots };
+  if (sameScale) return [ctx.writeImage('curve', linePlot([train, valid]))];
+  return [ctx.writeImage('curve', linePlot([train])), ctx.writeImage('valid', linePlot([valid]))];
 }
 
 /** Writes `n` images (values in [0, 1], [n, 784]) as a grid, `<name>-<suffix>.png`. */

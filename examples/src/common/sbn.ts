@@ -154,10 +154,7 @@ export function runSbn(
   const meanBound = (x: Float32Array, n: number) =>
     meanOverBatches((xb) => sbn.bound(xb, k).tensor, x, n, 100);
 
-  const test = mnistTest(size.nTest);
-  const testX = binarizedImages(test);
-  const untrained = meanBound(testX, test.n);
-  const { curve, bestEpoch } = fitWithValidation({
+  const { curve, bestEpoch, untrained } = fitWithValidation({
     epochs: size.epochs,
     variables,
     log,
@@ -171,6 +168,8 @@ export function runSbn(
   });
   optimizer.dispose();
 
+  const test = mnistTest(size.nTest);
+  const testX = binarizedImages(test);
   log(
     `test set: ${k}-sample bound and IS log-likelihood (${size.testParticles} samples) on ${test.n} images`,
   );
@@ -191,7 +190,7 @@ export function runSbn(
     test_ll_se: ll.se,
     test_bound: testBound,
     test_ll_minus_bound: ll.mean - testBound,
-    untrained_test_bound: untrained,
+    untrained_valid_bound: untrained,
     particles: k,
     test_particles: size.testParticles,
     epochs: size.epochs,
