@@ -180,6 +180,7 @@ const QUICK_CHECKS: Record<string, (m: Record<string, number>) => void> = {
     );
     assert.ok(m.acceptance > 0.5, `acceptance ${m.acceptance}`);
     assert.ok(m.max_split_rhat < 1.3, `split R-hat ${m.max_split_rhat}`);
+  },
   // 340 images, 3 epochs of REINFORCE with nets of 100 units: the untrained
   // model's validation ELBO is about −545 (784 log 2 ≈ 543 plus a small KL);
   // 30 noisy steps reach about −227, so a 150-nat gain is a clear margin. The

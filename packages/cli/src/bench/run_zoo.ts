@@ -114,8 +114,12 @@ export interface ZooModelRow {
   description: string;
   /** ms per step on the native backend; null when the addon is not available. */
   native_ms: number | null;
-  /** ms per step on wasm; null with `--wasm-steps 0`. */
+  /** ms per step on wasm; null with `--wasm-steps 0`, or when the model fails there (`wasm_note`). */
   wasm_ms: number | null;
+  /** Why `native_ms` is null although the addon loaded: the model's failure on native. */
+  native_note?: string;
+  /** Why `wasm_ms` is null with `--wasm-steps` > 0: the model's failure on wasm (e.g. a missing kernel). */
+  wasm_note?: string;
   /** ms per step of the PyTorch peer; null when torch is absent, skipped, or the model has no peer. */
   torch_ms: number | null;
   /** torch_ms ÷ native_ms (above 1: faster than PyTorch); null when either is. */
@@ -265,12 +269,20 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
   if (native.available) {
     await useBackend('native');
     for (const [i, m] of models.entries()) {
-      const stepper = setupSeeded(m, 'native', steps);
-      if (m.torchModel !== null) {
-        jobs.push({ name: m.name, model: m.torchModel, steps, inputs: stepper.torch });
+      let t: { ms: number };
+      try {
+        const stepper = setupSeeded(m, 'native', steps);
+        if (m.torchModel !== null) {
+          jobs.push({ name: m.name, model: m.torchModel, steps, inputs: stepper.torch });
+        }
+        if (stepper.initialLoss !== undefined) initialLoss.set(m.name, stepper.initialLoss);
+        t = timeSteps(stepper, steps, await nativeGemmClock('native'));
+      } catch (err) {
+        // One model's failure must not lose the other models' figures.
+        rows[i].native_note = (err as Error).message;
+        log(`bench: ${m.name} failed on native: ${rows[i].native_note}`);
+        continue;
       }
-      if (stepper.initialLoss !== undefined) initialLoss.set(m.name, stepper.initialLoss);
-      const t = timeSteps(stepper, steps, await nativeGemmClock('native'));
       rows[i].native_ms = t.ms;
       log(`bench: ${m.name} native ${t.ms.toFixed(3)} ms/step`);
       if (f.profile) {
@@ -289,11 +301,17 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
   if (wasmSteps > 0) {
     await useBackend('wasm');
     for (const [i, m] of models.entries()) {
-      const stepper = setupSeeded(m, 'wasm', wasmSteps);
-      if (!native.available && m.torchModel !== null) {
-        jobs.push({ name: m.name, model: m.torchModel, steps, inputs: stepper.torch });
+      try {
+        const stepper = setupSeeded(m, 'wasm', wasmSteps);
+        if (!native.available && m.torchModel !== null) {
+          jobs.push({ name: m.name, model: m.torchModel, steps, inputs: stepper.torch });
+        }
+        rows[i].wasm_ms = timeSteps(stepper, wasmSteps).ms;
+      } catch (err) {
+        rows[i].wasm_note = (err as Error).message;
+        log(`bench: ${m.name} failed on wasm: ${rows[i].wasm_note}`);
+        continue;
       }
-      rows[i].wasm_ms = timeSteps(stepper, wasmSteps).ms;
       log(`bench: ${m.name} wasm ${rows[i].wasm_ms!.toFixed(3)} ms/step`);
     }
     if (native.available) await useBackend('native');
