@@ -32,6 +32,16 @@ import {
   synthetic,
 } from './pmf_hmc.js';
 import { mixtureLogDensity, mixtureSampler, mixtureStart } from './gaussian_mixture_sgnht.js';
+import { JITTER, VARIANCE_FLOOR } from './common/gp.js';
+import {
+  LNTM_FULL,
+  LOG_DELTA,
+  lntm,
+  mcemTrainer,
+  mStepLearningRate,
+  syntheticCorpus,
+} from './lntm_mcem.js';
+import { SVGP_FULL, SVGP_NOISE_RAW0, svgpTrainer } from './svgp.js';
 import { TOY_GAUSSIAN_LEAPFROGS, TOY_GAUSSIAN_STDEV, toyGaussianModel } from './toy_gaussian.js';
 import { meanFieldVi, VI_PARTICLES } from './toy2d_intractable.js';
 
@@ -340,6 +350,131 @@ const pmfHmc: ZooBenchModel = {
   },
 };
 
+const svgp: ZooBenchModel = {
+  name: 'svgp',
+  description: `SVGP on Boston (first split), ${SVGP_FULL.nZ} inducing points, full-batch SGVB with ${SVGP_FULL.particles} particles, Adam ${SVGP_FULL.lr}`,
+  torchModel: 'svgp',
+  setup({ steps }) {
+    const { train, d } = bostonSplit();
+    const nTrain = train.y.length;
+    const t = svgpTrainer(d, nTrain, SVGP_FULL);
+    const z0 = f32(t.z.dataSync(), t.z.shape);
+    // Full batches, the rows in a new order each step (the example's epochs).
+    const rows = batchSchedule(nTrain, nTrain, steps);
+    const feed = batchFeeder(train, d, rows, nTrain);
+    // The ELBO in closed form at the start, on the whole training part.
+    const initialLoss = tf.tidy(
+      () => -t.exactElbo(tf.tensor2d(train.x, [nTrain, d]), tf.tensor1d(train.y)).dataSync()[0],
+    );
+    return {
+      step() {
+        feed.next();
+        t.step(feed.xb, feed.yb, nTrain);
+      },
+      variables: () => t.vars,
+      torch: {
+        args: {
+          particles: SVGP_FULL.particles,
+          lr: SVGP_FULL.lr,
+          jitter: JITTER,
+          variance_floor: VARIANCE_FLOOR,
+          noise_raw0: SVGP_NOISE_RAW0,
+        },
+        arrays: { ...bostonArrays(train, d, rows), z0 },
+      },
+      initialLoss,
+      dispose: t.dispose,
+    };
+  },
+};
+
+/**
+ * HMC step size of the timed E-steps: on this state the acceptance is 0.76
+ * at 0.3 (0.87 at 0.25, 0.28 at 0.4, 0.03 at 0.5; 8 batches of 5 iterations
+ * each), near the example's adaptation target of 0.6 and below the cliff.
+ */
+const LNTM_STEP = 0.3;
+
+const lntmMcem: ZooBenchModel = {
+  name: 'lntm_mcem',
+  description:
+    `Monte-Carlo EM on the LNTM (K = ${LNTM_FULL.nTopics}, V = ${LNTM_FULL.nVocab}), a batch of ${LNTM_FULL.batchSize} documents: ` +
+    `E-step ${LNTM_FULL.numESteps} HMC iterations × ${LNTM_FULL.eLeapfrogs} leapfrogs (step ${LNTM_STEP}), M-step Adam on β`,
+  torchModel: 'lntm_mcem',
+  setup({ steps }) {
+    const s = LNTM_FULL;
+    const { nTopics: K, nVocab: V, nTrain: N, batchSize: B, nChains } = s;
+    const { truth, corpus } = syntheticCorpus({ ...s, nDocs: N + s.nTest });
+    const train = { counts: corpus.counts.subarray(0, N * V), nDocs: N, nVocab: V };
+    // As at the end of training: the true topics and prior, chains drawn from
+    // that prior, the last epoch's learning rate.
+    const etaLogstd = new Float32Array(K).fill(Math.log(s.etaStd));
+    const eta0 = tf.tidy(
+      () =>
+        zs
+          .seededNormal([nChains, N, K], zs.random.nextSeed(), 0, s.etaStd)
+          .dataSync() as Float32Array,
+    );
+    const beta0 = truth.topics.map(Math.log);
+    const lr = mStepLearningRate(s, s.epochs);
+    const hmc = new zs.HMC({ stepSize: LNTM_STEP, nLeapfrogs: s.eLeapfrogs });
+    const arrays: Record<string, TorchArray> = {
+      counts: f32(train.counts, [N, V]),
+      eta0: f32(eta0, [nChains, N, K]),
+      beta0: f32(beta0, [K, V]),
+      eta_mean: f32(truth.etaMean, [K]),
+      eta_logstd: f32(etaLogstd, [K]),
+    };
+    const em = mcemTrainer(train, s, hmc, lr, { eta0, beta0 });
+    const mean = tf.tensor1d(truth.etaMean);
+    const logstd = tf.tensor1d(etaLogstd);
+    const rows = batchSchedule(N, B, steps);
+    const nSteps = rows.length / B;
+    // −Σ over chains and documents of log p(η) + log p(x | η, β) on the first batch.
+    const first = rows.subarray(0, B);
+    const initialLoss = negLogJoint(() =>
+      lntm.observe(
+        {
+          eta: tf.gather(tf.tensor3d(eta0, [nChains, N, K]), first, 1),
+          x: tf.gather(em.xTrain, first),
+          beta: em.beta,
+        },
+        nChains,
+        B,
+        K,
+        V,
+        mean,
+        logstd,
+      ),
+    );
+    let at = 0;
+    return {
+      step() {
+        const i = (at++ % nSteps) * B;
+        em.step(rows.subarray(i, i + B), mean, logstd);
+      },
+      variables: () => [em.eta, em.beta],
+      torch: {
+        args: {
+          batch: B,
+          num_e_steps: s.numESteps,
+          n_leapfrogs: s.eLeapfrogs,
+          step_size: LNTM_STEP,
+          lr,
+          log_delta: LOG_DELTA,
+        },
+        arrays: { ...arrays, order: { data: rows, shape: [rows.length] } },
+      },
+      initialLoss,
+      dispose: () => {
+        hmc.dispose();
+        em.dispose();
+        tf.dispose([mean, logstd]);
+      },
+    };
+  },
+};
+
 /** The examples' bench models, in the order examples/README.md lists the examples. */
 export const ZOO_BENCH_MODELS: ZooBenchModel[] = [
   toyGaussian,
@@ -349,4 +484,6 @@ export const ZOO_BENCH_MODELS: ZooBenchModel[] = [
   bnnVi,
   bnnSgmcmc,
   pmfHmc,
+  svgp,
+  lntmMcem,
 ];

@@ -280,12 +280,126 @@ export function topicRecovery(
 }
 
 /**
+ * The M-step's learning rate in `epoch` (from 1): lr0 · (t0 / (t0 + epoch))²
+ * (ZhuSuan's schedule).
+ */
+export function mStepLearningRate(s: { learningRate0: number; t0: number }, epoch: number): number {
+  return s.learningRate0 * (s.t0 / (s.t0 + epoch)) ** 2;
+}
+
+/** Monte-Carlo EM's state over a training corpus, and its per-batch step (see {@link mcemTrainer}). */
+export interface McemTrainer {
+  /** The training counts `[nDocs, V]`. */
+  xTrain: tf.Tensor2D;
+  /** Every document's persistent chains, η `[nChains, nDocs, K]` row-major. */
+  etaAll: Float32Array;
+  /** The batch's chains `[nChains, batchSize, K]` during a step. */
+  eta: tf.Variable;
+  /** The topics' logits β `[K, V]`. */
+  beta: tf.Variable;
+  /** The M-step's Adam (its learning rate can be set between steps). */
+  adam: tf.AdamOptimizer;
+  /**
+   * One batch of Monte-Carlo EM on documents `docs` (`batchSize` row
+   * indices): the E-step, `numESteps` iterations of `hmc` on their chains
+   * (read from and written back to `etaAll`) under η's prior N(`etaMean`,
+   * exp(`etaLogstd`)²) `[K]`; then the M-step, one Adam step on β ascending
+   * log p(β) + Σ_d mean over chains of log p(x_d | η, β). Returns that Σ_d
+   * log p(x_d | η, β) and the E-step's summed acceptance rates.
+   */
+  step(
+    docs: ArrayLike<number>,
+    etaMean: tf.Tensor1D,
+    etaLogstd: tf.Tensor1D,
+  ): { logPx: number; acceptance: number };
+  /** Frees the counts, the chains, β and the optimizer (not `hmc`). */
+  dispose(): void;
+}
+
+/**
+ * Monte-Carlo EM for the LNTM on a training corpus: chains and β at 0 unless
+ * given (`eta0` `[nChains, nDocs, K]`, `beta0` `[K, V]`, row-major), Adam
+ * at `learningRate`, the E-step's sampler `hmc` (adapting or not; the caller
+ * owns it).
+ */
+export function mcemTrainer(
+  corpus: Corpus,
+  s: { nTopics: number; batchSize: number; nChains: number; numESteps: number },
+  hmc: zs.HMC,
+  learningRate: number,
+  init: { eta0?: Float32Array; beta0?: Float32Array } = {},
+): McemTrainer {
+  const { nDocs: N, nVocab: V } = corpus;
+  const { nTopics: K, batchSize: B, nChains, numESteps } = s;
+  const xTrain = tf.tensor2d(corpus.counts, [N, V]);
+  const etaAll = init.eta0 ?? new Float32Array(nChains * N * K);
+  const eta = tf.tidy(() => tf.variable(tf.zeros([nChains, B, K])));
+  const beta = tf.tidy(() =>
+    tf.variable(init.beta0 ? tf.tensor2d(init.beta0, [K, V]) : tf.zeros([K, V])),
+  );
+  const adam = tf.train.adam(learningRate);
+  const step = (docs: ArrayLike<number>, mean: tf.Tensor1D, logstd: tf.Tensor1D) => {
+    const model = (obs: zs.Observed) => lntm.observe(obs, nChains, B, K, V, mean, logstd);
+    const x = tf.gather(xTrain, Int32Array.from(docs));
+    // The batch's persistent chains: etaAll [nChains, N, K] → eta [nChains, B, K].
+    const start = new Float32Array(nChains * B * K);
+    for (let c = 0; c < nChains; c++) {
+      for (let i = 0; i < B; i++) {
+        const d = docs[i];
+        start.set(etaAll.subarray((c * N + d) * K, (c * N + d + 1) * K), (c * B + i) * K);
+      }
+    }
+    tf.tidy(() => eta.assign(tf.tensor3d(start, [nChains, B, K])));
+    // E-step.
+    let acceptance = 0;
+    for (let j = 0; j < numESteps; j++) {
+      acceptance += hmc.step(model, { x, beta }, { eta }).acceptanceRate;
+    }
+    const now = eta.dataSync();
+    for (let c = 0; c < nChains; c++) {
+      for (let i = 0; i < B; i++) {
+        const d = docs[i];
+        etaAll.set(now.subarray((c * B + i) * K, (c * B + i + 1) * K), (c * N + d) * K);
+      }
+    }
+    // M-step: ascend log p(β) + Σ_d mean over chains of log p(x_d | η, β).
+    let logPx = 0;
+    const cost = adam.minimize(
+      () => {
+        const bn = lntm.observe({ eta, x, beta }, nChains, B, K, V, mean, logstd);
+        const logPBeta = tf.sum(bn.localLogProb(['beta']));
+        const lp = tf.sum(tf.mean(bn.localLogProb(['x']), 0));
+        logPx = lp.dataSync()[0];
+        return tf.neg(tf.add(logPBeta, lp)) as tf.Scalar;
+      },
+      true,
+      [beta],
+    );
+    cost?.dispose();
+    x.dispose();
+    return { logPx, acceptance };
+  };
+  return {
+    xTrain,
+    etaAll,
+    eta,
+    beta,
+    adam,
+    step,
+    dispose: () => {
+      adam.dispose();
+      tf.dispose([xTrain, eta, beta]);
+    },
+  };
+}
+
+/**
  * The run's sizes: ZhuSuan's settings where the synthetic corpus and the
  * time allow (its NIPS run: 100 topics, 1200 documents, 100 epochs, AIS with
  * 25 chains × 1000 temperatures × 20 leapfrogs), and a quick size for the
  * tests (fewer topics and words, one batch).
  */
-function settings(quick: boolean) {
+export function lntmSettings(quick: boolean) {
   const common = {
     minWords: 50,
     maxWords: 100,
@@ -316,22 +430,23 @@ function settings(quick: boolean) {
     : { ...common, ...full, ...ais };
 }
 
-const FULL = settings(false);
+/** The full run's settings. */
+export const LNTM_FULL = lntmSettings(false);
 
 export const lntmMcem: ExampleDefinition = {
   name: 'lntm_mcem',
-  model: `logistic-normal topic model, K = ${FULL.nTopics} topics over V = ${FULL.nVocab} words`,
+  model: `logistic-normal topic model, K = ${LNTM_FULL.nTopics} topics over V = ${LNTM_FULL.nVocab} words`,
   inference:
-    `Monte-Carlo EM, ${FULL.epochs} epochs (E: HMC on η, ${FULL.numESteps} × ${FULL.eLeapfrogs} leapfrogs a batch of ${FULL.batchSize}; ` +
-    `M: Adam on β; μ, σ by moments); AIS (${FULL.aisChains} chains, ${FULL.aisTemperatures} temperatures, ` +
-    `${FULL.aisLeapfrogs} leapfrogs) for held-out log p(x)`,
+    `Monte-Carlo EM, ${LNTM_FULL.epochs} epochs (E: HMC on η, ${LNTM_FULL.numESteps} × ${LNTM_FULL.eLeapfrogs} leapfrogs a batch of ${LNTM_FULL.batchSize}; ` +
+    `M: Adam on β; μ, σ by moments); AIS (${LNTM_FULL.aisChains} chains, ${LNTM_FULL.aisTemperatures} temperatures, ` +
+    `${LNTM_FULL.aisLeapfrogs} leapfrogs) for held-out log p(x)`,
   dataset:
-    `synthetic: ${FULL.nTrain} training + ${FULL.nTest} held-out documents of ${FULL.minWords}-${FULL.maxWords} words ` +
-    `from Dirichlet(${FULL.topicConcentration}) topics, η ~ N(0, ${FULL.etaStd}²)`,
+    `synthetic: ${LNTM_FULL.nTrain} training + ${LNTM_FULL.nTest} held-out documents of ${LNTM_FULL.minWords}-${LNTM_FULL.maxWords} words ` +
+    `from Dirichlet(${LNTM_FULL.topicConcentration}) topics, η ~ N(0, ${LNTM_FULL.etaStd}²)`,
   referenceSource:
     'the true model (its topics and prior) scored by the same AIS; exact recovery: cosine 1, Hellinger 0',
   run({ quick, log }) {
-    const s = settings(quick);
+    const s = lntmSettings(quick);
     const K = s.nTopics;
     const V = s.nVocab;
     const { truth, corpus } = syntheticCorpus({ ...s, nDocs: s.nTrain + s.nTest });
@@ -353,19 +468,15 @@ export const lntmMcem: ExampleDefinition = {
     const { batchSize: B, nChains } = s;
     if (s.nTrain % B !== 0)
       throw new Error(`lntm_mcem: ${s.nTrain} documents are not whole batches`);
-    const xTrain = tf.tensor2d(train.counts, [s.nTrain, V]);
-    const etaAll = new Float32Array(nChains * s.nTrain * K);
     let etaMean = new Float32Array(K);
     let etaLogstd = new Float32Array(K);
-    const eta = tf.variable(tf.zeros([nChains, B, K]));
-    const beta = tf.variable(tf.zeros([K, V]));
     const hmc = new zs.HMC({
       stepSize: 1e-3,
       nLeapfrogs: s.eLeapfrogs,
       adaptStepSize: true,
       targetAcceptanceRate: 0.6,
     });
-    const adam = tf.train.adam(s.learningRate0);
+    const em = mcemTrainer(train, s, hmc, s.learningRate0);
     const order = Uint32Array.from({ length: s.nTrain }, (_, i) => i);
     const words = zs.random.seedWords(zs.random.nextSeed());
     const t0 = performance.now();
@@ -373,61 +484,25 @@ export const lntmMcem: ExampleDefinition = {
     let acceptance = NaN;
     for (let epoch = 1; epoch <= s.epochs; epoch++) {
       // tfjs' Adam reads its learning rate at each step.
-      (adam as unknown as { learningRate: number }).learningRate =
-        s.learningRate0 * (s.t0 / (s.t0 + epoch)) ** 2;
+      (em.adam as unknown as { learningRate: number }).learningRate = mStepLearningRate(s, epoch);
       shuffle(order, words);
       const mean = tf.tensor1d(etaMean);
       const logstd = tf.tensor1d(etaLogstd);
-      const model = (obs: zs.Observed) => lntm.observe(obs, nChains, B, K, V, mean, logstd);
       let lls = 0;
       let accs = 0;
       for (let t = 0; t < s.nTrain / B; t++) {
-        const docs = order.subarray(t * B, (t + 1) * B);
-        const x = tf.gather(xTrain, Int32Array.from(docs));
-        // The batch's persistent chains: etaAll [nChains, nTrain, K] → eta [nChains, B, K].
-        const start = new Float32Array(nChains * B * K);
-        for (let c = 0; c < nChains; c++) {
-          docs.forEach((d, i) =>
-            start.set(
-              etaAll.subarray((c * s.nTrain + d) * K, (c * s.nTrain + d + 1) * K),
-              (c * B + i) * K,
-            ),
-          );
-        }
-        tf.tidy(() => eta.assign(tf.tensor3d(start, [nChains, B, K])));
-        // E-step.
-        for (let j = 0; j < s.numESteps; j++) {
-          accs += hmc.step(model, { x, beta }, { eta }).acceptanceRate;
-        }
-        const now = eta.dataSync();
-        for (let c = 0; c < nChains; c++) {
-          docs.forEach((d, i) =>
-            etaAll.set(now.subarray((c * B + i) * K, (c * B + i + 1) * K), (c * s.nTrain + d) * K),
-          );
-        }
-        // M-step: ascend log p(β) + Σ_d mean over chains of log p(x_d | η, β).
-        const cost = adam.minimize(
-          () => {
-            const bn = lntm.observe({ eta, x, beta }, nChains, B, K, V, mean, logstd);
-            const logPBeta = tf.sum(bn.localLogProb(['beta']));
-            const logPx = tf.sum(tf.mean(bn.localLogProb(['x']), 0));
-            lls += logPx.dataSync()[0];
-            return tf.neg(tf.add(logPBeta, logPx)) as tf.Scalar;
-          },
-          true,
-          [beta],
-        );
-        cost?.dispose();
-        x.dispose();
+        const r = em.step(order.subarray(t * B, (t + 1) * B), mean, logstd);
+        lls += r.logPx;
+        accs += r.acceptance;
       }
       tf.dispose([mean, logstd]);
       // μ and σ: the moments of the chains' η over documents (ZhuSuan's update).
       const m = new Float64Array(K);
       const v = new Float64Array(K);
       const n = nChains * s.nTrain;
-      for (let r = 0; r < n; r++) for (let k = 0; k < K; k++) m[k] += etaAll[r * K + k] / n;
+      for (let r = 0; r < n; r++) for (let k = 0; k < K; k++) m[k] += em.etaAll[r * K + k] / n;
       for (let r = 0; r < n; r++) {
-        for (let k = 0; k < K; k++) v[k] += (etaAll[r * K + k] - m[k]) ** 2 / n;
+        for (let k = 0; k < K; k++) v[k] += (em.etaAll[r * K + k] - m[k]) ** 2 / n;
       }
       etaMean = Float32Array.from(m);
       etaLogstd = Float32Array.from(v, (x) => Math.log(Math.sqrt(x) + 1e-6));
@@ -443,8 +518,9 @@ export const lntmMcem: ExampleDefinition = {
     }
     const trainSeconds = (performance.now() - t0) / 1000;
     hmc.dispose();
-    adam.dispose();
-    const learnedTopics = tf.tidy(() => tf.softmax(beta).dataSync());
+    const learnedBeta = em.beta.dataSync() as Float32Array;
+    const learnedTopics = tf.tidy(() => tf.softmax(em.beta).dataSync());
+    em.dispose();
     const rec = topicRecovery(learnedTopics, truth.topics, K);
     log(
       `topics: matched cosine ${rec.cosine.toFixed(3)}, Hellinger ${rec.hellinger.toFixed(3)} (chance cosine ${rec.chanceCosine.toFixed(3)})`,
@@ -456,11 +532,7 @@ export const lntmMcem: ExampleDefinition = {
       nLeapfrogs: s.aisLeapfrogs,
     };
     const t1 = performance.now();
-    const learned = heldOutLogLikelihood(
-      test,
-      { beta: beta.dataSync() as Float32Array, etaMean, etaLogstd },
-      aisOpts,
-    );
+    const learned = heldOutLogLikelihood(test, { beta: learnedBeta, etaMean, etaLogstd }, aisOpts);
     const aisSeconds = (performance.now() - t1) / 1000;
     log(
       `held-out log-likelihood per word, learned model: ${learned.perWord.toFixed(4)} ± ${learned.perWordSe.toFixed(4)} ` +
@@ -477,7 +549,6 @@ export const lntmMcem: ExampleDefinition = {
     );
     const unigram = unigramPerWord(train, test);
     log(`unigram baseline: ${unigram.toFixed(4)} per word; uniform: ${(-Math.log(V)).toFixed(4)}`);
-    tf.dispose([xTrain, eta, beta]);
     return {
       metrics: {
         heldout_ll_per_word: learned.perWord,

@@ -113,17 +113,24 @@ export function sampleQ(
   });
 }
 
-/** Settings of one fit. */
-interface Settings {
+/** Settings of one SVGP fit. */
+export interface SvgpSettings {
+  /** Inducing points M. */
   nZ: number;
+  /** Particles of the SGVB gradient. */
   particles: number;
+  /** Passes over the training part. */
   epochs: number;
+  /** Minibatch size (larger than the training part: full batches). */
   batchSize: number;
+  /** Adam's learning rate. */
   lr: number;
+  /** Draws of q for the test set's joint log-likelihood estimate. */
   testParticles: number;
 }
 
-const FULL: Settings = {
+/** ZhuSuan's Boston settings: 100 inducing points, 20 particles, Adam 0.02, 2000 full-batch epochs. */
+export const SVGP_FULL: Readonly<SvgpSettings> = {
   nZ: 100,
   particles: 20,
   epochs: 2000,
@@ -131,6 +138,154 @@ const FULL: Settings = {
   lr: 0.02,
   testParticles: 100,
 };
+
+/** The initial raw (pre-softplus) value of the noise standard deviation σ. */
+export const SVGP_NOISE_RAW0 = 0.05;
+
+/** The variables of an SVGP fit and their training step (see {@link svgpTrainer}). */
+export interface SvgpTrainer {
+  /** The model net of `(params, x, nParticles)` (log joint scaled to the training set). */
+  model: zs.MetaBayesianNet<[SvgpParams, tf.Tensor2D, number]>;
+  /** Inducing inputs z `[M, d]` (started uniform on [−1, 1]). */
+  z: tf.Variable<tf.Rank.R2>;
+  /** Raw length scales `[d]` (squared length scales = softplus). */
+  kRaw: tf.Variable<tf.Rank.R1>;
+  /** Raw noise (σ = softplus). */
+  noiseRaw: tf.Variable<tf.Rank.R0>;
+  /** q's mean m `[M]`. */
+  qMean: tf.Variable<tf.Rank.R1>;
+  /** q's raw factor `[M, M]` (S = {@link lowerSoftplusDiag} of it). */
+  qRaw: tf.Variable<tf.Rank.R2>;
+  /** Every trained variable: z, kRaw, noiseRaw, qMean, qRaw. */
+  vars: tf.Variable[];
+  /** The model's parameters at the variables' current values (new tensors). */
+  params(): SvgpParams;
+  /** `n` draws of q's f(z) and of f(x) | f(z), with their log q (0 for f(x)). */
+  latent(p: SvgpParams, x: tf.Tensor2D, n: number): Record<string, zs.LatentSample>;
+  /**
+   * One Adam step on the SGVB gradient of the ELBO with `particles` draws, on
+   * the first `m` rows of the batch `xb` `[≥m, d]` / `yb`.
+   */
+  step(xb: Float32Array, yb: Float32Array, m: number): void;
+  /**
+   * The ELBO the step estimates, in closed form, on inputs `x` `[n, d]` and
+   * targets `y` `[n]`: (nTrain/n)·Σ_i E_q[log N(y_i; f(x_i), σ²)] −
+   * KL(q(f(z)) ‖ p(f(z))), from the predictive mean and variance of f(x_i)
+   * under q. Deterministic: the bench's loss check at the start.
+   */
+  exactElbo(x: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar;
+  /** Frees the variables and the optimizer. */
+  dispose(): void;
+}
+
+/**
+ * The SVGP's variables, started as ZhuSuan starts them (z uniform on
+ * [−1, 1] from the library's stream, raw length scales 0, raw noise
+ * {@link SVGP_NOISE_RAW0}, m = 0, S's raw parameter the identity), and its
+ * Adam (lr `lr`) step on `d` inputs with `nTrain` training points.
+ * @example
+ * const t = svgpTrainer(13, 455, SVGP_FULL);
+ * for (let epoch = 0; epoch < 2000; epoch++) t.step(xb, yb, 455);
+ * t.dispose();
+ */
+export function svgpTrainer(
+  d: number,
+  nTrain: number,
+  s: Pick<SvgpSettings, 'nZ' | 'particles' | 'lr'>,
+): SvgpTrainer {
+  const model = svgpModel(nTrain);
+  const [z, kRaw, noiseRaw, qMean, qRaw] = tf.tidy(() => [
+    tf.variable(
+      zs.seededUniform([s.nZ, d], zs.random.nextSeed(), -1, 1),
+    ) as tf.Variable<tf.Rank.R2>,
+    tf.variable(tf.zeros([d])) as tf.Variable<tf.Rank.R1>,
+    tf.variable(tf.scalar(SVGP_NOISE_RAW0)) as tf.Variable<tf.Rank.R0>,
+    tf.variable(tf.zeros([s.nZ])) as tf.Variable<tf.Rank.R1>,
+    tf.variable(tf.eye(s.nZ)) as tf.Variable<tf.Rank.R2>,
+  ]) as [
+    tf.Variable<tf.Rank.R2>,
+    tf.Variable<tf.Rank.R1>,
+    tf.Variable<tf.Rank.R0>,
+    tf.Variable<tf.Rank.R1>,
+    tf.Variable<tf.Rank.R2>,
+  ];
+  const vars = [z, kRaw, noiseRaw, qMean, qRaw];
+  const params = (): SvgpParams => {
+    const kScale = tf.softplus(kRaw) as tf.Tensor1D;
+    return { z, kScale, terms: inducingTerms(z, kScale), noiseStd: tf.softplus(noiseRaw) };
+  };
+  const latent = (p: SvgpParams, x: tf.Tensor2D, n: number): Record<string, zs.LatentSample> => {
+    const { fz, logQ } = sampleQ(qMean, lowerSoftplusDiag(qRaw), n);
+    const cond = gpConditional(z, p.terms, fz, x, p.kScale);
+    const fx = new zs.Normal({ mean: cond.mean, std: cond.std, groupNdims: 1 }).sample();
+    return { fz: [fz, logQ], fx: [fx, tf.zeros([n])] };
+  };
+  const optimizer = tf.train.adam(s.lr);
+  const step = (xb: Float32Array, yb: Float32Array, m: number) =>
+    optimizer.minimize(
+      () => {
+        const x = tf.tensor2d(xb.subarray(0, m * d), [m, d]);
+        const y = tf.tensor1d(yb.subarray(0, m));
+        const p = params();
+        const lb = zs.elbo(
+          (obs) => model.observe(obs, p, x, s.particles),
+          { y },
+          { latent: latent(p, x, s.particles), axis: 0 },
+        );
+        return lb.sgvb() as tf.Scalar;
+      },
+      false,
+      vars,
+    );
+  const exactElbo = (x: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar =>
+    tf.tidy(() => {
+      const p = params();
+      const sChol = lowerSoftplusDiag(qRaw);
+      const pred = svgpPredictive(z, p.terms, qMean, sChol, x, p.kScale);
+      const v = tf.square(p.noiseStd);
+      // E_q log N(y; f, σ²) = −½ log 2πσ² − ((y − μ)² + var f) / 2σ², per point.
+      const expLik = tf.sub(
+        tf.mul(-0.5, tf.log(tf.mul(2 * Math.PI, v))),
+        tf.div(tf.add(tf.square(tf.sub(y, pred.mean)), pred.variance), tf.mul(2, v)),
+      );
+      // KL(N(m, SSᵀ) ‖ N(0, LLᵀ)) = ½(‖L⁻¹S‖² + ‖L⁻¹m‖² − M) + Σ log diag L − Σ log diag S.
+      const lInv = p.terms.kzzCholInv;
+      const m = qMean.shape[0];
+      const eye = tf.eye(m);
+      const logDiag = (t: tf.Tensor2D) => tf.sum(tf.log(tf.sum(tf.mul(t, eye), 1)));
+      const kl = tf.add(
+        tf.mul(
+          0.5,
+          tf.sub(
+            tf.add(
+              tf.sum(tf.square(tf.matMul(lInv, sChol))),
+              tf.sum(tf.square(tf.matMul(lInv, tf.reshape(qMean, [m, 1])))),
+            ),
+            m,
+          ),
+        ),
+        tf.neg(tf.add(logDiag(lInv), logDiag(sChol))),
+      );
+      return tf.sub(tf.mul(tf.sum(expLik), nTrain / y.shape[0]), kl) as tf.Scalar;
+    });
+  return {
+    model,
+    z,
+    kRaw,
+    noiseRaw,
+    qMean,
+    qRaw,
+    vars,
+    params,
+    latent,
+    step,
+    exactElbo,
+    dispose: () => {
+      optimizer.dispose();
+      tf.dispose(vars);
+    },
+  };
+}
 
 /**
  * One split's figures: RMSE, mean test log-likelihood, ZhuSuan's joint
@@ -146,30 +301,9 @@ interface SplitScores {
 }
 
 /** Fits the SVGP on one split; its test scores in the original units. */
-function fitSplit({ train, test, yStd, d }: SplitData, s: Settings): SplitScores {
+function fitSplit({ train, test, yStd, d }: SplitData, s: SvgpSettings): SplitScores {
   const nTrain = train.y.length;
-  const model = svgpModel(nTrain);
-  const z = tf.variable(
-    zs.seededUniform([s.nZ, d], zs.random.nextSeed(), -1, 1),
-  ) as tf.Variable<tf.Rank.R2>;
-  const kRaw = tf.variable(tf.zeros([d])) as tf.Variable<tf.Rank.R1>;
-  const noiseRaw = tf.variable(tf.scalar(0.05)) as tf.Variable<tf.Rank.R0>;
-  const qMean = tf.variable(tf.zeros([s.nZ])) as tf.Variable<tf.Rank.R1>;
-  const qRaw = tf.variable(tf.eye(s.nZ)) as tf.Variable<tf.Rank.R2>;
-  const vars = [z, kRaw, noiseRaw, qMean, qRaw];
-  const params = (): SvgpParams => {
-    const kScale = tf.softplus(kRaw) as tf.Tensor1D;
-    return { z, kScale, terms: inducingTerms(z, kScale), noiseStd: tf.softplus(noiseRaw) };
-  };
-  // q's samples of f(z) and f(x) | f(z), with their log densities (0 for f(x)).
-  const latent = (p: SvgpParams, x: tf.Tensor2D, n: number): Record<string, zs.LatentSample> => {
-    const { fz, logQ } = sampleQ(qMean, lowerSoftplusDiag(qRaw), n);
-    const cond = gpConditional(z, p.terms, fz, x, p.kScale);
-    const fx = new zs.Normal({ mean: cond.mean, std: cond.std, groupNdims: 1 }).sample();
-    return { fz: [fz, logQ], fx: [fx, tf.zeros([n])] };
-  };
-
-  const optimizer = tf.train.adam(s.lr);
+  const t = svgpTrainer(d, nTrain, s);
   const order = Uint32Array.from({ length: nTrain }, (_, i) => i);
   const words = zs.random.seedWords(zs.random.nextSeed());
   const batch = Math.min(s.batchSize, nTrain);
@@ -178,33 +312,17 @@ function fitSplit({ train, test, yStd, d }: SplitData, s: Settings): SplitScores
   for (let epoch = 0; epoch < s.epochs; epoch++) {
     shuffle(order, words);
     for (let start = 0; start < nTrain; start += batch) {
-      const m = fillBatch(train, d, order, start, xb, yb);
-      optimizer.minimize(
-        () => {
-          const x = tf.tensor2d(xb.subarray(0, m * d), [m, d]);
-          const y = tf.tensor1d(yb.subarray(0, m));
-          const p = params();
-          const lb = zs.elbo(
-            (obs) => model.observe(obs, p, x, s.particles),
-            { y },
-            { latent: latent(p, x, s.particles), axis: 0 },
-          );
-          return lb.sgvb() as tf.Scalar;
-        },
-        false,
-        vars,
-      );
+      t.step(xb, yb, fillBatch(train, d, order, start, xb, yb));
     }
   }
-  optimizer.dispose();
 
   const scores = tf.tidy(() => {
     const nTest = test.y.length;
     const x = tf.tensor2d(test.x, [nTest, d]);
     const y = tf.tensor1d(test.y);
-    const p = params();
+    const p = t.params();
     // The closed-form predictive: y* ~ N(mean, var_f + σ²).
-    const pred = svgpPredictive(z, p.terms, qMean, lowerSoftplusDiag(qRaw), x, p.kScale);
+    const pred = svgpPredictive(t.z, p.terms, t.qMean, lowerSoftplusDiag(t.qRaw), x, p.kScale);
     const v = tf.add(pred.variance, tf.square(p.noiseStd));
     const r = tf.sub(y, pred.mean);
     const llPoint = tf.neg(
@@ -214,8 +332,8 @@ function fitSplit({ train, test, yStd, d }: SplitData, s: Settings): SplitScores
     const ll = tf.mean(llPoint).dataSync()[0];
     // ZhuSuan's figure: log of the mean over q's draws of p(y_test | f(x)) for
     // the whole test set, per point (the model net observed with q's draws).
-    const bn = model.observe(
-      { ...latentValues(latent(p, x, s.testParticles)), y },
+    const bn = t.model.observe(
+      { ...latentValues(t.latent(p, x, s.testParticles)), y },
       p,
       x,
       s.testParticles,
@@ -232,7 +350,7 @@ function fitSplit({ train, test, yStd, d }: SplitData, s: Settings): SplitScores
       baselineLl: -0.5 * Math.log(2 * Math.PI) - 0.5 * sq - logStd,
     };
   });
-  tf.dispose(vars);
+  t.dispose();
   return scores;
 }
 
@@ -252,8 +370,8 @@ export const svgp: ExampleDefinition = {
     "ZhuSuan's svgp.py docstring, 'Results (mean and std.dev.) with 100 inducing points': Boston RMSE 2.90 (0.40), NLL 2.52 (0.10), 2000 epochs, lr 0.02",
   run({ quick, seed, splits, log }) {
     const settings = quick
-      ? { ...FULL, nZ: 20, epochs: 200, particles: 10, testParticles: 20 }
-      : FULL;
+      ? { ...SVGP_FULL, nZ: 20, epochs: 200, particles: 10, testParticles: 20 }
+      : SVGP_FULL;
     const scores: SplitScores[] = [];
     const n = uciBoston(
       splits ?? (quick ? 1 : 20),

@@ -13,6 +13,7 @@ import { cosineSimilarity, hellinger, hungarian } from '../src/common/matching.j
 import {
   heldOutLogLikelihood,
   lntm,
+  mcemTrainer,
   syntheticCorpus,
   topicRecovery,
   unigramPerWord,
@@ -252,4 +253,76 @@ test('AIS held-out log-likelihood of a two-topic LNTM matches quadrature', () =>
     Math.abs(r.perWord - exactPerWord) < tol,
     `AIS ${r.perWord} vs exact ${exactPerWord} (tolerance ${tol})`,
   );
+});
+
+test('mcemTrainer.step: the batch chains move and are written back, β takes one Adam step', () => {
+  const before = tf.memory().numTensors;
+  zs.random.setSeed(4);
+  const [K, V, N, B, C] = [2, 6, 4, 2, 2];
+  const counts = Float32Array.from({ length: N * V }, (_, i) => (i * 7) % 5);
+  const eta0 = Float32Array.from({ length: C * N * K }, (_, i) => Math.sin(i));
+  const beta0 = Float32Array.from({ length: K * V }, (_, i) => Math.cos(i));
+  const hmc = new zs.HMC({ stepSize: 0.1, nLeapfrogs: 3 });
+  const lr = 0.05;
+  const em = mcemTrainer(
+    { counts, nDocs: N, nVocab: V },
+    { nTopics: K, batchSize: B, nChains: C, numESteps: 2 },
+    hmc,
+    lr,
+    { eta0: Float32Array.from(eta0), beta0 },
+  );
+  const mean = tf.tensor1d([0.1, -0.2]);
+  const logstd = tf.tensor1d([0, 0.3]);
+  const docs = [3, 1];
+  const r = em.step(docs, mean, logstd);
+  const eta = em.eta.dataSync();
+  for (let c = 0; c < C; c++) {
+    for (let d = 0; d < N; d++) {
+      const i = docs.indexOf(d);
+      for (let k = 0; k < K; k++) {
+        const got = em.etaAll[(c * N + d) * K + k];
+        // The batch's rows hold the E-step's chains, the others their start.
+        const want = i < 0 ? eta0[(c * N + d) * K + k] : eta[(c * B + i) * K + k];
+        assert.equal(got, want, `etaAll[${c}, ${d}, ${k}]`);
+      }
+    }
+  }
+  // Σ_d mean over chains of log p(x_d | η, β), in float64, at the E-step's η and the old β.
+  const softmax = (a: ArrayLike<number>, at: number, n: number) => {
+    const m = Math.max(...Array.from({ length: n }, (_, j) => a[at + j]));
+    const e = Array.from({ length: n }, (_, j) => Math.exp(a[at + j] - m));
+    const z = e.reduce((p, q) => p + q, 0);
+    return e.map((v) => v / z);
+  };
+  const phi = [0, 1].map((k) => softmax(beta0, k * V, V));
+  let want = 0;
+  for (let c = 0; c < C; c++) {
+    docs.forEach((d, i) => {
+      const theta = softmax(eta, (c * B + i) * K, K);
+      for (let v = 0; v < V; v++) {
+        const p = theta[0] * phi[0][v] + theta[1] * phi[1][v];
+        want += (counts[d * V + v] * Math.log(p)) / C;
+      }
+    });
+  }
+  assert.ok(Math.abs(r.logPx - want) < 1e-5 * Math.abs(want), `log p(x) ${r.logPx} vs ${want}`);
+  assert.ok(r.acceptance >= 0 && r.acceptance <= 2, `summed acceptance ${r.acceptance}`);
+  assert.ok(
+    em.etaAll.some((v, i) => v !== eta0[i]),
+    'the E-step moved no chain',
+  );
+  // Adam's first step moves each β by lr·g/(|g| + ε): lr wherever the gradient is not tiny.
+  const beta = em.beta.dataSync();
+  for (let j = 0; j < K * V; j++) {
+    const moved = Math.abs(beta[j] - beta0[j]);
+    assert.ok(moved <= lr * (1 + 1e-5) + 1e-6, `β[${j}] moved ${moved}`);
+  }
+  assert.ok(
+    Array.from(beta).some((b, j) => Math.abs(Math.abs(b - beta0[j]) - lr) < 1e-5),
+    'no β moved by the learning rate',
+  );
+  em.dispose();
+  hmc.dispose();
+  tf.dispose([mean, logstd]);
+  assert.equal(tf.memory().numTensors, before);
 });

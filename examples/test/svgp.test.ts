@@ -18,7 +18,7 @@ import {
   svgpPredictive,
 } from '../src/common/gp.js';
 import { cholesky, inverseSpd, matVec } from '../src/common/linalg.js';
-import { lowerSoftplusDiag, sampleQ, svgpModel } from '../src/svgp.js';
+import { lowerSoftplusDiag, sampleQ, svgpModel, svgpTrainer } from '../src/svgp.js';
 
 await tf.setBackend('cpu');
 
@@ -288,5 +288,47 @@ test("the model's log joint scales a minibatch's likelihood by N/m", () => {
     return prior[s] + (nTrain / m) * ll;
   });
   assertClose(got, want, 1e-5, 'log joint');
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test("svgpTrainer's exactElbo is the mean of the SGVB step's ELBO terms (within 5 SE of 20,000 draws)", () => {
+  const before = tf.memory().numTensors;
+  zs.random.setSeed(5);
+  const nTrain = 12; // the likelihood of the 6 points scaled by 2
+  const t = svgpTrainer(2, nTrain, { nZ: 4, particles: 1, lr: 0.01 });
+  // Away from the start: q with a mean, correlations and a scaled diagonal.
+  tf.tidy(() => {
+    t.kRaw.assign(tf.tensor1d([0.3, 1.2]));
+    t.noiseRaw.assign(tf.scalar(0.5));
+    t.qMean.assign(tf.tensor1d([0.5, -0.3, 0.8, 0.1]));
+    t.qRaw.assign(
+      tf.tensor2d([
+        [-1.0, 0, 0, 0],
+        [0.3, -0.5, 0, 0],
+        [-0.2, 0.4, -1.5, 0],
+        [0.1, -0.1, 0.2, -0.8],
+      ]),
+    );
+  });
+  const nDraws = 20000;
+  const { exact, terms } = tf.tidy(() => {
+    const x = tf.tensor2d(X);
+    const y = tf.tensor1d(Y);
+    const p = t.params();
+    const latent = t.latent(p, x, nDraws);
+    const bn = t.model.observe({ fz: latent.fz[0], fx: latent.fx[0], y }, p, x, nDraws);
+    // Each draw's log p(fz) + (N/n)·log p(y | fx) − log q(fz), as the step's objective.
+    return {
+      exact: t.exactElbo(x, y).dataSync()[0],
+      terms: Array.from(tf.sub(bn.logJoint(), latent.fz[1]).dataSync()),
+    };
+  });
+  const mean = terms.reduce((a, v) => a + v, 0) / nDraws;
+  const sd = Math.sqrt(terms.reduce((a, v) => a + (v - mean) ** 2, 0) / (nDraws - 1));
+  const se = sd / Math.sqrt(nDraws);
+  assert.ok(Math.abs(mean - exact) < 5 * se, `Monte Carlo ${mean} ± ${se} vs exact ${exact}`);
+  // Not trivially close: the terms vary.
+  assert.ok(sd > 0.1, `sd ${sd}`);
+  t.dispose();
   assert.equal(tf.memory().numTensors, before);
 });

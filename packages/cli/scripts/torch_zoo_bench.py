@@ -98,8 +98,8 @@ def setup_vae(args, arrays, mnist):
 # HMC, plain: fresh momenta, leapfrog, a Metropolis accept per chain.
 
 
-def hmc_sampler(log_prob, x0, step_size, n_leapfrogs):
-    x = torch.from_numpy(x0.copy())
+def hmc_transition(log_prob, x, step_size, n_leapfrogs):
+    """One iteration from x; the chains are log_prob's axes, the rest of x is each chain's state."""
 
     def grad(q):
         q = q.detach().requires_grad_(True)
@@ -107,20 +107,26 @@ def hmc_sampler(log_prob, x0, step_size, n_leapfrogs):
         (g,) = torch.autograd.grad(lp.sum(), q)
         return lp.detach(), g
 
+    p0 = torch.randn_like(x)
+    lp0, g = grad(x)
+    q, p = x, p0 + 0.5 * step_size * g
+    for i in range(n_leapfrogs):
+        q = q + step_size * p
+        lp, g = grad(q)
+        p = p + (step_size if i < n_leapfrogs - 1 else 0.5 * step_size) * g
+    dims = tuple(range(lp0.dim(), x.dim()))
+    h0 = -lp0 + 0.5 * (p0 * p0).sum(dims)
+    h1 = -lp + 0.5 * (p * p).sum(dims)
+    accept = torch.rand_like(h0) < torch.exp(torch.clamp(h0 - h1, max=0.0))
+    return torch.where(accept.reshape(accept.shape + (1,) * len(dims)), q.detach(), x)
+
+
+def hmc_sampler(log_prob, x0, step_size, n_leapfrogs):
+    x = torch.from_numpy(x0.copy())
+
     def step():
         nonlocal x
-        p0 = torch.randn_like(x)
-        lp0, g = grad(x)
-        q, p = x, p0 + 0.5 * step_size * g
-        for i in range(n_leapfrogs):
-            q = q + step_size * p
-            lp, g = grad(q)
-            p = p + (step_size if i < n_leapfrogs - 1 else 0.5 * step_size) * g
-        dims = tuple(range(1, x.dim()))
-        h0 = -lp0 + 0.5 * (p0 * p0).sum(dims)
-        h1 = -lp + 0.5 * (p * p).sum(dims)
-        accept = torch.rand_like(h0) < torch.exp(torch.clamp(h0 - h1, max=0.0))
-        x = torch.where(accept.reshape((-1,) + (1,) * len(dims)), q.detach(), x)
+        x = hmc_transition(log_prob, x, step_size, n_leapfrogs)
 
     return step, float(-log_prob(x).sum())
 
@@ -299,6 +305,125 @@ def setup_bnn_sghmc(args, arrays, mnist):
     return step, initial
 
 
+# The sparse variational GP of examples/src/svgp.ts (common/gp.ts).
+
+
+def rbf(x, y, k_scale):
+    """exp(-1/2 sum_j (x_j - y_j)^2 / s_j), [n, m]."""
+    r = torch.rsqrt(k_scale)
+    xs, ys = x * r, y * r
+    sq = (xs * xs).sum(1, keepdim=True) + (ys * ys).sum(1)[None, :] - 2 * xs @ ys.T
+    return torch.exp(-0.5 * torch.relu(sq))
+
+
+def setup_svgp(args, arrays, mnist):
+    k, jitter, floor = int(args["particles"]), float(args["jitter"]), float(args["variance_floor"])
+    n_train = arrays["y"].shape[0]
+    next_batch, _ = batches(arrays, n_train)
+    z = torch.tensor(arrays["z0"], requires_grad=True)  # inducing inputs [M, d]
+    m_z, d = z.shape
+    k_raw = torch.zeros(d, requires_grad=True)
+    noise_raw = torch.tensor(float(args["noise_raw0"]), requires_grad=True)
+    q_mean = torch.zeros(m_z, requires_grad=True)
+    q_raw = torch.eye(m_z, requires_grad=True)
+    opt = torch.optim.Adam([z, k_raw, noise_raw, q_mean, q_raw], lr=float(args["lr"]))
+    eye = torch.eye(m_z)
+
+    def terms(x):
+        """L^-1 of K(z, z) + jitter I, A = L^-1 K(z, x), S, and the conditional variance."""
+        k_scale = nn.functional.softplus(k_raw)
+        chol = torch.linalg.cholesky(rbf(z, z, k_scale) + jitter * eye)
+        chol_inv = torch.linalg.solve_triangular(chol, eye, upper=False)
+        a = chol_inv @ rbf(z, x, k_scale)
+        s = torch.tril(q_raw, -1) + torch.diag(nn.functional.softplus(torch.diagonal(q_raw)))
+        var = torch.clamp(1 - (a * a).sum(0), min=floor)
+        return chol_inv, a, s, var
+
+    def cost(x, y):
+        chol_inv, a, s, var = terms(x)
+        eps = torch.randn(k, m_z)
+        fz = q_mean + eps @ s.T
+        log_q = -m_z * HALF_LOG_2PI - torch.log(torch.diagonal(s)).sum() - 0.5 * (eps * eps).sum(1)
+        white = fz @ chol_inv.T
+        log_pz = torch.log(torch.diagonal(chol_inv)).sum() - m_z * HALF_LOG_2PI - 0.5 * (white * white).sum(1)
+        fx = fz @ (chol_inv.T @ a) + torch.sqrt(var) * torch.randn(k, x.shape[0])
+        log_py = normal_log_prob(y, fx, torch.log(nn.functional.softplus(noise_raw))).sum(1)
+        return -(log_pz + n_train / x.shape[0] * log_py - log_q).mean()
+
+    def exact_elbo(x, y):
+        """(N/n) sum_i E_q log N(y_i; f(x_i), sigma^2) - KL(q(f(z)) || p(f(z)))."""
+        chol_inv, a, s, var = terms(x)
+        b = chol_inv.T @ a
+        mean = q_mean @ b
+        var_f = var + ((s.T @ b) ** 2).sum(0)
+        v = nn.functional.softplus(noise_raw) ** 2
+        exp_lik = -0.5 * torch.log(2 * math.pi * v) - ((y - mean) ** 2 + var_f) / (2 * v)
+        kl = 0.5 * (((chol_inv @ s) ** 2).sum() + ((chol_inv @ q_mean) ** 2).sum() - m_z)
+        kl = kl - torch.log(torch.diagonal(chol_inv)).sum() - torch.log(torch.diagonal(s)).sum()
+        return n_train / x.shape[0] * exp_lik.sum() - kl
+
+    with torch.no_grad():
+        initial = float(-exact_elbo(torch.from_numpy(arrays["x"]), torch.from_numpy(arrays["y"])))
+
+    def step():
+        xb, yb = next_batch()
+        opt.zero_grad()
+        cost(xb, yb).backward()
+        opt.step()
+
+    return step, initial
+
+
+# Monte-Carlo EM of the logistic-normal topic model (examples/src/lntm_mcem.ts).
+
+
+def setup_lntm_mcem(args, arrays, mnist):
+    counts = torch.from_numpy(arrays["counts"])  # [N, V]
+    order, b = arrays["order"], int(args["batch"])
+    eta_all = torch.from_numpy(arrays["eta0"].copy())  # persistent chains [C, N, K]
+    beta = torch.tensor(arrays["beta0"], requires_grad=True)  # topic logits [K, V]
+    mu, logstd = torch.from_numpy(arrays["eta_mean"]), torch.from_numpy(arrays["eta_logstd"])
+    e_steps, n_leapfrogs = int(args["num_e_steps"]), int(args["n_leapfrogs"])
+    step_size, log_delta = float(args["step_size"]), float(args["log_delta"])
+    opt = torch.optim.Adam([beta], lr=float(args["lr"]))
+
+    def log_px(eta, x, phi):
+        """log p(x_d | eta, beta) without the multinomial coefficient, [C, B]."""
+        return (x * torch.log(torch.softmax(eta, -1) @ phi)).sum(-1)
+
+    def log_joint(eta, x, phi):
+        return normal_log_prob(eta, mu, logstd).sum(-1) + log_px(eta, x, phi)
+
+    steps = len(order) // b
+    state = {"s": 0}
+
+    def batch():
+        at = (state["s"] % steps) * b
+        state["s"] += 1
+        docs = torch.from_numpy(order[at:at + b]).long()
+        return docs, counts[docs]
+
+    docs0, x0 = batch()
+    state["s"] = 0
+    with torch.no_grad():
+        initial = float(-log_joint(eta_all[:, docs0], x0, torch.softmax(beta, -1)).sum())
+
+    def step():
+        docs, x = batch()
+        phi = torch.softmax(beta.detach(), -1)
+        eta = eta_all[:, docs]
+        for _ in range(e_steps):  # E-step
+            eta = hmc_transition(lambda e: log_joint(e, x, phi), eta, step_size, n_leapfrogs)
+        eta_all[:, docs] = eta
+        # M-step: ascend log p(beta) + sum_d mean over chains of log p(x_d | eta, beta).
+        log_p_beta = normal_log_prob(beta, 0.0, log_delta).sum()
+        opt.zero_grad()
+        (-(log_p_beta + log_px(eta, x, torch.softmax(beta, -1)).mean(0).sum())).backward()
+        opt.step()
+
+    return step, initial
+
+
 MODELS = {
     "vae": setup_vae,
     "hmc_gaussian": setup_hmc_gaussian,
@@ -308,6 +433,8 @@ MODELS = {
     "sgnht_mixture": setup_sgnht_mixture,
     "bnn_vi": setup_bnn_vi,
     "bnn_sghmc": setup_bnn_sghmc,
+    "svgp": setup_svgp,
+    "lntm_mcem": setup_lntm_mcem,
 }
 
 
