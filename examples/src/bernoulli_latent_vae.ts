@@ -37,12 +37,12 @@ import {
   binarizedImages,
   denseLayers,
   fitWithValidation,
-  importanceSampledLogLikelihood,
   lastQuarterGain,
   meanOverBatches,
   mnistTest,
   mnistTrainValid,
   sequential,
+  testScores,
   trainEpoch,
   writeCurve,
   writeGrid,
@@ -164,10 +164,17 @@ export const bernoulliLatentVaeExample: ExampleDefinition = {
     const test = mnistTest(size.nTest);
     const testX = binarizedImages(test);
     log(`test set: ELBO and IS log-likelihood (${size.particles} particles) on ${test.n} images`);
-    const elbo = meanOverBatches((x) => vae.elbo(x, 1).tensor, testX, test.n);
-    const ll = importanceSampledLogLikelihood(vae.logWeights, testX, test.n, {
-      particles: size.particles,
-    });
+    const scores = testScores(
+      {
+        xDim: MNIST_DIM,
+        elbo: (x) => vae.elbo(x, 1).tensor as tf.Tensor1D,
+        logImportanceWeights: (x, k) => vae.logWeights(x, k) as tf.Tensor2D,
+      },
+      { x: testX, n: test.n },
+      size.particles,
+    );
+    const { elbo } = scores;
+    const ll = { mean: scores.ll, se: scores.llSemOverImages };
     const means = tf.tidy(() => {
       const z = new zs.Bernoulli({ logits: tf.zeros([100, Z_DIM]) }).sample();
       return tf.sigmoid(vae.decoder.apply(z)).dataSync() as Float32Array;

@@ -19,11 +19,11 @@ import {
   binarizedImages,
   denseLayers,
   fitWithValidation,
-  importanceSampledLogLikelihood,
   lastQuarterGain,
   meanOverBatches,
   mnistTest,
   mnistTrainValid,
+  testScores,
   trainEpoch,
   writeCurve,
   writeGrid,
@@ -174,9 +174,16 @@ export function runSbn(
     `test set: ${k}-sample bound and IS log-likelihood (${size.testParticles} samples) on ${test.n} images`,
   );
   const testBound = meanBound(testX, test.n);
-  const ll = importanceSampledLogLikelihood(sbn.logWeights, testX, test.n, {
-    particles: size.testParticles,
-  });
+  const scores = testScores(
+    {
+      xDim: MNIST_DIM,
+      elbo: (x) => sbn.bound(x, 1).tensor as tf.Tensor1D,
+      logImportanceWeights: (x, kk) => sbn.logWeights(x, kk) as tf.Tensor2D,
+    },
+    { x: testX, n: test.n },
+    size.testParticles,
+  );
+  const ll = { mean: scores.ll, se: scores.llSemOverImages };
   // Ancestral samples: h3 from the prior, down to x's probabilities.
   const means = tf.tidy(() => {
     const bn = sbn.model.observe({}, 100, 1);
