@@ -100,7 +100,8 @@ export function meanElbo(m: IsModel, x: Float32Array, n: number, batch = 250): n
  * Trains for `epochs` epochs of batches in `zhusuan train`'s order, each
  * binarised afresh (dynamic binarisation) from a stream of its own seeded
  * from `seed`; the validation ELBO before training and after each epoch.
- * The last epoch's weights are kept.
+ * The last epoch's weights are kept, or, given `variables`, those of the
+ * epoch with the best validation ELBO.
  * @throws Error naming the model and batch where the bound stops being finite.
  */
 export function fitEpochs(opts: {
@@ -113,6 +114,8 @@ export function fitEpochs(opts: {
   seed: number;
   step: TrainStep;
   model: IsModel;
+  /** The weights to put back to the best epoch's values (default: keep the last epoch's). */
+  variables?: tf.Variable[];
   log(line: string): void;
 }): FitResult {
   const batches = new Minibatches(opts.train, opts.batchSize, opts.seed, { trainerOrder: true });
@@ -125,6 +128,7 @@ export function fitEpochs(opts: {
     });
   return fitWithValidation({
     epochs: opts.epochs,
+    variables: opts.variables,
     label: opts.label,
     log: opts.log,
     trainName: 'bound',
