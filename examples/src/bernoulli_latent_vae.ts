@@ -39,6 +39,7 @@ import {
   fitWithValidation,
   lastQuarterGain,
   meanOverBatches,
+  mnistIsModel,
   mnistTest,
   mnistTrainValid,
   sequential,
@@ -165,11 +166,7 @@ export const bernoulliLatentVaeExample: ExampleDefinition = {
     const testX = binarizedImages(test);
     log(`test set: ELBO and IS log-likelihood (${size.particles} particles) on ${test.n} images`);
     const scores = testScores(
-      {
-        xDim: MNIST_DIM,
-        elbo: (x) => vae.elbo(x, 1).tensor as tf.Tensor1D,
-        logImportanceWeights: (x, k) => vae.logWeights(x, k) as tf.Tensor2D,
-      },
+      mnistIsModel((x) => vae.elbo(x, 1).tensor, vae.logWeights),
       { x: testX, n: test.n },
       size.particles,
     );

@@ -350,6 +350,21 @@ export function testScores(
 }
 
 /**
+ * An {@link IsModel} of MNIST images from a model's ELBO per image (`elbo`,
+ * [m] for x [m, 784]) and its log importance weights (`logWeights`, [k, m]).
+ */
+export function mnistIsModel(
+  elbo: (x: tf.Tensor2D) => tf.Tensor,
+  logWeights: (x: tf.Tensor2D, k: number) => tf.Tensor,
+): IsModel {
+  return {
+    xDim: MNIST_DIM,
+    elbo: (x) => elbo(x) as tf.Tensor1D,
+    logImportanceWeights: (x, k) => logWeights(x, k) as tf.Tensor2D,
+  };
+}
+
+/**
  * The mean of `f` over a part's images in batches of `batch`, each batch
  * given as a tensor [m, 784] of `x`; `f` returns one number per image.
  */

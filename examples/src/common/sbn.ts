@@ -21,6 +21,7 @@ import {
   fitWithValidation,
   lastQuarterGain,
   meanOverBatches,
+  mnistIsModel,
   mnistTest,
   mnistTrainValid,
   testScores,
@@ -175,11 +176,7 @@ export function runSbn(
   );
   const testBound = meanBound(testX, test.n);
   const scores = testScores(
-    {
-      xDim: MNIST_DIM,
-      elbo: (x) => sbn.bound(x, 1).tensor as tf.Tensor1D,
-      logImportanceWeights: (x, kk) => sbn.logWeights(x, kk) as tf.Tensor2D,
-    },
+    mnistIsModel((x) => sbn.bound(x, 1).tensor, sbn.logWeights),
     { x: testX, n: test.n },
     size.testParticles,
   );
