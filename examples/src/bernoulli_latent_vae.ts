@@ -37,12 +37,13 @@ import {
   binarizedImages,
   denseLayers,
   fitWithValidation,
-  importanceSampledLogLikelihood,
   lastQuarterGain,
   meanOverBatches,
+  mnistIsModel,
   mnistTest,
   mnistTrainValid,
   sequential,
+  testScores,
   trainEpoch,
   writeCurve,
   writeGrid,
@@ -164,10 +165,13 @@ export const bernoulliLatentVaeExample: ExampleDefinition = {
     const test = mnistTest(size.nTest);
     const testX = binarizedImages(test);
     log(`test set: ELBO and IS log-likelihood (${size.particles} particles) on ${test.n} images`);
-    const elbo = meanOverBatches((x) => vae.elbo(x, 1).tensor, testX, test.n);
-    const ll = importanceSampledLogLikelihood(vae.logWeights, testX, test.n, {
-      particles: size.particles,
-    });
+    const scores = testScores(
+      mnistIsModel((x) => vae.elbo(x, 1).tensor, vae.logWeights),
+      { x: testX, n: test.n },
+      size.particles,
+    );
+    const { elbo } = scores;
+    const ll = { mean: scores.ll, se: scores.llSemOverImages };
     const means = tf.tidy(() => {
       const z = new zs.Bernoulli({ logits: tf.zeros([100, Z_DIM]) }).sample();
       return tf.sigmoid(vae.decoder.apply(z)).dataSync() as Float32Array;

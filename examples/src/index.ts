@@ -15,6 +15,7 @@ import { svgp } from './svgp.js';
 import { toy2dIntractable } from './toy2d_intractable.js';
 import { toyGaussian } from './toy_gaussian.js';
 import { vaeConv } from './vae_conv.js';
+import { vaeNf } from './vae_nf.js';
 import { vaeSsl } from './vae_ssl.js';
 
 /** Every example, in the order examples/README.md lists them. */
@@ -29,6 +30,7 @@ export const EXAMPLES: ExampleDefinition[] = [
   svgp,
   lntmMcem,
   vaeConv,
+  vaeNf,
   iwae,
   bernoulliLatentVaeExample,
   sbnVimco,

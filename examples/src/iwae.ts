@@ -23,15 +23,14 @@ import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { trainableVae, vaeIsModel } from '@zhusuan/cli';
 import {
-  adamStep,
-  curvesPlot,
-  fitEpochs,
-  loadMnistSplits,
-  loadMnistTest,
-  priorSampleGrid,
-  runMetrics,
+  binarizedImages,
+  mnistTest,
+  mnistTrainValid,
   testScores,
-} from './common/mnist_vae.js';
+  writeCurves,
+  writeGrid,
+} from './common/mnist.js';
+import { adamStep, fitEpochs, priorMeans, runMetrics } from './common/mnist_vae.js';
 import type { ExampleDefinition } from './common/run.js';
 
 /** Burda et al. (2016), Table 1: IWAE, k = 50, one stochastic layer, test −log p(x) at k = 5000. */
@@ -67,18 +66,19 @@ export const iwae: ExampleDefinition = {
     const q = ctx.quick;
     const particles = 50;
     const epochs = q ? 3 : 15;
-    const data = loadMnistSplits({
-      nValid: q ? 200 : 10000,
+    const { train, valid } = mnistTrainValid({
+      validation: q ? 200 : 10000,
       nTrain: q ? 128 : undefined,
       seed: ctx.seed,
     });
-    const vae = trainableVae({ xDim: data.xDim, zDim: 40, hidden: q ? 100 : 500 }, ctx.seed);
+    const vae = trainableVae({ xDim: 784, zDim: 40, hidden: q ? 100 : 500 }, ctx.seed);
     const { step, dispose } = await adamStep(1e-3, ctx.backend, vae.weights, (x) =>
       vae.objective(x, 'iwae', particles),
     );
     const curve = fitEpochs({
       label: `IWAE K = ${particles}`,
-      data,
+      train,
+      valid: { x: binarizedImages(valid, ctx.seed + 1), n: valid.n },
       epochs,
       batchSize: q ? 32 : 128,
       seed: ctx.seed,
@@ -87,18 +87,18 @@ export const iwae: ExampleDefinition = {
       log: ctx.log,
     });
     dispose();
-    const test = testScores(vaeIsModel(vae), loadMnistTest(q ? 50 : undefined), q ? 100 : 5000, {
-      log: ctx.log,
-    });
-    ctx.writeImage('samples', priorSampleGrid(vae.model, data.rows, data.cols));
-    ctx.writeImage('curve', curvesPlot([curve]));
+    const testPart = mnistTest(q ? 50 : undefined);
+    const testX = { x: binarizedImages(testPart), n: testPart.n };
+    const test = testScores(vaeIsModel(vae), testX, q ? 100 : 5000, { log: ctx.log });
+    writeGrid(ctx, 'samples', priorMeans(vae.model));
+    writeCurves(ctx, [curve.curve]);
     vae.dispose();
-    const last = curve[curve.length - 1];
+    const last = curve.curve[epochs - 1];
     return {
       metrics: {
         ...runMetrics(test, curve),
         gain_over_iwae_k5: test.ll - iwaeK5TestLl(),
-        train_bound: last.trainBound,
+        train_bound: last.train,
       },
       reference: { test_ll: BURDA_IWAE_K50 },
     };

@@ -40,16 +40,20 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { trainableVae, vaeIsModel } from '@zhusuan/cli';
 import * as zs from 'zhusuan';
 import {
+  binarizedImages,
+  mnistTest,
+  mnistTrainValid,
+  testScores,
+  writeCurves,
+  writeGrid,
+} from './common/mnist.js';
+import {
   adamStep,
-  curvesPlot,
   fitEpochs,
   latentIsModel,
   latentObjective,
-  loadMnistSplits,
-  loadMnistTest,
-  priorSampleGrid,
+  priorMeans,
   runMetrics,
-  testScores,
   type LatentVae,
 } from './common/mnist_vae.js';
 import type { ExampleDefinition } from './common/run.js';
@@ -175,13 +179,21 @@ export const vaeConv: ExampleDefinition = {
     const epochs = q ? 2 : 5;
     const batchSize = q ? 16 : 128;
     const particles = q ? 20 : 1000;
-    const data = loadMnistSplits({
-      nValid: q ? 100 : 10000,
+    const { train, valid } = mnistTrainValid({
+      validation: q ? 100 : 10000,
       nTrain: q ? 64 : undefined,
       seed: ctx.seed,
     });
-    const test = loadMnistTest(q ? 50 : 500);
-    const fit = { data, epochs, batchSize, seed: ctx.seed, log: ctx.log };
+    const test = mnistTest(q ? 50 : 500);
+    const testX = { x: binarizedImages(test), n: test.n };
+    const fit = {
+      train,
+      valid: { x: binarizedImages(valid, ctx.seed + 1), n: valid.n },
+      epochs,
+      batchSize,
+      seed: ctx.seed,
+      log: ctx.log,
+    };
 
     const conv = new ConvVae(40, q ? 2 : 16);
     const convModel = latentIsModel(conv);
@@ -196,11 +208,11 @@ export const vaeConv: ExampleDefinition = {
     });
     convOpt.dispose();
     // Rows per chunk: the decoder's activations are ~50 KB a row at nf = 16.
-    const convTest = testScores(convModel, test, particles, { chunkRows: 2000, log: ctx.log });
-    ctx.writeImage('samples', priorSampleGrid(conv.model, data.rows, data.cols));
+    const convTest = testScores(convModel, testX, particles, { chunkRows: 2000, log: ctx.log });
+    writeGrid(ctx, 'samples', priorMeans(conv.model));
     conv.dispose();
 
-    const mlp = trainableVae({ xDim: data.xDim, zDim: 40, hidden: q ? 100 : 500 }, ctx.seed);
+    const mlp = trainableVae({ xDim: 784, zDim: 40, hidden: q ? 100 : 500 }, ctx.seed);
     const mlpOpt = await adamStep(1e-3, ctx.backend, mlp.weights, (x) =>
       mlp.objective(x, 'elbo', 1),
     );
@@ -211,15 +223,15 @@ export const vaeConv: ExampleDefinition = {
       model: vaeIsModel(mlp),
     });
     mlpOpt.dispose();
-    const mlpTest = testScores(vaeIsModel(mlp), test, particles, { log: ctx.log });
+    const mlpTest = testScores(vaeIsModel(mlp), testX, particles, { log: ctx.log });
     mlp.dispose();
-    ctx.writeImage('curve', curvesPlot([convCurve, mlpCurve]));
+    writeCurves(ctx, [convCurve.curve, mlpCurve.curve]);
 
     return {
       metrics: {
         ...runMetrics(convTest, convCurve),
         mlp_test_elbo: mlpTest.elbo,
-        mlp_valid_elbo: mlpCurve[mlpCurve.length - 1].validElbo,
+        mlp_valid_elbo: mlpCurve.curve[epochs - 1].valid,
       },
       reference: { test_ll: mlpTest.ll },
     };

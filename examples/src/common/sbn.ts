@@ -19,11 +19,12 @@ import {
   binarizedImages,
   denseLayers,
   fitWithValidation,
-  importanceSampledLogLikelihood,
   lastQuarterGain,
   meanOverBatches,
+  mnistIsModel,
   mnistTest,
   mnistTrainValid,
+  testScores,
   trainEpoch,
   writeCurve,
   writeGrid,
@@ -174,9 +175,12 @@ export function runSbn(
     `test set: ${k}-sample bound and IS log-likelihood (${size.testParticles} samples) on ${test.n} images`,
   );
   const testBound = meanBound(testX, test.n);
-  const ll = importanceSampledLogLikelihood(sbn.logWeights, testX, test.n, {
-    particles: size.testParticles,
-  });
+  const scores = testScores(
+    mnistIsModel((x) => sbn.bound(x, 1).tensor, sbn.logWeights),
+    { x: testX, n: test.n },
+    size.testParticles,
+  );
+  const ll = { mean: scores.ll, se: scores.llSemOverImages };
   // Ancestral samples: h3 from the prior, down to x's probabilities.
   const means = tf.tidy(() => {
     const bn = sbn.model.observe({}, 100, 1);
