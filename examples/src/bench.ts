@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TorchArray, ZooBenchModel, ZooBenchStepper } from '@zhusuan/cli';
 import * as zs from 'zhusuan';
 import { blr, blrProblem, BLR_NOISE } from './bayesian_linear_regression.js';
+import { MNIST_BENCH_MODELS } from './bench_mnist.js';
 import { CHAINS, SG_BATCH, Y_LOGSTD, bnnChains, makeSampler, sgmcmcStep } from './bnn_sgmcmc.js';
 import { BATCH, HIDDEN, PARTICLES, bnnViTrainer } from './bnn_vi.js';
 import { shuffle, weightNames } from './common/bnn.js';
@@ -349,4 +350,5 @@ export const ZOO_BENCH_MODELS: ZooBenchModel[] = [
   bnnVi,
   bnnSgmcmc,
   pmfHmc,
+  ...MNIST_BENCH_MODELS,
 ];

@@ -60,8 +60,17 @@ def vae_cost(model, x, objective, k):
     bound = torch.logsumexp(lw, 0) - math.log(k)
     if objective == "iwae":
         return -bound.mean()
-    # VIMCO: each sample's learning signal against the bound with its log
-    # weight replaced by the mean of the others (leave-one-out).
+    return vimco_cost(lw, log_qz)
+
+
+def vimco_cost(lw, log_q):
+    """VIMCO's surrogate cost from log weights and log q, both [k, n] (batch mean).
+
+    Each sample's learning signal is the bound against the bound with its log
+    weight replaced by the mean of the others (leave-one-out).
+    """
+    k = lw.shape[0]
+    bound = torch.logsumexp(lw, 0) - math.log(k)
     lws = lw.detach()
     mean_others = (lws.sum(0, keepdim=True) - lws) / (k - 1)
     rep = lws.unsqueeze(0).expand(k, k, -1).clone()
@@ -69,30 +78,131 @@ def vae_cost(model, x, objective, k):
     rep[idx, idx] = mean_others
     control = torch.logsumexp(rep, 1) - math.log(k)
     signal = bound.detach().unsqueeze(0) - control
-    return -((signal * log_qz).sum(0) + bound).mean()
+    return -((signal * log_q).sum(0) + bound).mean()
 
 
-def setup_vae(args, arrays, mnist):
+def mnist_batches(mnist, order, bs):
+    """The next batch of MNIST's training images (rows `order`, wrapping), binarised afresh."""
     x = read_idx_images(os.path.join(mnist, "train-images-idx3-ubyte")).astype(np.float32) / 255.0
-    order = arrays["order"]
-    bs = int(args["batch_size"])
-    model = Vae(x_dim=x.shape[1], z_dim=int(args["z_dim"]), hidden=int(args["hidden"]))
-    opt = torch.optim.Adam(model.parameters(), lr=float(args["lr"]))
     rng = np.random.default_rng(1)
-    objective, k = args["objective"], int(args["particles"])
     steps = len(order) // bs
     state = {"s": 0}
 
-    def step():
+    def next_batch():
         at = (state["s"] % steps) * bs
         state["s"] += 1
         p = x[order[at:at + bs]]
-        xb = torch.from_numpy((rng.random(p.shape, dtype=np.float32) < p).astype(np.float32))
+        return torch.from_numpy((rng.random(p.shape, dtype=np.float32) < p).astype(np.float32))
+
+    return next_batch
+
+
+def setup_vae(args, arrays, mnist):
+    next_batch = mnist_batches(mnist, arrays["order"], int(args["batch_size"]))
+    model = Vae(x_dim=784, z_dim=int(args["z_dim"]), hidden=int(args["hidden"]))
+    opt = torch.optim.Adam(model.parameters(), lr=float(args["lr"]))
+    objective, k = args["objective"], int(args["particles"])
+
+    def step():
+        xb = next_batch()
         opt.zero_grad()
         vae_cost(model, xb, objective, k).backward()
         opt.step()
 
     return step, None
+
+
+# The MNIST examples' models (examples/src/bench_mnist.ts).
+
+
+def bernoulli_log_prob(x, logits):
+    """log Bernoulli(x; sigmoid(logits)), summed over the last axis."""
+    return (x * logits - nn.functional.softplus(logits)).sum(-1)
+
+
+def mlp(sizes):
+    """Dense layers with ReLU between them, none after the last."""
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers += [nn.Linear(a, b)] + ([nn.ReLU()] if i < len(sizes) - 2 else [])
+    return nn.Sequential(*layers)
+
+
+def setup_bernoulli_vae(args, arrays, mnist):
+    """examples/src/bernoulli_latent_vae.ts: 40 Bernoulli latents, REINFORCE with a
+    baseline net (trained by its squared error) and a moving average of the signal."""
+    h, z_dim = int(args["hidden"]), 40
+    next_batch = mnist_batches(mnist, arrays["order"], int(args["batch_size"]))
+    enc, dec, base = mlp([784, h, h, z_dim]), mlp([z_dim, h, h, 784]), mlp([784, 100, 1])
+    params = list(dec.parameters()) + list(enc.parameters()) + list(base.parameters())
+    opt = torch.optim.Adam(params, lr=float(args["lr"]), eps=float(args["eps"]))
+    decay = float(args["decay"])
+    state = {"ma": torch.zeros(())}
+
+    def step():
+        xb = next_batch()
+        q_logits = enc(xb)
+        z = torch.bernoulli(torch.sigmoid(q_logits)).detach()
+        log_q = bernoulli_log_prob(z, q_logits)
+        log_p = bernoulli_log_prob(xb, dec(z)) - z_dim * math.log(2)
+        b = base(xb).squeeze(-1)
+        signal = (log_p - log_q).detach()
+        baseline_cost = 0.5 * (signal - b) ** 2
+        signal = signal - b.detach()
+        centred = signal - state["ma"]
+        state["ma"] = state["ma"] * decay + signal.mean() * (1 - decay)
+        cost = (-(centred * log_q + log_p) + baseline_cost).mean()
+        opt.zero_grad()
+        cost.backward()
+        opt.step()
+
+    return step, None
+
+
+def sbn_setup(args, arrays, mnist, cost_of):
+    """examples/src/common/sbn.ts: a 3-layer sigmoid belief net and its mirror q; `cost_of(log_p, log_q, k)`
+    gives the step's cost from log p(x, h) and log q(h | x), both [k, n]."""
+    h, k = int(args["hidden"]), int(args["particles"])
+    next_batch = mnist_batches(mnist, arrays["order"], int(args["batch_size"]))
+    gen = nn.ModuleDict({"h2": nn.Linear(h, h), "h1": nn.Linear(h, h), "x": nn.Linear(h, 784)})
+    rec = nn.ModuleDict({"h1": nn.Linear(784, h), "h2": nn.Linear(h, h), "h3": nn.Linear(h, h)})
+    params = list(gen.parameters()) + list(rec.parameters())
+    opt = torch.optim.Adam(params, lr=float(args["lr"]), eps=float(args["eps"]))
+
+    def step():
+        xb = next_batch()
+        log_q, hs, below = 0.0, {}, xb
+        for name in ("h1", "h2", "h3"):
+            logits = rec[name](below)
+            if name == "h1":
+                logits = logits.expand(k, -1, -1)
+            hs[name] = torch.bernoulli(torch.sigmoid(logits)).detach()
+            log_q = log_q + bernoulli_log_prob(hs[name], logits)
+            below = hs[name]
+        log_p = -h * math.log(2) + bernoulli_log_prob(hs["h2"], gen["h2"](hs["h3"]))
+        log_p = log_p + bernoulli_log_prob(hs["h1"], gen["h1"](hs["h2"]))
+        log_p = log_p + bernoulli_log_prob(xb, gen["x"](hs["h1"]))
+        opt.zero_grad()
+        cost_of(log_p, log_q, k).backward()
+        opt.step()
+
+    return step, None
+
+
+def setup_sbn_vimco(args, arrays, mnist):
+    return sbn_setup(args, arrays, mnist, lambda log_p, log_q, k: vimco_cost(log_p - log_q, log_q))
+
+
+def rws_cost(log_p, log_q, k):
+    """Reweighted wake-sleep: p ascends the IW bound (log q held constant), q descends
+    KL(p||q) by the self-normalised importance weights of the same samples."""
+    bound = torch.logsumexp(log_p - log_q.detach(), 0) - math.log(k)
+    w = torch.softmax((log_p - log_q).detach(), 0)
+    return -bound.mean() - (w * log_q).sum(0).mean()
+
+
+def setup_sbn_rws(args, arrays, mnist):
+    return sbn_setup(args, arrays, mnist, rws_cost)
 
 
 # HMC, plain: fresh momenta, leapfrog, a Metropolis accept per chain.
@@ -308,6 +418,9 @@ MODELS = {
     "sgnht_mixture": setup_sgnht_mixture,
     "bnn_vi": setup_bnn_vi,
     "bnn_sghmc": setup_bnn_sghmc,
+    "bernoulli_vae": setup_bernoulli_vae,
+    "sbn_vimco": setup_sbn_vimco,
+    "sbn_rws": setup_sbn_rws,
 }
 
 
