@@ -7,12 +7,10 @@
  * order (their binarisation and sampling draws are their own); the losses
  * are stochastic (sampled latents), so no initial-loss check.
  *
- * Not yet here: vae_conv, vae_ssl, nice_mnist.
+ * Not yet here: vae_conv.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Rng,
-  binarizeBatch,
   loadDataset,
   makeAdam,
   toFloat,
@@ -29,47 +27,63 @@ import {
   bernoulliLatentVaeCost,
   bernoulliLatentVaeVariables,
 } from './bernoulli_latent_vae.js';
-import { MNIST_DIM } from './common/mnist.js';
+import { MNIST_DIM, Minibatches, type MnistPart } from './common/mnist.js';
 import { SBN_ADAM, SBN_HIDDEN, sbnOptimizer, sbnStepCost, sigmoidBeliefNet } from './common/sbn.js';
 import { IWAE_FULL, IWAE_PARTICLES, iwaeObjective } from './iwae.js';
+import { NICE_ADAM, NICE_FULL, nice, niceCost } from './nice_mnist.js';
 import { SBN_RWS_FULL } from './sbn_rws.js';
 import { SBN_VIMCO_FULL } from './sbn_vimco.js';
+import {
+  VAE_SSL_BETA,
+  VAE_SSL_FULL,
+  VAE_SSL_LR,
+  labelledSubset,
+  m2,
+  m2StepCost,
+  oneHot,
+} from './vae_ssl.js';
 
-/** MNIST's training images as intensities in [0, 1] (read once). */
-let trainImages: { x: Float32Array; n: number } | undefined;
+/** MNIST's training file as a part (read once). */
+let trainPart: MnistPart | undefined;
 
-function mnistTrainImages(): { x: Float32Array; n: number } {
-  if (trainImages === undefined) {
+function mnistTrainPart(): MnistPart {
+  if (trainPart === undefined) {
     const d = loadDataset('mnist', { split: 'train' });
     if (d.rows * d.cols !== MNIST_DIM) {
       throw new Error(`mnist: training images are ${d.rows}x${d.cols}, expected 28x28`);
     }
-    trainImages = { x: toFloat(d.images), n: d.n };
+    trainPart = { images: d.images, labels: d.labels, n: d.n };
   }
-  return trainImages;
+  return trainPart;
 }
 
 /**
- * `steps` batches of `batch` rows of MNIST's training file: a shuffled order
- * (seeded from the library's stream), wrapping round after the last; `next()`
- * binarises the next batch afresh ([batch, 784], the caller disposes it).
- * `order` is what the peer reads.
+ * `steps` batches of `batch` rows of `part` (MNIST's training file by
+ * default) as the examples feed them ({@link Minibatches}, seeded from the
+ * library's stream): one shuffled epoch, wrapping round after its last
+ * batch; `next()` gives the next batch binarised (or dequantised) afresh,
+ * [batch, 784], for the caller to dispose. `order` is what the peer reads.
  */
-function mnistBatches(batch: number, steps: number): { next(): tf.Tensor2D; order: TorchArray } {
-  const { x, n } = mnistTrainImages();
-  const rng = new Rng(zs.random.nextSeed());
-  const perm = rng.shuffle(Uint32Array.from({ length: n }, (_, i) => i));
-  const order = Int32Array.from({ length: steps * batch }, (_, i) => perm[i % n]);
-  const buf = new Float32Array(batch * MNIST_DIM);
+function mnistBatches(
+  batch: number,
+  steps: number,
+  kind: 'binarized' | 'dequantized' = 'binarized',
+  part = mnistTrainPart(),
+): { next(): tf.Tensor2D; order: TorchArray } {
+  const mb = new Minibatches(part, batch, zs.random.nextSeed());
+  mb.shuffle();
+  const order = new Int32Array(steps * batch);
+  for (let s = 0; s < steps; s++) order.set(mb.rows(s % mb.count), s * batch);
   let s = 0;
   return {
-    next() {
-      const at = (s++ % steps) * batch;
-      binarizeBatch(x, MNIST_DIM, order.subarray(at, at + batch), rng, buf);
-      return tf.tensor2d(buf, [batch, MNIST_DIM]);
-    },
+    next: () => mb[kind](s++ % mb.count),
     order: { data: order, shape: [order.length] },
   };
+}
+
+/** A float32 array for the peer. */
+export function f32(data: ArrayLike<number>, shape: number[]): TorchArray {
+  return { data: Float32Array.from(data), shape };
 }
 
 /** One optimizer step of `cost` on the next batch over `vars`, its tensors freed. */
@@ -184,10 +198,97 @@ function sbnBench(method: 'vimco' | 'rws'): ZooBenchModel {
   };
 }
 
+const vaeSslBench: ZooBenchModel = {
+  name: 'vae_ssl',
+  description: `M2 semi-supervised VAE (nets ${VAE_SSL_FULL.hidden}-${VAE_SSL_FULL.hidden}, ${VAE_SSL_FULL.zDim} latents, 10 labels enumerated), 100 labelled + ${VAE_SSL_FULL.batch} unlabelled images a step, Adam ${VAE_SSL_LR}`,
+  torchModel: 'm2',
+  setup({ steps }) {
+    const { hidden, zDim, batch } = VAE_SSL_FULL;
+    const seed = zs.random.nextSeed();
+    const labelledPart = labelledSubset(mnistTrainPart(), 10, seed);
+    const unlabelled = mnistBatches(batch, steps);
+    const labelled = mnistBatches(labelledPart.n, 1, 'binarized', labelledPart);
+    const yl = oneHot(labelledPart.labels);
+    const net = m2(seed, hidden, zDim);
+    const optimizer = tf.train.adam(VAE_SSL_LR);
+    const xl = labelledPart.images;
+    return {
+      step: minimizeStep(optimizer, net.variables, unlabelled, (xu) =>
+        m2StepCost(net, labelled.next(), yl, xu),
+      ),
+      variables: () => net.variables,
+      torch: {
+        args: {
+          hidden,
+          z_dim: zDim,
+          batch_size: batch,
+          lr: VAE_SSL_LR,
+          eps: tf.backend().epsilon(),
+          beta: VAE_SSL_BETA,
+        },
+        arrays: {
+          order: unlabelled.order,
+          xl: f32(toFloat(xl), [labelledPart.n, MNIST_DIM]),
+          yl: f32(yl.dataSync(), yl.shape),
+        },
+      },
+      dispose: () => {
+        optimizer.dispose();
+        tf.dispose([...net.variables, yl]);
+      },
+    };
+  },
+};
+
+const niceMnistBench: ZooBenchModel = {
+  name: 'nice_mnist',
+  description: `NICE, 4 additive couplings (shift MLPs ${NICE_FULL.hidden.length}×${NICE_FULL.hidden[0]} ReLU) + scaling, maximum likelihood on dequantised MNIST, batch ${NICE_FULL.batch}, Adam ${NICE_ADAM.lr} (ε ${NICE_ADAM.epsilon})`,
+  torchModel: 'nice',
+  setup({ steps }) {
+    const { hidden, batch } = NICE_FULL;
+    const batches = mnistBatches(batch, steps, 'dequantized');
+    const flow = nice(hidden, zs.random.nextSeed());
+    const optimizer = tf.train.adam(NICE_ADAM.lr, 0.9, 0.999, NICE_ADAM.epsilon);
+    // The first batch, drawn now: the initial loss is on it, and so is the first step.
+    const first = batches.next();
+    const x0 = f32(first.dataSync(), first.shape);
+    const initialLoss = tf.tidy(() => niceCost(flow, first).cost.dataSync()[0]);
+    first.dispose();
+    let atFirst = true;
+    const feed = {
+      next(): tf.Tensor2D {
+        if (!atFirst) return batches.next();
+        atFirst = false;
+        return tf.tensor2d(x0.data, [batch, MNIST_DIM]);
+      },
+    };
+    return {
+      step: minimizeStep(optimizer, flow.variables, feed, (x) => niceCost(flow, x)),
+      variables: () => flow.variables,
+      torch: {
+        args: {
+          hidden: hidden.join(','),
+          batch_size: batch,
+          lr: NICE_ADAM.lr,
+          eps: NICE_ADAM.epsilon,
+        },
+        arrays: { order: batches.order, x0 },
+      },
+      initialLoss,
+      dispose: () => {
+        optimizer.dispose();
+        flow.bijector.dispose();
+      },
+    };
+  },
+};
+
 /** The MNIST examples' bench models, in the order examples/README.md lists the examples. */
 export const MNIST_BENCH_MODELS: ZooBenchModel[] = [
   iwaeBench,
   bernoulliLatentVaeBench,
   sbnBench('vimco'),
   sbnBench('rws'),
+  vaeSslBench,
+  niceMnistBench,
 ];

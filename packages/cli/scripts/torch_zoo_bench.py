@@ -409,6 +409,95 @@ def setup_bnn_sghmc(args, arrays, mnist):
     return step, initial
 
 
+def setup_m2(args, arrays, mnist):
+    """examples/src/vae_ssl.ts: M2, the labelled ELBO on the 100 labelled images, the
+    unlabelled bound with the ten labels enumerated, and beta times the classifier's
+    cross-entropy; one sample of z."""
+    h, z_dim, classes = int(args["hidden"]), int(args["z_dim"]), 10
+    next_batch = mnist_batches(mnist, arrays["order"], int(args["batch_size"]))
+    xl_p, yl = arrays["xl"], torch.from_numpy(arrays["yl"])
+    rng = np.random.default_rng(2)
+    from_z, from_y = nn.Linear(z_dim, h), nn.Linear(classes, h)
+    dec = mlp([h, h, 784])
+    qz_trunk = nn.Sequential(nn.Linear(784 + classes, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU())
+    qz_mean, qz_logstd = nn.Linear(h, z_dim), nn.Linear(h, z_dim)
+    classifier = mlp([784, h, h, classes])
+    modules = [from_z, from_y, dec, qz_trunk, qz_mean, qz_logstd, classifier]
+    params = [p for m in modules for p in m.parameters()]
+    opt = torch.optim.Adam(params, lr=float(args["lr"]), eps=float(args["eps"]))
+    beta = float(args["beta"])
+
+    def labelled(x, y):  # L(x, y), [m]
+        t = qz_trunk(torch.cat([x, y], 1))
+        mean, logstd = qz_mean(t), qz_logstd(t)
+        z = mean + torch.exp(logstd) * torch.randn_like(mean)
+        logits = dec(torch.relu(from_z(z) + from_y(y)))
+        log_p = normal_log_prob(z, 0.0, 0.0).sum(-1) - math.log(classes)
+        log_p = log_p + bernoulli_log_prob(x, logits)
+        return log_p - normal_log_prob(z, mean, logstd).sum(-1)
+
+    def step():
+        xu = next_batch()
+        xl = torch.from_numpy((rng.random(xl_p.shape, dtype=np.float32) < xl_p).astype(np.float32))
+        m = xu.shape[0]
+        lb = labelled(xu.repeat_interleave(classes, 0), torch.eye(classes).repeat(m, 1))
+        qy = torch.softmax(classifier(xu), 1) + 1e-8
+        qy = qy / qy.sum(1, keepdim=True)
+        lb_u = (qy * (lb.reshape(m, classes) - torch.log(qy))).sum(1).mean()
+        ce = -(yl * torch.log_softmax(classifier(xl), 1)).sum(1).mean()
+        cost = (-(labelled(xl, yl).mean() + lb_u) + beta * ce) / 2
+        opt.zero_grad()
+        cost.backward()
+        opt.step()
+
+    return step, None
+
+
+def setup_nice(args, arrays, mnist):
+    """examples/src/nice_mnist.ts: NICE, a logistic prior, 4 additive couplings (odd/even
+    masks alternating, shift MLPs with a zero last layer) and a diagonal scaling; maximum
+    likelihood on dequantised images. The first batch is the TypeScript side's (x0)."""
+    hidden = [int(v) for v in str(args["hidden"]).split(",")]
+    images = read_idx_images(os.path.join(mnist, "train-images-idx3-ubyte"))
+    order, bs = arrays["order"], int(args["batch_size"])
+    steps = len(order) // bs
+    rng = np.random.default_rng(1)
+    odd = torch.arange(784) % 2
+    masks = [(odd if i % 2 == 0 else 1 - odd).float() for i in range(4)]
+    nets = []
+    for _ in masks:
+        net = mlp([784] + hidden + [784])
+        nn.init.zeros_(net[-1].weight)
+        nn.init.zeros_(net[-1].bias)
+        nets.append(net)
+    log_scale = torch.zeros(784, requires_grad=True)
+    params = [log_scale] + [p for n in nets for p in n.parameters()]
+    opt = torch.optim.Adam(params, lr=float(args["lr"]), eps=float(args["eps"]))
+
+    def log_prob(x):  # x -> h: the couplings' inverses in mask order, then the scaling's
+        for mask, net in zip(masks, nets):
+            x = x - net(x * mask) * (1 - mask)
+        h = x * torch.exp(-log_scale)
+        return (-h - 2 * nn.functional.softplus(-h)).sum(-1) - log_scale.sum()
+
+    state = {"s": 1, "x0": torch.from_numpy(arrays["x0"])}
+    initial = float(-log_prob(state["x0"]).mean())
+
+    def step():
+        if "x0" in state:
+            xb = state.pop("x0")
+        else:
+            at = (state["s"] % steps) * bs
+            state["s"] += 1
+            p = images[order[at:at + bs]].astype(np.float32)
+            xb = torch.from_numpy((p + rng.random(p.shape, dtype=np.float32)) / 256)
+        opt.zero_grad()
+        (-log_prob(xb).mean()).backward()
+        opt.step()
+
+    return step, initial
+
+
 MODELS = {
     "vae": setup_vae,
     "hmc_gaussian": setup_hmc_gaussian,
@@ -421,6 +510,8 @@ MODELS = {
     "bernoulli_vae": setup_bernoulli_vae,
     "sbn_vimco": setup_sbn_vimco,
     "sbn_rws": setup_sbn_rws,
+    "m2": setup_m2,
+    "nice": setup_nice,
 }
 
 
