@@ -97,11 +97,10 @@ def mnist_batches(mnist, order, bs):
     return next_batch
 
 
-def setup_vae(args, arrays, mnist):
+def vae_trainer(model, args, arrays, mnist, objective, k):
+    """Adam steps of `vae_cost` for a model with enc, z_mean, z_logstd and dec."""
     next_batch = mnist_batches(mnist, arrays["order"], int(args["batch_size"]))
-    model = Vae(x_dim=784, z_dim=int(args["z_dim"]), hidden=int(args["hidden"]))
     opt = torch.optim.Adam(model.parameters(), lr=float(args["lr"]))
-    objective, k = args["objective"], int(args["particles"])
 
     def step():
         xb = next_batch()
@@ -110,6 +109,70 @@ def setup_vae(args, arrays, mnist):
         opt.step()
 
     return step, None
+
+
+def setup_vae(args, arrays, mnist):
+    model = Vae(x_dim=784, z_dim=int(args["z_dim"]), hidden=int(args["hidden"]))
+    return vae_trainer(model, args, arrays, mnist, args["objective"], int(args["particles"]))
+
+
+def conv3(c_in, c_out, stride, transpose=False):
+    """A 3x3 convolution, 'same' padding (transposed: output = input * stride)."""
+    if transpose:
+        return nn.ConvTranspose2d(c_in, c_out, 3, stride, padding=1, output_padding=stride - 1)
+    return nn.Conv2d(c_in, c_out, 3, stride, padding=1)
+
+
+class ResBlock(nn.Module):
+    """ZhuSuan's (de)conv residual block: conv-ReLU-conv + input (or a strided conv of it), ReLU;
+    plain blocks resize in their first convolution, transposed ones in their second."""
+
+    def __init__(self, c_in, c_out, stride, transpose):
+        super().__init__()
+        mid = c_in if transpose else c_out
+        self.a = conv3(c_in, mid, 1 if transpose else stride, transpose)
+        self.b = conv3(mid, c_out, stride if transpose else 1, transpose)
+        self.skip = conv3(c_in, c_out, stride, transpose) if stride != 1 else None
+
+    def forward(self, x):
+        h = self.b(torch.relu(self.a(x)))
+        return torch.relu(h + (x if self.skip is None else self.skip(x)))
+
+
+class ConvVae(nn.Module):
+    """examples/src/vae_conv.ts's networks (tf.layers there), the same shapes in torch.nn."""
+
+    def __init__(self, z_dim, nf):
+        super().__init__()
+        self.z_dim, self.nf = z_dim, nf
+        self.enc_convs = nn.Sequential(
+            nn.Conv2d(1, nf, 3, 1, padding=1), nn.ReLU(),
+            ResBlock(nf, nf, 1, False), ResBlock(nf, 2 * nf, 2, False),
+            ResBlock(2 * nf, 2 * nf, 1, False), ResBlock(2 * nf, 2 * nf, 2, False),
+            ResBlock(2 * nf, 2 * nf, 1, False),
+        )
+        self.enc_dense = nn.Linear(7 * 7 * 2 * nf, 500)
+        self.z_mean, self.z_logstd = nn.Linear(500, z_dim), nn.Linear(500, z_dim)
+        self.dec_dense = nn.Linear(z_dim, 7 * 7 * 2 * nf)
+        self.dec_convs = nn.Sequential(
+            ResBlock(2 * nf, 2 * nf, 1, True), ResBlock(2 * nf, 2 * nf, 2, True),
+            ResBlock(2 * nf, 2 * nf, 1, True), ResBlock(2 * nf, nf, 2, True),
+            ResBlock(nf, nf, 1, True), conv3(nf, 1, 1, True),
+        )
+
+    def enc(self, x):  # x [n, 784] -> [n, 500]
+        h = self.enc_convs((2 * x - 1).reshape(-1, 1, 28, 28))
+        return torch.relu(self.enc_dense(h.flatten(1)))
+
+    def dec(self, z):  # z [..., z_dim] -> logits [..., 784]
+        h = torch.relu(self.dec_dense(z.reshape(-1, self.z_dim)))
+        h = self.dec_convs(h.reshape(-1, 2 * self.nf, 7, 7))
+        return h.reshape(z.shape[:-1] + (784,))
+
+
+def setup_vae_conv(args, arrays, mnist):
+    model = ConvVae(int(args["z_dim"]), int(args["nf"]))
+    return vae_trainer(model, args, arrays, mnist, "elbo", 1)
 
 
 # The MNIST examples' models (examples/src/bench_mnist.ts).
@@ -500,6 +563,7 @@ def setup_nice(args, arrays, mnist):
 
 MODELS = {
     "vae": setup_vae,
+    "vae_conv": setup_vae_conv,
     "hmc_gaussian": setup_hmc_gaussian,
     "hmc_blr": setup_hmc_blr,
     "hmc_pmf": setup_hmc_pmf,
