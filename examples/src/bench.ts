@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TorchArray, ZooBenchModel, ZooBenchStepper } from '@zhusuan/cli';
 import * as zs from 'zhusuan';
 import { blr, blrProblem, BLR_NOISE } from './bayesian_linear_regression.js';
+import { f32, MNIST_BENCH_MODELS } from './bench_mnist.js';
 import { CHAINS, SG_BATCH, Y_LOGSTD, bnnChains, makeSampler, sgmcmcStep } from './bnn_sgmcmc.js';
 import { BATCH, HIDDEN, PARTICLES, bnnViTrainer } from './bnn_vi.js';
 import { shuffle, weightNames } from './common/bnn.js';
@@ -44,11 +45,6 @@ import {
 import { SVGP_FULL, SVGP_NOISE_RAW0, svgpTrainer } from './svgp.js';
 import { TOY_GAUSSIAN_LEAPFROGS, TOY_GAUSSIAN_STDEV, toyGaussianModel } from './toy_gaussian.js';
 import { meanFieldVi, VI_PARTICLES } from './toy2d_intractable.js';
-
-/** A float32 array for the peer. */
-function f32(data: ArrayLike<number>, shape: number[]): TorchArray {
-  return { data: Float32Array.from(data), shape };
-}
 
 /** −Σ over chains of the log joint of the net `net()` builds (its tensors freed). */
 function negLogJoint(net: () => zs.BayesianNet): number {
@@ -486,4 +482,5 @@ export const ZOO_BENCH_MODELS: ZooBenchModel[] = [
   pmfHmc,
   svgp,
   lntmMcem,
+  ...MNIST_BENCH_MODELS,
 ];

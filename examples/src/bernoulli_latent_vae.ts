@@ -97,6 +97,32 @@ export function bernoulliLatentVae(seed: number, hidden: number) {
   return { decoder, encoder, baseline, model, elbo, logWeights };
 }
 
+/**
+ * One training step's cost on a batch x [n, 784]: the one-particle ELBO's
+ * REINFORCE surrogate with the learned baseline (plus its squared error) and
+ * the moving average (updated by the call); `bound` is the ELBO, [n].
+ */
+export function bernoulliLatentVaeCost(
+  vae: ReturnType<typeof bernoulliLatentVae>,
+  x: tf.Tensor2D,
+  movingAverage: zs.MovingAverageBaseline,
+): { cost: tf.Scalar; bound: tf.Tensor } {
+  const lb = vae.elbo(x, 1);
+  const cost = lb.reinforce({
+    baseline: tf.reshape(vae.baseline.apply(x), [1, -1]),
+    movingAverage,
+  });
+  return { cost: tf.mean(cost) as tf.Scalar, bound: lb.tensor };
+}
+
+/** All the example's trainable variables: the decoder's, the encoder's, the baseline's. */
+export function bernoulliLatentVaeVariables(vae: ReturnType<typeof bernoulliLatentVae>) {
+  return [...vae.decoder.variables, ...vae.encoder.variables, ...vae.baseline.variables];
+}
+
+/** Adam's learning rate and the moving average's decay. */
+export const BERNOULLI_LATENT_VAE_TRAINING = { lr: 1e-3, decay: 0.8 } as const;
+
 /** The quick size (the tests') and the full size (the results file's). */
 const QUICK = {
   limit: 400,
@@ -107,7 +133,8 @@ const QUICK = {
   nTest: 60,
   particles: 50,
 };
-const FULL = {
+/** The full size: 500 units per hidden layer, batches of 128, 200 epochs, 1000 test particles. */
+export const BERNOULLI_LATENT_VAE_FULL = {
   limit: undefined,
   validation: 5000,
   hidden: 500,
@@ -127,18 +154,14 @@ export const bernoulliLatentVaeExample: ExampleDefinition = {
     "no published figure for this architecture: ZhuSuan's bernoulli_latent_vae.py prints its test ELBO without stating one; the reference is the exact ordering log p(x) ≥ ELBO (test_ll − test_elbo ≥ 0)",
   run(ctx) {
     const { quick, seed, log } = ctx;
-    const size = quick ? QUICK : FULL;
+    const size = quick ? QUICK : BERNOULLI_LATENT_VAE_FULL;
     const { train, valid } = mnistTrainValid({ ...size, seed });
     const validX = binarizedImages(valid, seed + 1);
     const vae = bernoulliLatentVae(seed, size.hidden);
-    const movingAverage = new zs.MovingAverageBaseline(0.8);
-    const variables = [
-      ...vae.decoder.variables,
-      ...vae.encoder.variables,
-      ...vae.baseline.variables,
-    ];
+    const movingAverage = new zs.MovingAverageBaseline(BERNOULLI_LATENT_VAE_TRAINING.decay);
+    const variables = bernoulliLatentVaeVariables(vae);
     const batches = new Minibatches(train, size.batch, seed);
-    const optimizer = tf.train.adam(1e-3);
+    const optimizer = tf.train.adam(BERNOULLI_LATENT_VAE_TRAINING.lr);
     const validElbo = () => meanOverBatches((x) => vae.elbo(x, 1).tensor, validX, valid.n);
 
     const { curve, bestEpoch, untrained } = fitWithValidation({
@@ -149,15 +172,9 @@ export const bernoulliLatentVaeExample: ExampleDefinition = {
       validName: 'ELBO',
       validate: validElbo,
       epoch: () =>
-        trainEpoch(batches, optimizer, variables, (b) => {
-          const x = batches.binarized(b);
-          const lb = vae.elbo(x, 1);
-          const cost = lb.reinforce({
-            baseline: tf.reshape(vae.baseline.apply(x), [1, -1]),
-            movingAverage,
-          });
-          return { cost: tf.mean(cost) as tf.Scalar, bound: lb.tensor };
-        }),
+        trainEpoch(batches, optimizer, variables, (b) =>
+          bernoulliLatentVaeCost(vae, batches.binarized(b), movingAverage),
+        ),
     });
     optimizer.dispose();
     movingAverage.dispose();

@@ -21,7 +21,9 @@
  */
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type * as tf from '@tensorflow/tfjs-core';
 import { trainableVae, vaeIsModel } from '@zhusuan/cli';
+import type { Vae } from '@zhusuan/vae';
 import {
   binarizedImages,
   mnistTest,
@@ -53,6 +55,23 @@ function iwaeK5TestLl(): number {
   return r.test_ll;
 }
 
+/** Samples of z per image in the training bound (K). */
+export const IWAE_PARTICLES = 50;
+
+/** The full size's network (784-500-500-40), batch and Adam learning rate. */
+export const IWAE_FULL = { zDim: 40, hidden: 500, batchSize: 128, lr: 1e-3 } as const;
+
+/**
+ * The example's training objective of `vae` on a batch x [n, 784]: the
+ * K = {@link IWAE_PARTICLES} bound's SGVB cost and the bound, batch means
+ * (the step the example and its bench model minimise).
+ */
+export function iwaeObjective(
+  vae: Vae<tf.Variable>,
+): (x: tf.Tensor2D) => { cost: tf.Scalar; bound: tf.Scalar } {
+  return (x) => vae.objective(x, 'iwae', IWAE_PARTICLES);
+}
+
 export const iwae: ExampleDefinition = {
   name: 'iwae',
   model: 'VAE 784-500-500-40 (ReLU), Bernoulli pixels, z ~ N(0, I)',
@@ -64,23 +83,22 @@ export const iwae: ExampleDefinition = {
     "Burda et al. (2016), Table 1, IWAE k = 50, one stochastic layer (their 784-200-200-50 tanh network): −log p(x) = 84.78; gain_over_iwae_k5 is against the project's IWAE K = 5 run (results/iwae-k5-long/eval-5000.json, 240 epochs on all 60k)",
   async run(ctx) {
     const q = ctx.quick;
-    const particles = 50;
+    const particles = IWAE_PARTICLES;
     const epochs = q ? 3 : 15;
     const { train, valid } = mnistTrainValid({
       validation: q ? 200 : 10000,
       nTrain: q ? 128 : undefined,
       seed: ctx.seed,
     });
-    const vae = trainableVae({ xDim: 784, zDim: 40, hidden: q ? 100 : 500 }, ctx.seed);
-    const { step, dispose } = await adamStep(1e-3, ctx.backend, vae.weights, (x) =>
-      vae.objective(x, 'iwae', particles),
-    );
+    const { zDim, hidden, batchSize, lr } = IWAE_FULL;
+    const vae = trainableVae({ xDim: 784, zDim, hidden: q ? 100 : hidden }, ctx.seed);
+    const { step, dispose } = await adamStep(lr, ctx.backend, vae.weights, iwaeObjective(vae));
     const curve = fitEpochs({
       label: `IWAE K = ${particles}`,
       train,
       valid: { x: binarizedImages(valid, ctx.seed + 1), n: valid.n },
       epochs,
-      batchSize: q ? 32 : 128,
+      batchSize: q ? 32 : batchSize,
       seed: ctx.seed,
       step,
       model: vaeIsModel(vae),

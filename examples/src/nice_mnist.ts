@@ -62,6 +62,18 @@ export function nice(hiddenSizes: number[], seed: number) {
   return { dist, bijector, variables: bijector.variables };
 }
 
+/** Adam's learning rate and ε (the port's). */
+export const NICE_ADAM = { lr: 1e-3, epsilon: 1e-4 } as const;
+
+/** One step's cost on a batch x [n, 784], −mean log p(x), and the log-likelihoods [n]. */
+export function niceCost(
+  flow: ReturnType<typeof nice>,
+  x: tf.Tensor2D,
+): { cost: tf.Scalar; bound: tf.Tensor } {
+  const ll = flow.dist.logProb(x);
+  return { cost: tf.neg(tf.mean(ll)) as tf.Scalar, bound: ll };
+}
+
 /** Bits per dimension of 8-bit pixels from a log-likelihood (nats) of (pixel + u) / 256. */
 export function bitsPerDim(ll: number): number {
   return (MNIST_DIM * Math.log(256) - ll) / (MNIST_DIM * Math.LN2);
@@ -69,7 +81,8 @@ export function bitsPerDim(ll: number): number {
 
 /** The quick size (the tests') and the full size (the results file's). */
 const QUICK = { limit: 600, validation: 100, hidden: [64, 64], epochs: 3, batch: 25, nTest: 200 };
-const FULL = {
+/** The full size: shift MLPs of 5 × 1000 units, batches of 200, 25 epochs. */
+export const NICE_FULL = {
   limit: undefined,
   validation: 5000,
   hidden: [1000, 1000, 1000, 1000, 1000],
@@ -89,12 +102,12 @@ export const niceMnist: ExampleDefinition = {
     'Dinh et al. (2014), Table 1 (NICE, MNIST): test log-likelihood 1980.50 nats; bits/dim from it by the same formula',
   run(ctx) {
     const { quick, seed, log } = ctx;
-    const size = quick ? QUICK : FULL;
+    const size = quick ? QUICK : NICE_FULL;
     const { train, valid } = mnistTrainValid({ ...size, seed });
     const validX = dequantizedImages(valid, seed + 1);
     const flow = nice(size.hidden, seed);
     const batches = new Minibatches(train, size.batch, seed);
-    const optimizer = tf.train.adam(1e-3, 0.9, 0.999, 1e-4);
+    const optimizer = tf.train.adam(NICE_ADAM.lr, 0.9, 0.999, NICE_ADAM.epsilon);
     const meanLl = (x: Float32Array, n: number) =>
       meanOverBatches((xb) => flow.dist.logProb(xb), x, n, 200);
 
@@ -106,10 +119,9 @@ export const niceMnist: ExampleDefinition = {
       validName: 'log-likelihood',
       validate: () => meanLl(validX, valid.n),
       epoch: () =>
-        trainEpoch(batches, optimizer, flow.variables, (b) => {
-          const ll = flow.dist.logProb(batches.dequantized(b));
-          return { cost: tf.neg(tf.mean(ll)) as tf.Scalar, bound: ll };
-        }),
+        trainEpoch(batches, optimizer, flow.variables, (b) =>
+          niceCost(flow, batches.dequantized(b)),
+        ),
     });
     optimizer.dispose();
 

@@ -164,6 +164,16 @@ export class ConvVae implements LatentVae {
   }
 }
 
+/** The full size: 40 latents, 16 base filters, batches of 128, Adam 1e-3. */
+export const VAE_CONV_FULL = { zDim: 40, nf: 16, batchSize: 128, lr: 1e-3 } as const;
+
+/** The conv VAE's training objective on a batch: the one-particle ELBO's SGVB cost and the ELBO. */
+export function convVaeObjective(
+  conv: ConvVae,
+): (x: tf.Tensor2D) => { cost: tf.Scalar; bound: tf.Scalar } {
+  return (x) => latentObjective(conv, x, 'elbo', 1);
+}
+
 export const vaeConv: ExampleDefinition = {
   name: 'vae_conv',
   model:
@@ -177,7 +187,7 @@ export const vaeConv: ExampleDefinition = {
   async run(ctx) {
     const q = ctx.quick;
     const epochs = q ? 2 : 5;
-    const batchSize = q ? 16 : 128;
+    const batchSize = q ? 16 : VAE_CONV_FULL.batchSize;
     const particles = q ? 20 : 1000;
     const { train, valid } = mnistTrainValid({
       validation: q ? 100 : 10000,
@@ -195,11 +205,10 @@ export const vaeConv: ExampleDefinition = {
       log: ctx.log,
     };
 
-    const conv = new ConvVae(40, q ? 2 : 16);
+    const full = VAE_CONV_FULL;
+    const conv = new ConvVae(full.zDim, q ? 2 : full.nf);
     const convModel = latentIsModel(conv);
-    const convOpt = await adamStep(1e-3, ctx.backend, conv.weights, (x) =>
-      latentObjective(conv, x, 'elbo', 1),
-    );
+    const convOpt = await adamStep(full.lr, ctx.backend, conv.weights, convVaeObjective(conv));
     const convCurve = fitEpochs({
       ...fit,
       label: 'conv VAE',

@@ -51,7 +51,10 @@ import {
 import type { ExampleDefinition } from './common/run.js';
 
 const CLASSES = 10;
-const BETA = 1200;
+/** The classifier term's weight β (ZhuSuan's). */
+export const VAE_SSL_BETA = 1200;
+/** Adam's learning rate. */
+export const VAE_SSL_LR = 3e-4;
 
 /** `perClass` images of each class from `part`, chosen with `seed`. */
 export function labelledSubset(part: MnistPart, perClass: number, seed: number): MnistPart {
@@ -155,12 +158,12 @@ export function m2StepCost(
   const lbL = tf.mean(net.labelled(xl, yl, 1).tensor);
   const lbU = tf.mean(net.unlabelled(xu, 1));
   const ce = tf.losses.softmaxCrossEntropy(yl, net.classifier.apply(xl));
-  const cost = tf.div(tf.add(tf.neg(tf.add(lbL, lbU)), tf.mul(ce, BETA)), 2) as tf.Scalar;
+  const cost = tf.div(tf.add(tf.neg(tf.add(lbL, lbU)), tf.mul(ce, VAE_SSL_BETA)), 2) as tf.Scalar;
   return { cost, bound: tf.add(lbL, lbU) };
 }
 
-/** One-hot rows of `labels`. */
-function oneHot(labels: Uint8Array): tf.Tensor2D {
+/** One-hot rows of `labels`, [n, 10]. */
+export function oneHot(labels: Uint8Array): tf.Tensor2D {
   return tf.oneHot(tf.tensor1d(labels, 'int32'), CLASSES).toFloat() as tf.Tensor2D;
 }
 
@@ -174,7 +177,8 @@ const QUICK = {
   batch: 20,
   nTest: 300,
 };
-const FULL = {
+/** The full size: nets of 500 units, 100 latents, batches of 100 unlabelled images, 30 epochs. */
+export const VAE_SSL_FULL = {
   limit: undefined,
   validation: 5000,
   hidden: 500,
@@ -195,13 +199,13 @@ export const vaeSsl: ExampleDefinition = {
   referenceSource: 'Kingma et al. (2014), Table 1, M2 with 100 labels: 11.97 % (± 1.71) test error',
   run(ctx) {
     const { quick, seed, log } = ctx;
-    const size = quick ? QUICK : FULL;
+    const size = quick ? QUICK : VAE_SSL_FULL;
     const { train, valid } = mnistTrainValid({ ...size, seed });
     const labelledPart = labelledSubset(train, 10, seed);
     const net = m2(seed, size.hidden, size.zDim);
     const unl = new Minibatches(train, size.batch, seed);
     const lab = new Minibatches(labelledPart, labelledPart.n, seed + 1);
-    const optimizer = tf.train.adam(3e-4);
+    const optimizer = tf.train.adam(VAE_SSL_LR);
     const validX = binarizedImages(valid, seed + 1);
     const errorRate = (x: Float32Array, labels: Uint8Array, n: number) =>
       meanOverBatches(

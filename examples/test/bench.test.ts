@@ -20,9 +20,20 @@ test('every example has a bench model of its name', () => {
 
 /**
  * cpu, except where tfjs-cpu's JavaScript kernels take minutes for two steps
- * (pmf_hmc's gather gradients: one pass per segment in UnsortedSegmentSum).
+ * (pmf_hmc's gather gradients: one pass per segment in UnsortedSegmentSum;
+ * the MNIST examples' full-size networks, e.g. IWAE's 6400-row products and
+ * vae_conv's Conv2DBackpropFilter).
  */
-const TEST_BACKEND: Record<string, 'cpu' | 'native'> = { pmf_hmc: 'native' };
+const TEST_BACKEND: Record<string, 'cpu' | 'native'> = {
+  pmf_hmc: 'native',
+  vae_conv: 'native',
+  iwae: 'native',
+  bernoulli_latent_vae: 'native',
+  sbn_vimco: 'native',
+  sbn_rws: 'native',
+  vae_ssl: 'native',
+  nice_mnist: 'native',
+};
 
 for (const m of ZOO_BENCH_MODELS) {
   const backend = TEST_BACKEND[m.name] ?? 'cpu';

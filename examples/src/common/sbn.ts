@@ -110,8 +110,16 @@ export function sbnStepCost(
   };
 }
 
+/** Adam's learning rate and ε in ZhuSuan's SBN files. */
+export const SBN_ADAM = { lr: 1e-3, epsilon: 1e-4 } as const;
+
+/** Adam as ZhuSuan's SBN files ({@link SBN_ADAM}, default betas). */
+export function sbnOptimizer(): tf.Optimizer {
+  return tf.train.adam(SBN_ADAM.lr, 0.9, 0.999, SBN_ADAM.epsilon);
+}
+
 /** Sizes of a run. */
-interface SbnSize {
+export interface SbnSize {
   limit?: number;
   validation: number;
   /** Units per hidden layer (default 200). */
@@ -150,7 +158,7 @@ export function runSbn(
   const sbn = sigmoidBeliefNet(seed, size.hidden);
   const variables = [...sbn.modelVariables, ...sbn.proposalVariables];
   const batches = new Minibatches(train, size.batch, seed);
-  const optimizer = tf.train.adam(1e-3, 0.9, 0.999, 1e-4);
+  const optimizer = sbnOptimizer();
   const k = size.particles;
   const meanBound = (x: Float32Array, n: number) =>
     meanOverBatches((xb) => sbn.bound(xb, k).tensor, x, n, 100);

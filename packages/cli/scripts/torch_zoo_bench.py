@@ -60,8 +60,17 @@ def vae_cost(model, x, objective, k):
     bound = torch.logsumexp(lw, 0) - math.log(k)
     if objective == "iwae":
         return -bound.mean()
-    # VIMCO: each sample's learning signal against the bound with its log
-    # weight replaced by the mean of the others (leave-one-out).
+    return vimco_cost(lw, log_qz)
+
+
+def vimco_cost(lw, log_q):
+    """VIMCO's surrogate cost from log weights and log q, both [k, n] (batch mean).
+
+    Each sample's learning signal is the bound against the bound with its log
+    weight replaced by the mean of the others (leave-one-out).
+    """
+    k = lw.shape[0]
+    bound = torch.logsumexp(lw, 0) - math.log(k)
     lws = lw.detach()
     mean_others = (lws.sum(0, keepdim=True) - lws) / (k - 1)
     rep = lws.unsqueeze(0).expand(k, k, -1).clone()
@@ -69,30 +78,194 @@ def vae_cost(model, x, objective, k):
     rep[idx, idx] = mean_others
     control = torch.logsumexp(rep, 1) - math.log(k)
     signal = bound.detach().unsqueeze(0) - control
-    return -((signal * log_qz).sum(0) + bound).mean()
+    return -((signal * log_q).sum(0) + bound).mean()
 
 
-def setup_vae(args, arrays, mnist):
+def mnist_batches(mnist, order, bs):
+    """The next batch of MNIST's training images (rows `order`, wrapping), binarised afresh."""
     x = read_idx_images(os.path.join(mnist, "train-images-idx3-ubyte")).astype(np.float32) / 255.0
-    order = arrays["order"]
-    bs = int(args["batch_size"])
-    model = Vae(x_dim=x.shape[1], z_dim=int(args["z_dim"]), hidden=int(args["hidden"]))
-    opt = torch.optim.Adam(model.parameters(), lr=float(args["lr"]))
     rng = np.random.default_rng(1)
-    objective, k = args["objective"], int(args["particles"])
     steps = len(order) // bs
     state = {"s": 0}
 
-    def step():
+    def next_batch():
         at = (state["s"] % steps) * bs
         state["s"] += 1
         p = x[order[at:at + bs]]
-        xb = torch.from_numpy((rng.random(p.shape, dtype=np.float32) < p).astype(np.float32))
+        return torch.from_numpy((rng.random(p.shape, dtype=np.float32) < p).astype(np.float32))
+
+    return next_batch
+
+
+def vae_trainer(model, args, arrays, mnist, objective, k):
+    """Adam steps of `vae_cost` for a model with enc, z_mean, z_logstd and dec."""
+    next_batch = mnist_batches(mnist, arrays["order"], int(args["batch_size"]))
+    opt = torch.optim.Adam(model.parameters(), lr=float(args["lr"]))
+
+    def step():
+        xb = next_batch()
         opt.zero_grad()
         vae_cost(model, xb, objective, k).backward()
         opt.step()
 
     return step, None
+
+
+def setup_vae(args, arrays, mnist):
+    model = Vae(x_dim=784, z_dim=int(args["z_dim"]), hidden=int(args["hidden"]))
+    return vae_trainer(model, args, arrays, mnist, args["objective"], int(args["particles"]))
+
+
+def conv3(c_in, c_out, stride, transpose=False):
+    """A 3x3 convolution, 'same' padding (transposed: output = input * stride)."""
+    if transpose:
+        return nn.ConvTranspose2d(c_in, c_out, 3, stride, padding=1, output_padding=stride - 1)
+    return nn.Conv2d(c_in, c_out, 3, stride, padding=1)
+
+
+class ResBlock(nn.Module):
+    """ZhuSuan's (de)conv residual block: conv-ReLU-conv + input (or a strided conv of it), ReLU;
+    plain blocks resize in their first convolution, transposed ones in their second."""
+
+    def __init__(self, c_in, c_out, stride, transpose):
+        super().__init__()
+        mid = c_in if transpose else c_out
+        self.a = conv3(c_in, mid, 1 if transpose else stride, transpose)
+        self.b = conv3(mid, c_out, stride if transpose else 1, transpose)
+        self.skip = conv3(c_in, c_out, stride, transpose) if stride != 1 else None
+
+    def forward(self, x):
+        h = self.b(torch.relu(self.a(x)))
+        return torch.relu(h + (x if self.skip is None else self.skip(x)))
+
+
+class ConvVae(nn.Module):
+    """examples/src/vae_conv.ts's networks (tf.layers there), the same shapes in torch.nn."""
+
+    def __init__(self, z_dim, nf):
+        super().__init__()
+        self.z_dim, self.nf = z_dim, nf
+        self.enc_convs = nn.Sequential(
+            nn.Conv2d(1, nf, 3, 1, padding=1), nn.ReLU(),
+            ResBlock(nf, nf, 1, False), ResBlock(nf, 2 * nf, 2, False),
+            ResBlock(2 * nf, 2 * nf, 1, False), ResBlock(2 * nf, 2 * nf, 2, False),
+            ResBlock(2 * nf, 2 * nf, 1, False),
+        )
+        self.enc_dense = nn.Linear(7 * 7 * 2 * nf, 500)
+        self.z_mean, self.z_logstd = nn.Linear(500, z_dim), nn.Linear(500, z_dim)
+        self.dec_dense = nn.Linear(z_dim, 7 * 7 * 2 * nf)
+        self.dec_convs = nn.Sequential(
+            ResBlock(2 * nf, 2 * nf, 1, True), ResBlock(2 * nf, 2 * nf, 2, True),
+            ResBlock(2 * nf, 2 * nf, 1, True), ResBlock(2 * nf, nf, 2, True),
+            ResBlock(nf, nf, 1, True), conv3(nf, 1, 1, True),
+        )
+
+    def enc(self, x):  # x [n, 784] -> [n, 500]
+        h = self.enc_convs((2 * x - 1).reshape(-1, 1, 28, 28))
+        return torch.relu(self.enc_dense(h.flatten(1)))
+
+    def dec(self, z):  # z [..., z_dim] -> logits [..., 784]
+        h = torch.relu(self.dec_dense(z.reshape(-1, self.z_dim)))
+        h = self.dec_convs(h.reshape(-1, 2 * self.nf, 7, 7))
+        return h.reshape(z.shape[:-1] + (784,))
+
+
+def setup_vae_conv(args, arrays, mnist):
+    model = ConvVae(int(args["z_dim"]), int(args["nf"]))
+    return vae_trainer(model, args, arrays, mnist, "elbo", 1)
+
+
+# The MNIST examples' models (examples/src/bench_mnist.ts).
+
+
+def bernoulli_log_prob(x, logits):
+    """log Bernoulli(x; sigmoid(logits)), summed over the last axis."""
+    return (x * logits - nn.functional.softplus(logits)).sum(-1)
+
+
+def mlp(sizes):
+    """Dense layers with ReLU between them, none after the last."""
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers += [nn.Linear(a, b)] + ([nn.ReLU()] if i < len(sizes) - 2 else [])
+    return nn.Sequential(*layers)
+
+
+def setup_bernoulli_vae(args, arrays, mnist):
+    """examples/src/bernoulli_latent_vae.ts: 40 Bernoulli latents, REINFORCE with a
+    baseline net (trained by its squared error) and a moving average of the signal."""
+    h, z_dim = int(args["hidden"]), 40
+    next_batch = mnist_batches(mnist, arrays["order"], int(args["batch_size"]))
+    enc, dec, base = mlp([784, h, h, z_dim]), mlp([z_dim, h, h, 784]), mlp([784, 100, 1])
+    params = list(dec.parameters()) + list(enc.parameters()) + list(base.parameters())
+    opt = torch.optim.Adam(params, lr=float(args["lr"]), eps=float(args["eps"]))
+    decay = float(args["decay"])
+    state = {"ma": torch.zeros(())}
+
+    def step():
+        xb = next_batch()
+        q_logits = enc(xb)
+        z = torch.bernoulli(torch.sigmoid(q_logits)).detach()
+        log_q = bernoulli_log_prob(z, q_logits)
+        log_p = bernoulli_log_prob(xb, dec(z)) - z_dim * math.log(2)
+        b = base(xb).squeeze(-1)
+        signal = (log_p - log_q).detach()
+        baseline_cost = 0.5 * (signal - b) ** 2
+        signal = signal - b.detach()
+        centred = signal - state["ma"]
+        state["ma"] = state["ma"] * decay + signal.mean() * (1 - decay)
+        cost = (-(centred * log_q + log_p) + baseline_cost).mean()
+        opt.zero_grad()
+        cost.backward()
+        opt.step()
+
+    return step, None
+
+
+def sbn_setup(args, arrays, mnist, cost_of):
+    """examples/src/common/sbn.ts: a 3-layer sigmoid belief net and its mirror q; `cost_of(log_p, log_q, k)`
+    gives the step's cost from log p(x, h) and log q(h | x), both [k, n]."""
+    h, k = int(args["hidden"]), int(args["particles"])
+    next_batch = mnist_batches(mnist, arrays["order"], int(args["batch_size"]))
+    gen = nn.ModuleDict({"h2": nn.Linear(h, h), "h1": nn.Linear(h, h), "x": nn.Linear(h, 784)})
+    rec = nn.ModuleDict({"h1": nn.Linear(784, h), "h2": nn.Linear(h, h), "h3": nn.Linear(h, h)})
+    params = list(gen.parameters()) + list(rec.parameters())
+    opt = torch.optim.Adam(params, lr=float(args["lr"]), eps=float(args["eps"]))
+
+    def step():
+        xb = next_batch()
+        log_q, hs, below = 0.0, {}, xb
+        for name in ("h1", "h2", "h3"):
+            logits = rec[name](below)
+            if name == "h1":
+                logits = logits.expand(k, -1, -1)
+            hs[name] = torch.bernoulli(torch.sigmoid(logits)).detach()
+            log_q = log_q + bernoulli_log_prob(hs[name], logits)
+            below = hs[name]
+        log_p = -h * math.log(2) + bernoulli_log_prob(hs["h2"], gen["h2"](hs["h3"]))
+        log_p = log_p + bernoulli_log_prob(hs["h1"], gen["h1"](hs["h2"]))
+        log_p = log_p + bernoulli_log_prob(xb, gen["x"](hs["h1"]))
+        opt.zero_grad()
+        cost_of(log_p, log_q, k).backward()
+        opt.step()
+
+    return step, None
+
+
+def setup_sbn_vimco(args, arrays, mnist):
+    return sbn_setup(args, arrays, mnist, lambda log_p, log_q, k: vimco_cost(log_p - log_q, log_q))
+
+
+def rws_cost(log_p, log_q, k):
+    """Reweighted wake-sleep: p ascends the IW bound (log q held constant), q descends
+    KL(p||q) by the self-normalised importance weights of the same samples."""
+    bound = torch.logsumexp(log_p - log_q.detach(), 0) - math.log(k)
+    w = torch.softmax((log_p - log_q).detach(), 0)
+    return -bound.mean() - (w * log_q).sum(0).mean()
+
+
+def setup_sbn_rws(args, arrays, mnist):
+    return sbn_setup(args, arrays, mnist, rws_cost)
 
 
 # HMC, plain: fresh momenta, leapfrog, a Metropolis accept per chain.
@@ -424,8 +597,98 @@ def setup_lntm_mcem(args, arrays, mnist):
     return step, initial
 
 
+def setup_m2(args, arrays, mnist):
+    """examples/src/vae_ssl.ts: M2, the labelled ELBO on the 100 labelled images, the
+    unlabelled bound with the ten labels enumerated, and beta times the classifier's
+    cross-entropy; one sample of z."""
+    h, z_dim, classes = int(args["hidden"]), int(args["z_dim"]), 10
+    next_batch = mnist_batches(mnist, arrays["order"], int(args["batch_size"]))
+    xl_p, yl = arrays["xl"], torch.from_numpy(arrays["yl"])
+    rng = np.random.default_rng(2)
+    from_z, from_y = nn.Linear(z_dim, h), nn.Linear(classes, h)
+    dec = mlp([h, h, 784])
+    qz_trunk = nn.Sequential(nn.Linear(784 + classes, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU())
+    qz_mean, qz_logstd = nn.Linear(h, z_dim), nn.Linear(h, z_dim)
+    classifier = mlp([784, h, h, classes])
+    modules = [from_z, from_y, dec, qz_trunk, qz_mean, qz_logstd, classifier]
+    params = [p for m in modules for p in m.parameters()]
+    opt = torch.optim.Adam(params, lr=float(args["lr"]), eps=float(args["eps"]))
+    beta = float(args["beta"])
+
+    def labelled(x, y):  # L(x, y), [m]
+        t = qz_trunk(torch.cat([x, y], 1))
+        mean, logstd = qz_mean(t), qz_logstd(t)
+        z = mean + torch.exp(logstd) * torch.randn_like(mean)
+        logits = dec(torch.relu(from_z(z) + from_y(y)))
+        log_p = normal_log_prob(z, 0.0, 0.0).sum(-1) - math.log(classes)
+        log_p = log_p + bernoulli_log_prob(x, logits)
+        return log_p - normal_log_prob(z, mean, logstd).sum(-1)
+
+    def step():
+        xu = next_batch()
+        xl = torch.from_numpy((rng.random(xl_p.shape, dtype=np.float32) < xl_p).astype(np.float32))
+        m = xu.shape[0]
+        lb = labelled(xu.repeat_interleave(classes, 0), torch.eye(classes).repeat(m, 1))
+        qy = torch.softmax(classifier(xu), 1) + 1e-8
+        qy = qy / qy.sum(1, keepdim=True)
+        lb_u = (qy * (lb.reshape(m, classes) - torch.log(qy))).sum(1).mean()
+        ce = -(yl * torch.log_softmax(classifier(xl), 1)).sum(1).mean()
+        cost = (-(labelled(xl, yl).mean() + lb_u) + beta * ce) / 2
+        opt.zero_grad()
+        cost.backward()
+        opt.step()
+
+    return step, None
+
+
+def setup_nice(args, arrays, mnist):
+    """examples/src/nice_mnist.ts: NICE, a logistic prior, 4 additive couplings (odd/even
+    masks alternating, shift MLPs with a zero last layer) and a diagonal scaling; maximum
+    likelihood on dequantised images. The first batch is the TypeScript side's (x0)."""
+    hidden = [int(v) for v in str(args["hidden"]).split(",")]
+    images = read_idx_images(os.path.join(mnist, "train-images-idx3-ubyte"))
+    order, bs = arrays["order"], int(args["batch_size"])
+    steps = len(order) // bs
+    rng = np.random.default_rng(1)
+    odd = torch.arange(784) % 2
+    masks = [(odd if i % 2 == 0 else 1 - odd).float() for i in range(4)]
+    nets = []
+    for _ in masks:
+        net = mlp([784] + hidden + [784])
+        nn.init.zeros_(net[-1].weight)
+        nn.init.zeros_(net[-1].bias)
+        nets.append(net)
+    log_scale = torch.zeros(784, requires_grad=True)
+    params = [log_scale] + [p for n in nets for p in n.parameters()]
+    opt = torch.optim.Adam(params, lr=float(args["lr"]), eps=float(args["eps"]))
+
+    def log_prob(x):  # x -> h: the couplings' inverses in mask order, then the scaling's
+        for mask, net in zip(masks, nets):
+            x = x - net(x * mask) * (1 - mask)
+        h = x * torch.exp(-log_scale)
+        return (-h - 2 * nn.functional.softplus(-h)).sum(-1) - log_scale.sum()
+
+    state = {"s": 1, "x0": torch.from_numpy(arrays["x0"])}
+    initial = float(-log_prob(state["x0"]).mean())
+
+    def step():
+        if "x0" in state:
+            xb = state.pop("x0")
+        else:
+            at = (state["s"] % steps) * bs
+            state["s"] += 1
+            p = images[order[at:at + bs]].astype(np.float32)
+            xb = torch.from_numpy((p + rng.random(p.shape, dtype=np.float32)) / 256)
+        opt.zero_grad()
+        (-log_prob(xb).mean()).backward()
+        opt.step()
+
+    return step, initial
+
+
 MODELS = {
     "vae": setup_vae,
+    "vae_conv": setup_vae_conv,
     "hmc_gaussian": setup_hmc_gaussian,
     "hmc_blr": setup_hmc_blr,
     "hmc_pmf": setup_hmc_pmf,
@@ -435,6 +698,11 @@ MODELS = {
     "bnn_sghmc": setup_bnn_sghmc,
     "svgp": setup_svgp,
     "lntm_mcem": setup_lntm_mcem,
+    "bernoulli_vae": setup_bernoulli_vae,
+    "sbn_vimco": setup_sbn_vimco,
+    "sbn_rws": setup_sbn_rws,
+    "m2": setup_m2,
+    "nice": setup_nice,
 }
 
 

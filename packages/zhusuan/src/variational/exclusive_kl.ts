@@ -29,7 +29,8 @@ export class MovingAverageBaseline {
     if (!(decay >= 0 && decay < 1)) {
       throw new Error(`MovingAverageBaseline: \`decay\` must lie in [0, 1), got ${decay}`);
     }
-    this.value = tf.variable(tf.scalar(0), false);
+    // In a tidy: the initial scalar is freed, the variable (untracked) kept.
+    this.value = tf.tidy(() => tf.variable(tf.scalar(0), false));
   }
 
   /** Current baseline value (a scalar). */

@@ -88,6 +88,18 @@ test('REINFORCE gradient matches the analytic gradient in expectation', () => {
   baseline.dispose();
 });
 
+test('MovingAverageBaseline frees all it made on dispose', () => {
+  const before = tf.memory().numTensors;
+  const baseline = new zs.MovingAverageBaseline(0.8);
+  const signal = tf.tensor([1, 3]);
+  baseline.update(signal);
+  signal.dispose();
+  // 0.8 · 0 + 0.2 · mean(signal), in float32.
+  assert.equal(baseline.tensor.dataSync()[0], Math.fround(0.2 * 2));
+  baseline.dispose();
+  assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+});
+
 test('objective errors name the problem', () => {
   const qn = q(tf.tensor([0]), tf.tensor([0]), 2);
   assert.throws(
