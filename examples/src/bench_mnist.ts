@@ -31,7 +31,9 @@ import { IWAE_FULL, IWAE_PARTICLES, iwaeObjective } from './iwae.js';
 import { NICE_ADAM, NICE_FULL, nice, niceCost } from './nice_mnist.js';
 import { SBN_RWS_FULL } from './sbn_rws.js';
 import { SBN_VIMCO_FULL } from './sbn_vimco.js';
+import { latentObjective } from './common/mnist_vae.js';
 import { ConvVae, VAE_CONV_FULL, convVaeObjective } from './vae_conv.js';
+import { VAE_NF_FULL, VAE_NF_LR, flowVae, nfFlow } from './vae_nf.js';
 import {
   VAE_SSL_BETA,
   VAE_SSL_FULL,
@@ -150,6 +152,42 @@ const iwaeBench: ZooBenchModel = {
       dispose: () => {
         optimizer.dispose();
         vae.dispose();
+      },
+    };
+  },
+};
+
+/** Planar steps of vae_nf's headline posterior (two flows of 10). */
+const VAE_NF_PLANAR_STEPS = 20;
+
+const vaeNfBench: ZooBenchModel = {
+  name: 'vae_nf',
+  description: `the homework VAE 784-${VAE_NF_FULL.hidden}-${VAE_NF_FULL.hidden}-40 with ${VAE_NF_PLANAR_STEPS} planar flows on q (vae_nf's 2 × 10), ELBO by SGVB with 1 particle, batch ${VAE_NF_FULL.batch}, Adam ${VAE_NF_LR}`,
+  torchModel: 'vae_nf',
+  setup({ backend, steps }) {
+    const { hidden, batch } = VAE_NF_FULL;
+    const batches = mnistBatches(batch, steps);
+    const seed = zs.random.nextSeed();
+    const m = flowVae(hidden, seed, nfFlow('planar2x10', seed + 1000));
+    const optimizer = makeAdam(VAE_NF_LR, backend);
+    return {
+      step: minimizeStep(optimizer, m.variables, batches, (x) =>
+        latentObjective(m.vae, x, 'elbo', 1),
+      ),
+      variables: () => m.variables,
+      torch: {
+        args: {
+          hidden,
+          z_dim: 40,
+          batch_size: batch,
+          lr: VAE_NF_LR,
+          flow_steps: VAE_NF_PLANAR_STEPS,
+        },
+        arrays: { order: batches.order },
+      },
+      dispose: () => {
+        optimizer.dispose();
+        m.dispose();
       },
     };
   },
@@ -314,6 +352,7 @@ const niceMnistBench: ZooBenchModel = {
 /** The MNIST examples' bench models, in the order examples/README.md lists the examples. */
 export const MNIST_BENCH_MODELS: ZooBenchModel[] = [
   vaeConvBench,
+  vaeNfBench,
   iwaeBench,
   bernoulliLatentVaeBench,
   sbnBench('vimco'),

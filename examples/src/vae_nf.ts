@@ -123,7 +123,10 @@ export function flowVae(hidden: number, seed: number, flow: zs.Bijector | undefi
   };
 }
 
-/** The quick size (the tests') and the full size (the results file's). */
+/** Adam's learning rate (vae_nf.py's). */
+export const VAE_NF_LR = 1e-3;
+
+/** The quick size (the tests'). */
 const QUICK = {
   validation: 100,
   nTrain: 128,
@@ -133,7 +136,8 @@ const QUICK = {
   nTest: 50,
   particles: 100,
 };
-const FULL = {
+/** The full size (the results file's; the bench's step too). */
+export const VAE_NF_FULL = {
   validation: 5000,
   nTrain: undefined,
   hidden: 500,
@@ -155,7 +159,7 @@ export const vaeNf: ExampleDefinition = {
     'the plain VAE (the same networks, initial weights, batches and epochs, no flow) trained and scored in the same run; ZhuSuan’s vae_nf.py prints its figures without stating one',
   async run(ctx) {
     const { seed, log } = ctx;
-    const size = ctx.quick ? QUICK : FULL;
+    const size = ctx.quick ? QUICK : VAE_NF_FULL;
     const { train, valid } = mnistTrainValid({ ...size, seed });
     const validX = { x: binarizedImages(valid, seed + 1), n: valid.n };
     const metrics: Record<string, number> = {};
@@ -164,7 +168,7 @@ export const vaeNf: ExampleDefinition = {
     for (const posterior of NF_POSTERIORS) {
       const m = flowVae(size.hidden, seed, nfFlow(posterior, seed + 1000));
       const isModel = latentIsModel(m.vae);
-      const opt = await adamStep(1e-3, ctx.backend, m.variables, (x) =>
+      const opt = await adamStep(VAE_NF_LR, ctx.backend, m.variables, (x) =>
         latentObjective(m.vae, x, 'elbo', 1),
       );
       const fit = fitEpochs({

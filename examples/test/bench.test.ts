@@ -28,6 +28,7 @@ const TEST_BACKEND: Record<string, 'cpu' | 'native'> = {
   pmf_hmc: 'native',
   vae_conv: 'native',
   iwae: 'native',
+  vae_nf: 'native',
   bernoulli_latent_vae: 'native',
   sbn_vimco: 'native',
   sbn_rws: 'native',

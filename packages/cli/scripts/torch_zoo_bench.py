@@ -116,6 +116,52 @@ def setup_vae(args, arrays, mnist):
     return vae_trainer(model, args, arrays, mnist, args["objective"], int(args["particles"]))
 
 
+class PlanarFlows(nn.Module):
+    """`steps` planar flows y = z + u tanh(w.z + b), u reparameterised so that
+    w.u = softplus(w.u_free) - 1 > -1 (Rezende & Mohamed 2015, appendix A)."""
+
+    def __init__(self, dim, steps):
+        super().__init__()
+        self.u = nn.Parameter(0.1 * torch.randn(steps, dim))
+        self.w = nn.Parameter(0.1 * torch.randn(steps, dim))
+        self.b = nn.Parameter(torch.zeros(steps))
+
+    def forward(self, z):  # z [..., dim] -> y, log |det dy/dz| [...]
+        log_det = torch.zeros(z.shape[:-1])
+        for u_free, w, b in zip(self.u, self.w, self.b):
+            wu_free = (w * u_free).sum()
+            wu = nn.functional.softplus(wu_free) - 1
+            u = u_free + (wu - wu_free) * w / (w * w).sum()
+            h = torch.tanh(z @ w + b)
+            z = z + h.unsqueeze(-1) * u
+            log_det = log_det + torch.log1p((1 - h * h) * wu)
+        return z, log_det
+
+
+def setup_vae_nf(args, arrays, mnist):
+    """examples/src/vae_nf.ts: the homework VAE whose Gaussian q is followed by planar flows."""
+    model = Vae(x_dim=784, z_dim=int(args["z_dim"]), hidden=int(args["hidden"]))
+    flows = PlanarFlows(int(args["z_dim"]), int(args["flow_steps"]))
+    next_batch = mnist_batches(mnist, arrays["order"], int(args["batch_size"]))
+    opt = torch.optim.Adam(list(model.parameters()) + list(flows.parameters()), lr=float(args["lr"]))
+
+    def step():
+        x = next_batch()
+        h = model.enc(x)
+        mean, logstd = model.z_mean(h), model.z_logstd(h)
+        eps = torch.randn_like(mean)
+        z, log_det = flows(mean + torch.exp(logstd) * eps)
+        logits = model.dec(z)
+        log_px_z = (x * logits - nn.functional.softplus(logits)).sum(-1)
+        log_pz = (-HALF_LOG_2PI - 0.5 * z * z).sum(-1)
+        log_qz = (-HALF_LOG_2PI - logstd - 0.5 * eps * eps).sum(-1) - log_det
+        opt.zero_grad()
+        (-(log_px_z + log_pz - log_qz).mean()).backward()
+        opt.step()
+
+    return step, None
+
+
 def conv3(c_in, c_out, stride, transpose=False):
     """A 3x3 convolution, 'same' padding (transposed: output = input * stride)."""
     if transpose:
@@ -689,6 +735,7 @@ def setup_nice(args, arrays, mnist):
 MODELS = {
     "vae": setup_vae,
     "vae_conv": setup_vae_conv,
+    "vae_nf": setup_vae_nf,
     "hmc_gaussian": setup_hmc_gaussian,
     "hmc_blr": setup_hmc_blr,
     "hmc_pmf": setup_hmc_pmf,
