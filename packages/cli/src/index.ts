@@ -23,7 +23,7 @@ export {
   type EvalOptions,
   type IsModel,
 } from './vae/evaluate.js';
-export { makeAdam, prepareOptimizers, type AdamLike } from './vae/optimizer.js';
+export { makeAdam, prepareOptimizers, type AdamLike, type AdamSettings } from './vae/optimizer.js';
 export { useBackend, loadNative, BACKEND_CHOICES, type BackendChoice } from './backend.js';
 export { main } from './main.js';
 export {

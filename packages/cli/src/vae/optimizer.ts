@@ -19,20 +19,36 @@ export interface AdamLike {
   dispose(): void;
 }
 
-let nativeAdam: ((lr: number) => tf.Optimizer) | undefined;
+let nativeAdam:
+  ((lr: number, beta1: number, beta2: number, epsilon: number | null) => tf.Optimizer) | undefined;
 
 /** Resolves the native Adam factory, if the native backend is loaded. */
 export async function prepareOptimizers(): Promise<void> {
   const status = await loadNative();
   if (status.available) {
     const native = await import('@zhusuan/tfjs-backend-native');
-    nativeAdam = (lr) => native.adam(lr);
+    nativeAdam = (lr, beta1, beta2, epsilon) => native.adam(lr, beta1, beta2, epsilon);
   }
 }
 
-/** Adam with tfjs' default betas and epsilon, on the given backend. */
-export function makeAdam(lr: number, backend: string): AdamLike {
-  const opt = backend === 'native' && nativeAdam ? nativeAdam(lr) : tf.train.adam(lr);
+/** Adam's optional settings (tfjs' defaults: β1 0.9, β2 0.999, ε from the backend). */
+export interface AdamSettings {
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+/**
+ * Adam on the given backend: the native backend's fused update when it runs
+ * (after {@link prepareOptimizers}), else `tf.train.adam`, with tfjs' default
+ * betas and epsilon unless `settings` gives them.
+ */
+export function makeAdam(lr: number, backend: string, settings: AdamSettings = {}): AdamLike {
+  const { beta1 = 0.9, beta2 = 0.999, epsilon } = settings;
+  const opt =
+    backend === 'native' && nativeAdam
+      ? nativeAdam(lr, beta1, beta2, epsilon ?? null)
+      : tf.train.adam(lr, beta1, beta2, epsilon);
   const o = opt as unknown as AdamLike & { learningRate: number };
   return Object.assign(o, {
     setLearningRate(value: number) {
