@@ -184,6 +184,7 @@ const QUICK_CHECKS: Record<string, (m: Record<string, number>) => void> = {
     assert.ok(Math.abs(m.mean - 1) < 0.6, `mean ${m.mean}`);
     assert.ok(Math.abs(m.std / 2.0616 - 1) < 0.1, `std ${m.std}`);
     assert.ok(m.ks_statistic < 0.15, `KS ${m.ks_statistic}`);
+    assert.ok(m.min_ess > 0 && m.split_rhat >= 1, `ESS ${m.min_ess}, R-hat ${m.split_rhat}`);
   },
   // 60 users × 40 items, half the pairs observed, 8 chains × 75 kept: the
   // posterior-mean prediction must beat the global mean by 2.5× (it cuts the
