@@ -8,13 +8,13 @@
  * Full size: 50,000 training images (10,000 carved off for validation: the
  * validation ELBO after every epoch is the curve that says how far from
  * convergence the run stopped; nothing is selected on the test set), Adam
- * 1e-3 as ZhuSuan's iwae.py, batches of 128, 15 epochs (measured with
- * `nice -n 10` on this shared 2-core machine, native backend, 30 steps
- * after 2 of warm-up: 0.95 s per step, ~370 s per epoch of 391 batches),
- * then the test set (binarised once, as `zhusuan eval`) by importance
- * sampling with K = 5000, Burda et al.'s protocol (~560 s, as
- * results/iwae-k5-long's): about 1 h 45 min in all. Burda et al. train for
- * 3280 passes; 15 epochs stop far earlier (see `valid_elbo_last_tenth_gain`).
+ * 1e-3 as ZhuSuan's iwae.py, batches of 128, 15 epochs, then the test set
+ * (binarised once, as `zhusuan eval`) by importance sampling with K = 5000,
+ * Burda et al.'s protocol. The committed run took 18 min on a quiet machine
+ * (native: 49 s per epoch of 391 batches, 333 s for the evaluation; the first
+ * estimate, 0.95 s a step, was measured on a loaded one). Burda et al. train
+ * for 3280 passes; 15 epochs stop far earlier (see
+ * `valid_elbo_last_tenth_gain`), so a longer run is the next step.
  *
  * `--quick`: 128 training images in batches of 32, hidden layers of 100,
  * 3 epochs, K = 50; 50 test images at K = 100.
