@@ -28,8 +28,10 @@
  * Adam 1e-3, batches of 128, ELBO with 1 particle, dynamic binarisation:
  * vae_nf.py's settings, which run 3000 epochs on a GPU.
  *
- * Full size: 25 epochs per model, all 10 000 test images. Measured with
- * `nice -n 10` on the shared 2-core machine (native backend, 100 batches of
+ * Full size: 25 epochs per model, all 10 000 test images: the committed run
+ * took 17.5 min on a quiet machine (2.6 / 4.6 / 6.3 / 6.7 s per epoch,
+ * 67-321 s per evaluation). The first estimate, measured with
+ * `nice -n 10` on the shared, loaded 2-core machine (native backend, 100 batches of
  * 128 per model after 5 of warm-up): 64.5 / 74.6 / 95.6 / 122.8 ms per batch
  * (vae / planar10 / planar2x10 / iaf), 154 s per epoch of 430 batches for
  * the four, so ~64 min of training; K = 1000 takes 2.5 / 3.3 / 7.0 / 8.7 s
