@@ -9,7 +9,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  loadDataset,
   makeAdam,
   toFloat,
   trainableVae,
@@ -25,7 +24,7 @@ import {
   bernoulliLatentVaeCost,
   bernoulliLatentVaeVariables,
 } from './bernoulli_latent_vae.js';
-import { MNIST_DIM, Minibatches, type MnistPart } from './common/mnist.js';
+import { MNIST_DIM, Minibatches, mnistTrain, type MnistPart } from './common/mnist.js';
 import { SBN_ADAM, SBN_HIDDEN, sbnOptimizer, sbnStepCost, sigmoidBeliefNet } from './common/sbn.js';
 import { IWAE_FULL, IWAE_PARTICLES, iwaeObjective } from './iwae.js';
 import { NICE_ADAM, NICE_FULL, nice, niceCost } from './nice_mnist.js';
@@ -48,13 +47,7 @@ import {
 let trainPart: MnistPart | undefined;
 
 function mnistTrainPart(): MnistPart {
-  if (trainPart === undefined) {
-    const d = loadDataset('mnist', { split: 'train' });
-    if (d.rows * d.cols !== MNIST_DIM) {
-      throw new Error(`mnist: training images are ${d.rows}x${d.cols}, expected 28x28`);
-    }
-    trainPart = { images: d.images, labels: d.labels, n: d.n };
-  }
+  trainPart ??= mnistTrain();
   return trainPart;
 }
 

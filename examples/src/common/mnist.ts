@@ -54,6 +54,15 @@ function gatherRows(images: Uint8Array, labels: Uint8Array, idx: ArrayLike<numbe
   return { images: out, labels: lab, n: idx.length };
 }
 
+/** MNIST's whole training file as a part (checked to hold 28×28 images). */
+export function mnistTrain(): MnistPart {
+  const data = loadDataset('mnist', { split: 'train' });
+  if (data.rows * data.cols !== MNIST_DIM) {
+    throw new Error(`mnist: training images are ${data.rows}x${data.cols}, expected 28x28`);
+  }
+  return { images: data.images, labels: data.labels, n: data.n };
+}
+
 /**
  * MNIST's training split (the test files are not opened) as a training part
  * and a validation part of `validation` images drawn with `seed` (the
@@ -70,10 +79,7 @@ export function mnistTrainValid(opts: {
   train: MnistPart;
   valid: MnistPart;
 } {
-  const data = loadDataset('mnist', { split: 'train' });
-  if (data.rows * data.cols !== MNIST_DIM) {
-    throw new Error(`mnist: training images are ${data.rows}x${data.cols}, expected 28x28`);
-  }
+  const data = mnistTrain();
   const n = Math.min(opts.limit ?? data.n, data.n);
   const split = splitTrainValid(n, opts.validation, opts.seed);
   return {
