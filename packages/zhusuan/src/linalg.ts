@@ -35,7 +35,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertNone } from './checks.js';
 import { getValidateArgs } from './distributions/base.js';
 import { asFloat } from './distributions/internal.js';
-import { reduceToShape } from './kernels.js';
+import { backendHasKernel, reduceToShape } from './kernels.js';
 
 /** Options of {@link cholesky}. */
 export interface CholeskyOptions {
@@ -202,11 +202,6 @@ function broadcastBatch(a: number[], b: number[]): number[] | null {
 const CHOLESKY_KERNEL = 'Cholesky';
 const SOLVE_KERNEL = 'MatrixTriangularSolve';
 
-/** True when the active backend registers the kernel `name`. */
-function backendHas(name: string): boolean {
-  return tf.getKernel(name, tf.getBackend()) !== undefined;
-}
-
 /**
  * The block size of the blocked algorithms: a diagonal block is solved or
  * factored column by column (ops on at most BLOCK rows), and one matMul
@@ -347,7 +342,7 @@ function unfoldColumns(x: tf.Tensor, plan: FoldPlan, k: number): tf.Tensor {
  * parameter shared by the batch make one wide solve, not many narrow ones.
  */
 function solve(l: tf.Tensor, b: tf.Tensor, lower: boolean, adjoint: boolean): tf.Tensor {
-  if (backendHas(SOLVE_KERNEL)) {
+  if (backendHasKernel(SOLVE_KERNEL)) {
     const attrs = { lower, adjoint } as unknown as tf.NamedAttrMap;
     return tf.engine().runKernel(SOLVE_KERNEL, { matrix: l, rhs: b }, attrs) as tf.Tensor;
   }
@@ -409,7 +404,7 @@ function factorColumns(a: tf.Tensor): tf.Tensor {
  * block, no longer read, get zeros subtracted).
  */
 function factor(a: tf.Tensor): tf.Tensor {
-  if (backendHas(CHOLESKY_KERNEL)) {
+  if (backendHasKernel(CHOLESKY_KERNEL)) {
     return tf.engine().runKernel(CHOLESKY_KERNEL, { x: a }) as tf.Tensor;
   }
   const n = a.shape[a.rank - 1];
