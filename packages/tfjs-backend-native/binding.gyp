@@ -44,6 +44,7 @@
         "binding/elementwise.cc",
         "binding/gemm.cc",
         "binding/indexing.cc",
+        "binding/linalg.cc",
         "binding/log_density.cc",
         "binding/movement.cc",
         "binding/napi_args.cc",

@@ -63,6 +63,11 @@ Napi::Value BernoulliLogProb(const Napi::CallbackInfo& info);
 Napi::Value BernoulliLogProbGrad(const Napi::CallbackInfo& info);
 Napi::Value NormalSample(const Napi::CallbackInfo& info);
 
+// linalg.cc: the Cholesky factorisation and the triangular solve, batched,
+// on OpenBLAS' strsm and ssyrk.
+Napi::Value Cholesky(const Napi::CallbackInfo& info);
+Napi::Value TriangularSolve(const Napi::CallbackInfo& info);
+
 // random.cc: seeded draws equal to tf.randomNormal's and tf.randomUniform's.
 Napi::Value RandomNormal(const Napi::CallbackInfo& info);
 Napi::Value RandomUniform(const Napi::CallbackInfo& info);

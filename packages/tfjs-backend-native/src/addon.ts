@@ -286,6 +286,29 @@ export interface NativeAddon {
     inner: number,
     numSegments: number,
   ): void;
+  /**
+   * out[b] = the lower Cholesky factor of the lower triangle of a[b], for
+   * `batch` row-major n × n matrices (zeros above the diagonal; NaN from a
+   * failing pivot on, as the zhusuan library's op-by-op path, see
+   * binding/linalg.cc).
+   */
+  cholesky(a: Float32Array, out: Float32Array, batch: number, n: number): void;
+  /**
+   * out[t] = op(m)⁻¹·rhs[bIndex[t]], m = matrix[mIndex[t]] (n × n, only its
+   * `lower` or upper triangle read, op(m) = mᵀ when `adjoint`), rhs and out
+   * n × k, for t in [0, mIndex.length).
+   */
+  triangularSolve(
+    matrix: Float32Array,
+    rhs: Float32Array,
+    out: Float32Array,
+    n: number,
+    k: number,
+    lower: boolean,
+    adjoint: boolean,
+    mIndex: Int32Array,
+    bIndex: Int32Array,
+  ): void;
   /** Softmax over rows of `cols` elements, in the cpu kernel's steps. */
   softmax(x: Float32Array, out: Float32Array, cols: number): void;
   /**

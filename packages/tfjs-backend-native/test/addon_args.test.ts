@@ -237,6 +237,51 @@ describe('addon argument checks', () => {
     );
   });
 
+  it('cholesky and triangularSolve: sizes and batch indices', () => {
+    const a = Float32Array.of(4, NaN, 2, 5); // lower triangle of [[4, 2], [2, 5]]
+    const l = f32(4);
+    addon.cholesky(a, l, 1, 2);
+    assert.deepEqual([...l], [2, 0, 1, 2]);
+    throwsLike(
+      () => addon.cholesky(a, f32(4), 2, 2),
+      RangeError,
+      /^native\.cholesky: argument 0 has 4 elements, needs 8$/,
+    );
+    throwsLike(() => addon.cholesky(a, l, -1, 2), RangeError, /^native\.cholesky: bad sizes$/);
+    const x = f32(2);
+    const one = Int32Array.of(0);
+    addon.triangularSolve(l, Float32Array.of(2, 9), x, 2, 1, true, false, one, one);
+    assert.deepEqual([...x], [1, 4]);
+    addon.triangularSolve(l, Float32Array.of(4, 4), x, 2, 1, true, true, one, one);
+    assert.deepEqual([...x], [1, 2]);
+    throwsLike(
+      () => addon.triangularSolve(l, f32(2), x, 2, 1, true, false, one, Int32Array.of(1)),
+      RangeError,
+      /^native\.triangularSolve: a batch index is outside its operand$/,
+    );
+    throwsLike(
+      () => addon.triangularSolve(l, f32(2), x, 2, 1, true, false, one, Int32Array.of(0, 0)),
+      RangeError,
+      /^native\.triangularSolve: bad sizes$/,
+    );
+    throwsLike(
+      () =>
+        addon.triangularSolve(
+          l,
+          f32(2),
+          f32(2),
+          2,
+          1,
+          true,
+          false,
+          Int32Array.of(0, 0),
+          Int32Array.of(0, 0),
+        ),
+      RangeError,
+      /^native\.triangularSolve: argument 2 has 2 elements, needs 4$/,
+    );
+  });
+
   it('tile, pad and copy2d: types and windows', () => {
     const x = Int32Array.of(1, 2, 3);
     const t = new Int32Array(6);

@@ -17,12 +17,25 @@
  * n = 100 and ~130 ms at n = 300 (~55 ms and ~370 ms with its gradient).
  * Meant for the sizes of Gaussian processes and matrix-variate models (n up
  * to a few hundred), not for thousands.
+ *
+ * A backend may do better: when the active backend registers a kernel under
+ * TensorFlow's name `Cholesky` (input `x` `[..., n, n]` float32; output the
+ * lower factor, zeros above the diagonal, only the lower triangle of `x`
+ * read; a matrix that is not positive definite gives NaN from its first
+ * pivot that is not > 0 on, as the path here does) or `MatrixTriangularSolve`
+ * (inputs `matrix` `[...Bl, n, n]` and `rhs` `[...Bb, n, k]` float32, attrs
+ * `lower` and `adjoint`; output `[...broadcast, n, k]` solving
+ * op(matrix)·x = rhs, only the named triangle read), the factorisation and
+ * every solve, the gradients' included, run that one kernel instead
+ * (`@zhusuan/tfjs-backend-native` registers both on OpenBLAS). The library
+ * only asks tfjs' kernel registry by name (`tf.getKernel`); it imports no
+ * backend. The gradients stay the closed forms below either way.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { assertNone } from './checks.js';
 import { getValidateArgs } from './distributions/base.js';
 import { asFloat } from './distributions/internal.js';
-import { reduceToShape } from './kernels.js';
+import { backendHasKernel, reduceToShape } from './kernels.js';
 
 /** Options of {@link cholesky}. */
 export interface CholeskyOptions {
@@ -179,7 +192,15 @@ function broadcastBatch(a: number[], b: number[]): number[] | null {
   }
 }
 
-// ---- the kernels: plain tfjs ops, no checks, no gradient ------------------------
+// ---- the kernels: a backend's, or plain tfjs ops; no checks, no gradient ----------
+
+/**
+ * TensorFlow's names of the two kernels a backend may register to replace
+ * the op-by-op paths below (the semantics they must have: the module
+ * comment).
+ */
+const CHOLESKY_KERNEL = 'Cholesky';
+const SOLVE_KERNEL = 'MatrixTriangularSolve';
 
 /**
  * The block size of the blocked algorithms: a diagonal block is solved or
@@ -321,6 +342,10 @@ function unfoldColumns(x: tf.Tensor, plan: FoldPlan, k: number): tf.Tensor {
  * parameter shared by the batch make one wide solve, not many narrow ones.
  */
 function solve(l: tf.Tensor, b: tf.Tensor, lower: boolean, adjoint: boolean): tf.Tensor {
+  if (backendHasKernel(SOLVE_KERNEL)) {
+    const attrs = { lower, adjoint } as unknown as tf.NamedAttrMap;
+    return tf.engine().runKernel(SOLVE_KERNEL, { matrix: l, rhs: b }, attrs) as tf.Tensor;
+  }
   const batch = broadcastBatch(l.shape.slice(0, -2), b.shape.slice(0, -2))!;
   const [n, k] = b.shape.slice(-2);
   if (n === 0) return tf.zeros([...batch, 0, k]);
@@ -379,6 +404,9 @@ function factorColumns(a: tf.Tensor): tf.Tensor {
  * block, no longer read, get zeros subtracted).
  */
 function factor(a: tf.Tensor): tf.Tensor {
+  if (backendHasKernel(CHOLESKY_KERNEL)) {
+    return tf.engine().runKernel(CHOLESKY_KERNEL, { x: a }) as tf.Tensor;
+  }
   const n = a.shape[a.rank - 1];
   if (n === 0) return tf.clone(a);
   if (n <= BLOCK) return factorColumns(a);
@@ -457,7 +485,9 @@ function factorGrad(l: tf.Tensor, dl: tf.Tensor): tf.Tensor {
  * work, no data read unless `validateArgs`; float32 rounding grows with the
  * condition number of `a` (add a small multiple of the identity, "jitter",
  * to a kernel matrix). See the module comment for the trade-off against a
- * JavaScript kernel.
+ * JavaScript kernel. A backend that registers the kernel `Cholesky` (the
+ * native one does; semantics in the module comment) runs the factorisation
+ * as that one kernel instead, with the same gradient.
  * @example
  * const a = tf.tensor2d([[4, 2], [2, 3]]);
  * zs.cholesky(a); // [[2, 0], [1, √2]]
@@ -524,7 +554,9 @@ function unravel(flat: number, shape: number[]): string {
  * read unless `validateArgs`. The batch axes along which `l` is broadcast
  * are folded into the columns of `b`: many right-hand sides against one `l`
  * make one wide solve. A zero on the diagonal gives
- * non-finite values.
+ * non-finite values. A backend that registers the kernel
+ * `MatrixTriangularSolve` (the native one does; semantics in the module
+ * comment) runs the solve, and the gradient's, as that one kernel instead.
  * @example
  * const l = tf.tensor2d([[2, 0], [1, 4]]);
  * zs.triangularSolve(l, tf.tensor2d([[2], [9]]));                    // [[1], [2]]

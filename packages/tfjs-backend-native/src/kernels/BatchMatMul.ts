@@ -69,7 +69,7 @@ export function planMatMul(
  * For each position of `outer` (row-major), the flat position in `shape`
  * (which broadcasts to `outer`, aligned on the right) it reads.
  */
-function broadcastIndex(outer: number[], shape: number[]): Int32Array {
+export function broadcastIndex(outer: number[], shape: number[]): Int32Array {
   const total = sizeOf(outer);
   const index = new Int32Array(total);
   const offset = outer.length - shape.length;
