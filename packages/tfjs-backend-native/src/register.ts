@@ -41,6 +41,7 @@ import { avgPoolConfig } from './kernels/AvgPool.js';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
 import { avgPoolGradConfig } from './kernels/AvgPoolGrad.js';
 import { softmaxConfig } from './kernels/Softmax.js';
+import { logicalConfigs } from './kernels/logical.js';
 
 /** The name the backend is registered under. */
 export const NATIVE_BACKEND = 'native';
@@ -50,7 +51,8 @@ const PRIORITY = 3;
 
 /**
  * Kernels added for the model zoo (issue 17): gathers and segment sums,
- * splits, tiles, padding, convolutions, pooling, softmax.
+ * splits, tiles, padding, convolutions, pooling, softmax, Select and the
+ * boolean kernels.
  * `bench/zoo-kernels.mjs` times the backend with and without them.
  */
 const zooConfigs: KernelConfig[] = [
@@ -70,6 +72,7 @@ const zooConfigs: KernelConfig[] = [
   maxPoolGradConfig,
   avgPoolGradConfig,
   softmaxConfig,
+  ...logicalConfigs,
 ];
 
 /** Names of the kernels added for the model zoo (issue 17). */
