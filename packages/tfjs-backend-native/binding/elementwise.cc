@@ -93,6 +93,13 @@ Elem elemOf(const Napi::CallbackInfo& info, const View& v, int i, const char* fn
   }
 }
 
+// Elements below which the byte kernels (logical, predicate, select) stay on
+// one thread (8 × parallelMin, 262 144 by default): a pass over a byte or a
+// few an element runs at memory speed, tens of µs for lntm_mcem's 50 000
+// elements, while on a loaded machine a hand-off to the pool can cost a time
+// slice (that model's pooled Equal took ~1.8 ms a call in such a profile).
+int64_t byteParallelMin() { return parallelMin * 8; }
+
 }  // namespace
 
 // logical(op, a, aShape, b, bShape, out): LogicalAnd or LogicalOr of two
@@ -113,7 +120,7 @@ Napi::Value Logical(const Napi::CallbackInfo& info) {
   const uint8_t* a = u8(info, 1, "logical", na);
   const uint8_t* b = u8(info, 3, "logical", nb);
   uint8_t* out = u8(info, 5, "logical", p.size);
-  parallelFor(p.size, parallelMin,
+  parallelFor(p.size, byteParallelMin(),
               [&](int64_t b0, int64_t e0) { KT->logical(op, a, b, out, p, b0, e0); });
   return info.Env().Undefined();
 }
@@ -135,7 +142,8 @@ Napi::Value Predicate(const Napi::CallbackInfo& info) {
     throwRange(info.Env(), "predicate", "unknown op");
   }
   uint8_t* out = static_cast<uint8_t*>(o.data);
-  parallelFor(n, parallelMin, [&](int64_t b0, int64_t e0) { KT->predicate(op, x, out, b0, e0); });
+  parallelFor(n, byteParallelMin(),
+              [&](int64_t b0, int64_t e0) { KT->predicate(op, x, out, b0, e0); });
   return info.Env().Undefined();
 }
 
@@ -160,7 +168,7 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
     throwRange(info.Env(), "select", "t and e need out's size, a multiple of inner >= 1");
   }
   const uint8_t* c = u8(info, 0, "select", n / inner);
-  parallelFor(n, parallelMin, [&](int64_t b0, int64_t e0) {
+  parallelFor(n, byteParallelMin(), [&](int64_t b0, int64_t e0) {
     KT->select(c, tv.data, tt, ev.data, et, ov.data, ot, inner, b0, e0);
   });
   return info.Env().Undefined();

@@ -9,6 +9,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { NativeBackend } from '../src/backend.js';
+import { getAddon } from '../src/addon.js';
 import { addonCalls, setupNative, uniform } from './helpers.js';
 
 before(async () => {
@@ -333,6 +334,49 @@ describe('IsFinite, IsNan, IsInf', () => {
       tf.isInf(floats([5], 1));
     });
     assert.equal(calls, 3);
+  });
+});
+
+describe('on the pool', () => {
+  // The byte kernels split over the pool from 8 × parallelMin elements
+  // (262 144 by default); a low parallelMin sends these sizes there.
+  it('every kernel gives the cpu values when split over threads', async () => {
+    const addon = getAddon();
+    assert.ok(addon !== null);
+    const saved = addon.info().parallelMin;
+    addon.setParallelMin(16);
+    try {
+      for (const shape of [[1000], [37, 41], [3, 5, 67]]) {
+        await sameExactly(
+          () => [
+            tf.where(bools(shape, 51), floats(shape, 52), floats(shape, 53)),
+            tf.where(bools(shape, 51), ints(shape, 52), bools(shape, 53)),
+            tf.logicalNot(bools(shape, 54)),
+            tf.logicalAnd(bools(shape, 55), bools([shape[shape.length - 1]], 56)),
+            tf.logicalOr(bools(shape, 55), bools(shape, 57)),
+            tf.isFinite(floats(shape, 58)),
+            tf.isNaN(floats(shape, 58)),
+            tf.isInf(floats(shape, 58)),
+          ],
+          `pool [${shape}]`,
+        );
+      }
+      // Rows of a rank-1 condition split across threads mid-row.
+      await tf.setBackend('native');
+      const got = tf.tidy(() => {
+        const c = tf.tensor1d([1, 0, 0, 1, 1, 0, 1], 'bool');
+        const t = tf.reshape(tf.range(0, 7 * 13 * 11), [7, 13, 11]);
+        const out = tf.engine().runKernel('Select', { condition: c, t, e: tf.neg(t) }) as tf.Tensor;
+        return Array.from(out.dataSync());
+      });
+      const rows = [1, 0, 0, 1, 1, 0, 1];
+      assert.deepEqual(
+        got,
+        Array.from({ length: 7 * 143 }, (_, i) => (rows[Math.floor(i / 143)] === 1 ? i : -i)),
+      );
+    } finally {
+      addon.setParallelMin(saved);
+    }
   });
 });
 
