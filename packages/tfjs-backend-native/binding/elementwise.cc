@@ -13,20 +13,33 @@
 
 namespace zsn {
 
+namespace {
+
+// The broadcast plan of the shapes at arguments 2 and 4 (Int32Arrays; the
+// layout of binary and logical), and the two operands' element counts.
+BroadcastPlan planOf(const Napi::CallbackInfo& info, const char* fn, int64_t* na, int64_t* nb) {
+  size_t ar, br;
+  const int32_t* as = i32(info, 2, fn, &ar);
+  const int32_t* bs = i32(info, 4, fn, &br);
+  BroadcastPlan p;
+  if (!makeBroadcastPlan(as, static_cast<int>(ar), bs, static_cast<int>(br), &p)) {
+    throwRange(info.Env(), fn, "shapes do not broadcast (or rank > 8)");
+  }
+  *na = 1;
+  *nb = 1;
+  for (size_t i = 0; i < ar; ++i) *na *= as[i];
+  for (size_t i = 0; i < br; ++i) *nb *= bs[i];
+  return p;
+}
+
+}  // namespace
+
 // binary(op, a, aShape, b, bShape, out): out has the broadcast shape; for a
 // comparison op out is a Uint8Array.
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   const int op = static_cast<int>(inum(info, 0));
-  size_t ar, br;
-  const int32_t* as = i32(info, 2, "binary", &ar);
-  const int32_t* bs = i32(info, 4, "binary", &br);
-  BroadcastPlan p;
-  if (!makeBroadcastPlan(as, static_cast<int>(ar), bs, static_cast<int>(br), &p)) {
-    throwRange(info.Env(), "binary", "shapes do not broadcast (or rank > 8)");
-  }
-  int64_t na = 1, nb = 1;
-  for (size_t i = 0; i < ar; ++i) na *= as[i];
-  for (size_t i = 0; i < br; ++i) nb *= bs[i];
+  int64_t na, nb;
+  const BroadcastPlan p = planOf(info, "binary", &na, &nb);
   const float* a = f32(info, 1, "binary", na);
   const float* b = f32(info, 3, "binary", nb);
   if (op >= kEqual) {  // a comparison
@@ -107,16 +120,8 @@ int64_t byteParallelMin() { return parallelMin * 8; }
 Napi::Value Logical(const Napi::CallbackInfo& info) {
   const int op = static_cast<int>(inum(info, 0));
   if (op != kLogicalAnd && op != kLogicalOr) throwRange(info.Env(), "logical", "unknown op");
-  size_t ar, br;
-  const int32_t* as = i32(info, 2, "logical", &ar);
-  const int32_t* bs = i32(info, 4, "logical", &br);
-  BroadcastPlan p;
-  if (!makeBroadcastPlan(as, static_cast<int>(ar), bs, static_cast<int>(br), &p)) {
-    throwRange(info.Env(), "logical", "shapes do not broadcast (or rank > 8)");
-  }
-  int64_t na = 1, nb = 1;
-  for (size_t i = 0; i < ar; ++i) na *= as[i];
-  for (size_t i = 0; i < br; ++i) nb *= bs[i];
+  int64_t na, nb;
+  const BroadcastPlan p = planOf(info, "logical", &na, &nb);
   const uint8_t* a = u8(info, 1, "logical", na);
   const uint8_t* b = u8(info, 3, "logical", nb);
   uint8_t* out = u8(info, 5, "logical", p.size);

@@ -10,42 +10,20 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { NativeBackend } from '../src/backend.js';
 import { getAddon } from '../src/addon.js';
-import { addonCalls, setupNative, uniform } from './helpers.js';
+import { addonCalls, runManyOn, setupNative, uniform } from './helpers.js';
 
 before(async () => {
   await setupNative();
 });
 
-interface Result {
-  shape: number[];
-  dtype: string;
-  values: number[];
-}
-
-/** Runs `f` on `backend`: its results' shapes, dtypes and values; asserts no tensor leaked. */
-async function resultsOn(backend: string, f: () => tf.Tensor | tf.Tensor[]): Promise<Result[]> {
-  await tf.setBackend(backend);
-  const before = tf.memory().numTensors;
-  const out = tf.tidy(f);
-  const list = Array.isArray(out) ? out : [out];
-  const res = list.map((t) => ({
-    shape: t.shape,
-    dtype: t.dtype,
-    values: Array.from(t.dataSync()),
-  }));
-  tf.dispose(list);
-  assert.equal(
-    tf.memory().numTensors,
-    before,
-    `${backend}: ${list.length} result(s) leaked tensors`,
-  );
-  return res;
-}
-
 /** `f` on cpu and on native: same shapes, dtypes and values, compared with Object.is. */
 async function sameExactly(f: () => tf.Tensor | tf.Tensor[], what: string): Promise<void> {
-  const cpu = await resultsOn('cpu', f);
-  const nat = await resultsOn('native', f);
+  const all = (): tf.Tensor[] => {
+    const out = f();
+    return Array.isArray(out) ? out : [out];
+  };
+  const cpu = await runManyOn('cpu', all);
+  const nat = await runManyOn('native', all);
   assert.equal(nat.length, cpu.length, `${what}: number of results`);
   for (let r = 0; r < cpu.length; r++) {
     assert.deepEqual(nat[r].shape, cpu[r].shape, `${what}[${r}]: shape`);
