@@ -11,6 +11,7 @@
       "binding/kernels.cc",
       "binding/kernels_elementwise.cc",
       "binding/kernels_fused.cc",
+      "binding/kernels_logical.cc",
       "binding/kernels_reduce.cc",
     ],
   },

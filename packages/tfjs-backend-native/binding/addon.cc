@@ -115,6 +115,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fusedMatMul", Napi::Function::New(env, FusedMatMul));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("logical", Napi::Function::New(env, Logical));
+  exports.Set("predicate", Napi::Function::New(env, Predicate));
+  exports.Set("select", Napi::Function::New(env, Select));
   exports.Set("denseGrad", Napi::Function::New(env, DenseGrad));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
   exports.Set("adam", Napi::Function::New(env, Adam));

@@ -25,10 +25,13 @@ Napi::Value GemmShapes(const Napi::CallbackInfo& info);
 // gemmFlops and gemmCalls of `o` (for info()).
 void setGemmInfo(Napi::Object o);
 
-// elementwise.cc: broadcasting binary ops, unary ops, reductions, softmax,
-// Adam, fill.
+// elementwise.cc: broadcasting binary ops, unary ops, the boolean kernels
+// (logical, predicate) and select, reductions, softmax, Adam, fill.
 Napi::Value Binary(const Napi::CallbackInfo& info);
 Napi::Value Unary(const Napi::CallbackInfo& info);
+Napi::Value Logical(const Napi::CallbackInfo& info);
+Napi::Value Predicate(const Napi::CallbackInfo& info);
+Napi::Value Select(const Napi::CallbackInfo& info);
 Napi::Value Reduce(const Napi::CallbackInfo& info);
 Napi::Value Softmax(const Napi::CallbackInfo& info);
 Napi::Value Adam(const Napi::CallbackInfo& info);

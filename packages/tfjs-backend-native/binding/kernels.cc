@@ -7,6 +7,9 @@ namespace {
 
 const KernelTable kTable = {binary,
                             compare,
+                            logical,
+                            predicate,
+                            select,
                             unary,
                             biasAct,
                             actGrad,

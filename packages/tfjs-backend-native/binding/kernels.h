@@ -83,6 +83,23 @@ enum ReduceOp : int {
   kReduceProd = 4,
 };
 
+// Boolean kernels on tfjs' bool storage (uint8, one byte an element):
+// LogicalNot reads uint8, IsFinite/IsNan/IsInf read float32 (unary, through
+// `predicate`); LogicalAnd and LogicalOr read two uint8 operands with
+// broadcasting (through `logical`).
+enum BoolOp : int {
+  kLogicalNot = 0,
+  kIsFinite = 1,
+  kIsNan = 2,
+  kIsInf = 3,
+  kLogicalAnd = 10,
+  kLogicalOr = 11,
+};
+
+// Element types of Select's operands and output (tfjs' float32, int32 and
+// bool arrays); not an op code, so not mirrored in src/addon.ts.
+enum class Elem : uint8_t { kF32, kI32, kU8 };
+
 // Activations of the matmul epilogue (biasAct) and of its gradient (actGrad).
 enum Act : int {
   kActLinear = 0,
@@ -100,6 +117,17 @@ struct KernelTable {
                  int64_t begin, int64_t end);
   void (*compare)(int op, const float* a, const float* b, uint8_t* out, const BroadcastPlan& p,
                   int64_t begin, int64_t end);
+  // LogicalAnd / LogicalOr of uint8 operands over the plan's [begin, end).
+  void (*logical)(int op, const uint8_t* a, const uint8_t* b, uint8_t* out, const BroadcastPlan& p,
+                  int64_t begin, int64_t end);
+  // out[i] = f(x[i]) for i in [begin, end): x is uint8 for LogicalNot, float32
+  // for IsFinite, IsNan and IsInf.
+  void (*predicate)(int op, const void* x, uint8_t* out, int64_t begin, int64_t end);
+  // Select over output elements [begin, end): out[i] = cond[i / inner] == 1 ?
+  // t[i] : e[i], converted to the output's type (inner 1: cond has the output's
+  // size; inner > 1: one cond byte per leading row of `inner` elements).
+  void (*select)(const uint8_t* cond, const void* t, Elem tType, const void* e, Elem eType,
+                 void* out, Elem outType, int64_t inner, int64_t begin, int64_t end);
   // out[i] = f(x[i]) for i in [begin, end).
   void (*unary)(int op, const float* x, float* out, int64_t begin, int64_t end, float alpha,
                 float beta);

@@ -4,64 +4,6 @@
 
 namespace ZSN_NS {
 
-// ---- broadcast iteration -------------------------------------------------
-
-namespace {
-
-template <class T, class F>
-void broadcastLoop(F f, const float* a, const float* b, T* out, const BroadcastPlan& p,
-                   int64_t begin, int64_t end) {
-  if (begin >= end) return;
-  const int r = p.rank;
-  const int64_t inner = p.dims[r - 1];
-  const int64_t sai = p.sa[r - 1], sbi = p.sb[r - 1];
-  int64_t coord[kMaxRank];
-  int64_t ia = 0, ib = 0;
-  {
-    int64_t rem = begin;
-    for (int d = r - 1; d >= 0; --d) {
-      coord[d] = rem % p.dims[d];
-      rem /= p.dims[d];
-      ia += coord[d] * p.sa[d];
-      ib += coord[d] * p.sb[d];
-    }
-  }
-  int64_t pos = begin;
-  while (pos < end) {
-    const int64_t c0 = coord[r - 1];
-    const int64_t n = std::min(inner - c0, end - pos);
-    T* o = out + pos;
-    const float* pa = a + ia;
-    const float* pb = b + ib;
-    if (sai == 1 && sbi == 1) {
-      for (int64_t k = 0; k < n; ++k) o[k] = f(pa[k], pb[k]);
-    } else if (sai == 1 && sbi == 0) {
-      const float bv = pb[0];
-      for (int64_t k = 0; k < n; ++k) o[k] = f(pa[k], bv);
-    } else if (sai == 0 && sbi == 1) {
-      const float av = pa[0];
-      for (int64_t k = 0; k < n; ++k) o[k] = f(av, pb[k]);
-    } else {
-      for (int64_t k = 0; k < n; ++k) o[k] = f(pa[k * sai], pb[k * sbi]);
-    }
-    pos += n;
-    ia += n * sai;
-    ib += n * sbi;
-    coord[r - 1] = c0 + n;
-    // Carry into the outer dimensions.
-    for (int d = r - 1; d > 0 && coord[d] == p.dims[d]; --d) {
-      ia -= coord[d] * p.sa[d];
-      ib -= coord[d] * p.sb[d];
-      coord[d] = 0;
-      coord[d - 1] += 1;
-      ia += p.sa[d - 1];
-      ib += p.sb[d - 1];
-    }
-  }
-}
-
-}  // namespace
-
 void binary(int op, const float* a, const float* b, float* out, const BroadcastPlan& p,
             int64_t begin, int64_t end) {
   switch (op) {

@@ -133,6 +133,60 @@ inline float fsoftplus(float x) {
 inline float fmaxNaN(float a, float b) { return (a >= b || a != a) ? a : b; }
 inline float fminNaN(float a, float b) { return (a <= b || a != a) ? a : b; }
 
+// out[i] = f(a[ia], b[ib]) over output elements [begin, end) of a broadcast
+// plan (element types In of the operands, T of the output).
+template <class T, class In, class F>
+void broadcastLoop(F f, const In* a, const In* b, T* out, const BroadcastPlan& p, int64_t begin,
+                   int64_t end) {
+  if (begin >= end) return;
+  const int r = p.rank;
+  const int64_t inner = p.dims[r - 1];
+  const int64_t sai = p.sa[r - 1], sbi = p.sb[r - 1];
+  int64_t coord[kMaxRank];
+  int64_t ia = 0, ib = 0;
+  {
+    int64_t rem = begin;
+    for (int d = r - 1; d >= 0; --d) {
+      coord[d] = rem % p.dims[d];
+      rem /= p.dims[d];
+      ia += coord[d] * p.sa[d];
+      ib += coord[d] * p.sb[d];
+    }
+  }
+  int64_t pos = begin;
+  while (pos < end) {
+    const int64_t c0 = coord[r - 1];
+    const int64_t n = std::min(inner - c0, end - pos);
+    T* o = out + pos;
+    const In* pa = a + ia;
+    const In* pb = b + ib;
+    if (sai == 1 && sbi == 1) {
+      for (int64_t k = 0; k < n; ++k) o[k] = f(pa[k], pb[k]);
+    } else if (sai == 1 && sbi == 0) {
+      const In bv = pb[0];
+      for (int64_t k = 0; k < n; ++k) o[k] = f(pa[k], bv);
+    } else if (sai == 0 && sbi == 1) {
+      const In av = pa[0];
+      for (int64_t k = 0; k < n; ++k) o[k] = f(av, pb[k]);
+    } else {
+      for (int64_t k = 0; k < n; ++k) o[k] = f(pa[k * sai], pb[k * sbi]);
+    }
+    pos += n;
+    ia += n * sai;
+    ib += n * sbi;
+    coord[r - 1] = c0 + n;
+    // Carry into the outer dimensions.
+    for (int d = r - 1; d > 0 && coord[d] == p.dims[d]; --d) {
+      ia -= coord[d] * p.sa[d];
+      ib -= coord[d] * p.sb[d];
+      coord[d] = 0;
+      coord[d - 1] += 1;
+      ia += p.sa[d - 1];
+      ib += p.sb[d - 1];
+    }
+  }
+}
+
 }  // namespace
 
 // The kernels, documented in KernelTable (kernels.h). kernels_elementwise.cc:
@@ -141,6 +195,12 @@ void binary(int op, const float* a, const float* b, float* out, const BroadcastP
 void compare(int op, const float* a, const float* b, uint8_t* out, const BroadcastPlan& p,
              int64_t begin, int64_t end);
 void unary(int op, const float* x, float* out, int64_t begin, int64_t end, float alpha, float beta);
+// kernels_logical.cc:
+void logical(int op, const uint8_t* a, const uint8_t* b, uint8_t* out, const BroadcastPlan& p,
+             int64_t begin, int64_t end);
+void predicate(int op, const void* x, uint8_t* out, int64_t begin, int64_t end);
+void select(const uint8_t* cond, const void* t, Elem tType, const void* e, Elem eType, void* out,
+            Elem outType, int64_t inner, int64_t begin, int64_t end);
 void biasAct(float* out, const float* bias, int64_t rows, int64_t cols, int act, float alpha);
 void actGrad(int act, const float* dy, const float* y, float* out, int64_t begin, int64_t end,
              float alpha);

@@ -80,6 +80,20 @@ export const enum ReduceOp {
   Prod = 4,
 }
 
+/**
+ * Codes of the addon's boolean kernels (binding/kernels.h): LogicalNot,
+ * IsFinite, IsNan and IsInf through `predicate`, LogicalAnd and LogicalOr
+ * through `logical`.
+ */
+export const enum BoolOp {
+  LogicalNot = 0,
+  IsFinite = 1,
+  IsNan = 2,
+  IsInf = 3,
+  LogicalAnd = 10,
+  LogicalOr = 11,
+}
+
 /** Fused activations of the matmul epilogue (binding/kernels.h, kActRelu there is Relu here). */
 export const enum Act {
   Linear = 0,
@@ -182,6 +196,40 @@ export interface NativeAddon {
     out: Float32Array | Uint8Array,
   ): void;
   unary(op: UnaryOp, x: Float32Array, out: Float32Array, alpha: number, beta: number): void;
+  /**
+   * LogicalAnd or LogicalOr of two bool arrays with broadcasting, as the cpu
+   * kernels compute them for any byte values (`a && b`, `a || b`); `out` has
+   * the broadcast shape.
+   */
+  logical(
+    op: BoolOp.LogicalAnd | BoolOp.LogicalOr,
+    a: Uint8Array,
+    aShape: Int32Array,
+    b: Uint8Array,
+    bShape: Int32Array,
+    out: Uint8Array,
+  ): void;
+  /**
+   * out[i] = f(x[i]) for every element of `out`: LogicalNot of a bool array
+   * (`x ? 0 : 1`), or IsFinite, IsNan, IsInf of a float32 one.
+   */
+  predicate(
+    op: BoolOp.LogicalNot | BoolOp.IsFinite | BoolOp.IsNan | BoolOp.IsInf,
+    x: Uint8Array | Float32Array,
+    out: Uint8Array,
+  ): void;
+  /**
+   * tfjs' Select: out[i] = cond[floor(i / inner)] === 1 ? t[i] : e[i] for
+   * every element of `out`, converted to out's type, which must be the upcast
+   * of t's and e's (float32 over int32 over bool).
+   */
+  select(
+    cond: Uint8Array,
+    t: ElementArray,
+    e: ElementArray,
+    out: ElementArray,
+    inner: number,
+  ): void;
   /**
    * Gradients of y = act(x·w + b), x [m, k], w [k, n]: dz = dy ⊙ act'(·)
    * into `dz` (null only for a linear act), dx = dz·wᵀ, dw = xᵀ·dz and

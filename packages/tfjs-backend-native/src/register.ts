@@ -42,6 +42,7 @@ import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
 import { avgPoolGradConfig } from './kernels/AvgPoolGrad.js';
 import { softmaxConfig } from './kernels/Softmax.js';
 import { linalgConfigs } from './kernels/linalg.js';
+import { logicalConfigs } from './kernels/logical.js';
 
 /** The name the backend is registered under. */
 export const NATIVE_BACKEND = 'native';
@@ -51,9 +52,9 @@ const PRIORITY = 3;
 
 /**
  * Kernels added for the model zoo (issue 17): gathers and segment sums,
- * splits, tiles, padding, convolutions, pooling, softmax, and the Cholesky
- * factorisation and triangular solve the library's `cholesky` and
- * `triangularSolve` run when a backend has them.
+ * splits, tiles, padding, convolutions, pooling, softmax, Select and the
+ * boolean kernels, and the Cholesky factorisation and triangular solve the
+ * library's `cholesky` and `triangularSolve` run when a backend has them.
  * `bench/zoo-kernels.mjs` times the backend with and without them.
  */
 const zooConfigs: KernelConfig[] = [
@@ -74,6 +75,7 @@ const zooConfigs: KernelConfig[] = [
   avgPoolGradConfig,
   softmaxConfig,
   ...linalgConfigs,
+  ...logicalConfigs,
 ];
 
 /** Names of the kernels added for the model zoo (issue 17). */

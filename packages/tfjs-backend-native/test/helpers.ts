@@ -96,8 +96,8 @@ export async function sameOnBoth(
   assertClose(nat.values, cpu.values, rtol, tolAbs, what);
 }
 
-/** Shapes, dtypes and values of several tensors computed on one backend. */
-async function runManyOn(
+/** Shapes, dtypes and values of several tensors computed on one backend (asserts no leak). */
+export async function runManyOn(
   backend: string,
   f: () => tf.Tensor[],
 ): Promise<Array<{ shape: number[]; dtype: string; values: number[] }>> {

@@ -17,6 +17,7 @@ const CPP_PREFIX: Record<string, string> = {
   UnaryOp: 'k',
   ReduceOp: 'kReduce',
   Act: 'kAct',
+  BoolOp: 'k',
 };
 
 /** `src` without its comments (block and line). */
