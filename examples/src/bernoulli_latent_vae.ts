@@ -134,12 +134,12 @@ const QUICK = {
   nTest: 60,
   particles: 50,
 };
-/** The full size: 500 units per hidden layer, batches of 128, 200 epochs, 1000 test particles. */
+/** The full size: 500 units per hidden layer, batches of 128, 150 epochs, 1000 test particles. */
 export const BERNOULLI_LATENT_VAE_FULL = {
   limit: undefined,
   validation: 5000,
   hidden: 500,
-  epochs: 200,
+  epochs: 150,
   batch: 128,
   nTest: 10000,
   particles: 1000,
@@ -149,7 +149,7 @@ export const bernoulliLatentVaeExample: ExampleDefinition = {
   name: 'bernoulli_latent_vae',
   model: 'VAE, z ~ Bernoulli(½)⁴⁰, MLP 784-500-500 both ways (ReLU), Bernoulli pixels',
   inference:
-    'ELBO by REINFORCE (1 particle, learned baseline + moving average), Adam 1e-3, batch 128, 200 epochs; IS log-likelihood with 1000 particles',
+    'ELBO by REINFORCE (1 particle, learned baseline + moving average), Adam 1e-3, batch 128, 150 epochs; IS log-likelihood with 1000 particles',
   dataset: BINARISED_MNIST,
   referenceSource:
     "no published figure for this architecture: ZhuSuan's bernoulli_latent_vae.py prints its test ELBO without stating one; the reference is the exact ordering log p(x) ≥ ELBO (test_ll − test_elbo ≥ 0)",
