@@ -134,10 +134,43 @@ function registerSampleStandIn(): void {
   });
 }
 
+/**
+ * A stand-in for the fused Bernoulli sample: u from tf.randomUniform (the
+ * numbers the contract names), p the probabilities or the logits' sigmoid
+ * rounded to float32 as the cpu Sigmoid kernel rounds, u < p as 0 or 1.
+ */
+function registerBernoulliSampleStandIn(): void {
+  tf.registerKernel({
+    kernelName: zs.OPTIONAL_KERNELS.bernoulliSample,
+    backendName: tf.getBackend(),
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      calls++;
+      const cpu = backend as unknown as Cpu;
+      const { shape, seed, dtype } = attrs as unknown as {
+        shape: number[];
+        seed: string;
+        dtype: 'float32' | 'int32';
+      };
+      const [kind, param] = Object.entries(inputs as Record<string, tf.TensorInfo>)[0];
+      const u = tf.randomUniform(shape, 0, 1, 'float32', Number(seed));
+      const uv = u.dataSync() as Float32Array;
+      u.dispose();
+      const pv = cpu.readSync(param.dataId);
+      const out = tf.buffer(shape, dtype);
+      for (let i = 0; i < out.size; i++) {
+        const v = pv[i % pv.length]; // the parameter's shape is the sample's trailing shape here
+        const p = kind === 'logits' ? Math.fround(1 / (1 + Math.exp(-v))) : v;
+        out.values[i] = uv[i] < p ? 1 : 0;
+      }
+      return cpu.makeTensorInfo(shape, dtype, out.values as Float32Array);
+    },
+  });
+}
+
 function unregisterStandIns(): void {
   const backend = tf.getBackend();
-  if (tf.getKernel(zs.OPTIONAL_KERNELS.normalSample, backend) !== undefined) {
-    tf.unregisterKernel(zs.OPTIONAL_KERNELS.normalSample, backend);
+  for (const name of [zs.OPTIONAL_KERNELS.normalSample, zs.OPTIONAL_KERNELS.bernoulliSample]) {
+    if (tf.getKernel(name, backend) !== undefined) tf.unregisterKernel(name, backend);
   }
   for (const name of Object.keys(STAND_INS)) {
     if (tf.getKernel(name, backend) !== undefined) tf.unregisterKernel(name, backend);
@@ -300,4 +333,61 @@ test('Normal.sample from logstd uses a registered fused sample kernel: the same 
   assertClose(got.gLogstd, base.gLogstd, 1e-5, 1e-6, 'd/dlogstd (summed over samples and batch)');
   unregisterStandIns();
   tf.dispose([mean, logstd, w]);
+});
+
+test('Bernoulli.sample uses a registered fused sample kernel: the same numbers, zero gradients', () => {
+  const r = rng(33);
+  // Logits over (−8, 8) with 0 and ±100 among them; probabilities with 0 and 1.
+  const lv = uniform(r, 3 * 5, -8, 8);
+  [lv[0], lv[1], lv[2]] = [0, 100, -100];
+  const pv = uniform(r, 3 * 5, 0, 1);
+  [pv[0], pv[1]] = [0, 1];
+  const logits = tf.tensor(lv, [3, 5]);
+  const probs = tf.tensor(pv, [3, 5]);
+  const run = () =>
+    noLeak('samples and gradients', () => {
+      zs.random.setSeed(12);
+      const out: number[][] = [];
+      for (const dtype of ['float32', 'int32'] as const) {
+        for (const opts of [{ logits }, { probs }]) {
+          const x = new zs.Bernoulli({ ...opts, dtype }).sample(40);
+          assert.equal(x.dtype, dtype);
+          assert.deepEqual(x.shape, [40, 3, 5]);
+          out.push(Array.from(x.dataSync()));
+          x.dispose();
+        }
+      }
+      // The sample is connected to the logits with a zero gradient; a
+      // log-probability of it keeps its own gradient.
+      const f = (l: tf.Tensor) => {
+        const b = new zs.Bernoulli({ logits: l, groupNdims: 1 });
+        return tf.sum(b.logProb(b.sample(6)));
+      };
+      const gSample = tf.grads((l: tf.Tensor) => tf.sum(new zs.Bernoulli({ logits: l }).sample(2)))(
+        [logits],
+      );
+      const { value, grads } = tf.valueAndGrads(f)([logits]);
+      out.push(
+        Array.from(gSample[0].dataSync()),
+        [value.dataSync()[0]],
+        Array.from(grads[0].dataSync()),
+      );
+      tf.dispose([...gSample, value, ...grads]);
+      return out;
+    });
+  const base = run();
+  registerBernoulliSampleStandIn();
+  calls = 0;
+  const got = run();
+  assert.equal(calls, 6, 'the registered kernel draws every sample');
+  // The stand-in rounds as the composite does: the very same draws.
+  for (let i = 0; i < 4; i++) assert.deepEqual(got[i], base[i], `draw ${i}`);
+  const mean = base[0].reduce((a, b) => a + b, 0) / base[0].length;
+  assert.ok(mean > 0.2 && mean < 0.8, `a draw, not a constant (mean ${mean})`);
+  assert.deepEqual(got[4], new Array(15).fill(0), 'd sample / d logits is zero');
+  assert.deepEqual(base[4], new Array(15).fill(0));
+  assertClose(got[5], base[5], 1e-6, 1e-6, 'log-probability of the sample');
+  assertClose(got[6], base[6], 1e-5, 1e-6, 'its gradient');
+  unregisterStandIns();
+  tf.dispose([logits, probs]);
 });
