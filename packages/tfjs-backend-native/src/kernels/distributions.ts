@@ -22,7 +22,7 @@
  *   one pass after the draw, ε the numbers of tf.randomNormal(shape, 0, 1,
  *   'float32', seed), rounded as Exp, Multiply and Add round.
  * - `ZsBernoulliSample` (input logits or probs; attributes shape, seed,
- *   dtype): cast(less(u, p), dtype) in one pass, u the numbers of
+ *   dtype): cast(less(u, p), dtype) in one kernel, u the numbers of
  *   tf.randomUniform(shape, 0, 1, 'float32', seed) and p the probabilities,
  *   or the logits' sigmoid rounded as the Sigmoid kernel rounds, instead of
  *   ZsRandomUniform, Sigmoid, Less and Cast.
