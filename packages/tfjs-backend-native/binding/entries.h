@@ -74,5 +74,7 @@ Napi::Value TriangularSolve(const Napi::CallbackInfo& info);
 // random.cc: seeded draws equal to tf.randomNormal's and tf.randomUniform's.
 Napi::Value RandomNormal(const Napi::CallbackInfo& info);
 Napi::Value RandomUniform(const Napi::CallbackInfo& info);
+// A Bernoulli sample from that uniform stream and probabilities or logits.
+Napi::Value BernoulliSample(const Napi::CallbackInfo& info);
 
 }  // namespace zsn

@@ -6,12 +6,15 @@
 // double arithmetic in the same order (-ffp-contract=off: no fused
 // multiply-adds) gives the same stream, so a seeded draw on `native` equals
 // the cpu backend's.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "denormals.h"
 #include "entries.h"
 #include "napi_args.h"
 #include "pool.h"
@@ -119,6 +122,54 @@ Napi::Value RandomUniform(const Napi::CallbackInfo& info) {
   Alea rng(str(info, 1, "randomUniform"));
   const double lo = num(info, 2), range = num(info, 3) - lo;
   for (size_t i = 0; i < o.length; ++i) out[i] = static_cast<float>(lo + range * rng.next());
+  return info.Env().Undefined();
+}
+
+// bernoulliSample(params, out, seed, fromLogits): out[i] = 1 if u_i < p_i
+// else 0, where u is randomUniform(out, seed, 0, 1)'s stream and p_i =
+// params[i % m] (m = params' length, which must divide out's), or with
+// fromLogits sigmoid(params[i % m]) through the kernel table's Sigmoid loop
+// with denormal results flushed, as the Sigmoid entry computes it. So out
+// holds exactly cast(less(randomUniform(shape, 0, 1, seed), p), 'float32') on
+// this addon, in one call on the calling thread: the uniform stream is written
+// into out first (drawing it interleaved with the comparisons ran ~1.5x
+// slower), then each block of 1024 is compared in place against its
+// probabilities, computed into a stack buffer.
+Napi::Value BernoulliSample(const Napi::CallbackInfo& info) {
+  const char* fn = "bernoulliSample";
+  const View pv = f32View(info, 0, fn);
+  const View o = f32View(info, 1, fn);
+  Alea rng(str(info, 2, fn));
+  const bool fromLogits = flag(info, 3);
+  const int64_t n = static_cast<int64_t>(o.length);
+  const int64_t m = static_cast<int64_t>(pv.length);
+  if (n > 0 && (m == 0 || n % m != 0)) {
+    throwRange(info.Env(), fn, "the parameters' length must divide the output's");
+  }
+  const float* params = static_cast<const float*>(pv.data);
+  float* out = static_cast<float*>(o.data);
+  // randomUniform's min + range·next() with min 0 and range 1 is next() itself.
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(rng.next());
+  constexpr int64_t kBlock = 1024;
+  float p[kBlock];
+  for (int64_t pos = 0; pos < n; pos += kBlock) {
+    const int64_t len = std::min(kBlock, n - pos);
+    // The block's probabilities: the parameters read periodically, in
+    // contiguous pieces.
+    for (int64_t k = 0; k < len;) {
+      const int64_t j = (pos + k) % m;
+      const int64_t c = std::min(len - k, m - j);
+      if (fromLogits) {
+        FlushDenormals ftz;
+        KT->unary(kSigmoid, params + j, p + k, 0, c, 0.0f, 0.0f);
+      } else {
+        std::memcpy(p + k, params + j, static_cast<size_t>(c) * sizeof(float));
+      }
+      k += c;
+    }
+    float* block = out + pos;
+    for (int64_t k = 0; k < len; ++k) block[k] = block[k] < p[k] ? 1.0f : 0.0f;
+  }
   return info.Env().Undefined();
 }
 

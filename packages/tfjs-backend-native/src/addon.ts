@@ -439,6 +439,12 @@ export interface NativeAddon {
   ): void;
   /** `tf.randomUniform(shape, minval, maxval, 'float32', seed)`'s numbers into `out`. */
   randomUniform(out: Float32Array, seed: string, minval: number, maxval: number): void;
+  /**
+   * out[i] = 1 when u_i < p_i else 0, u the numbers of `randomUniform(out,
+   * seed, 0, 1)` and p_i = params[i % params.length] (whose length must divide
+   * out's), or sigmoid of it with `fromLogits`, rounded as the Sigmoid kernel.
+   */
+  bernoulliSample(params: Float32Array, out: Float32Array, seed: string, fromLogits: boolean): void;
   setThreads(elementwise: number, adam?: number): number;
   /**
    * Elements below which element-wise kernels stay on one thread, and

@@ -158,6 +158,24 @@ describe('addon argument checks', () => {
     );
   });
 
+  it('bernoulliSample: parameters whose length divides the output, a string seed', () => {
+    throwsLike(
+      () => addon.bernoulliSample(f32(3), f32(4), '1', true),
+      RangeError,
+      /^native\.bernoulliSample: the parameters' length must divide the output's$/,
+    );
+    throwsLike(
+      () => addon.bernoulliSample(f32(0), f32(4), '1', false),
+      RangeError,
+      /^native\.bernoulliSample: the parameters' length must divide the output's$/,
+    );
+    throwsLike(
+      () => addon.bernoulliSample(f32(2), f32(4), 1 as unknown as string, true),
+      TypeError,
+      /^native\.bernoulliSample: argument 2 must be a string$/,
+    );
+  });
+
   it('matMul: batch index arrays (broadcast batches)', () => {
     const a = Float32Array.of(1, 2); // two [1, 1] matrices
     const b = Float32Array.of(10, 100, 1000); // three [1, 1] matrices

@@ -9,7 +9,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { rand, runOn, setupNative } from './helpers.js';
+import { rand, runOn, setupNative, uniform } from './helpers.js';
 
 before(async () => {
   await setupNative();
@@ -384,6 +384,106 @@ describe('ZsNormalSample', () => {
         /ZsNormalSample: mean \[3,4\] and logstd \[3,4\] do not broadcast to shape \[2,4\]/,
       );
       return m;
+    });
+  });
+});
+
+describe('ZsBernoulliSample', () => {
+  /** The composite the kernel replaces: cast(less(u, p), dtype), p = sigmoid(logits) or probs. */
+  function composite(kind: string, param: tf.Tensor, shape: number[], seed: number, dtype: string) {
+    const u = tf.randomUniform(shape, 0, 1, 'float32', seed);
+    const p = kind === 'logits' ? tf.sigmoid(param) : param;
+    return tf.cast(tf.less(u, p), dtype as 'float32' | 'int32');
+  }
+  function sample(kind: string, param: tf.Tensor, shape: number[], seed: number, dtype: string) {
+    return kernel('ZsBernoulliSample', { [kind]: param }, { shape, seed: String(seed), dtype });
+  }
+  /** Logits spread over (−12, 12) with the edges: 0, ±100 (p rounds to 0 or 1), ±Infinity. */
+  function logits(shape: number[], seed: number): tf.Tensor {
+    const v = uniform(shape, seed, -12, 12);
+    const edges = [0, 100, -100, Infinity, -Infinity, -0];
+    for (let i = 0; i < Math.min(edges.length, v.length); i++) v[(i * 7) % v.length] = edges[i];
+    return tf.tensor(v, shape);
+  }
+  /** Probabilities in [0, 1) with exact 0 and 1 among them. */
+  function probs(shape: number[], seed: number): tf.Tensor {
+    const v = uniform(shape, seed, 0, 1);
+    if (v.length > 1) {
+      v[0] = 0;
+      v[v.length - 1] = 1;
+    }
+    return tf.tensor(v, shape);
+  }
+  // [sample shape, parameter shape, input, dtype]: the SBN's layer (10
+  // samples of [24, 200]), one sample at the parameter's shape, a scalar, a
+  // middle-axis broadcast (expanded), int32 samples, an empty sample, and
+  // sizes that end mid-block.
+  const cases: Array<[number[], number[], 'logits' | 'probs', 'float32' | 'int32']> = [
+    [[10, 24, 200], [24, 200], 'logits', 'float32'],
+    [[1, 10, 24, 200], [10, 24, 200], 'logits', 'float32'],
+    [[7, 3], [], 'logits', 'float32'],
+    [[2, 3, 5], [3, 1], 'logits', 'float32'],
+    [[3, 1001], [1001], 'probs', 'float32'],
+    [[5, 4], [4], 'logits', 'int32'],
+    [[4, 6], [6], 'probs', 'int32'],
+    [[0, 5], [5], 'logits', 'float32'],
+  ];
+  for (const [shape, ps, kind, dtype] of cases) {
+    it(`${dtype} sample [${shape}] from ${kind} [${ps}]: the composite's numbers on native and cpu`, async () => {
+      const seed = 9001;
+      const param = () => (kind === 'logits' ? logits(ps, 31) : probs(ps, 32));
+      const want = await runOn('native', () => composite(kind, param(), shape, seed, dtype));
+      const got = await runOn('native', () => sample(kind, param(), shape, seed, dtype));
+      const cpu = await runOn('cpu', () => composite(kind, param(), shape, seed, dtype));
+      assert.deepEqual(got.shape, shape);
+      assert.equal(got.dtype, dtype);
+      assert.equal(firstDifference(got.values, want.values), null, 'against the native composite');
+      assert.equal(firstDifference(got.values, cpu.values), null, 'against cpu');
+      if (got.values.length > 1000) {
+        // A draw, not a constant: both outcomes occur.
+        assert.ok(got.values.includes(0) && got.values.includes(1));
+      }
+    });
+  }
+
+  it('NaN parameters give 0, as less(u, NaN) does', async () => {
+    const got = await runOn('native', () =>
+      sample('logits', tf.tensor([NaN, NaN, NaN]), [3], 4, 'float32'),
+    );
+    const probsNaN = await runOn('native', () =>
+      sample('probs', tf.tensor([NaN, NaN]), [2], 4, 'float32'),
+    );
+    assert.deepEqual(got.values, [0, 0, 0]);
+    assert.deepEqual(probsNaN.values, [0, 0]);
+  });
+
+  it('refuses bad inputs and attributes by name', async () => {
+    await runOn('native', () => {
+      const l = tf.zeros([3, 4]);
+      const run = (inputs: tf.NamedTensorMap, attrs: object) => () =>
+        kernel('ZsBernoulliSample', inputs, attrs);
+      const ok = { shape: [2, 3, 4], seed: '1', dtype: 'float32' };
+      assert.throws(
+        run({ logits: l }, { ...ok, shape: [2, 4] }),
+        /ZsBernoulliSample: logits \[3,4\] does not broadcast to shape \[2,4\]/,
+      );
+      assert.throws(
+        run({ logits: l, probs: l }, ok),
+        /ZsBernoulliSample: give exactly one input, logits or probs, got \[logits,probs\]/,
+      );
+      assert.throws(
+        run({ logits: l }, { ...ok, dtype: 'bool' }),
+        /ZsBernoulliSample: dtype must be 'float32' or 'int32', got bool/,
+      );
+      assert.throws(
+        run({ logits: l }, { ...ok, seed: 1 }),
+        /ZsBernoulliSample: seed must be a string/,
+      );
+      assert.throws(
+        run({ probs: tf.zeros([4], 'int32') }, ok),
+        /ZsBernoulliSample: probs must be a float32 tensor/,
+      );
+      return l;
     });
   });
 });

@@ -65,6 +65,17 @@ export const OPTIONAL_KERNELS = {
    * `logstdShape`, which the kernel may ignore.
    */
   normalSample: 'ZsNormalSample',
+  /**
+   * One input, `logits` or `probs` (float32, broadcasting to `shape`);
+   * attributes `{shape, seed, dtype}` with `seed` as for `randomUniform` and
+   * `dtype` 'float32' or 'int32': exactly the numbers of `tf.cast(tf.less(u,
+   * p), dtype)`, u = `tf.randomUniform(shape, 0, 1, 'float32', seed)` and p the
+   * probabilities, or the logits' sigmoid rounded as the backend's `Sigmoid`
+   * kernel rounds. The library registers its gradient: zero for the input (a
+   * sample carries none), as the composite gives. It also passes the input's
+   * shape as the extra attribute `paramShape`, which the kernel may ignore.
+   */
+  bernoulliSample: 'ZsBernoulliSample',
 } as const;
 
 /** True when the active backend registers kernel `name`. */
@@ -342,4 +353,46 @@ export function normalLogProbFromLogstd(
     const z = tf.mul(tf.sub(given, mean), tf.exp(tf.neg(logstd)));
     return sumLast(tf.sub(tf.sub(tf.mul(tf.square(z), -0.5), HALF_LOG_2PI), logstd), groupNdims);
   });
+}
+
+/** Attributes of {@link OPTIONAL_KERNELS.bernoulliSample} as the library passes them. */
+interface BernoulliSampleAttrs {
+  shape: number[];
+  seed: string;
+  dtype: 'float32' | 'int32';
+  paramShape: number[];
+}
+
+const bernoulliSampleGradient: tf.GradConfig = {
+  kernelName: OPTIONAL_KERNELS.bernoulliSample,
+  gradFunc: (_dy, _saved, attrs) => {
+    const { paramShape } = attrs as unknown as BernoulliSampleAttrs;
+    // Only the input that was given is asked for.
+    return { logits: () => tf.zeros(paramShape), probs: () => tf.zeros(paramShape) };
+  },
+};
+
+/**
+ * A Bernoulli sample of `shape` in one kernel where the backend has
+ * {@link OPTIONAL_KERNELS.bernoulliSample} (and `param` is float32):
+ * `cast(less(u, p), dtype)` with u = `tf.randomUniform(shape, 0, 1,
+ * 'float32', seed)` and p = `param` (`kind` 'probs') or its sigmoid
+ * (`kind` 'logits'), with a zero gradient for `param`. Returns null without
+ * the kernel: the caller composes the same numbers from tfjs ops.
+ * @param shape the sample's shape, to which `param` broadcasts.
+ * @param seed a positive integer (tfjs treats 0 as "no seed").
+ */
+export function fusedBernoulliSample(
+  kind: 'logits' | 'probs',
+  param: tf.Tensor,
+  shape: number[],
+  seed: number,
+  dtype: 'float32' | 'int32',
+): tf.Tensor | null {
+  if (param.dtype !== 'float32' || !backendHasKernel(OPTIONAL_KERNELS.bernoulliSample)) {
+    return null;
+  }
+  ensureGradient(bernoulliSampleGradient);
+  const attrs: BernoulliSampleAttrs = { shape, seed: String(seed), dtype, paramShape: param.shape };
+  return runKernel(OPTIONAL_KERNELS.bernoulliSample, { [kind]: param }, attrs);
 }

@@ -101,43 +101,87 @@ const STAND_INS = {
     ),
 };
 
+/** Registers `kernelFunc` under `kernelName` on the active backend, counting its calls in `calls`. */
+function registerCounted(kernelName: string, kernelFunc: tf.KernelFunc): void {
+  tf.registerKernel({
+    kernelName,
+    backendName: tf.getBackend(),
+    kernelFunc: (args) => {
+      calls++;
+      return kernelFunc(args);
+    },
+  });
+}
+
 /**
  * A stand-in for the fused reparameterised Normal sample: draws ε with
  * tf.randomNormal (the numbers the contract names) and rounds each step to
  * float32 as Exp, Multiply and Add do.
  */
 function registerSampleStandIn(): void {
-  tf.registerKernel({
-    kernelName: zs.OPTIONAL_KERNELS.normalSample,
-    backendName: tf.getBackend(),
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      calls++;
-      const cpu = backend as unknown as Cpu;
-      const { shape, seed } = attrs as unknown as { shape: number[]; seed: string };
-      const { mean, logstd } = inputs as Record<string, tf.TensorInfo>;
-      const eps = tf.randomNormal(shape, 0, 1, 'float32', Number(seed));
-      const ev = eps.dataSync() as Float32Array;
-      eps.dispose();
-      const m = tf.buffer(mean.shape, 'float32', cpu.readSync(mean.dataId));
-      const s = tf.buffer(logstd.shape, 'float32', cpu.readSync(logstd.dataId));
-      const z = tf.buffer(shape, 'float32');
-      const noise = tf.buffer(shape, 'float32');
-      const at = (b: tf.TensorBuffer<tf.Rank>, idx: number[]) =>
-        b.get(...idx.slice(idx.length - b.shape.length).map((v, i) => (b.shape[i] === 1 ? 0 : v)));
-      for (let i = 0; i < z.size; i++) {
-        const idx = z.indexToLoc(i);
-        noise.values[i] = Math.fround(ev[i] * Math.fround(Math.exp(at(s, idx))));
-        z.values[i] = noise.values[i] + at(m, idx);
-      }
-      return [z, noise].map((b) => cpu.makeTensorInfo(shape, 'float32', b.values as Float32Array));
-    },
+  registerCounted(zs.OPTIONAL_KERNELS.normalSample, ({ inputs, backend, attrs }) => {
+    const cpu = backend as unknown as Cpu;
+    const { shape, seed } = attrs as unknown as { shape: number[]; seed: string };
+    const { mean, logstd } = inputs as Record<string, tf.TensorInfo>;
+    const eps = tf.randomNormal(shape, 0, 1, 'float32', Number(seed));
+    const ev = eps.dataSync() as Float32Array;
+    eps.dispose();
+    const m = tf.buffer(mean.shape, 'float32', cpu.readSync(mean.dataId));
+    const s = tf.buffer(logstd.shape, 'float32', cpu.readSync(logstd.dataId));
+    const z = tf.buffer(shape, 'float32');
+    const noise = tf.buffer(shape, 'float32');
+    const at = (b: tf.TensorBuffer<tf.Rank>, idx: number[]) =>
+      b.get(...idx.slice(idx.length - b.shape.length).map((v, i) => (b.shape[i] === 1 ? 0 : v)));
+    for (let i = 0; i < z.size; i++) {
+      const idx = z.indexToLoc(i);
+      noise.values[i] = Math.fround(ev[i] * Math.fround(Math.exp(at(s, idx))));
+      z.values[i] = noise.values[i] + at(m, idx);
+    }
+    return [z, noise].map((b) => cpu.makeTensorInfo(shape, 'float32', b.values as Float32Array));
   });
+}
+
+/**
+ * A stand-in for the fused Bernoulli sample: u from tf.randomUniform (the
+ * numbers the contract names), p the probabilities or the logits' sigmoid
+ * rounded to float32 as the cpu Sigmoid kernel rounds, u < p as 0 or 1.
+ */
+function registerBernoulliSampleStandIn(): void {
+  registerCounted(zs.OPTIONAL_KERNELS.bernoulliSample, ({ inputs, backend, attrs }) => {
+    const cpu = backend as unknown as Cpu;
+    const { shape, seed, dtype } = attrs as unknown as {
+      shape: number[];
+      seed: string;
+      dtype: 'float32' | 'int32';
+    };
+    const [kind, param] = Object.entries(inputs as Record<string, tf.TensorInfo>)[0];
+    const u = tf.randomUniform(shape, 0, 1, 'float32', Number(seed));
+    const uv = u.dataSync() as Float32Array;
+    u.dispose();
+    const pv = cpu.readSync(param.dataId);
+    const out = tf.buffer(shape, dtype);
+    for (let i = 0; i < out.size; i++) {
+      const v = pv[i % pv.length]; // the parameter's shape is the sample's trailing shape here
+      const p = kind === 'logits' ? Math.fround(1 / (1 + Math.exp(-v))) : v;
+      out.values[i] = uv[i] < p ? 1 : 0;
+    }
+    return cpu.makeTensorInfo(shape, dtype, out.values as Float32Array);
+  });
+}
+
+/** `run` with the library's composites, then with `register`'s stand-in; `n`: its calls. */
+function beforeAndAfter<T>(register: () => void, run: () => T): { base: T; got: T; n: number } {
+  const base = run();
+  register();
+  calls = 0;
+  const got = run();
+  return { base, got, n: calls };
 }
 
 function unregisterStandIns(): void {
   const backend = tf.getBackend();
-  if (tf.getKernel(zs.OPTIONAL_KERNELS.normalSample, backend) !== undefined) {
-    tf.unregisterKernel(zs.OPTIONAL_KERNELS.normalSample, backend);
+  for (const name of [zs.OPTIONAL_KERNELS.normalSample, zs.OPTIONAL_KERNELS.bernoulliSample]) {
+    if (tf.getKernel(name, backend) !== undefined) tf.unregisterKernel(name, backend);
   }
   for (const name of Object.keys(STAND_INS)) {
     if (tf.getKernel(name, backend) !== undefined) tf.unregisterKernel(name, backend);
@@ -288,11 +332,8 @@ test('Normal.sample from logstd uses a registered fused sample kernel: the same 
       tf.dispose([z, value, ...grads]);
       return out;
     });
-  const base = run();
-  registerSampleStandIn();
-  calls = 0;
-  const got = run();
-  assert.equal(calls, 2, 'the registered kernel draws both samples');
+  const { base, got, n } = beforeAndAfter(registerSampleStandIn, run);
+  assert.equal(n, 2, 'the registered kernel draws both samples');
   // The stand-in rounds as the composite does: bit for bit.
   assert.deepEqual(got.z, base.z);
   assertClose(got.value, base.value, 1e-6, 1e-6, 'value');
@@ -300,4 +341,58 @@ test('Normal.sample from logstd uses a registered fused sample kernel: the same 
   assertClose(got.gLogstd, base.gLogstd, 1e-5, 1e-6, 'd/dlogstd (summed over samples and batch)');
   unregisterStandIns();
   tf.dispose([mean, logstd, w]);
+});
+
+test('Bernoulli.sample uses a registered fused sample kernel: the same numbers, zero gradients', () => {
+  const r = rng(33);
+  // Logits over (−8, 8) with 0 and ±100 among them; probabilities with 0 and 1.
+  const lv = uniform(r, 3 * 5, -8, 8);
+  [lv[0], lv[1], lv[2]] = [0, 100, -100];
+  const pv = uniform(r, 3 * 5, 0, 1);
+  [pv[0], pv[1]] = [0, 1];
+  const logits = tf.tensor(lv, [3, 5]);
+  const probs = tf.tensor(pv, [3, 5]);
+  const run = () =>
+    noLeak('samples and gradients', () => {
+      zs.random.setSeed(12);
+      const out: number[][] = [];
+      for (const dtype of ['float32', 'int32'] as const) {
+        for (const opts of [{ logits }, { probs }]) {
+          const x = new zs.Bernoulli({ ...opts, dtype }).sample(40);
+          assert.equal(x.dtype, dtype);
+          assert.deepEqual(x.shape, [40, 3, 5]);
+          out.push(Array.from(x.dataSync()));
+          x.dispose();
+        }
+      }
+      // The sample is connected to the logits with a zero gradient; a
+      // log-probability of it keeps its own gradient.
+      const f = (l: tf.Tensor) => {
+        const b = new zs.Bernoulli({ logits: l, groupNdims: 1 });
+        return tf.sum(b.logProb(b.sample(6)));
+      };
+      const gSample = tf.grads((l: tf.Tensor) => tf.sum(new zs.Bernoulli({ logits: l }).sample(2)))(
+        [logits],
+      );
+      const { value, grads } = tf.valueAndGrads(f)([logits]);
+      out.push(
+        Array.from(gSample[0].dataSync()),
+        [value.dataSync()[0]],
+        Array.from(grads[0].dataSync()),
+      );
+      tf.dispose([...gSample, value, ...grads]);
+      return out;
+    });
+  const { base, got, n } = beforeAndAfter(registerBernoulliSampleStandIn, run);
+  assert.equal(n, 6, 'the registered kernel draws every sample');
+  // The stand-in rounds as the composite does: the very same draws.
+  for (let i = 0; i < 4; i++) assert.deepEqual(got[i], base[i], `draw ${i}`);
+  const mean = base[0].reduce((a, b) => a + b, 0) / base[0].length;
+  assert.ok(mean > 0.2 && mean < 0.8, `a draw, not a constant (mean ${mean})`);
+  assert.deepEqual(got[4], new Array(15).fill(0), 'd sample / d logits is zero');
+  assert.deepEqual(base[4], new Array(15).fill(0));
+  assertClose(got[5], base[5], 1e-6, 1e-6, 'log-probability of the sample');
+  assertClose(got[6], base[6], 1e-5, 1e-6, 'its gradient');
+  unregisterStandIns();
+  tf.dispose([logits, probs]);
 });

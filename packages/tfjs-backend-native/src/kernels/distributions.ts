@@ -21,6 +21,11 @@
  *   reparameterised sample mean + e^logstd·ε and its noise term e^logstd·ε in
  *   one pass after the draw, ε the numbers of tf.randomNormal(shape, 0, 1,
  *   'float32', seed), rounded as Exp, Multiply and Add round.
+ * - `ZsBernoulliSample` (input logits or probs; attributes shape, seed,
+ *   dtype): cast(less(u, p), dtype) in one kernel, u the numbers of
+ *   tf.randomUniform(shape, 0, 1, 'float32', seed) and p the probabilities,
+ *   or the logits' sigmoid rounded as the Sigmoid kernel rounds, instead of
+ *   ZsRandomUniform, Sigmoid, Less and Cast.
  */
 import { KernelConfig, TensorInfo, broadcast_util } from '@tensorflow/tfjs-core';
 import { BinaryOp } from '../addon.js';
@@ -34,6 +39,7 @@ export const ZS_NORMAL_LOG_PROB_GRAD = 'ZsNormalLogProbGrad';
 export const ZS_BERNOULLI_LOG_PROB = 'ZsBernoulliLogProb';
 export const ZS_BERNOULLI_LOG_PROB_GRAD = 'ZsBernoulliLogProbGrad';
 export const ZS_NORMAL_SAMPLE = 'ZsNormalSample';
+export const ZS_BERNOULLI_SAMPLE = 'ZsBernoulliSample';
 
 /**
  * True when `shape` broadcasts to `out` by repetition of its flat values:
@@ -221,19 +227,21 @@ function bernoulliLogProbGrad({ inputs, backend, attrs }: KernelArgs): TensorInf
   return backend.makeOutputF32(g.full, out);
 }
 
+/** True when `param` broadcasts to `shape` (the sample's shape). */
+function broadcastsTo(param: number[], shape: number[]): boolean {
+  try {
+    const out = broadcast_util.assertAndGetBroadcastShape(param, shape);
+    return out.length === shape.length && out.every((d, i) => d === shape[i]);
+  } catch {
+    return false;
+  }
+}
+
 function normalSample({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const { mean, logstd } = inputs;
   const a = attrs as unknown as Record<string, unknown>;
   const shape = checkRandomAttrs(ZS_NORMAL_SAMPLE, a.shape, a.seed);
-  let fits: boolean;
-  try {
-    const params = broadcast_util.assertAndGetBroadcastShape(mean.shape, logstd.shape);
-    const out = broadcast_util.assertAndGetBroadcastShape(params, shape);
-    fits = out.length === shape.length && out.every((d, i) => d === shape[i]);
-  } catch {
-    fits = false;
-  }
-  if (!fits) {
+  if (!broadcastsTo(mean.shape, shape) || !broadcastsTo(logstd.shape, shape)) {
     throw new Error(
       `${ZS_NORMAL_SAMPLE}: mean [${mean.shape}] and logstd [${logstd.shape}] do not broadcast to shape [${shape}]`,
     );
@@ -250,10 +258,45 @@ function normalSample({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   return [backend.makeOutputF32(shape, z), backend.makeOutputF32(shape, noise)];
 }
 
+function bernoulliSample({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const a = attrs as unknown as Record<string, unknown>;
+  const shape = checkRandomAttrs(ZS_BERNOULLI_SAMPLE, a.shape, a.seed);
+  const dtype = a.dtype;
+  if (dtype !== 'float32' && dtype !== 'int32') {
+    throw new Error(`${ZS_BERNOULLI_SAMPLE}: dtype must be 'float32' or 'int32', got ${dtype}`);
+  }
+  const names = Object.keys(inputs).filter((k) => inputs[k] !== undefined);
+  if (names.length !== 1 || (names[0] !== 'logits' && names[0] !== 'probs')) {
+    throw new Error(
+      `${ZS_BERNOULLI_SAMPLE}: give exactly one input, logits or probs, got [${names}]`,
+    );
+  }
+  const kind = names[0];
+  const param = inputs[kind];
+  if (!broadcastsTo(param.shape, shape)) {
+    throw new Error(
+      `${ZS_BERNOULLI_SAMPLE}: ${kind} [${param.shape}] does not broadcast to shape [${shape}]`,
+    );
+  }
+  const n = sizeOf(shape);
+  const out = backend.allocF32(n);
+  if (n > 0) {
+    Operands.use(backend, ZS_BERNOULLI_SAMPLE, shape, (ops) => {
+      backend.addon.bernoulliSample(ops.of(param, kind), out, a.seed as string, kind === 'logits');
+    });
+  }
+  if (dtype === 'float32') return backend.makeOutputF32(shape, out);
+  const ints = new Int32Array(n);
+  ints.set(out);
+  backend.releaseF32(out);
+  return backend.makeTensorInfo(shape, 'int32', ints);
+}
+
 export const distributionConfigs: KernelConfig[] = [
   nativeKernel(ZS_NORMAL_LOG_PROB, normalLogProb),
   nativeKernel(ZS_NORMAL_LOG_PROB_GRAD, normalLogProbGrad),
   nativeKernel(ZS_BERNOULLI_LOG_PROB, bernoulliLogProb),
   nativeKernel(ZS_BERNOULLI_LOG_PROB_GRAD, bernoulliLogProbGrad),
   nativeKernel(ZS_NORMAL_SAMPLE, normalSample),
+  nativeKernel(ZS_BERNOULLI_SAMPLE, bernoulliSample),
 ];

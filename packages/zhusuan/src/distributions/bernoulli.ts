@@ -1,7 +1,7 @@
 /** The Bernoulli distribution (port of zhusuan/distributions/univariate.py Bernoulli). */
 import * as tf from '@tensorflow/tfjs-core';
 import { assertNone } from '../checks.js';
-import { bernoulliLogProbFromLogits, seededUniform } from '../kernels.js';
+import { bernoulliLogProbFromLogits, fusedBernoulliSample, seededUniform } from '../kernels.js';
 import { nextSeed } from '../random.js';
 import { Distribution, type DistributionOptions, type Param } from './base.js';
 import {
@@ -58,7 +58,13 @@ export class Bernoulli extends Distribution {
   }
 
   protected _sample(n: number): tf.Tensor {
-    const u = seededUniform([n, ...this.batchShape], nextSeed());
+    const shape = [n, ...this.batchShape];
+    const seed = nextSeed();
+    // One kernel where the backend has it, with the composite's numbers.
+    const { kind, value } = this.param;
+    const fused = fusedBernoulliSample(kind, value, shape, seed, this.dtype as 'float32' | 'int32');
+    if (fused !== null) return fused;
+    const u = seededUniform(shape, seed);
     // Behind a zero gradient the comparison is not taped: tfjs has no gradient
     // for Less, and a sample carries none anyway.
     return withZeroGradient([this.probs], (p) => tf.cast(tf.less(u, p), this.dtype));

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model, Observed } from '../framework/bn.js';
-import { logMeanExp, stopGradient } from '../utils.js';
+import { logMeanExp } from '../utils.js';
 import {
   latentSource,
   VariationalObjective,
@@ -73,22 +73,39 @@ export class ImportanceWeightedObjective extends VariationalObjective {
       const logWeights = terms === this.terms ? this.logWeights : tf.sub(terms.logP, terms.logQ);
       const lw = moveAxisToFront(logWeights, this.axis); // [K, ...]
       const logQ = moveAxisToFront(tf.broadcastTo(terms.logQ, logWeights.shape), this.axis);
-      const lwStop = stopGradient(lw);
-      const meanOthers = tf.div(tf.sub(tf.sum(lwStop, 0, true), lwStop), k - 1); // [K, ...]
-      // x[j, i] = lw[i] for i ≠ j, meanOthers[j] for i = j: shape [K(j), K(i), ...]
-      // (a select, not a 0/1 product: −∞ · 0 would be NaN).
-      const rest = lw.shape.slice(1);
-      const eye = tf.reshape(tf.cast(tf.eye(k), 'bool'), [k, k, ...rest.map(() => 1)]);
-      const tiled = tf.broadcastTo(tf.expandDims(lwStop, 0), [k, k, ...rest]);
-      const diag = tf.broadcastTo(tf.expandDims(meanOthers, 1), [k, k, ...rest]);
-      const replaced = tf.where(tf.broadcastTo(eye, [k, k, ...rest]), diag, tiled);
-      const control = logMeanExp(replaced, 1); // [K, ...]
       const bound = logMeanExp(lw, 0); // [...], carries the gradient
-      const signal = tf.sub(tf.expandDims(stopGradient(bound), 0), control);
-      const score = tf.sum(tf.mul(stopGradient(signal), logQ), 0);
+      const score = tf.sum(tf.mul(vimcoSignal(lw, bound, k), logQ), 0);
       return tf.neg(tf.add(score, bound));
     });
   }
+}
+
+/**
+ * VIMCO's learning signals, a constant [K, ...]: `bound` minus the bound with
+ * each sample's log weight in `lw` ([K, ...]) replaced by the mean of the
+ * others. The values and the (zero) gradients of stopGradient of the
+ * composite, but computed inside a custom gradient's forward pass, which tfjs
+ * does not tape: the [K, K, ...] control variates get no backward pass of
+ * zeros.
+ */
+function vimcoSignal(lw: tf.Tensor, bound: tf.Tensor, k: number): tf.Tensor {
+  const signal = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [lwStop, boundStop] = inputs as tf.Tensor[];
+    const meanOthers = tf.div(tf.sub(tf.sum(lwStop, 0, true), lwStop), k - 1); // [K, ...]
+    // x[j, i] = lw[i] for i ≠ j, meanOthers[j] for i = j: shape [K(j), K(i), ...]
+    // (a select, not a 0/1 product: −∞ · 0 would be NaN).
+    const rest = lwStop.shape.slice(1);
+    const eye = tf.reshape(tf.cast(tf.eye(k), 'bool'), [k, k, ...rest.map(() => 1)]);
+    const tiled = tf.broadcastTo(tf.expandDims(lwStop, 0), [k, k, ...rest]);
+    const diag = tf.broadcastTo(tf.expandDims(meanOthers, 1), [k, k, ...rest]);
+    const replaced = tf.where(tf.broadcastTo(eye, [k, k, ...rest]), diag, tiled);
+    const control = logMeanExp(replaced, 1); // [K, ...]
+    return {
+      value: tf.sub(tf.expandDims(boundStop, 0), control),
+      gradFunc: () => [tf.zerosLike(lwStop), tf.zerosLike(boundStop)],
+    };
+  });
+  return signal(lw, bound);
 }
 
 /** Moves `axis` of `x` to the front. */

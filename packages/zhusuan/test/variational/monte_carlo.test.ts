@@ -114,3 +114,77 @@ test('VIMCO needs at least two samples; axis is required', () => {
     /`axis` \(the sample axis\) is required/,
   );
 });
+
+test('VIMCO: the cost and gradients of the stopGradient composite, exactly, with no backward pass of the [K, K] control variates', async () => {
+  // log weights [K = 6, 4] and log q, functions of two parameters.
+  const a = tf.tensor(
+    Array.from({ length: 24 }, (_, i) => Math.sin(1.7 * i) * 3),
+    [6, 4],
+  );
+  const b = tf.tensor(
+    Array.from({ length: 24 }, (_, i) => Math.cos(0.9 * i) - 2),
+    [6, 4],
+  );
+  const lwOf = (x: tf.Tensor, y: tf.Tensor) => tf.add(tf.mul(x, 1.5), y);
+  const logQOf = (x: tf.Tensor, y: tf.Tensor) => tf.sub(tf.mul(y, 0.5), tf.square(x));
+  const k = 6;
+  // The estimator written with stopGradient: the composite it equals.
+  const composite = (x: tf.Tensor, y: tf.Tensor) => {
+    const logQ = logQOf(x, y);
+    const lw = tf.sub(tf.add(lwOf(x, y), logQ), logQ); // log p − log q, as the library forms it
+    const lwStop = zs.stopGradient(lw);
+    const meanOthers = tf.div(tf.sub(tf.sum(lwStop, 0, true), lwStop), k - 1);
+    const eye = tf.reshape(tf.cast(tf.eye(k), 'bool'), [k, k, 1]);
+    const tiled = tf.broadcastTo(tf.expandDims(lwStop, 0), [k, k, 4]);
+    const diag = tf.broadcastTo(tf.expandDims(meanOthers, 1), [k, k, 4]);
+    const replaced = tf.where(tf.broadcastTo(eye, [k, k, 4]), diag, tiled);
+    const control = zs.logMeanExp(replaced, 1);
+    const bound = zs.logMeanExp(lw, 0);
+    const signal = tf.sub(tf.expandDims(zs.stopGradient(bound), 0), control);
+    const score = tf.sum(tf.mul(zs.stopGradient(signal), logQ), 0);
+    return tf.sum(tf.neg(tf.add(score, bound)));
+  };
+  // The library's estimator on the same log weights (injected as log p − log q).
+  const library = (x: tf.Tensor, y: tf.Tensor) => {
+    const logQ = logQOf(x, y);
+    const logP = tf.add(lwOf(x, y), logQ);
+    const iw = zs.importanceWeightedObjective(
+      (obs) => {
+        // A node z for the latent; the log joint is the given log p.
+        const bn = new zs.BayesianNet(obs, { logJoint: () => logP });
+        bn.normal('z', tf.zeros([4]), { std: 1 });
+        return bn;
+      },
+      {},
+      { latent: { z: [tf.zeros([6, 4]), logQ] }, axis: 0 },
+    );
+    return tf.sum(iw.vimco());
+  };
+  const run = (f: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) =>
+    tf.tidy(() => {
+      const { value, grads } = tf.valueAndGrads(f)([a, b]);
+      return [value, ...grads].map((t) => Array.from(t.dataSync()));
+    });
+  const want = run(composite);
+  const got = run(library);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(got[i].length, want[i].length);
+    got[i].forEach((v, j) => assert.ok(v === want[i][j], `[${i}][${j}]: ${v} vs ${want[i][j]}`));
+  }
+  assert.ok(
+    got.every((g) => g.every(Number.isFinite)),
+    'finite',
+  );
+  // Kernels writing a [K, K, 4] tensor: in the forward pass only.
+  const square = async (f: () => unknown) =>
+    (await tf.profile(() => void tf.tidy(() => void f()))).kernels.filter(
+      (kn) => kn.outputShapes[0]?.join() === '6,6,4',
+    ).length;
+  const forward = await square(() => library(a, b));
+  const withGrads = await square(() => tf.valueAndGrads(library)([a, b]));
+  const compositeGrads = await square(() => tf.valueAndGrads(composite)([a, b]));
+  assert.ok(forward > 0);
+  assert.equal(withGrads, forward, 'no [K, K] kernel in the backward pass');
+  assert.ok(compositeGrads > forward, 'the composite has them');
+  tf.dispose([a, b]);
+});
