@@ -5,12 +5,13 @@
  * `zs.importanceWeightedObjective(...).vimco()` trains the model and q
  * together. The model and protocol are in `common/sbn.ts`.
  *
- * Full size: 15 epochs of 2291 batches of 24 (K = 50). Measured with
- * `nice -n 10` on the 2-core machine (native backend, 40 batches after 5 of
- * warm-up): 186 ms per batch, 426 s per epoch, so about 1.8 h of training
- * and a few minutes of test evaluation (1000 importance samples for 10 000
- * images). ZhuSuan's file runs 3000 epochs on a GPU: 15 are far from
- * converged, and the curve PNG and `valid_gain_last_quarter` say how far.
+ * Full size: 15 epochs of 2291 batches of 24 (K = 50), then the test
+ * set's IS log-likelihood (1000 importance samples for 10 000 images). The
+ * committed run (2026-12-05, native backend with one native and one BLAS
+ * thread, beside a second training and other work on the 2-core machine):
+ * 183 s per epoch, 49.5 min in all. ZhuSuan's file runs 3000 epochs on a
+ * GPU: 15 are far from converged, and the curve PNG and
+ * `valid_gain_last_quarter` say how far.
  * `--quick`: 300 training images, layers of 50 units, 2 epochs with K = 5,
  * 60 test images, 50 importance samples.
  */
