@@ -20,12 +20,12 @@
  * split, and the epoch with the lowest validation classification error is
  * kept. The test set is scored once: the classifier's error.
  *
- * Full size: 30 epochs of 550 batches. Measured with `nice -n 10` on the
- * 2-core machine (native backend, 30 batches after 5 of warm-up): 400 ms
- * per batch, 220 s per epoch, so about 1.8 h. ZhuSuan's file runs 3000
- * epochs; the curve PNGs (the bound in `vae_ssl-curve.png`, validation accuracy
- * in `vae_ssl-valid.png`) and
- * `valid_gain_last_quarter` show how far from converged 30 stop.
+ * Full size: 20 epochs of 550 batches. The committed run (2026-12-05,
+ * native backend with one native and one BLAS thread, beside a second
+ * training on the 2-core machine): 75 s per epoch, 25 min in all.
+ * ZhuSuan's file runs 3000 epochs; the curve PNGs (the bound in
+ * `vae_ssl-curve.png`, validation accuracy in `vae_ssl-valid.png`) and
+ * `valid_gain_last_quarter` show how far from converged 20 stop.
  * `--quick`: 400 training images (100 labelled), nets of 100 units and 20
  * latents, 2 epochs of batches of 20, 300 test images.
  */
