@@ -18,9 +18,9 @@
  *   `[...broadcast(Bl, Bb), n, k]` with op(matrix)·x = rhs, op the transpose
  *   when `adjoint`; only the triangle `lower` names is read.
  */
-import { KernelConfig, KernelFunc, TensorInfo, broadcast_util } from '@tensorflow/tfjs-core';
+import { KernelConfig, TensorInfo, broadcast_util } from '@tensorflow/tfjs-core';
 import { broadcastIndex } from './BatchMatMul.js';
-import { KernelArgs, sizeOf } from './util.js';
+import { KernelArgs, f32, nativeKernel, sizeOf } from './util.js';
 import type { NativeBackend } from '../backend.js';
 
 /** The float32 values of `t`, copied when stored in another array type; throws for another dtype. */
@@ -28,8 +28,9 @@ function values(backend: NativeBackend, t: TensorInfo, kernel: string, name: str
   if (t.dtype !== 'float32') {
     throw new Error(`${kernel}: \`${name}\` must be float32, got ${t.dtype}; cast it first`);
   }
-  const v = backend.data.get(t.dataId).values;
-  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
+  return (
+    f32(backend, t) ?? Float32Array.from(backend.data.get(t.dataId).values as ArrayLike<number>)
+  );
 }
 
 /** n of `[..., n, n]`; throws naming the kernel and input otherwise. */
@@ -97,10 +98,6 @@ function matrixTriangularSolve({ inputs, backend, attrs }: KernelArgs): TensorIn
 
 /** The two kernels, for backend `native` (no cpu fallback: tfjs-cpu has neither). */
 export const linalgConfigs: KernelConfig[] = [
-  { kernelName: 'Cholesky', backendName: 'native', kernelFunc: cholesky as unknown as KernelFunc },
-  {
-    kernelName: 'MatrixTriangularSolve',
-    backendName: 'native',
-    kernelFunc: matrixTriangularSolve as unknown as KernelFunc,
-  },
+  nativeKernel('Cholesky', cholesky),
+  nativeKernel('MatrixTriangularSolve', matrixTriangularSolve),
 ];
