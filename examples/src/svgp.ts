@@ -84,7 +84,9 @@ export function lowerSoftplusDiag(raw: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
     const n = raw.shape[0];
     const eye = tf.eye(n);
-    const strictLower = tf.sub(tf.linalg.bandPart(tf.ones([n, n]), -1, 0), eye);
+    // i > j, on float32 indices (exact; a broadcast int32 comparison is slow).
+    const idx = tf.range(0, n);
+    const strictLower = tf.cast(tf.greater(tf.reshape(idx, [n, 1]), idx), 'float32');
     const diag = tf.sum(tf.mul(raw, eye), 1, true);
     return tf.add(tf.mul(raw, strictLower), tf.mul(eye, tf.softplus(diag))) as tf.Tensor2D;
   });

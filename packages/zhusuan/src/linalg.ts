@@ -110,11 +110,15 @@ export function diagPart(x: tf.Tensor): tf.Tensor {
   });
 }
 
-/** The n × n boolean mask of the lower (i ≥ j) or upper (i ≤ j) triangle, diagonal included. */
+/**
+ * The n × n boolean mask of the lower (i ≥ j) or upper (i ≤ j) triangle,
+ * diagonal included. The indices are float32 (exact below 2^24): backends
+ * compare float32 faster than int32 under broadcasting.
+ */
 export function triangleMask(n: number, lower: boolean): tf.Tensor {
   return tf.tidy(() => {
-    const i = tf.reshape(tf.range(0, n, 1, 'int32'), [n, 1]);
-    const j = tf.range(0, n, 1, 'int32');
+    const i = tf.reshape(tf.range(0, n), [n, 1]);
+    const j = tf.range(0, n);
     return lower ? tf.greaterEqual(i, j) : tf.lessEqual(i, j);
   });
 }
