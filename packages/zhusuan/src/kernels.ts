@@ -132,6 +132,23 @@ export function reduceToShape(g: tf.Tensor, shape: number[]): tf.Tensor {
   return tf.reshape(tf.sum(g, axes), shape);
 }
 
+/**
+ * `tf.broadcastTo(x, shape)` (a new tensor, the same values) whose gradient
+ * sums `dy` over the broadcast axes. tfjs' own gradient of the `Tile` behind
+ * `broadcastTo` adds `dy`'s slices one at a time (two kernels per repeat: a
+ * broadcast of a scalar to a batch of 200 costs 400 in the backward pass),
+ * and it has none for ranks above 4.
+ */
+export function expandTo(x: tf.Tensor, shape: number[]): tf.Tensor {
+  if (tf.util.arraysEqual(x.shape, shape)) return tf.clone(x);
+  const inShape = x.shape;
+  const op = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.broadcastTo(inputs[0] as tf.Tensor, shape),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => reduceToShape(dy as tf.Tensor, inShape),
+  }));
+  return op(x);
+}
+
 const gradientsRegistered = new Set<string>();
 /** Registers `config` (tfjs' registry is global) unless it already is. */
 function ensureGradient(config: tf.GradConfig): void {

@@ -35,7 +35,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertNone } from './checks.js';
 import { getValidateArgs } from './distributions/base.js';
 import { asFloat } from './distributions/internal.js';
-import { backendHasKernel, reduceToShape } from './kernels.js';
+import { backendHasKernel, expandTo, reduceToShape } from './kernels.js';
 
 /** Options of {@link cholesky}. */
 export interface CholeskyOptions {
@@ -312,7 +312,7 @@ function foldColumns(t: tf.Tensor, plan: FoldPlan): tf.Tensor {
   const { batch, keep, fold } = plan;
   const r = batch.length;
   const [n, k] = t.shape.slice(-2);
-  const full = tf.broadcastTo(t, [...batch, n, k]);
+  const full = expandTo(t, [...batch, n, k]);
   if (fold.length === 0) return full;
   const inner = fold.reduce((s, i) => s * batch[i], k);
   return tf.reshape(tf.transpose(full, [...keep, r, ...fold, r + 1]), [

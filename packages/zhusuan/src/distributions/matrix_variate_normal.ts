@@ -4,7 +4,7 @@
  * MatrixVariateNormalCholesky).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { HALF_LOG_2PI, seededNormal } from '../kernels.js';
+import { HALF_LOG_2PI, expandTo, seededNormal } from '../kernels.js';
 import {
   assertPositiveDiagonal,
   logAbsDetTriangular,
@@ -153,8 +153,8 @@ export class MatrixVariateNormalCholesky extends Distribution {
     const [r, c] = [this.nRow, this.nCol];
     const batch = this.batchShape;
     const eps = seededNormal([n, ...batch, r, c], nextSeed());
-    const lu = tf.broadcastTo(trianglePart(asFloat(this.uTril), true), [...batch, r, r]);
-    const lv = tf.broadcastTo(trianglePart(asFloat(this.vTril), true), [...batch, c, c]);
+    const lu = expandTo(trianglePart(asFloat(this.uTril), true), [...batch, r, r]);
+    const lv = expandTo(trianglePart(asFloat(this.vTril), true), [...batch, c, c]);
     // L_U·E, then (L_V·(L_U·E)ᵀ)ᵀ = L_U·E·L_Vᵀ.
     const ue = matMulSamples(lu, eps);
     const uev = matrixTranspose(matMulSamples(lv, matrixTranspose(ue)));

@@ -3,7 +3,7 @@
  * (port of zhusuan/distributions/multivariate.py MultivariateNormalCholesky).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { HALF_LOG_2PI, seededNormal } from '../kernels.js';
+import { HALF_LOG_2PI, expandTo, seededNormal } from '../kernels.js';
 import { nextSeed } from '../random.js';
 import {
   assertPositiveDiagonal,
@@ -116,11 +116,7 @@ export class MultivariateNormalCholesky extends Distribution {
   protected _sample(n: number): tf.Tensor {
     const d = this.dim;
     const eps = seededNormal([n, ...this.batchShape, d, 1], nextSeed());
-    const l = tf.broadcastTo(trianglePart(asFloat(this.cholTril), true), [
-      ...this.batchShape,
-      d,
-      d,
-    ]);
+    const l = expandTo(trianglePart(asFloat(this.cholTril), true), [...this.batchShape, d, d]);
     const s = tf.add(tf.squeeze(matMulSamples(l, eps), [-1]), asFloat(this.mean));
     return this.isReparameterized ? s : stopGradient(s);
   }

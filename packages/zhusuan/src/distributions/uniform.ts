@@ -2,7 +2,7 @@
  * The univariate Uniform distribution (port of zhusuan/distributions/univariate.py Uniform).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { seededUniform } from '../kernels.js';
+import { expandTo, seededUniform } from '../kernels.js';
 import { nextSeed } from '../random.js';
 import { assertNone } from '../checks.js';
 import { stopGradient } from '../utils.js';
@@ -66,7 +66,7 @@ export class Uniform extends Distribution {
   protected _sample(n: number): tf.Tensor {
     const shape = [n, ...this.batchShape];
     const u = seededUniform(shape, nextSeed());
-    const lo = tf.broadcastTo(this.minval, shape);
+    const lo = expandTo(this.minval, shape);
     const s = tf.add(lo, tf.mul(u, tf.sub(this.maxval, this.minval)));
     // u may be 1 after rounding to float32, and lo + range·u may round up to
     // maxval: wrap such draws to minval. Only GreaterEqual and Select here,

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Bijector, type ForwardResult, type InverseResult } from './bijector.js';
 import { variable } from './internal.js';
+import { expandTo } from '../kernels.js';
 
 /** Options of {@link Scaling}. */
 export interface ScalingOptions {
@@ -37,14 +38,14 @@ export class Scaling extends Bijector {
   protected _forward(x: tf.Tensor): ForwardResult {
     return {
       y: tf.mul(x, tf.exp(this.logScale)),
-      logDet: tf.broadcastTo(tf.sum(this.logScale), x.shape.slice(0, -1)),
+      logDet: expandTo(tf.sum(this.logScale), x.shape.slice(0, -1)),
     };
   }
 
   protected _inverse(y: tf.Tensor): InverseResult {
     return {
       x: tf.mul(y, tf.exp(tf.neg(this.logScale))),
-      logDet: tf.broadcastTo(tf.neg(tf.sum(this.logScale)), y.shape.slice(0, -1)),
+      logDet: expandTo(tf.neg(tf.sum(this.logScale)), y.shape.slice(0, -1)),
     };
   }
 

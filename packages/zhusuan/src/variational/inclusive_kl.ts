@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model, Observed } from '../framework/bn.js';
+import { expandTo } from '../kernels.js';
 import { stopGradient } from '../utils.js';
 import {
   latentSource,
@@ -45,7 +46,7 @@ export class InclusiveKLObjective extends VariationalObjective {
     super('klpq', model, observed, src, true);
     const { logP, logQ } = this.terms;
     this.logWeights = this.own(tf.tidy(() => stopGradient(tf.sub(logP, logQ))));
-    this.logQ = this.own(tf.broadcastTo(logQ, this.logWeights.shape));
+    this.logQ = this.own(expandTo(logQ, this.logWeights.shape));
     this.axis = this.validAxis(axis, this.logWeights.rank)!;
   }
 

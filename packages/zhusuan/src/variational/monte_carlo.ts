@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model, Observed } from '../framework/bn.js';
+import { expandTo } from '../kernels.js';
 import { logMeanExp } from '../utils.js';
 import {
   latentSource,
@@ -72,7 +73,7 @@ export class ImportanceWeightedObjective extends VariationalObjective {
     return tf.tidy(() => {
       const logWeights = terms === this.terms ? this.logWeights : tf.sub(terms.logP, terms.logQ);
       const lw = moveAxisToFront(logWeights, this.axis); // [K, ...]
-      const logQ = moveAxisToFront(tf.broadcastTo(terms.logQ, logWeights.shape), this.axis);
+      const logQ = moveAxisToFront(expandTo(terms.logQ, logWeights.shape), this.axis);
       const bound = logMeanExp(lw, 0); // [...], carries the gradient
       const score = tf.sum(tf.mul(vimcoSignal(lw, bound, k), logQ), 0);
       return tf.neg(tf.add(score, bound));
