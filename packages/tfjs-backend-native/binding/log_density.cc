@@ -28,6 +28,9 @@
 namespace zsn {
 namespace {
 
+// Elements a block is widened to at most (see Periodic::widen).
+constexpr int64_t kWideBlock = 4096;
+
 struct Periodic {
   std::vector<const float*> base;
   std::vector<int64_t> length;
@@ -36,8 +39,10 @@ struct Periodic {
   int64_t block = 1;
   int64_t blocks = 0;
 
+  // `inner` (1 when ungrouped) is the row length of a grouped call: a widened
+  // block stays a whole number of rows, or a whole fraction of one.
   Periodic(const Napi::CallbackInfo& info, const char* fn, std::initializer_list<int> args,
-           int64_t size)
+           int64_t size, int64_t inner = 1)
       : n(size) {
     block = n;
     for (int i : args) {
@@ -53,14 +58,43 @@ struct Periodic {
       if (!ok) {
         throwRange(info.Env(), fn, "operand lengths do not broadcast periodically");
       }
-      expanded.emplace_back();
-      if (len == 1) expanded.back().assign(static_cast<size_t>(block), base[j][0]);
+    }
+    widen(inner);
+    expanded.resize(length.size());
+    for (size_t j = 0; j < length.size(); ++j) {
+      const int64_t len = length[j];
+      if (len >= block) continue;
+      // A period shorter than the block (a scalar, or [d] parameters against
+      // a wider block) is tiled into one block, read at the block's offset.
+      std::vector<float>& e = expanded[j];
+      e.resize(static_cast<size_t>(block));
+      for (int64_t k = 0; k < block; ++k) e[static_cast<size_t>(k)] = base[j][k % len];
     }
     blocks = n / block;
   }
+  // The widest multiple of the block up to kWideBlock elements that divides
+  // n, divides every operand at least that long, is divided by every shorter
+  // one, and fits `inner`: a [1000, 10] value against [10] parameters then
+  // runs in blocks of 2000 elements rather than 1000 blocks of 10, with the
+  // same arithmetic on every element.
+  void widen(int64_t inner) {
+    for (int64_t m = kWideBlock / block; m > 1; --m) {
+      const int64_t b = m * block;
+      if (n % b != 0) continue;
+      if (inner > 1 && b % inner != 0 && inner % b != 0) continue;
+      bool fits = true;
+      for (int64_t len : length) {
+        if (len > 1 && (len >= b ? len % b != 0 : b % len != 0)) fits = false;
+      }
+      if (fits) {
+        block = b;
+        return;
+      }
+    }
+  }
   // Operand j's values for the segment starting at output element pos.
   const float* at(size_t j, int64_t pos) const {
-    return length[j] == 1 ? expanded[j].data() : base[j] + pos % length[j];
+    return length[j] < block ? expanded[j].data() + pos % block : base[j] + pos % length[j];
   }
   // Calls f(pos, len) for every block, over the pool, denormals flushed.
   template <class F>
@@ -118,9 +152,20 @@ void writeValues(const Napi::CallbackInfo& info, const char* fn, const Periodic&
     ops.forBlocks([&](int64_t pos, int64_t len) { f(pos, len, out + pos); });
     return;
   }
-  // One scratch row per thread: the values are summed from it in the Sum
-  // kernel's order, so a grouped log-density equals the ungrouped one summed.
+  // The values go to a scratch buffer (one per thread) and are summed from it
+  // row by row in the Sum kernel's order, so a grouped log-density equals the
+  // ungrouped one summed. Rows no longer than a block: a block at a time.
   thread_local std::vector<float> row;
+  if (ops.n > 0 && inner <= ops.block && ops.block % inner == 0) {
+    ops.forBlocks([&](int64_t pos, int64_t len) {
+      if (static_cast<int64_t>(row.size()) < len) row.resize(static_cast<size_t>(len));
+      f(pos, len, row.data());
+      for (int64_t r = 0; r < len / inner; ++r) {
+        out[pos / inner + r] = static_cast<float>(KT->sum(row.data() + r * inner, inner));
+      }
+    });
+    return;
+  }
   ops.forRows(info, fn, inner, [&](int64_t r, int64_t pos, int64_t len) {
     if (static_cast<int64_t>(row.size()) < inner) row.resize(static_cast<size_t>(inner));
     const int64_t off = pos - r * inner;
@@ -130,8 +175,8 @@ void writeValues(const Napi::CallbackInfo& info, const char* fn, const Periodic&
 }
 
 // Calls f(pos, len, dy) for every segment of the output, dy pointing at the
-// segment's upstream gradients: dy itself when inner is 1, else the row's one
-// value repeated.
+// segment's upstream gradients: dy itself when inner is 1, else each row's
+// one value repeated over the row.
 template <class F>
 void withRowGrads(const Napi::CallbackInfo& info, const char* fn, const Periodic& ops,
                   int64_t inner, const float* dy, F&& f) {
@@ -140,6 +185,16 @@ void withRowGrads(const Napi::CallbackInfo& info, const char* fn, const Periodic
     return;
   }
   thread_local std::vector<float> rep;
+  if (ops.n > 0 && inner <= ops.block && ops.block % inner == 0) {
+    ops.forBlocks([&](int64_t pos, int64_t len) {
+      if (static_cast<int64_t>(rep.size()) < len) rep.resize(static_cast<size_t>(len));
+      for (int64_t r = 0; r < len / inner; ++r) {
+        std::fill(rep.begin() + r * inner, rep.begin() + (r + 1) * inner, dy[pos / inner + r]);
+      }
+      f(pos, len, rep.data());
+    });
+    return;
+  }
   ops.forRows(info, fn, inner, [&](int64_t r, int64_t pos, int64_t len) {
     if (static_cast<int64_t>(rep.size()) < len) rep.resize(static_cast<size_t>(len));
     std::fill(rep.begin(), rep.begin() + len, dy[r]);
@@ -147,11 +202,10 @@ void withRowGrads(const Napi::CallbackInfo& info, const char* fn, const Periodic
   });
 }
 
-// normalLogProb(x, mean, logstd, out, inner): the element values
-// -0.5 ((x - mean) e^-logstd)^2 - log(2 pi)/2 - logstd, broadcasting
-
 }  // namespace
 
+// normalLogProb(x, mean, logstd, out, inner): the element values
+// -0.5 ((x - mean) e^-logstd)^2 - log(2 pi)/2 - logstd, broadcasting
 // periodically; summed over rows of `inner` elements when inner > 1 (out then
 // holds one value per row).
 Napi::Value NormalLogProb(const Napi::CallbackInfo& info) {
@@ -159,7 +213,7 @@ Napi::Value NormalLogProb(const Napi::CallbackInfo& info) {
   const View o = f32View(info, 3, fn);
   float* out = static_cast<float*>(o.data);
   const int64_t inner = innerArg(info, 4, fn);
-  const Periodic ops(info, fn, {0, 1, 2}, static_cast<int64_t>(o.length) * inner);
+  const Periodic ops(info, fn, {0, 1, 2}, static_cast<int64_t>(o.length) * inner, inner);
   const auto values = [&](int64_t pos, int64_t len, float* dst) {
     KT->normalLogProb(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos), dst, len);
   };
@@ -176,7 +230,7 @@ Napi::Value NormalLogProbGrad(const Napi::CallbackInfo& info) {
   const float* dy = f32(info, 3, fn, n / inner);
   float* gx = f32(info, 4, fn, n);
   float* gs = f32(info, 5, fn, n);
-  const Periodic ops(info, fn, {0, 1, 2}, n);
+  const Periodic ops(info, fn, {0, 1, 2}, n, inner);
   const auto grads = [&](int64_t pos, int64_t len, const float* d) {
     KT->normalLogProbGrad(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos), d, gx + pos, gs + pos,
                           len);
@@ -193,7 +247,7 @@ Napi::Value BernoulliLogProb(const Napi::CallbackInfo& info) {
   const View o = f32View(info, 2, fn);
   float* out = static_cast<float*>(o.data);
   const int64_t inner = innerArg(info, 3, fn);
-  const Periodic ops(info, fn, {0, 1}, static_cast<int64_t>(o.length) * inner);
+  const Periodic ops(info, fn, {0, 1}, static_cast<int64_t>(o.length) * inner, inner);
   const auto values = [&](int64_t pos, int64_t len, float* dst) {
     KT->bernoulliLogProb(ops.at(0, pos), ops.at(1, pos), dst, len);
   };
@@ -208,7 +262,7 @@ Napi::Value BernoulliLogProbGrad(const Napi::CallbackInfo& info) {
   const auto [n, inner] = gradLength(info, fn, 3, 4);
   const float* dy = f32(info, 2, fn, n / inner);
   float* out = f32(info, 3, fn, n);
-  const Periodic ops(info, fn, {0, 1}, n);
+  const Periodic ops(info, fn, {0, 1}, n, inner);
   const auto grads = [&](int64_t pos, int64_t len, const float* d) {
     KT->bernoulliLogProbGrad(ops.at(0, pos), ops.at(1, pos), d, out + pos, len);
   };

@@ -128,6 +128,7 @@ describe('ZsBernoulliLogProb', () => {
       [200, 784],
       [200, 784],
     ], // above the pool's parallel threshold
+    [[1000, 10], [10]], // a short period widened into long blocks
   ];
   for (const [ls, xs] of cases) {
     it(`logits [${ls}] given [${xs}] equals given·logits − softplus(logits)`, async () => {
@@ -234,6 +235,12 @@ describe('ZsNormalLogProb and ZsNormalLogProbGrad', () => {
       [128, 40],
       [128, 40],
     ], // above the pool's parallel threshold
+    // Short periods the kernel widens into long blocks: 1000 chains of a
+    // 10-D latent; rows of 3 or 12 within a block; rows of 6000 spanning
+    // two blocks of 3000.
+    [[1000, 10], [10], [10]],
+    [[6, 4, 3], [3], [4, 3]],
+    [[2, 3000, 2], [2], []],
   ];
   const inputs = (gs: number[], ms: number[], ss: number[]) => ({
     given: tf.mul(rand(gs, 11), 3),
