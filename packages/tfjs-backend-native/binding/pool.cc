@@ -19,7 +19,7 @@ int poolThreads() {
 }
 
 Pool::Pool(int threads) : threads_(std::max(1, threads)) {
-  for (int i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { loop(i); });
+  for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { loop(); });
 }
 
 Pool::~Pool() {
@@ -29,31 +29,62 @@ Pool::~Pool() {
   for (auto& t : workers_) t.join();
 }
 
-void Pool::run(void (*fn)(void*, int), void* ctx) {
+void Pool::run(void (*fn)(void*, int), void* ctx, int slots) {
+  // The previous job is over (run returns only when all its slots are done),
+  // so nothing reads these until the claim word below publishes them.
   fn_ = fn;
   ctx_ = ctx;
-  pending_.store(threads_ - 1, std::memory_order_relaxed);
-  gen_.fetch_add(1, std::memory_order_release);
+  const int total = slots > 0 ? slots : threads_;
+  slots_.store(total, std::memory_order_relaxed);
+  done_.store(0, std::memory_order_relaxed);
+  const uint64_t job = gen_.load(std::memory_order_relaxed) + 1;
+  claim_.store(job << 32, std::memory_order_release);
+  gen_.store(job, std::memory_order_release);
   gen_.notify_all();
-  fn(ctx, 0);
-  // Wait for the workers: spin briefly, then sleep. Never spin for long: a
-  // worker woken onto this core would wait for the spinning thread's time
-  // slice (measured: steps of 16 ms instead of 6 on 2 cores).
+  work(job);
+  // Wait for the slots other threads claimed: spin briefly, then sleep.
+  // Never spin for long: a worker woken onto this core would wait for the
+  // spinning thread's time slice (measured: steps of 16 ms instead of 6 on
+  // 2 cores).
   int spins = 0;
-  for (int left = pending_.load(std::memory_order_acquire); left != 0;
-       left = pending_.load(std::memory_order_acquire)) {
+  for (int d = done_.load(std::memory_order_acquire); d != total;
+       d = done_.load(std::memory_order_acquire)) {
     if (++spins < 2000) {
 #if defined(__x86_64__)
       __builtin_ia32_pause();
 #endif
     } else {
-      pending_.wait(left, std::memory_order_acquire);
+      done_.wait(d, std::memory_order_acquire);
     }
   }
 }
 
+void Pool::work(uint64_t job) {
+  uint64_t c = claim_.load(std::memory_order_acquire);
+  // slots_ is read after the claim word that published it (or a later one,
+  // and then the compare-and-swap fails).
+  while ((c >> 32) == job &&
+         static_cast<int>(c & 0xffffffffu) < slots_.load(std::memory_order_relaxed)) {
+    if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+      continue;  // c now holds the current word
+    }
+    // A claimed slot keeps its job running, so fn_, ctx_ and slots_ are the
+    // job's until done_ counts this slot.
+    fn_(ctx_, static_cast<int>(c & 0xffffffffu));
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 ==
+        slots_.load(std::memory_order_relaxed)) {
+      done_.notify_one();
+    }
+    c = claim_.load(std::memory_order_acquire);
+  }
+}
+
 void Pool::runRange(int64_t n, void (*fn)(void*, int64_t, int64_t), void* ctx) {
-  int64_t chunk = (n + threads_ - 1) / threads_;
+  // Four chunks a thread (of at least 16 elements): a thread that runs late
+  // leaves most of its share to the others.
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(4 * threads_, (n + 15) / 16));
+  int64_t chunk = (n + parts - 1) / parts;
   chunk = (chunk + 15) & ~int64_t(15);
   struct Job {
     void (*fn)(void*, int64_t, int64_t);
@@ -67,11 +98,11 @@ void Pool::runRange(int64_t n, void (*fn)(void*, int64_t, int64_t), void* ctx) {
         const int64_t e = std::min(j.n, b + j.chunk);
         if (b < e) j.fn(j.ctx, b, e);
       },
-      &job);
+      &job, static_cast<int>((n + chunk - 1) / chunk));
 }
 
-void Pool::loop(int index) {
-  uint64_t seen = 0;  // the generation at construction (a late start must not skip a job)
+void Pool::loop() {
+  uint64_t seen = 0;  // the job at construction (a late start must not skip a job)
   for (;;) {
     uint64_t g = gen_.load(std::memory_order_acquire);
     const auto t0 = std::chrono::steady_clock::now();
@@ -89,8 +120,7 @@ void Pool::loop(int index) {
     }
     seen = g;
     if (stop_.load()) return;
-    fn_(ctx_, index);
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+    work(g);
   }
 }
 

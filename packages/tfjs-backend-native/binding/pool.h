@@ -1,11 +1,15 @@
 // A small thread pool and the settings that decide which kernels use it.
 //
-// Runs one job at a time on every thread (the caller is participant 0). Used
-// for the GEMMs (OpenBLAS itself runs single-threaded, see gemm.cc) and the
-// convolutions' blocks, the Adam update and, when enabled, element-wise
-// kernels. Workers spin briefly after
-// a job (kernels come every few microseconds during a training step) and then
-// sleep on a futex (std::atomic::wait).
+// Runs one job at a time. A job is a number of slots, each run exactly once
+// by whichever thread claims it first: the caller claims slots too, and
+// waits only for slots other threads have claimed and not finished. A worker
+// that the operating system has descheduled (another process on the cores)
+// therefore never stalls a kernel: its share is taken by the threads that
+// run. Used for the GEMMs (OpenBLAS itself runs single-threaded, see
+// gemm.cc) and the convolutions' blocks, the Adam update and, when enabled,
+// element-wise kernels. Workers spin briefly after a job (kernels come every
+// few microseconds during a training step) and then sleep on a futex
+// (std::atomic::wait).
 #pragma once
 
 #include <atomic>
@@ -21,19 +25,27 @@ class Pool {
   ~Pool();
   int threads() const { return threads_; }
 
-  // Runs fn(ctx, participant) on every thread, participant in [0, threads).
-  void run(void (*fn)(void*, int), void* ctx);
+  // Runs fn(ctx, slot) once for every slot in [0, slots) (default: one per
+  // thread), each on whichever thread claims it; returns when all are done.
+  void run(void (*fn)(void*, int), void* ctx, int slots = 0);
 
-  // Runs fn(ctx, begin, end) over [0, n) in `threads` chunks aligned to 16.
+  // Runs fn(ctx, begin, end) over [0, n) in chunks aligned to 16, a few per
+  // thread, so that the threads that run take the chunks of one that does not.
   void runRange(int64_t n, void (*fn)(void*, int64_t, int64_t), void* ctx);
 
  private:
-  void loop(int index);
+  void loop();
+  // Claims and runs slots of job `job` until it has none left.
+  void work(uint64_t job);
 
   int threads_;
   std::vector<std::thread> workers_;
-  std::atomic<uint64_t> gen_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> gen_{0};  // the current job's number; workers wait on it
+  // (job << 32) | next unclaimed slot: a claim is a compare-and-swap, so a
+  // worker late for one job cannot claim a slot of the next.
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<int> done_{0};   // the current job's finished slots
+  std::atomic<int> slots_{0};  // the current job's slots
   std::atomic<bool> stop_{false};
   void (*fn_)(void*, int) = nullptr;
   void* ctx_ = nullptr;
