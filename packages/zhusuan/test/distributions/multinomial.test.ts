@@ -396,6 +396,36 @@ test('UnnormalizedMultinomial.logProb is Σ x log p: float64 oracle, any totals,
   assertClose(g.dataSync(), [0, -1, 1], 1e-6, 1e-6, 'd/dlogits');
 });
 
+test('UnnormalizedMultinomial.logProb gradients w.r.t. counts and log-probabilities, broadcast, with −∞', () => {
+  // Σ x·l with raw logits l: d/dl = x summed over the broadcast sample
+  // axis; d/dx = l where x ≠ 0 and 0 where x = 0 (so a zero count against
+  // l = −∞ gives 0, not NaN).
+  const lv = [0.5, -Infinity, 2, -1.5, 0.25, -Infinity];
+  const xv = [3, 0, 1, 0, 2, 0, 1, 0, 0, 4, 1, 0];
+  const l = tf.tensor(lv, [2, 3]);
+  const x = tf.tensor(xv, [2, 2, 3]);
+  const before = tf.memory().numTensors;
+  const [gx, gl] = tf.grads((xs: tf.Tensor, ls: tf.Tensor) =>
+    tf.sum(
+      new UnnormalizedMultinomial({ logits: ls, normalizeLogits: false, groupNdims: 1 }).logProb(
+        xs,
+      ),
+    ),
+  )([x, l]);
+  assert.equal(tf.memory().numTensors, before + 2, 'only the two gradients are left');
+  assert.deepEqual(gx.shape, [2, 2, 3]);
+  assert.deepEqual(gl.shape, [2, 3]);
+  assert.deepEqual(
+    Array.from(gx.dataSync()),
+    xv.map((v, i) => (v === 0 ? 0 : lv[i % 6])),
+  );
+  assert.deepEqual(
+    Array.from(gl.dataSync()),
+    lv.map((_, j) => xv[j] + xv[6 + j]),
+  );
+  tf.dispose([gx, gl, l, x]);
+});
+
 // ---- sampling -----------------------------------------------------------------
 
 test('Multinomial samples: shapes, dtype, counts summing to n (nTrials broadcasting), K = 1, n = 1, zero probabilities', () => {
