@@ -154,3 +154,47 @@ test('the figures: log-det and round-trip errors, integrals, per flow', (t) => {
   }
   assert.equal(Object.keys(FIGURES).length, ROWS.length, 'every row measured');
 });
+
+test('PlanarFlow: the hand-written gradient equals autodiff through the composite step', () => {
+  // y = x + u·tanh(x·w + b), log-det log1p((1 − h²)·w·u), u from û, written
+  // out with tfjs ops: values and the gradients of a random linear function
+  // of (y, log-det) with respect to x, w, û and b, for x of rank 1 to 3.
+  const composite = (x: tf.Tensor, w: tf.Tensor, uHat: tf.Tensor, b: tf.Tensor) => {
+    const wuHat = tf.sum(tf.mul(w, uHat));
+    const wu = tf.sub(tf.softplus(wuHat), 1);
+    const u = tf.add(uHat, tf.mul(tf.div(tf.sub(wu, wuHat), tf.sum(tf.square(w))), w));
+    const h = tf.tanh(tf.add(tf.sum(tf.mul(x, w), -1), b));
+    return {
+      y: tf.add(x, tf.mul(tf.expandDims(h, -1), u)),
+      logDet: tf.log1p(tf.mul(tf.sub(1, tf.square(h)), wu)),
+    };
+  };
+  const d = 4;
+  const flow = new zs.PlanarFlow(d, { seed: 3, initStd: 0.7 });
+  flow.b.assign(tf.scalar(0.3));
+  for (const shape of [[d], [5, d], [2, 3, d]]) {
+    tf.tidy(() => {
+      const x = tf.randomNormal(shape, 0, 1.5, 'float32', 7);
+      const ry = tf.randomNormal(shape, 0, 1, 'float32', 8);
+      const rl = tf.randomNormal(shape.slice(0, -1), 0, 1, 'float32', 9);
+      const loss = (r: { y: tf.Tensor; logDet: tf.Tensor }) =>
+        tf.add(tf.sum(tf.mul(r.y, ry)), tf.sum(tf.mul(r.logDet, rl))) as tf.Scalar;
+      const want = tf.grads((xv: tf.Tensor, w: tf.Tensor, u: tf.Tensor, b: tf.Tensor) =>
+        loss(composite(xv, w, u, b)),
+      )([x, flow.w, flow.uHat, flow.b]);
+      const [gx] = tf.grads((xv: tf.Tensor) => loss(flow.forward(xv)))([x]);
+      const { grads } = tf.variableGrads(() => loss(flow.forward(x)), flow.variables);
+      const got = [gx, grads[flow.w.name], grads[flow.uHat.name], grads[flow.b.name]];
+      ['x', 'w', 'uHat', 'b'].forEach((name, i) => {
+        assert.deepEqual(got[i].shape, want[i].shape, name);
+        const err = maxAbsDiff(got[i].dataSync(), want[i].dataSync());
+        assert.ok(err < 1e-5, `[${shape}] d/d${name}: ${err}`);
+      });
+      const c = composite(x, flow.w, flow.uHat, flow.b);
+      const r = flow.forward(x);
+      assert.ok(maxAbsDiff(r.y.dataSync(), c.y.dataSync()) < 1e-6, `[${shape}] y`);
+      assert.ok(maxAbsDiff(r.logDet.dataSync(), c.logDet.dataSync()) < 1e-6, `[${shape}] log-det`);
+    });
+  }
+  flow.dispose();
+});
