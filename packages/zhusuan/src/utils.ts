@@ -9,13 +9,28 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export function logSumExp(x: tf.Tensor, axis: number | number[], keepDims = false): tf.Tensor {
   const axes = normAxes(axis, x.rank);
-  return tf.tidy(() => {
-    const m = tf.max(x, axes, true);
+  // One op with its gradient written out, dy·exp(x − m)/Σ exp(x − m) (the
+  // softmax, from the shifted exponentials as autodiff would form it): its
+  // forward kernels run off the tape, so a gradient computation keeps no
+  // copies of their inputs and does not differentiate the shift.
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const t = args[0] as tf.Tensor;
+    const m = tf.max(t, axes, true);
     // A slice of -Infinity has max -Infinity; shift by 0 there to avoid inf - inf.
     const safe = tf.where(tf.isFinite(m), m, tf.zerosLike(m));
-    const out = tf.add(tf.log(tf.sum(tf.exp(tf.sub(x, safe)), axes, true)), safe);
-    return keepDims ? out : tf.squeeze(out, axes);
+    const e = tf.exp(tf.sub(t, safe));
+    const s = tf.sum(e, axes, true);
+    const out = tf.add(tf.log(s), safe);
+    (args[1] as tf.GradSaveFunc)([e, s]);
+    return {
+      value: keepDims ? out : tf.squeeze(out, axes),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [es, ss] = saved;
+        return tf.mul(tf.div(tf.reshape(dy as tf.Tensor, ss.shape), ss), es);
+      },
+    };
   });
+  return op(x);
 }
 
 /**

@@ -34,6 +34,35 @@ test('logSumExp and logMeanExp match float64, including large magnitudes', () =>
   assert.throws(() => zs.logSumExp(tf.zeros([2]), 1), /axis 1 is out of range/);
 });
 
+test('logSumExp gradients are dy·softmax (float64), with −∞ entries, any axes, keepDims', () => {
+  // x [2, 3, 2] over axes [1] and [0, 2]; entries of −∞ get 0, not NaN.
+  const xv = [0.5, -1, 1000, 999, 998.5, -Infinity, -2, 3, -Infinity, 0, 1, -1];
+  const x = tf.tensor(xv, [2, 3, 2]);
+  const at = (i: number, j: number, k: number) => xv[i * 6 + j * 2 + k];
+  for (const [axes, keep] of [
+    [[1], false],
+    [[0, 2], true],
+  ] as Array<[number[], boolean]>) {
+    const outShape = [2, 3, 2].map((n, d) => (axes.includes(d) ? 1 : n));
+    const dyv = Array.from({ length: outShape.reduce((p, n) => p * n, 1) }, (_, i) => 0.5 + i);
+    const dy = tf.tensor(dyv, keep ? outShape : outShape.filter((_, d) => !axes.includes(d)));
+    const [g] = tf.grads((t: tf.Tensor) => zs.logSumExp(t, axes, keep))([x], dy);
+    // Group of (i, j, k): its index in the reduced output, and its members.
+    const key = (i: number, j: number, k: number) => (axes.includes(1) ? i * 2 + k : j); // [2, 1, 2] or [1, 3, 1]
+    const want = xv.map((_, flat) => {
+      const [i, j, k] = [Math.floor(flat / 6), Math.floor(flat / 2) % 3, flat % 2];
+      const members: number[] = [];
+      for (let a = 0; a < 2; a++)
+        for (let b = 0; b < 3; b++)
+          for (let c = 0; c < 2; c++) if (key(a, b, c) === key(i, j, k)) members.push(at(a, b, c));
+      return dyv[key(i, j, k)] * Math.exp(at(i, j, k) - lse(members));
+    });
+    assertClose(g.dataSync(), want, 1e-5, 1e-6, `axes [${axes}]`);
+    tf.dispose([g, dy]);
+  }
+  x.dispose();
+});
+
 test('stopGradient passes values and blocks gradients', () => {
   const [g] = tf.grads((x: tf.Tensor) =>
     tf.sum(tf.add(tf.mul(x, 2), zs.stopGradient(tf.mul(x, 5)))),
