@@ -78,10 +78,12 @@ function detachOp(compute: () => tf.Tensor): (anchor: tf.Tensor) => tf.Tensor {
 }
 
 /**
- * Identity in the forward pass, no gradient in the backward pass
- * (TensorFlow's `stop_gradient`, which tfjs lacks): a gradient computation
- * does no work through it, and whatever is reached only through it gets no
- * gradient (see {@link untaped}).
+ * Identity in the forward pass, no gradient path in the backward pass
+ * (TensorFlow's `stop_gradient`, which tfjs lacks; PyTorch's `detach`): a
+ * gradient computation does no work through it, and a tensor reached only
+ * through it gets no gradient: `tf.grads` with respect to it throws, and
+ * `tf.variableGrads` (so `optimizer.minimize`) leaves it out. A tensor also
+ * reached by a live path gets exactly that path's gradient.
  * @example
  * ```ts
  * // d/dx (2x + stop(5x)) = 2

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setValidateArgs } from '../../src/distributions/base.js';
 import { Beta } from '../../src/distributions/beta.js';
 import * as random from '../../src/random.js';
-import { assertNoGradientPath, assertClose, lgamma64, rng, uniform, useCpu } from '../helpers.js';
+import { assertClose, assertNoGradientPath, lgamma64, rng, uniform, useCpu } from '../helpers.js';
 import {
   assertLeakFree,
   assertReproducible,

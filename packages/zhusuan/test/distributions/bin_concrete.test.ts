@@ -5,9 +5,9 @@ import { setValidateArgs } from '../../src/distributions/base.js';
 import { BinConcrete } from '../../src/distributions/bin_concrete.js';
 import { setSeed } from '../../src/random.js';
 import {
-  assertNoGradientPath,
   assertClose,
   assertCloseInf,
+  assertNoGradientPath,
   noLeak,
   read,
   readGrads,

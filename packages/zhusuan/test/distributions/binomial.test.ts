@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { Binomial } from '../../src/distributions/binomial.js';
 import { setSeed } from '../../src/random.js';
 import {
-  assertNoGradientPath,
   assertClose,
+  assertNoGradientPath,
   logFact64,
   noLeak,
   read,

@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { Categorical, OnehotCategorical } from '../../src/distributions/categorical.js';
 import { setSeed } from '../../src/random.js';
 import {
-  assertNoGradientPath,
   assertClose,
+  assertNoGradientPath,
   noLeak,
   read,
   rng,

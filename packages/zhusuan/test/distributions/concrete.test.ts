@@ -6,8 +6,8 @@ import { BinConcrete } from '../../src/distributions/bin_concrete.js';
 import { Concrete, ExpConcrete } from '../../src/distributions/concrete.js';
 import { setSeed } from '../../src/random.js';
 import {
-  assertNoGradientPath,
   assertClose,
+  assertNoGradientPath,
   lgamma64,
   noLeak,
   read,

@@ -6,8 +6,8 @@ import { Beta } from '../../src/distributions/beta.js';
 import { Dirichlet } from '../../src/distributions/dirichlet.js';
 import * as random from '../../src/random.js';
 import {
-  assertNoGradientPath,
   assertClose,
+  assertNoGradientPath,
   lgamma64,
   meanStd,
   noLeak,

@@ -5,9 +5,9 @@ import { setValidateArgs } from '../../src/distributions/base.js';
 import { Exponential } from '../../src/distributions/exponential.js';
 import * as random from '../../src/random.js';
 import {
-  assertNoGradientPath,
   assertClose,
   assertCloseInf,
+  assertNoGradientPath,
   noLeak,
   read,
   rng,

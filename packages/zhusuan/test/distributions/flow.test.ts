@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import * as zs from '../../src/index.js';
 import {
-  assertNoGradientPath,
   assertClose,
+  assertNoGradientPath,
   meanStd,
   noLeak,
   normalLogPdf,

@@ -5,9 +5,9 @@ import { FoldNormal } from '../../src/distributions/fold_normal.js';
 import { setValidateArgs } from '../../src/distributions/base.js';
 import * as random from '../../src/random.js';
 import {
-  assertNoGradientPath,
   assertClose,
   assertCloseInf,
+  assertNoGradientPath,
   meanStd,
   noLeak,
   normalLogPdf,

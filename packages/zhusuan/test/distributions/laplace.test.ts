@@ -5,8 +5,8 @@ import { Laplace } from '../../src/distributions/laplace.js';
 import { setValidateArgs } from '../../src/distributions/base.js';
 import * as random from '../../src/random.js';
 import {
-  assertNoGradientPath,
   assertClose,
+  assertNoGradientPath,
   meanStd,
   noLeak,
   readGrads,

@@ -5,8 +5,8 @@ import { setValidateArgs } from '../../src/distributions/base.js';
 import { Logistic } from '../../src/distributions/logistic.js';
 import * as random from '../../src/random.js';
 import {
-  assertNoGradientPath,
   assertClose,
+  assertNoGradientPath,
   read,
   rng,
   softplus,

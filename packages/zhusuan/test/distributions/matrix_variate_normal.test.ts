@@ -6,8 +6,8 @@ import { MatrixVariateNormalCholesky } from '../../src/distributions/matrix_vari
 import { MultivariateNormalCholesky } from '../../src/distributions/multivariate_normal.js';
 import { setSeed } from '../../src/random.js';
 import {
-  assertNoGradientPath,
   assertClose,
+  assertNoGradientPath,
   noLeak,
   read,
   rng,

@@ -5,8 +5,8 @@ import { setValidateArgs } from '../../src/distributions/base.js';
 import { Multinomial, UnnormalizedMultinomial } from '../../src/distributions/multinomial.js';
 import { setSeed } from '../../src/random.js';
 import {
-  assertNoGradientPath,
   assertClose,
+  assertNoGradientPath,
   logFact64,
   meanStd,
   noLeak,

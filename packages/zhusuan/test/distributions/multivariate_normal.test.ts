@@ -6,8 +6,8 @@ import { MultivariateNormalCholesky } from '../../src/distributions/multivariate
 import { Normal } from '../../src/distributions/normal.js';
 import { setSeed } from '../../src/random.js';
 import {
-  assertNoGradientPath,
   assertClose,
+  assertNoGradientPath,
   noLeak,
   read,
   rng,

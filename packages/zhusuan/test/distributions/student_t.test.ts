@@ -6,8 +6,8 @@ import { StudentT } from '../../src/distributions/student_t.js';
 import * as random from '../../src/random.js';
 import { lgamma } from '../../src/special.js';
 import {
-  assertNoGradientPath,
   assertClose,
+  assertNoGradientPath,
   lgamma64,
   noLeak,
   read,
