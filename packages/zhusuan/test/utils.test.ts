@@ -94,9 +94,8 @@ test('a tensor reached only through stopGradient or untaped has no gradient path
   tf.dispose([live, stopped]);
 });
 
-/** A kernel copying its input `x`, registered on the active backend (once) with gradient `grad`. */
+/** Registers on the active backend a kernel copying its input `x`, with gradient `grad` if given. */
 function registerCopyKernel(name: string, grad?: () => void): void {
-  if (tf.getKernel(name, tf.getBackend()) !== undefined) return;
   tf.registerKernel({
     kernelName: name,
     backendName: tf.getBackend(),
@@ -137,24 +136,29 @@ test('no backward work is done through stopGradient or untaped', () => {
       g.dispose();
       return out;
     });
-  // On a live path the counted kernel's gradient runs once, and the other's is missing.
-  assert.deepEqual(gradOf(counted), [3, 3]);
-  assert.equal(backward, 1);
-  assert.throws(() => gradOf(ungraded), /gradient function not found for ZsTestUngradedCopy/);
-  // Behind stopGradient or inside untaped neither is reached: the live path's gradient only.
-  backward = 0;
-  for (const f of [
-    (v: tf.Tensor) => zs.stopGradient(counted(v)),
-    (v: tf.Tensor) => untaped(() => counted(v)),
-    (v: tf.Tensor) => zs.stopGradient(ungraded(v)),
-    (v: tf.Tensor) => untaped(() => ungraded(v)),
-    (v: tf.Tensor) => tf.mul(zs.stopGradient(tf.exp(ungraded(v))), 3),
-  ]) {
-    assert.deepEqual(gradOf(f), [2, 2]);
+  try {
+    // On a live path the counted kernel's gradient runs once, and the other's is missing.
+    assert.deepEqual(gradOf(counted), [3, 3]);
+    assert.equal(backward, 1);
+    assert.throws(() => gradOf(ungraded), /gradient function not found for ZsTestUngradedCopy/);
+    // Behind stopGradient or inside untaped neither is reached: the live path's gradient only.
+    backward = 0;
+    for (const f of [
+      (v: tf.Tensor) => zs.stopGradient(counted(v)),
+      (v: tf.Tensor) => untaped(() => counted(v)),
+      (v: tf.Tensor) => zs.stopGradient(ungraded(v)),
+      (v: tf.Tensor) => untaped(() => ungraded(v)),
+      (v: tf.Tensor) => tf.mul(zs.stopGradient(tf.exp(ungraded(v))), 3),
+    ]) {
+      assert.deepEqual(gradOf(f), [2, 2]);
+    }
+    assert.equal(backward, 0, 'a kernel behind stopGradient had its gradient called');
+  } finally {
+    x.dispose();
+    tf.unregisterKernel('ZsTestCountedCopy', tf.getBackend());
+    tf.unregisterGradient('ZsTestCountedCopy');
+    tf.unregisterKernel('ZsTestUngradedCopy', tf.getBackend());
   }
-  assert.equal(backward, 0, 'a kernel behind stopGradient had its gradient called');
-  tf.unregisterKernel('ZsTestCountedCopy', tf.getBackend());
-  tf.unregisterKernel('ZsTestUngradedCopy', tf.getBackend());
 });
 
 test('stopGradient and untaped leak no tensors, in and outside tf.tidy', () => {
