@@ -8,7 +8,7 @@
  * them.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { sumLast } from './utils.js';
+import { sumLast, untaped } from './utils.js';
 
 /** Names of the kernels a backend may provide, and their contracts. */
 export const OPTIONAL_KERNELS = {
@@ -380,21 +380,13 @@ interface BernoulliSampleAttrs {
   paramShape: number[];
 }
 
-const bernoulliSampleGradient: tf.GradConfig = {
-  kernelName: OPTIONAL_KERNELS.bernoulliSample,
-  gradFunc: (_dy, _saved, attrs) => {
-    const { paramShape } = attrs as unknown as BernoulliSampleAttrs;
-    // Only the input that was given is asked for.
-    return { logits: () => tf.zeros(paramShape), probs: () => tf.zeros(paramShape) };
-  },
-};
-
 /**
  * A Bernoulli sample of `shape` in one kernel where the backend has
  * {@link OPTIONAL_KERNELS.bernoulliSample} (and `param` is float32):
  * `cast(less(u, p), dtype)` with u = `tf.randomUniform(shape, 0, 1,
  * 'float32', seed)` and p = `param` (`kind` 'probs') or its sigmoid
- * (`kind` 'logits'), with a zero gradient for `param`. Returns null without
+ * (`kind` 'logits'), with no gradient path to `param` (see
+ * {@link untaped}). Returns null without
  * the kernel: the caller composes the same numbers from tfjs ops.
  * @param shape the sample's shape, to which `param` broadcasts.
  * @param seed a positive integer (tfjs treats 0 as "no seed").
@@ -409,7 +401,6 @@ export function fusedBernoulliSample(
   if (param.dtype !== 'float32' || !backendHasKernel(OPTIONAL_KERNELS.bernoulliSample)) {
     return null;
   }
-  ensureGradient(bernoulliSampleGradient);
   const attrs: BernoulliSampleAttrs = { shape, seed: String(seed), dtype, paramShape: param.shape };
-  return runKernel(OPTIONAL_KERNELS.bernoulliSample, { [kind]: param }, attrs);
+  return untaped(() => runKernel(OPTIONAL_KERNELS.bernoulliSample, { [kind]: param }, attrs));
 }

@@ -56,11 +56,6 @@ function normAxes(axis: number | number[], rank: number): number[] {
   return [...new Set(axes)].sort((p, q) => p - q);
 }
 
-const stop = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-  value: tf.clone(inputs[0] as tf.Tensor),
-  gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.zerosLike(dy as tf.Tensor),
-}));
-
 /** Sums `x` over its last `k` axes (a distribution's group axes); `x` itself when k is 0. */
 export function sumLast(x: tf.Tensor, k: number): tf.Tensor {
   if (k === 0) return x;
@@ -71,9 +66,45 @@ export function sumLast(x: tf.Tensor, k: number): tf.Tensor {
 }
 
 /**
- * Identity in the forward pass, zero gradient in the backward pass
- * (TensorFlow's `stop_gradient`, which tfjs lacks).
+ * `compute()` with no gradient path to anything it reads: its kernels run off
+ * the tape, so a gradient computation neither reaches the tensors it read nor
+ * does any backward work for them (TensorFlow's `stop_gradient`, PyTorch's
+ * `detach`). A parameter reached only through the result gets no gradient:
+ * `tf.grads` with respect to it throws, and `tf.variableGrads` leaves it out.
+ *
+ * How: tfjs records no kernel that runs inside a custom gradient's forward
+ * pass, and the custom gradient's own tape node takes only a fresh scalar,
+ * which nothing being differentiated reaches.
+ */
+export function untaped(compute: () => tf.Tensor): tf.Tensor {
+  const anchor = tf.scalar(0);
+  try {
+    return detachOp(compute)(anchor);
+  } finally {
+    anchor.dispose();
+  }
+}
+
+function detachOp(compute: () => tf.Tensor): (anchor: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: compute(),
+    gradFunc: () => [tf.zerosLike(inputs[0] as tf.Tensor)],
+  })) as (anchor: tf.Tensor) => tf.Tensor;
+}
+
+/**
+ * Identity in the forward pass, no gradient path in the backward pass
+ * (TensorFlow's `stop_gradient`, which tfjs lacks; PyTorch's `detach`): a
+ * gradient computation does no work through it, and a tensor reached only
+ * through it gets no gradient: `tf.grads` with respect to it throws, and
+ * `tf.variableGrads` (so `optimizer.minimize`) leaves it out. A tensor also
+ * reached by a live path gets exactly that path's gradient.
+ * @example
+ * ```ts
+ * // d/dx (2x + stop(5x)) = 2
+ * tf.grads((x) => tf.sum(tf.add(tf.mul(x, 2), zs.stopGradient(tf.mul(x, 5)))));
+ * ```
  */
 export function stopGradient<T extends tf.Tensor>(x: T): T {
-  return stop(x) as T;
+  return untaped(() => tf.clone(x)) as T;
 }

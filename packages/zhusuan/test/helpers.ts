@@ -72,6 +72,40 @@ export function readGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[])
   });
 }
 
+/**
+ * Asserts that `f`'s value has no gradient path to any of `xs` (each on its
+ * own; the others held fixed), as TensorFlow's `stop_gradient` and PyTorch's
+ * `detach` leave none: `tf.grads` with respect to it throws tfjs's "Cannot
+ * compute gradient of y=f(x) with respect to x", leaving no tensor behind.
+ * The value gets a second, live input (a scalar added to it), so tfjs runs
+ * the whole backward pass and throws for the one missing gradient: with no
+ * input reaching the value, tfjs 4.22 throws before its backward pass and
+ * keeps the tensors its tape saved (any function, with or without zhusuan).
+ */
+export function assertNoGradientPath(
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  xs: tf.Tensor[],
+  what: string,
+): void {
+  xs.forEach((x, i) => {
+    const at = `${what}: input ${i}`;
+    noLeak(at, () => {
+      const live = tf.scalar(0);
+      try {
+        const g = (l: tf.Tensor, xi: tf.Tensor) =>
+          tf.add(f(...xs.map((t, j) => (j === i ? xi : t))), l);
+        assert.throws(
+          () => tf.grads(g)([live, x]),
+          /Cannot compute gradient of y=f\(x\) with respect to x\./,
+          `${at} has a gradient path`,
+        );
+      } finally {
+        live.dispose();
+      }
+    });
+  });
+}
+
 /** A seeded uniform generator (mulberry32) for test parameters. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;

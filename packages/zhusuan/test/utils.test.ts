@@ -2,7 +2,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import * as zs from '../src/index.js';
-import { assertClose, useCpu } from './helpers.js';
+import { untaped } from '../src/utils.js';
+import { assertClose, assertNoGradientPath, noLeak, useCpu } from './helpers.js';
 
 before(useCpu);
 
@@ -69,6 +70,161 @@ test('stopGradient passes values and blocks gradients', () => {
   )([tf.tensor([1, 2])]);
   assert.deepEqual(Array.from(g.dataSync()), [2, 2]);
   assert.deepEqual(Array.from(zs.stopGradient(tf.tensor([3, 4])).dataSync()), [3, 4]);
+  const y = zs.stopGradient(tf.tensor([[1, -2]], [1, 2], 'int32'));
+  assert.deepEqual([y.shape, y.dtype, Array.from(y.dataSync())], [[1, 2], 'int32', [1, -2]]);
+  // untaped returns what compute returns, and the live path keeps its exact gradient.
+  const x = tf.tensor([0.5, -1.5]);
+  assert.deepEqual(
+    Array.from(untaped(() => tf.exp(tf.mul(x, 3))).dataSync()),
+    Array.from(tf.exp(tf.mul(x, 3)).dataSync()),
+  );
+  const [gu] = tf.grads((v: tf.Tensor) =>
+    tf.sum(
+      tf.mul(
+        tf.square(v),
+        untaped(() => tf.exp(v)),
+      ),
+    ),
+  )([x]);
+  // d/dv Σ v²·c = 2v·c with c = exp(v) held constant.
+  assert.deepEqual(
+    Array.from(gu.dataSync()),
+    Array.from(tf.mul(tf.mul(x, 2), tf.exp(x)).dataSync()),
+  );
+});
+
+test('a tensor reached only through stopGradient or untaped has no gradient path', () => {
+  const x = tf.tensor([1, 2]);
+  assertNoGradientPath((v) => tf.sum(zs.stopGradient(tf.mul(v, 5))), [x], 'stopGradient');
+  assertNoGradientPath((v) => tf.sum(untaped(() => tf.mul(v, 5))), [x], 'untaped');
+  // tf.variableGrads leaves such a variable out, and an optimizer leaves it be.
+  const live = tf.variable(tf.tensor([1, 2]), true, 'zsUtilsLive');
+  const stopped = tf.variable(tf.tensor([3, 4]), true, 'zsUtilsStopped');
+  const loss = () =>
+    tf.add(tf.sum(tf.mul(live, 2)), tf.sum(zs.stopGradient(tf.mul(stopped, 5)))) as tf.Scalar;
+  noLeak('variableGrads', () => {
+    const { value, grads } = tf.variableGrads(loss, [live, stopped]);
+    assert.equal(value.dataSync()[0], 41);
+    assert.deepEqual(Object.keys(grads), ['zsUtilsLive']);
+    assert.deepEqual(Array.from(grads.zsUtilsLive.dataSync()), [2, 2]);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  const sgd = tf.train.sgd(0.5);
+  sgd.minimize(loss, false, [live, stopped]);
+  assert.deepEqual(Array.from(live.dataSync()), [0, 1]);
+  assert.deepEqual(Array.from(stopped.dataSync()), [3, 4]);
+  // With no variable on a live path tfjs refuses, as PyTorch's autograd.grad does.
+  assert.throws(
+    () =>
+      tf.variableGrads(() => tf.sum(zs.stopGradient(tf.mul(stopped, 5))) as tf.Scalar, [stopped]),
+    /Cannot find a connection between any variable and the result of the loss function/,
+  );
+  sgd.dispose();
+  tf.dispose([live, stopped]);
+});
+
+/** Registers on the active backend a kernel copying its input `x`, with gradient `grad` if given. */
+function registerCopyKernel(name: string, grad?: () => void): void {
+  tf.registerKernel({
+    kernelName: name,
+    backendName: tf.getBackend(),
+    kernelFunc: ({ inputs, backend }) => {
+      const x = (inputs as Record<string, tf.TensorInfo>).x;
+      const b = backend as unknown as {
+        readSync(id: unknown): Float32Array;
+        makeTensorInfo(shape: number[], dtype: string, v: Float32Array): tf.TensorInfo;
+      };
+      return b.makeTensorInfo(x.shape, x.dtype, b.readSync(x.dataId).slice());
+    },
+  });
+  if (grad !== undefined) {
+    tf.registerGradient({
+      kernelName: name,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+        grad();
+        return { x: () => tf.clone(dy as tf.Tensor) };
+      },
+    });
+  }
+}
+
+test('no backward work is done through stopGradient or untaped', () => {
+  // A kernel whose gradient counts its calls, and one with no gradient at all.
+  let backward = 0;
+  registerCopyKernel('ZsTestCountedCopy', () => backward++);
+  registerCopyKernel('ZsTestUngradedCopy');
+  const counted = (v: tf.Tensor) =>
+    tf.engine().runKernel('ZsTestCountedCopy', { x: v }) as tf.Tensor;
+  const ungraded = (v: tf.Tensor) =>
+    tf.engine().runKernel('ZsTestUngradedCopy', { x: v }) as tf.Tensor;
+  const x = tf.tensor([1, 2]);
+  const gradOf = (f: (v: tf.Tensor) => tf.Tensor): number[] =>
+    noLeak('grads', () => {
+      const [g] = tf.grads((v: tf.Tensor) => tf.add(tf.sum(tf.mul(v, 2)), tf.sum(f(v))))([x]);
+      const out = Array.from(g.dataSync());
+      g.dispose();
+      return out;
+    });
+  try {
+    // On a live path the counted kernel's gradient runs once, and the other's is missing.
+    assert.deepEqual(gradOf(counted), [3, 3]);
+    assert.equal(backward, 1);
+    assert.throws(() => gradOf(ungraded), /gradient function not found for ZsTestUngradedCopy/);
+    // Behind stopGradient or inside untaped neither is reached: the live path's gradient only.
+    backward = 0;
+    for (const f of [
+      (v: tf.Tensor) => zs.stopGradient(counted(v)),
+      (v: tf.Tensor) => untaped(() => counted(v)),
+      (v: tf.Tensor) => zs.stopGradient(ungraded(v)),
+      (v: tf.Tensor) => untaped(() => ungraded(v)),
+      (v: tf.Tensor) => tf.mul(zs.stopGradient(tf.exp(ungraded(v))), 3),
+    ]) {
+      assert.deepEqual(gradOf(f), [2, 2]);
+    }
+    assert.equal(backward, 0, 'a kernel behind stopGradient had its gradient called');
+  } finally {
+    x.dispose();
+    tf.unregisterKernel('ZsTestCountedCopy', tf.getBackend());
+    tf.unregisterGradient('ZsTestCountedCopy');
+    tf.unregisterKernel('ZsTestUngradedCopy', tf.getBackend());
+  }
+});
+
+test('stopGradient and untaped leak no tensors, in and outside tf.tidy', () => {
+  const x = tf.tensor([1, 2]);
+  // Outside a tidy: the result is the one new tensor (the anchor and the
+  // intermediates of compute are gone).
+  let before = tf.memory().numTensors;
+  const y = zs.stopGradient(x);
+  const z = untaped(() => tf.exp(tf.mul(x, 3)));
+  assert.equal(tf.memory().numTensors, before + 2);
+  tf.dispose([y, z]);
+  assert.equal(tf.memory().numTensors, before);
+  // Inside one: the same count while it runs, the kept result after.
+  before = tf.memory().numTensors;
+  const kept = tf.tidy(() => {
+    const a = zs.stopGradient(tf.mul(x, 2));
+    const b = untaped(() => tf.add(a, 1));
+    assert.equal(tf.memory().numTensors, before + 3); // x·2, a and b
+    return b;
+  });
+  assert.equal(tf.memory().numTensors, before + 1);
+  assert.deepEqual(Array.from(kept.dataSync()), [3, 5]);
+  kept.dispose();
+  // Under tf.grads, with a live path: the gradient is all that is left.
+  noLeak('grads', () => {
+    const [g] = tf.grads((v: tf.Tensor) =>
+      tf.sum(
+        tf.add(
+          v,
+          untaped(() => zs.stopGradient(tf.exp(v))),
+        ),
+      ),
+    )([x]);
+    assert.deepEqual(Array.from(g.dataSync()), [1, 1]);
+    g.dispose();
+  });
+  x.dispose();
 });
 
 test('random.nextWord is xoshiro128** and the stream draws from it', () => {

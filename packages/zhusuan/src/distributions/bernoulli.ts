@@ -14,7 +14,7 @@ import {
   sampleDtype,
   shapeOf,
   toTensor,
-  withZeroGradient,
+  withoutGradient,
   type Alternative,
 } from './internal.js';
 
@@ -65,9 +65,8 @@ export class Bernoulli extends Distribution {
     const fused = fusedBernoulliSample(kind, value, shape, seed, this.dtype as 'float32' | 'int32');
     if (fused !== null) return fused;
     const u = seededUniform(shape, seed);
-    // Behind a zero gradient the comparison is not taped: tfjs has no gradient
-    // for Less, and a sample carries none anyway.
-    return withZeroGradient([this.probs], (p) => tf.cast(tf.less(u, p), this.dtype));
+    // Off the tape: tfjs has no gradient for Less, and a sample carries none.
+    return withoutGradient([this.probs], (p) => tf.cast(tf.less(u, p), this.dtype));
   }
 
   protected _logProb(given: tf.Tensor): tf.Tensor {

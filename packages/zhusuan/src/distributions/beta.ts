@@ -12,7 +12,7 @@ import {
   onSupport,
   readBroadcast,
   support,
-  withZeroGradient,
+  withoutGradient,
 } from './internal.js';
 
 /** Parameters of {@link Beta}: the two positive shape parameters. */
@@ -56,7 +56,7 @@ export class Beta extends AlphaBetaDistribution {
   protected _sample(n: number): tf.Tensor {
     const shape = [n, ...this.batchShape];
     const seed = nextSeed();
-    return withZeroGradient([this.alpha, this.beta], (alpha, beta) => {
+    return withoutGradient([this.alpha, this.beta], (alpha, beta) => {
       const a = readBroadcast(alpha, this.batchShape);
       const b = readBroadcast(beta, this.batchShape);
       const m = a.length;

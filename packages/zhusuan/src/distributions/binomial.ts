@@ -23,7 +23,7 @@ import {
   readBroadcast,
   sampleDtype,
   toTensor,
-  withZeroGradient,
+  withoutGradient,
   type Alternative,
 } from './internal.js';
 
@@ -189,7 +189,7 @@ export class Binomial extends Distribution {
         out[j * size + i] = k;
       }
     }
-    return withZeroGradient([this.param.value], () => tf.tensor(out, [n, ...shape], this.dtype));
+    return withoutGradient([this.param.value], () => tf.tensor(out, [n, ...shape], this.dtype));
   }
 
   protected _logProb(given: tf.Tensor): tf.Tensor {

@@ -18,7 +18,7 @@ import {
   shapeOf,
   support,
   toTensor,
-  withZeroGradient,
+  withoutGradient,
 } from './internal.js';
 
 /** Parameters of {@link Dirichlet}: the concentrations, K ≥ 2 along the last axis. */
@@ -96,7 +96,7 @@ export class Dirichlet extends Distribution {
   protected _sample(n: number): tf.Tensor {
     const shape = [n, ...this.batchShape, this.nCategories];
     const seed = nextSeed();
-    return withZeroGradient([this.alpha], (alpha) => {
+    return withoutGradient([this.alpha], (alpha) => {
       const a = readBroadcast(alpha, alpha.shape);
       const k = this.nCategories;
       const logG = logStandardGammaDraws(a, n, seed);

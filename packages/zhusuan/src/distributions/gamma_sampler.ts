@@ -22,7 +22,7 @@ import {
   FLOAT32_TINY,
   readBroadcast,
   toTensor,
-  withZeroGradient,
+  withoutGradient,
 } from './internal.js';
 
 const TWO_POW_26 = 2 ** 26;
@@ -172,7 +172,7 @@ export abstract class AlphaBetaDistribution extends Distribution {
    */
   protected sampleFromGamma(n: number, f: (g: tf.Tensor, beta: tf.Tensor) => tf.Tensor): tf.Tensor {
     const seed = nextSeed();
-    return withZeroGradient([this.alpha, this.beta], (alpha, beta) => {
+    return withoutGradient([this.alpha, this.beta], (alpha, beta) => {
       const logG = logStandardGammaDraws(readBroadcast(alpha, this.batchShape), n, seed);
       const g = tf.tensor(
         Float32Array.from(logG, (v) => Math.exp(v)),

@@ -8,7 +8,7 @@
  *   `validateArgs` (../checks.ts, assertProbability, assertTrials) → toTensor.
  *
  * Also here: keeping log densities on the support (support, onSupport,
- * assertGivenIn), ops with a zero gradient, reading parameters back for
+ * assertGivenIn), ops without a gradient path, reading parameters back for
  * samplers written in JavaScript, and float limits. Internal:
  * src/index.ts does not re-export this module, so nothing here
  * is part of the public API.
@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertInteger, assertNone } from '../checks.js';
 import { seededUniform } from '../kernels.js';
 import { nextSeed } from '../random.js';
+import { untaped } from '../utils.js';
 import type { DistributionOptions, DistributionSpec, Param } from './base.js';
 
 /** The smallest normal float32, 2^−126: draws that would underflow below it are raised to it. */
@@ -302,8 +303,8 @@ export function assertTrials(dist: string, nTrials: Param): void {
  * comparisons, logical ops or their reductions, and a mask needs none, but
  * a log density must stay differentiable with respect to its value.
  */
-function untaped(x: tf.Tensor, f: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
-  return withZeroGradient([x], f);
+function maskOf(x: tf.Tensor, f: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
+  return withoutGradient([x], f);
 }
 
 /** What {@link support} returns. */
@@ -337,9 +338,9 @@ export function support(
   closedLo = false,
 ): Support {
   const elementwise = (t: tf.Tensor): tf.Tensor => inInterval(t, lo, hi, closedLo);
-  const inside = untaped(x, (t) => (vector ? tf.all(elementwise(t), -1) : elementwise(t)));
-  const isNan = untaped(x, (t) => (vector ? tf.any(tf.isNaN(t), -1) : tf.isNaN(t)));
-  const safe = tf.where(untaped(x, elementwise), x, tf.scalar(fill));
+  const inside = maskOf(x, (t) => (vector ? tf.all(elementwise(t), -1) : elementwise(t)));
+  const isNan = maskOf(x, (t) => (vector ? tf.any(tf.isNaN(t), -1) : tf.isNaN(t)));
+  const safe = tf.where(maskOf(x, elementwise), x, tf.scalar(fill));
   return { inside, isNan, safe };
 }
 
@@ -416,21 +417,17 @@ export function logitsFromProbs(p: tf.Tensor): tf.Tensor {
 }
 
 /**
- * `compute(...params)` as an op of `params` whose gradient is zero: for a
- * sample built from numbers read back, or a mask from comparisons (tfjs has
- * no gradient for them). The result is connected to every parameter, so
- * `tf.grads` with respect to one returns zeros rather than failing, as
- * `stopGradient` would give.
+ * `compute(...params)` with no gradient path to `params` (see
+ * {@link untaped}): for a sample built from numbers read back, or a mask
+ * from comparisons (tfjs has no gradient for them). A gradient computation
+ * does no work through the result, and a parameter reached only through it
+ * gets no gradient, as in TensorFlow and PyTorch.
  */
-export function withZeroGradient(
+export function withoutGradient(
   params: tf.Tensor[],
   compute: (...params: tf.Tensor[]) => tf.Tensor,
 ): tf.Tensor {
-  const f = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const ts = inputs.slice(0, params.length) as tf.Tensor[];
-    return { value: compute(...ts), gradFunc: () => ts.map((t) => tf.zerosLike(t)) };
-  });
-  return f(...params);
+  return untaped(() => compute(...params));
 }
 
 /**

@@ -22,7 +22,7 @@ import {
   INT32_MAX,
   shapeOf,
   toTensor,
-  withZeroGradient,
+  withoutGradient,
 } from './internal.js';
 
 /** The category parameters both classes take: exactly one of `logits` and `probs`. */
@@ -271,7 +271,7 @@ export class Multinomial extends MultinomialBase {
         out[base + k - 1] = left;
       }
     }
-    return withZeroGradient([this.param.value], () => tf.tensor(out, [n, ...batch, k], this.dtype));
+    return withoutGradient([this.param.value], () => tf.tensor(out, [n, ...batch, k], this.dtype));
   }
 
   protected _logProb(given: tf.Tensor): tf.Tensor {

@@ -18,7 +18,7 @@ import {
   sampleDtype,
   shapeOf,
   toTensor,
-  withZeroGradient,
+  withoutGradient,
   type Alternative,
 } from './internal.js';
 
@@ -138,7 +138,7 @@ export class Poisson extends Distribution {
         out[j * size + i] = k;
       }
     }
-    return withZeroGradient([this.param.value], () =>
+    return withoutGradient([this.param.value], () =>
       tf.tensor(out, [n, ...this.batchShape], this.dtype),
     );
   }

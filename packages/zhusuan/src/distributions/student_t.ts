@@ -20,7 +20,7 @@ import {
   requireParam,
   shapeOf,
   toTensor,
-  withZeroGradient,
+  withoutGradient,
   type ReparameterizableOptions,
 } from './internal.js';
 
@@ -101,7 +101,7 @@ export class StudentT extends Distribution {
     const gammaSeed = nextSeed();
     const z = seededNormal(shape, nextSeed());
     // √(ν/V) = exp(½(log(ν/2) − log G)), G ~ Gamma(ν/2, 1), in float64.
-    const w = withZeroGradient([this.df], (df) => {
+    const w = withoutGradient([this.df], (df) => {
       const halfNu = Float64Array.from(readBroadcast(df, this.batchShape), (v) => v / 2);
       const logG = logStandardGammaDraws(halfNu, n, gammaSeed);
       const m = halfNu.length;

@@ -11,7 +11,7 @@
  * theorem), and z = y − u·tanh(α + b). ZhuSuan has no inverse at all.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { withZeroGradient } from '../distributions/internal.js';
+import { withoutGradient } from '../distributions/internal.js';
 import { Bijector, type ForwardResult, type InverseResult } from './bijector.js';
 import { normalInit, seedStream, variable } from './internal.js';
 
@@ -160,7 +160,7 @@ export class PlanarFlow extends Bijector {
     // g(α) = α + (w·u)·tanh(α + b) − w·y, increasing, root in w·y ± |w·u|.
     const g = (a: tf.Tensor, wu_: tf.Tensor, b_: tf.Tensor, s_: tf.Tensor): tf.Tensor =>
       tf.sub(tf.add(a, tf.mul(wu_, tf.tanh(tf.add(a, b_)))), s_);
-    const alpha0 = withZeroGradient([s, wu, this.b], (s_, wu_, b_) => {
+    const alpha0 = withoutGradient([s, wu, this.b], (s_, wu_, b_) => {
       const r = tf.abs(wu_);
       let lo = tf.sub(s_, r);
       let hi = tf.add(s_, r);

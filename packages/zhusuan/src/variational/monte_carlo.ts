@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model, Observed } from '../framework/bn.js';
 import { expandTo } from '../kernels.js';
-import { logMeanExp } from '../utils.js';
+import { logMeanExp, untaped } from '../utils.js';
 import {
   latentSource,
   VariationalObjective,
@@ -84,29 +84,23 @@ export class ImportanceWeightedObjective extends VariationalObjective {
 /**
  * VIMCO's learning signals, a constant [K, ...]: `bound` minus the bound with
  * each sample's log weight in `lw` ([K, ...]) replaced by the mean of the
- * others. The values and the (zero) gradients of stopGradient of the
- * composite, but computed inside a custom gradient's forward pass, which tfjs
- * does not tape: the [K, K, ...] control variates get no backward pass of
- * zeros.
+ * others. The values of stopGradient of the composite, computed off the tape
+ * ({@link untaped}): the [K, K, ...] control variates are neither taped
+ * (no copies kept for a backward pass) nor differentiated.
  */
 function vimcoSignal(lw: tf.Tensor, bound: tf.Tensor, k: number): tf.Tensor {
-  const signal = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [lwStop, boundStop] = inputs as tf.Tensor[];
-    const meanOthers = tf.div(tf.sub(tf.sum(lwStop, 0, true), lwStop), k - 1); // [K, ...]
+  return untaped(() => {
+    const meanOthers = tf.div(tf.sub(tf.sum(lw, 0, true), lw), k - 1); // [K, ...]
     // x[j, i] = lw[i] for i ≠ j, meanOthers[j] for i = j: shape [K(j), K(i), ...]
     // (a select, not a 0/1 product: −∞ · 0 would be NaN).
-    const rest = lwStop.shape.slice(1);
+    const rest = lw.shape.slice(1);
     const eye = tf.reshape(tf.cast(tf.eye(k), 'bool'), [k, k, ...rest.map(() => 1)]);
-    const tiled = tf.broadcastTo(tf.expandDims(lwStop, 0), [k, k, ...rest]);
+    const tiled = tf.broadcastTo(tf.expandDims(lw, 0), [k, k, ...rest]);
     const diag = tf.broadcastTo(tf.expandDims(meanOthers, 1), [k, k, ...rest]);
     const replaced = tf.where(tf.broadcastTo(eye, [k, k, ...rest]), diag, tiled);
     const control = logMeanExp(replaced, 1); // [K, ...]
-    return {
-      value: tf.sub(tf.expandDims(boundStop, 0), control),
-      gradFunc: () => [tf.zerosLike(lwStop), tf.zerosLike(boundStop)],
-    };
+    return tf.sub(tf.expandDims(bound, 0), control);
   });
-  return signal(lw, bound);
 }
 
 /** Moves `axis` of `x` to the front. */

@@ -185,6 +185,8 @@ test('VIMCO: the cost and gradients of the stopGradient composite, exactly, with
   const compositeGrads = await square(() => tf.valueAndGrads(composite)([a, b]));
   assert.ok(forward > 0);
   assert.equal(withGrads, forward, 'no [K, K] kernel in the backward pass');
+  // The composite is taped: tfjs keeps copies of its [K, K] tensors for a
+  // backward pass (which, behind stopGradient, then skips them).
   assert.ok(compositeGrads > forward, 'the composite has them');
   tf.dispose([a, b]);
 });
