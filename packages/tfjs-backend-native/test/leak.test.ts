@@ -97,3 +97,39 @@ describe('memory of the zoo kernels', () => {
     tf.dispose([users, u, f, x]);
   });
 });
+
+describe('the pool', () => {
+  it('a full pool makes room for the lengths in use by dropping those asked for least recently', async () => {
+    await tf.setBackend('native');
+    const backend = tf.backend() as NativeBackend;
+    backend.setPoolLimit(0); // empty
+    backend.setPoolLimit(4 * 1024 * 1024);
+    try {
+      // Fill the pool with 4 MiB of arrays of one length (an earlier model's).
+      const old = Array.from({ length: 16 }, () => backend.allocF32(65536));
+      for (const a of old) backend.releaseF32(a);
+      assert.equal(backend.poolStats().freeBytes, 4 * 1024 * 1024);
+      // Another length cycled as a training step would: once room is made,
+      // every later request is served from the pool.
+      const cycle = () => {
+        const arrs = Array.from({ length: 4 }, () => backend.allocF32(100000));
+        for (const a of arrs) backend.releaseF32(a);
+      };
+      cycle();
+      const before = backend.poolStats();
+      for (let i = 0; i < 5; i++) cycle();
+      const after = backend.poolStats();
+      assert.equal(after.allocated, before.allocated, 'fresh arrays once warm');
+      assert.equal(after.reused - before.reused, 20);
+      // The 4 arrays of the length in use (1.6 MB) stay; the old length made room.
+      assert.ok(after.freeBytes <= 4 * 1024 * 1024, `${after.freeBytes} bytes`);
+      assert.ok(after.freeBytes >= 4 * 400000, `${after.freeBytes} bytes`);
+      // The length asked for most recently is never dropped for itself.
+      const big = backend.allocF32(2 * 1024 * 1024); // 8 MiB: above the limit
+      backend.releaseF32(big);
+      assert.ok(backend.poolStats().freeBytes <= 4 * 1024 * 1024);
+    } finally {
+      backend.setPoolLimit(512 * 1024 * 1024);
+    }
+  });
+});
