@@ -20,6 +20,7 @@
  * size over the dimensions per second.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { makeAdam } from '@zhusuan/cli';
 import * as zs from 'zhusuan';
 import type { ExampleDefinition } from './common/run.js';
 import { covariance, inverseSpd, matVec } from './common/linalg.js';
@@ -199,7 +200,7 @@ export const bayesianLinearRegression: ExampleDefinition = {
     const qLogstd = tf.variable(tf.fill([D], -1));
     const particles = 32;
     const iters = quick ? 600 : 3000;
-    const optimizer = tf.train.adam(0.02);
+    const optimizer = makeAdam(0.02, tf.getBackend());
     for (let t = 0; t < iters; t++) {
       optimizer.minimize(
         () => {

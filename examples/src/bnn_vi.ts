@@ -17,6 +17,7 @@
  * the original units) as mean ± standard error over the splits.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { makeAdam } from '@zhusuan/cli';
 import * as zs from 'zhusuan';
 import {
   bnnModel,
@@ -62,7 +63,7 @@ export function bnnViTrainer(layerSizes: number[], nTrain: number) {
     return bn;
   };
   const vars = [yLogstd, ...q.flatMap((p) => [p.mean, p.logstd])];
-  const optimizer = tf.train.adam(0.01);
+  const optimizer = makeAdam(0.01, tf.getBackend());
   const step = (xb: Float32Array, yb: Float32Array, m: number) =>
     optimizer.minimize(
       () => {

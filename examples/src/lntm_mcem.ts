@@ -19,6 +19,7 @@
  * over all pairs (what a matching by chance would score).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { makeAdam, type AdamLike } from '@zhusuan/cli';
 import * as zs from 'zhusuan';
 import { shuffle } from './common/bnn.js';
 import { cosineSimilarity, hellinger, hungarian } from './common/matching.js';
@@ -298,7 +299,7 @@ export interface McemTrainer {
   /** The topics' logits β `[K, V]`. */
   beta: tf.Variable;
   /** The M-step's Adam (its learning rate can be set between steps). */
-  adam: tf.AdamOptimizer;
+  adam: AdamLike;
   /**
    * One batch of Monte-Carlo EM on documents `docs` (`batchSize` row
    * indices): the E-step, `numESteps` iterations of `hmc` on their chains
@@ -337,7 +338,7 @@ export function mcemTrainer(
   const beta = tf.tidy(() =>
     tf.variable(init.beta0 ? tf.tensor2d(init.beta0, [K, V]) : tf.zeros([K, V])),
   );
-  const adam = tf.train.adam(learningRate);
+  const adam = makeAdam(learningRate, tf.getBackend());
   const step = (docs: ArrayLike<number>, mean: tf.Tensor1D, logstd: tf.Tensor1D) => {
     const model = (obs: zs.Observed) => lntm.observe(obs, nChains, B, K, V, mean, logstd);
     const x = tf.gather(xTrain, Int32Array.from(docs));
@@ -484,7 +485,7 @@ export const lntmMcem: ExampleDefinition = {
     let acceptance = NaN;
     for (let epoch = 1; epoch <= s.epochs; epoch++) {
       // tfjs' Adam reads its learning rate at each step.
-      (em.adam as unknown as { learningRate: number }).learningRate = mStepLearningRate(s, epoch);
+      em.adam.setLearningRate(mStepLearningRate(s, epoch));
       shuffle(order, words);
       const mean = tf.tensor1d(etaMean);
       const logstd = tf.tensor1d(etaLogstd);

@@ -21,6 +21,7 @@
  * standardised by the training part, scored in the original units.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { makeAdam } from '@zhusuan/cli';
 import * as zs from 'zhusuan';
 import { fillBatch, meanSe, shuffle, uciBoston, type SplitData } from './common/bnn.js';
 import {
@@ -222,7 +223,7 @@ export function svgpTrainer(
     const fx = new zs.Normal({ mean: cond.mean, std: cond.std, groupNdims: 1 }).sample();
     return { fz: [fz, logQ], fx: [fx, tf.zeros([n])] };
   };
-  const optimizer = tf.train.adam(s.lr);
+  const optimizer = makeAdam(s.lr, tf.getBackend());
   const step = (xb: Float32Array, yb: Float32Array, m: number) =>
     optimizer.minimize(
       () => {

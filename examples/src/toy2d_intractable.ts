@@ -15,7 +15,7 @@
  * samples side by side (z1 across, z2 down from 2 to −4; square-root scale).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { imageGrid, upscale } from '@zhusuan/cli';
+import { imageGrid, makeAdam, upscale } from '@zhusuan/cli';
 import * as zs from 'zhusuan';
 import type { ExampleDefinition } from './common/run.js';
 import { columnMoments, ksStatistic, normalCdf } from './common/stats.js';
@@ -86,7 +86,7 @@ export function meanFieldVi(): {
   };
   const lowerBound = (n: number) =>
     zs.elbo((obs) => funnel.observe(obs, n), {}, { variational: variational(n), axis: 0 });
-  const optimizer = tf.train.adam(0.1);
+  const optimizer = makeAdam(0.1, tf.getBackend());
   const vars = Object.values(v);
   return {
     v,

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   BACKEND_CHOICES,
+  prepareOptimizers,
   useBackend,
   writePng,
   type BackendChoice,
@@ -111,6 +112,8 @@ export async function runExample(def: ExampleDefinition, argv: string[]): Promis
   fs.accessSync(opts.outDir, fs.constants.W_OK);
   const log = (line: string) => process.stderr.write(`${def.name}: ${line}\n`);
   const backend = await useBackend(opts.backend, log);
+  // makeAdam then gives the native backend's fused Adam (tfjs' numbers, bit for bit).
+  await prepareOptimizers();
   zs.random.setSeed(opts.seed);
   const t0 = performance.now();
   const outcome = await def.run({
