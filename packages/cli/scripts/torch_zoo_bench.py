@@ -8,11 +8,12 @@ state (all read from the .npy files the bench writes).
 
     python3 torch_zoo_bench.py --spec spec.json
 
-spec.json: {"mnist": DIR, "jobs": [{"name", "model", "warmup", "blocks", "per",
+spec.json: {"mnist": DIR, "jobs": [{"name", "model", "warmup", "warmup_seconds", "blocks", "per",
 "args": {...}, "arrays": {NAME: FILE.npy}}]}. Prints one JSON line per job,
 {"name", "ms_per_step", "initial_loss"} (or {"name", "error"}), then
-{"threads", "blas_threads"}. Timing: `warmup` steps, then `blocks` blocks of
-`per` steps, the median block's ms per step.
+{"threads", "blas_threads"}. Timing: `warmup` steps (and more until
+`warmup_seconds` have passed), then `blocks` blocks of `per` steps, the median
+block's ms per step.
 
 To add a model: write `setup_NAME(args, arrays, mnist)` returning
 (step, initial_loss) and add it to MODELS under the name the TypeScript
@@ -757,7 +758,10 @@ def time_job(job, mnist):
     torch.manual_seed(1)
     arrays = {k: np.load(f) for k, f in job["arrays"].items()}
     step, initial = MODELS[job["model"]](job["args"], arrays, mnist)
+    warm_end = time.perf_counter() + job.get("warmup_seconds", 0)
     for _ in range(job["warmup"]):
+        step()
+    while time.perf_counter() < warm_end:
         step()
     times = []
     for _ in range(job["blocks"]):

@@ -16,6 +16,7 @@ import {
   type ZooBenchResult,
 } from '../src/bench/run_zoo.js';
 import { VAE_BENCH_MODELS } from '../src/bench/vae_models.js';
+import { timeSteps } from '../src/bench/timing.js';
 import { blockPlan, npyBytes, plannedSteps } from '../src/bench/zoo.js';
 import { prepareOptimizers } from '../src/vae/optimizer.js';
 
@@ -35,6 +36,9 @@ test('--model with --sweep, and an unknown --sweep axis, are usage errors', () =
   const both = bench('--model', 'all', '--sweep', 'batch');
   assert.equal(both.status, 2);
   assert.match(both.stderr, /--model and --sweep/);
+  const neg = bench('--model', 'toy_gaussian', '--warmup-seconds', '-1');
+  assert.equal(neg.status, 2);
+  assert.match(neg.stderr, /--warmup-seconds: must be at least 0, got -1/);
   const bad = bench('--sweep', 'width');
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--sweep: must be one of batch\|hidden\|particles\|all/);
@@ -50,10 +54,13 @@ test('bench --model NAME --json prints the per-model fields and their geometric 
     '1',
     '--torch',
     'skip',
+    '--warmup-seconds',
+    '0.05',
     '--json',
   );
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim()) as ZooBenchResult;
+  assert.equal(out.warmup_seconds, 0.05);
   assert.equal(out.models.length, 1);
   const [m] = out.models;
   assert.equal(m.name, 'toy2d_intractable');
@@ -70,7 +77,17 @@ test('bench --model NAME --json prints the per-model fields and their geometric 
 });
 
 test('with torch: the peer runs the same HMC from the same state (loss check); without: nulls', () => {
-  const r = bench('--model', 'toy_gaussian', '--steps', '1', '--wasm-steps', '0', '--json');
+  const r = bench(
+    '--model',
+    'toy_gaussian',
+    '--steps',
+    '1',
+    '--wasm-steps',
+    '0',
+    '--warmup-seconds',
+    '0',
+    '--json',
+  );
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim()) as ZooBenchResult;
   const [m] = out.models;
@@ -92,9 +109,20 @@ test('with torch: the peer runs the same HMC from the same state (loss check); w
 });
 
 test('bench --sweep batch --json: one row per batch size, native timed, torch skipped', () => {
-  const r = bench('--sweep', 'batch', '--steps', '1', '--torch', 'skip', '--json');
+  const r = bench(
+    '--sweep',
+    'batch',
+    '--steps',
+    '1',
+    '--torch',
+    'skip',
+    '--warmup-seconds',
+    '0',
+    '--json',
+  );
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim()) as SweepResult;
+  assert.equal(out.warmup_seconds, 0);
   assert.deepEqual(
     out.sweep.map((p) => [p.axis, p.batch_size, p.hidden, p.objective, p.particles]),
     [32, 64, 128, 256, 512, 1024].map((b) => ['batch', b, 500, 'elbo', 1]),
@@ -117,6 +145,27 @@ test('blockPlan: up to 10 warm-up steps, 5 blocks of steps/5', () => {
   assert.deepEqual(blockPlan(2), { warmup: 2, blocks: 5, per: 1 });
   assert.equal(plannedSteps(300), 310);
   assert.equal(plannedSteps(2), 7);
+});
+
+test('timeSteps warms up for the plan steps and then until warmupSeconds have passed', () => {
+  // The timed blocks (the last 5 steps of blockPlan(5)) start only once the
+  // warm-up has lasted 0.1 s (1 ms of slack for the clock read before the
+  // first step); without a floor, the plan's steps alone run.
+  let starts: number[] = [];
+  let disposed = 0;
+  const stepper = () => ({
+    step: () => void starts.push(performance.now()),
+    dispose: () => void disposed++,
+  });
+  const plan = blockPlan(5); // 5 warm-up steps, 5 blocks of 1
+  timeSteps(stepper(), 5);
+  assert.equal(starts.length, plan.warmup + plan.blocks * plan.per, 'no floor: the plan alone');
+  starts = [];
+  timeSteps(stepper(), 5, undefined, 0.1);
+  const timed = starts.length - plan.blocks * plan.per;
+  assert.ok(timed > plan.warmup, `${timed} warm-up steps`);
+  assert.ok(starts[timed] - starts[0] >= 99, `warm-up of ${starts[timed] - starts[0]} ms`);
+  assert.equal(disposed, 2);
 });
 
 test('npyBytes writes NumPy format 1.0: magic, padded header, raw little-endian data', () => {

@@ -41,6 +41,7 @@ export interface ZooOptions {
   sweep?: string;
   steps?: number;
   'wasm-steps'?: number;
+  'warmup-seconds'?: number;
   torch?: string;
   profile?: boolean;
   'profile-steps'?: number;
@@ -141,6 +142,8 @@ export interface ZooBenchResult {
   geomean_models: number;
   steps: number;
   wasm_steps: number;
+  /** The least length of every timing's warm-up (`--warmup-seconds`). */
+  warmup_seconds: number;
   torch_note: string;
   /** Why some models are missing from `all`, or null. */
   models_unavailable: string | null;
@@ -166,6 +169,8 @@ interface TorchJob {
   name: string;
   model: string;
   steps: number;
+  /** The warm-up's least length, as on our side ({@link timeSteps}). */
+  warmupSeconds: number;
   inputs: TorchInputs;
 }
 
@@ -202,7 +207,14 @@ export function runTorchJobs(
           arrays[k] = path.join(dir, `${i}-${k}.npy`);
           fs.writeFileSync(arrays[k], npyBytes(a));
         }
-        return { name: j.name, model: j.model, ...blockPlan(j.steps), args: j.inputs.args, arrays };
+        return {
+          name: j.name,
+          model: j.model,
+          ...blockPlan(j.steps),
+          warmup_seconds: j.warmupSeconds,
+          args: j.inputs.args,
+          arrays,
+        };
       }),
     };
     const specFile = path.join(dir, 'spec.json');
@@ -253,6 +265,7 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
   if (problem !== null && f.model === 'all') log(`bench: ${problem}`);
   const steps = f.steps!;
   const wasmSteps = f['wasm-steps']!;
+  const warmupSeconds = f['warmup-seconds'] ?? 0;
   const native = await loadNative();
   await prepareOptimizers();
   const rows: ZooModelRow[] = models.map((m) => ({
@@ -273,10 +286,16 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
       try {
         const stepper = setupSeeded(m, 'native', steps);
         if (m.torchModel !== null) {
-          jobs.push({ name: m.name, model: m.torchModel, steps, inputs: stepper.torch });
+          jobs.push({
+            name: m.name,
+            model: m.torchModel,
+            steps,
+            warmupSeconds,
+            inputs: stepper.torch,
+          });
         }
         if (stepper.initialLoss !== undefined) initialLoss.set(m.name, stepper.initialLoss);
-        t = timeSteps(stepper, steps, await nativeGemmClock('native'));
+        t = timeSteps(stepper, steps, await nativeGemmClock('native'), warmupSeconds);
       } catch (err) {
         // One model's failure must not lose the other models' figures.
         rows[i].native_note = (err as Error).message;
@@ -304,9 +323,15 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
       try {
         const stepper = setupSeeded(m, 'wasm', wasmSteps);
         if (!native.available && m.torchModel !== null) {
-          jobs.push({ name: m.name, model: m.torchModel, steps, inputs: stepper.torch });
+          jobs.push({
+            name: m.name,
+            model: m.torchModel,
+            steps,
+            warmupSeconds,
+            inputs: stepper.torch,
+          });
         }
-        rows[i].wasm_ms = timeSteps(stepper, wasmSteps).ms;
+        rows[i].wasm_ms = timeSteps(stepper, wasmSteps, undefined, warmupSeconds).ms;
       } catch (err) {
         rows[i].wasm_note = (err as Error).message;
         log(`bench: ${m.name} failed on wasm: ${rows[i].wasm_note}`);
@@ -321,7 +346,13 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
     await useBackend('auto');
     for (const m of models.filter((k) => k.torchModel !== null)) {
       const stepper = setupSeeded(m, tf.getBackend(), steps);
-      jobs.push({ name: m.name, model: m.torchModel!, steps, inputs: stepper.torch });
+      jobs.push({
+        name: m.name,
+        model: m.torchModel!,
+        steps,
+        warmupSeconds,
+        inputs: stepper.torch,
+      });
       stepper.dispose();
     }
   }
@@ -357,6 +388,7 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
     geomean_models: g.n,
     steps,
     wasm_steps: wasmSteps,
+    warmup_seconds: warmupSeconds,
     torch_note: torch.note,
     models_unavailable: f.model === 'all' ? problem : null,
     machine: machine(),
@@ -428,6 +460,8 @@ export interface SweepRow {
 export interface SweepResult {
   sweep: SweepRow[];
   steps: number;
+  /** The least length of every timing's warm-up (`--warmup-seconds`). */
+  warmup_seconds: number;
   torch_note: string;
   machine: { cpus: number; model: string };
   date: string;
@@ -437,6 +471,7 @@ export interface SweepResult {
 export async function sweepBench(f: ZooOptions, log: (s: string) => void): Promise<SweepResult> {
   const axes = f.sweep === 'all' ? (['batch', 'hidden', 'particles'] as const) : [f.sweep!];
   const steps = f.steps!;
+  const warmupSeconds = f['warmup-seconds'] ?? 0;
   const native = await loadNative();
   await prepareOptimizers();
   const backend = native.available ? await useBackend('native') : null;
@@ -448,9 +483,9 @@ export async function sweepBench(f: ZooOptions, log: (s: string) => void): Promi
       const name = `${axis}:${size.batchSize}x${size.hidden}x${size.particles}`;
       // The sweep's torch jobs need the batch order; it is the same on any backend.
       const stepper = vaeStepper(size, backend ?? tf.getBackend(), plannedSteps(steps));
-      jobs.push({ name, model: 'vae', steps, inputs: stepper.torch });
+      jobs.push({ name, model: 'vae', steps, warmupSeconds, inputs: stepper.torch });
       let ms: number | null = null;
-      if (backend !== null) ms = timeSteps(stepper, steps).ms;
+      if (backend !== null) ms = timeSteps(stepper, steps, undefined, warmupSeconds).ms;
       else stepper.dispose();
       rows.push({
         axis,
@@ -482,6 +517,7 @@ export async function sweepBench(f: ZooOptions, log: (s: string) => void): Promi
   return {
     sweep: rows,
     steps,
+    warmup_seconds: warmupSeconds,
     torch_note: torch.note,
     machine: machine(),
     date: new Date().toISOString(),

@@ -25,17 +25,23 @@ export type GemmClock = () => number | null;
 /**
  * Times `stepper` on the active backend by {@link blockPlan}: ms per step (the
  * median of 5 blocks after the warm-up) and, where `gemmClock` reads one, the
- * ms per step spent in matrix products in the same block. Disposes `stepper`.
+ * ms per step spent in matrix products in the same block. The warm-up runs
+ * the plan's steps and, after them, more until `warmupSeconds` have passed
+ * in all (V8 compiles the engine's code over the first hundreds of a small
+ * model's steps). Disposes `stepper`.
  */
 export function timeSteps(
   stepper: Stepper,
   steps: number,
   gemmClock: GemmClock = () => null,
+  warmupSeconds = 0,
 ): { ms: number; gemmMs: number | null } {
   const { step, dispose } = stepper;
   try {
     const { warmup, blocks, per } = blockPlan(steps);
+    const warmEnd = performance.now() + warmupSeconds * 1000;
     for (let i = 0; i < warmup; i++) step();
+    while (performance.now() < warmEnd) step();
     const times: Array<{ ms: number; gemmMs: number | null }> = [];
     for (let b = 0; b < blocks; b++) {
       const g0 = gemmClock();

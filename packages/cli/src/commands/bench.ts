@@ -46,6 +46,12 @@ export const BENCH_FLAGS = {
     min: 0,
     help: 'timed training steps on wasm (0 = skip)',
   },
+  'warmup-seconds': {
+    type: 'float',
+    default: 1,
+    min: 0,
+    help: 'with --model or --sweep: every timing warms up for its first 10 steps and at least this long',
+  },
   'eval-images': {
     type: 'int',
     default: 200,
