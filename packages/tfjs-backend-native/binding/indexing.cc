@@ -42,6 +42,16 @@ size_t elemBytes(const View& v) {
 // A 4-byte element of any type (float32, int32), free to alias the arrays.
 typedef uint32_t __attribute__((may_alias)) Word;
 
+// Rows i0..i1 of one (b, o) block of a gather of S-element rows: to[i] = from[row[i]].
+template <int S>
+void gatherRows(const Word* from, Word* to, const int32_t* row, int64_t i0, int64_t i1) {
+  for (int64_t i = i0; i < i1; ++i) {
+    const Word* f = from + static_cast<int64_t>(row[i]) * S;
+    Word* t = to + i * S;
+    for (int k = 0; k < S; ++k) t[k] = f[k];
+  }
+}
+
 Napi::Value Gather(const Napi::CallbackInfo& info) {
   const int64_t batch = inum(info, 3), outer = inum(info, 4), dim = inum(info, 5);
   const int64_t slice = inum(info, 6);
@@ -65,29 +75,46 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
   const char* x = static_cast<const char*>(xv.data);
   char* o = static_cast<char*>(ov.data);
   const size_t sliceBytes = static_cast<size_t>(slice) * es;
-  // One row of the output per (b, o, i): `slice` elements copied. The row's
-  // (b·outer + o, i) advance with r, with no division per row (three 64-bit
-  // divisions a row cost more than copying a short one).
+  // One row of the output per (b, o, i): `slice` elements copied, a run of
+  // rows of one (b, o) at a time (no division per row), short rows by a copy
+  // of fixed length (a variable-size memcpy is a call per row).
+  const auto run = [&](int64_t bo, int64_t i0, int64_t i1) {
+    const int32_t* row = idx + (bo / outer) * n;
+    if (es == 4 && slice <= 8) {
+      const Word* from = reinterpret_cast<const Word*>(x) + bo * dim * slice;
+      Word* to = reinterpret_cast<Word*>(o) + bo * n * slice;
+      switch (slice) {
+        case 1:
+          return gatherRows<1>(from, to, row, i0, i1);
+        case 2:
+          return gatherRows<2>(from, to, row, i0, i1);
+        case 3:
+          return gatherRows<3>(from, to, row, i0, i1);
+        case 4:
+          return gatherRows<4>(from, to, row, i0, i1);
+        case 5:
+          return gatherRows<5>(from, to, row, i0, i1);
+        case 6:
+          return gatherRows<6>(from, to, row, i0, i1);
+        case 7:
+          return gatherRows<7>(from, to, row, i0, i1);
+        case 8:
+          return gatherRows<8>(from, to, row, i0, i1);
+        default:
+          break;
+      }
+    }
+    for (int64_t i = i0; i < i1; ++i) {
+      std::memcpy(o + (bo * n + i) * sliceBytes, x + (bo * dim + row[i]) * sliceBytes, sliceBytes);
+    }
+  };
   parallelFor(batch * outer * n, std::max<int64_t>(1, parallelMin / std::max<int64_t>(1, slice)),
               [&](int64_t r0, int64_t r1) {
-                if (r0 >= r1 || n == 0) return;
-                int64_t bo = r0 / n, i = r0 % n;
-                const int32_t* row = idx + (bo / outer) * n;
-                for (int64_t r = r0; r < r1; ++r) {
-                  const int64_t src = (bo * dim + row[i]) * slice;
-                  if (es == 4 && slice <= 8) {
-                    // Short rows word by word (a variable-size memcpy is a call).
-                    const Word* from = reinterpret_cast<const Word*>(x) + src;
-                    Word* to = reinterpret_cast<Word*>(o) + r * slice;
-                    for (int64_t k = 0; k < slice; ++k) to[k] = from[k];
-                  } else {
-                    std::memcpy(o + r * sliceBytes, x + src * es, sliceBytes);
-                  }
-                  if (++i == n) {
-                    i = 0;
-                    ++bo;
-                    row = idx + (bo / outer) * n;
-                  }
+                for (int64_t r = r0; r < r1;) {
+                  const int64_t bo = r / n, i = r - bo * n;
+                  const int64_t len = std::min(r1 - r, n - i);
+                  run(bo, i, i + len);
+                  r += len;
                 }
               });
   return Napi::Number::New(info.Env(), -1);

@@ -63,6 +63,17 @@ describe('GatherV2', () => {
   it('the probabilistic matrix factorisation shapes (gather along axis 1)', async () => {
     await sameOnBoth(() => tf.gather(rand([8, 60, 5], 16), ints([360], 60, 17), 1), 'pmf');
   });
+  it('rows of 1 to 9 elements, in runs the pool splits inside a block', async () => {
+    // 3 × 5000 rows: above the pool's threshold for every row length here,
+    // so its chunks start in the middle of a block of 5000.
+    for (let s = 1; s <= 9; s++) {
+      await sameOnBoth(
+        () => tf.gather(rand([3, 50, s], 20 + s), ints([5000], 50, 30 + s), 1),
+        `rows of ${s}`,
+      );
+    }
+    await sameOnBoth(() => tf.gather(ints([3, 50, 3], 9, 40), ints([5000], 50, 41), 1), 'int32');
+  });
   it('an index outside the axis throws the cpu error', async () => {
     for (const backend of ['cpu', 'native']) {
       await tf.setBackend(backend);
