@@ -278,6 +278,14 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
     torch_loss_check: null,
   }));
   const jobs: TorchJob[] = [];
+  /** The PyTorch job of model `m`, from what its `stepper` gives the peer. */
+  const peerJob = (m: ZooBenchModel, stepper: ZooBenchStepper): TorchJob => ({
+    name: m.name,
+    model: m.torchModel!,
+    steps,
+    warmupSeconds,
+    inputs: stepper.torch,
+  });
   const initialLoss = new Map<string, number>();
   if (native.available) {
     await useBackend('native');
@@ -285,15 +293,7 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
       let t: { ms: number };
       try {
         const stepper = setupSeeded(m, 'native', steps);
-        if (m.torchModel !== null) {
-          jobs.push({
-            name: m.name,
-            model: m.torchModel,
-            steps,
-            warmupSeconds,
-            inputs: stepper.torch,
-          });
-        }
+        if (m.torchModel !== null) jobs.push(peerJob(m, stepper));
         if (stepper.initialLoss !== undefined) initialLoss.set(m.name, stepper.initialLoss);
         t = timeSteps(stepper, steps, await nativeGemmClock('native'), warmupSeconds);
       } catch (err) {
@@ -322,15 +322,7 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
     for (const [i, m] of models.entries()) {
       try {
         const stepper = setupSeeded(m, 'wasm', wasmSteps);
-        if (!native.available && m.torchModel !== null) {
-          jobs.push({
-            name: m.name,
-            model: m.torchModel,
-            steps,
-            warmupSeconds,
-            inputs: stepper.torch,
-          });
-        }
+        if (!native.available && m.torchModel !== null) jobs.push(peerJob(m, stepper));
         rows[i].wasm_ms = timeSteps(stepper, wasmSteps, undefined, warmupSeconds).ms;
       } catch (err) {
         rows[i].wasm_note = (err as Error).message;
@@ -346,13 +338,7 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
     await useBackend('auto');
     for (const m of models.filter((k) => k.torchModel !== null)) {
       const stepper = setupSeeded(m, tf.getBackend(), steps);
-      jobs.push({
-        name: m.name,
-        model: m.torchModel!,
-        steps,
-        warmupSeconds,
-        inputs: stepper.torch,
-      });
+      jobs.push(peerJob(m, stepper));
       stepper.dispose();
     }
   }
