@@ -385,9 +385,9 @@ interface BernoulliSampleAttrs {
  * {@link OPTIONAL_KERNELS.bernoulliSample} (and `param` is float32):
  * `cast(less(u, p), dtype)` with u = `tf.randomUniform(shape, 0, 1,
  * 'float32', seed)` and p = `param` (`kind` 'probs') or its sigmoid
- * (`kind` 'logits'), with no gradient path to `param` (see
- * {@link untaped}). Returns null without
- * the kernel: the caller composes the same numbers from tfjs ops.
+ * (`kind` 'logits'), with no gradient path to `param` (see `untaped`).
+ * Returns null without the kernel: the caller composes the same numbers
+ * from tfjs ops.
  * @param shape the sample's shape, to which `param` broadcasts.
  * @param seed a positive integer (tfjs treats 0 as "no seed").
  */
