@@ -78,7 +78,8 @@ struct Periodic {
   // runs in blocks of 2000 elements rather than 1000 blocks of 10, with the
   // same arithmetic on every element.
   void widen(int64_t inner) {
-    for (int64_t m = kWideBlock / block; m > 1; --m) {
+    // b must divide n: start no higher than n allows (a small n tries nothing).
+    for (int64_t m = std::min(kWideBlock, n) / block; m > 1; --m) {
       const int64_t b = m * block;
       if (n % b != 0) continue;
       if (inner > 1 && b % inner != 0 && inner % b != 0) continue;
