@@ -64,6 +64,7 @@ Napi::Value NormalLogProb(const Napi::CallbackInfo& info);
 Napi::Value NormalLogProbGrad(const Napi::CallbackInfo& info);
 Napi::Value BernoulliLogProb(const Napi::CallbackInfo& info);
 Napi::Value BernoulliLogProbGrad(const Napi::CallbackInfo& info);
+Napi::Value CountsDot(const Napi::CallbackInfo& info);
 Napi::Value NormalSample(const Napi::CallbackInfo& info);
 
 // linalg.cc: the Cholesky factorisation and the triangular solve, batched,

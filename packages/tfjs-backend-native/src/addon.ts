@@ -428,6 +428,11 @@ export interface NativeAddon {
     inner: number,
   ): void;
   /**
+   * out[r] = Σ over row r of `inner` elements of x·l, with 0 wherever x = 0
+   * (even where l is ±∞), operands read periodically.
+   */
+  countsDot(x: Float32Array, l: Float32Array, out: Float32Array, inner: number): void;
+  /**
    * A reparameterised Normal sample: `noise` holds standard normals on entry
    * and e^logstd·noise on return, z = that + mean (mean, logstd periodic).
    */

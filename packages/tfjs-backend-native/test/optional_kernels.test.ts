@@ -494,3 +494,66 @@ describe('ZsBernoulliSample', () => {
     });
   });
 });
+
+describe('ZsCountsDot', () => {
+  const cases: Array<[number[], number[]]> = [
+    [[7], [7]],
+    [
+      [5, 40],
+      [3, 5, 40],
+    ], // counts against several chains' log-probabilities
+    [
+      [2, 1, 9],
+      [1, 3, 9],
+    ], // broadcast along middle axes (expanded copies)
+    [[300], [20, 64, 300]], // above the pool's parallel threshold, a short period
+    [
+      [4, 1],
+      [4, 1],
+    ],
+  ];
+  for (const [xs, ls] of cases) {
+    it(`x [${xs}] l [${ls}] equals sum(where(x == 0, 0, x·l), -1)`, async () => {
+      const inputs = () => {
+        const x = tf.floor(tf.mul(tf.relu(rand(xs, 6)), 4)); // about half zero
+        const raw = tf.mul(rand(ls, 7), 5);
+        // −∞ wherever raw < −4 (zero and non-zero counts meet it).
+        return { x, l: tf.where(tf.less(raw, -4), -Infinity, raw) };
+      };
+      const composite = ({ x, l }: tf.NamedTensorMap) =>
+        tf.sum(tf.where(tf.equal(x, 0), 0, tf.mul(x, l)), -1);
+      const cpu = await runOn('cpu', () => composite(inputs()));
+      const fused = await runOn('native', () => kernel('ZsCountsDot', inputs(), {}));
+      const same = await runOn('native', () => composite(inputs()));
+      assert.deepEqual(fused.shape, cpu.shape);
+      // The sum runs in the Sum kernel's order: bit for bit the composite.
+      assert.equal(firstDifference(fused.values, same.values), null);
+      for (let i = 0; i < cpu.values.length; i++) {
+        if (!Number.isFinite(cpu.values[i])) {
+          assert.ok(Object.is(fused.values[i], cpu.values[i]), `[${i}]`);
+        }
+      }
+      assertNear(
+        fused.values.map((v) => (Number.isFinite(v) ? v : 0)),
+        cpu.values.map((v) => (Number.isFinite(v) ? v : 0)),
+        'value',
+        1e-4,
+      );
+    });
+  }
+  it('an empty categories axis sums to 0; a scalar has no categories axis', async () => {
+    const got = await runOn('native', () =>
+      kernel('ZsCountsDot', { x: tf.zeros([3, 0]), l: tf.zeros([3, 0]) }, {}),
+    );
+    assert.deepEqual(got.shape, [3]);
+    assert.deepEqual(got.values, [0, 0, 0]);
+    await runOn('native', () => {
+      const s = tf.scalar(1);
+      assert.throws(
+        () => kernel('ZsCountsDot', { x: s, l: s }, {}),
+        /ZsCountsDot: x and l need at least one axis/,
+      );
+      return s;
+    });
+  });
+});

@@ -203,4 +203,5 @@ export {
   bernoulliLogProbFromLogits,
   normalLogProbFromLogstd,
   normalSampleFromLogstd,
+  countsDot,
 } from './kernels.js';

@@ -76,6 +76,15 @@ export const OPTIONAL_KERNELS = {
    * shape as the extra attribute `paramShape`, which the kernel may ignore.
    */
   bernoulliSample: 'ZsBernoulliSample',
+  /**
+   * Inputs `x`, `l` (float32, broadcasting against each other, rank ≥ 1):
+   * Σ over the last axis of the broadcast shape of `x·l`, with 0 wherever
+   * x = 0 even where l = −∞ (a multinomial's Σ_k x_k log p_k): the numbers of
+   * `tf.sum(tf.where(tf.equal(x, 0), 0, tf.mul(x, l)), -1)` on the same
+   * backend. The library registers its gradient (`x·dy` for l,
+   * `where(x = 0, 0, l)·dy` for x, each computed only when asked for).
+   */
+  countsDot: 'ZsCountsDot',
 } as const;
 
 /** True when the active backend registers kernel `name`. */
@@ -403,4 +412,62 @@ export function fusedBernoulliSample(
   }
   const attrs: BernoulliSampleAttrs = { shape, seed: String(seed), dtype, paramShape: param.shape };
   return untaped(() => runKernel(OPTIONAL_KERNELS.bernoulliSample, { [kind]: param }, attrs));
+}
+
+/** d/dl Σ x·l = x, times dy repeated over the last axis, summed down to l's shape. */
+function countsDotGradL(x: tf.Tensor, l: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  return reduceToShape(tf.mul(x, tf.expandDims(dy, -1)), l.shape);
+}
+
+/** d/dx Σ x·l = l (0 where x = 0), times dy repeated over the last axis, summed down to x's shape. */
+function countsDotGradX(x: tf.Tensor, l: tf.Tensor, dy: tf.Tensor): tf.Tensor {
+  return reduceToShape(tf.mul(tf.where(tf.equal(x, 0), 0, l), tf.expandDims(dy, -1)), x.shape);
+}
+
+const countsDotGradient: tf.GradConfig = {
+  kernelName: OPTIONAL_KERNELS.countsDot,
+  inputsToSave: ['x', 'l'],
+  gradFunc: (dy, saved) => {
+    const [x, l] = saved;
+    const g = dy as tf.Tensor;
+    return { x: () => countsDotGradX(x, l, g), l: () => countsDotGradL(x, l, g) };
+  },
+};
+
+/**
+ * The composite of {@link countsDot} as one custom op: its forward kernels
+ * run off the tape, so a gradient computation neither keeps their inputs
+ * nor runs the select's and the product's gradients.
+ */
+const countsDotComposite = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, l] = args as tf.Tensor[];
+  (args[2] as tf.GradSaveFunc)([x, l]);
+  return {
+    value: tf.sum(tf.where(tf.equal(x, 0), 0, tf.mul(x, l)), -1),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [xs, ls] = saved;
+      const g = dy as tf.Tensor;
+      return [countsDotGradX(xs, ls, g), countsDotGradL(xs, ls, g)];
+    },
+  };
+});
+
+/**
+ * Σ_k x_k·l_k over the last axis (x and l float32, broadcasting), 0 where
+ * x_k = 0 even if l_k = −∞: the value of `sum(where(x == 0, 0, x·l), -1)`
+ * and its gradients (dl = x·dy, dx = where(x == 0, 0, l)·dy). One kernel
+ * forward where the backend has {@link OPTIONAL_KERNELS.countsDot}, whose
+ * gradient computes only the inputs' gradients that are asked for; else one
+ * custom op of tfjs ops. The same numbers either way.
+ */
+export function countsDot(x: tf.Tensor, l: tf.Tensor): tf.Tensor {
+  if (
+    x.dtype === 'float32' &&
+    l.dtype === 'float32' &&
+    backendHasKernel(OPTIONAL_KERNELS.countsDot)
+  ) {
+    ensureGradient(countsDotGradient);
+    return runKernel(OPTIONAL_KERNELS.countsDot, { x, l }, {});
+  }
+  return countsDotComposite(x, l) as tf.Tensor;
 }

@@ -26,6 +26,9 @@
  *   tf.randomUniform(shape, 0, 1, 'float32', seed) and p the probabilities,
  *   or the logits' sigmoid rounded as the Sigmoid kernel rounds, instead of
  *   ZsRandomUniform, Sigmoid, Less and Cast.
+ * - `ZsCountsDot` (inputs x, l; broadcasting, rank ≥ 1): Σ over the last
+ *   axis of x·l, 0 wherever x = 0, in one pass instead of Equal, Multiply,
+ *   Select (with its broadcasts) and Sum, summed in the Sum kernel's order.
  */
 import { KernelConfig, TensorInfo, broadcast_util } from '@tensorflow/tfjs-core';
 import { BinaryOp } from '../addon.js';
@@ -40,6 +43,7 @@ export const ZS_BERNOULLI_LOG_PROB = 'ZsBernoulliLogProb';
 export const ZS_BERNOULLI_LOG_PROB_GRAD = 'ZsBernoulliLogProbGrad';
 export const ZS_NORMAL_SAMPLE = 'ZsNormalSample';
 export const ZS_BERNOULLI_SAMPLE = 'ZsBernoulliSample';
+export const ZS_COUNTS_DOT = 'ZsCountsDot';
 
 /**
  * True when `shape` broadcasts to `out` by repetition of its flat values:
@@ -292,6 +296,19 @@ function bernoulliSample({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   return backend.makeTensorInfo(shape, 'int32', ints);
 }
 
+function countsDot({ inputs, backend }: KernelArgs): TensorInfo {
+  const { x, l } = inputs;
+  if (Math.max(x.shape.length, l.shape.length) === 0) {
+    throw new Error(`${ZS_COUNTS_DOT}: x and l need at least one axis (the categories)`);
+  }
+  const g = grouping(ZS_COUNTS_DOT, [x.shape, l.shape], { groupNdims: 1 });
+  return groupedOutput(backend, g, (out) => {
+    Operands.use(backend, ZS_COUNTS_DOT, g.full, (ops) => {
+      backend.addon.countsDot(ops.of(x, 'x'), ops.of(l, 'l'), out, g.inner);
+    });
+  });
+}
+
 export const distributionConfigs: KernelConfig[] = [
   nativeKernel(ZS_NORMAL_LOG_PROB, normalLogProb),
   nativeKernel(ZS_NORMAL_LOG_PROB_GRAD, normalLogProbGrad),
@@ -299,4 +316,5 @@ export const distributionConfigs: KernelConfig[] = [
   nativeKernel(ZS_BERNOULLI_LOG_PROB_GRAD, bernoulliLogProbGrad),
   nativeKernel(ZS_NORMAL_SAMPLE, normalSample),
   nativeKernel(ZS_BERNOULLI_SAMPLE, bernoulliSample),
+  nativeKernel(ZS_COUNTS_DOT, countsDot),
 ];

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { assertNone } from '../checks.js';
-import { reduceToShape } from '../kernels.js';
+import { countsDot } from '../kernels.js';
 import { nextSeed, seedWords } from '../random.js';
 import { lgamma } from '../special.js';
 import type { DistributionOptions, Param } from './base.js';
@@ -110,33 +110,9 @@ export abstract class MultinomialBase extends CategoricalBase {
 
   /** Σ_k x_k log p_k over the last axis; a zero count contributes 0 even where log p_k = −∞. */
   protected countsDotLogProbs(x: tf.Tensor): tf.Tensor {
-    return countsDot(x, logProbsOf(this.param, this.normalizeLogits)) as tf.Tensor;
+    return countsDot(x, logProbsOf(this.param, this.normalizeLogits));
   }
 }
-
-/**
- * Σ_k x_k·l_k over the last axis (x and l broadcasting), 0 where x_k = 0
- * even if l_k = −∞: the value of `sum(where(x == 0, 0, x·l), -1)` and its
- * gradients (dl = x·dy, dx = where(x == 0, 0, l)·dy), as one custom op. Its
- * forward kernels run off the tape, so a gradient computation neither keeps
- * their inputs nor runs the select's and the product's gradients (HMC over a
- * bag of words evaluates this at every leapfrog step).
- */
-const countsDot = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, l] = args as tf.Tensor[];
-  (args[2] as tf.GradSaveFunc)([x, l]);
-  return {
-    value: tf.sum(tf.where(tf.equal(x, 0), 0, tf.mul(x, l)), -1),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [xs, ls] = saved;
-      const d = tf.expandDims(dy as tf.Tensor, -1);
-      return [
-        reduceToShape(tf.mul(tf.where(tf.equal(xs, 0), 0, ls), d), xs.shape),
-        reduceToShape(tf.mul(xs, d), ls.shape),
-      ];
-    },
-  };
-});
 
 /**
  * The probabilities of one row (`k` parameters from `v` at `start`), in
