@@ -16,6 +16,7 @@
 // products of trailing dimensions of the same shape, so one divides the
 // other and a row is walked in segments that never leave a block.
 #include <algorithm>
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -68,7 +69,12 @@ struct Periodic {
       // a wider block) is tiled into one block, read at the block's offset.
       std::vector<float>& e = expanded[j];
       e.resize(static_cast<size_t>(block));
-      for (int64_t k = 0; k < block; ++k) e[static_cast<size_t>(k)] = base[j][k % len];
+      // Period by period (len divides block): no division per element.
+      if (len == 1) {
+        std::fill(e.begin(), e.end(), base[j][0]);
+      } else {
+        for (int64_t k = 0; k < block; k += len) std::copy(base[j], base[j] + len, e.data() + k);
+      }
     }
     blocks = n / block;
   }
@@ -78,10 +84,22 @@ struct Periodic {
   // runs in blocks of 2000 elements rather than 1000 blocks of 10, with the
   // same arithmetic on every element.
   void widen(int64_t inner) {
-    // b must divide n: start no higher than n allows (a small n tries nothing).
-    for (int64_t m = std::min(kWideBlock, n) / block; m > 1; --m) {
+    // b = m·block must divide n, so m divides q = n / block: the candidates
+    // are q's divisors up to mMax, largest first (found by trial division up
+    // to min(mMax, √q) rather than by one division per m up to mMax).
+    const int64_t mMax = std::min(kWideBlock, n) / block;
+    if (mMax <= 1) return;
+    const int64_t q = n / block;
+    std::vector<int64_t> cand;
+    for (int64_t d = 1; d <= mMax && d * d <= q; ++d) {
+      if (q % d != 0) continue;
+      cand.push_back(d);
+      if (q / d <= mMax && q / d != d) cand.push_back(q / d);
+    }
+    std::sort(cand.begin(), cand.end(), std::greater<int64_t>());
+    for (const int64_t m : cand) {
+      if (m <= 1) break;
       const int64_t b = m * block;
-      if (n % b != 0) continue;
       if (inner > 1 && b % inner != 0 && inner % b != 0) continue;
       bool fits = true;
       for (int64_t len : length) {
