@@ -65,7 +65,7 @@ export const lntm = zs.metaBayesianNet(
       nVocab,
     ]);
     bn.unnormalizedMultinomial('x', {
-      logits: tf.log(docWord),
+      probs: docWord,
       normalizeLogits: false,
       dtype: 'float32',
     });

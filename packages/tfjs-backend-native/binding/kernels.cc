@@ -20,6 +20,7 @@ const KernelTable kTable = {binary,
                             bernoulliLogProb,
                             bernoulliLogProbGrad,
                             normalSample,
+                            countsDot,
                             sum,
                             adam};
 

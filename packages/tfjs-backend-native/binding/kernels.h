@@ -159,6 +159,9 @@ struct KernelTable {
   // Multiply and Add: noise = eps·e^s (eps read from noise, overwritten), z =
   // noise + m.
   void (*normalSample)(const float* m, const float* s, float* noise, float* z, int64_t n);
+  // A multinomial's x·log p per element, 0 wherever x == 0: out = x·l, or
+  // x·log(l) rounded as the Log kernel rounds when logOf.
+  void (*countsDot)(const float* x, const float* l, float* out, int64_t n, bool logOf);
   // Sum of n floats in double precision, in the Sum reduction's order.
   double (*sum)(const float* x, int64_t n);
   // Fused Adam, tfjs' arithmetic order, over [begin, end).

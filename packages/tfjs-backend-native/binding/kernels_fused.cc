@@ -49,6 +49,23 @@ void normalSample(const float* __restrict m, const float* __restrict s, float* _
   }
 }
 
+void countsDot(const float* __restrict x, const float* __restrict l, float* __restrict out,
+               int64_t n, bool logOf) {
+  // The product is taken everywhere and then selected: a branch on x would
+  // mispredict on every other element of a sparse count vector.
+  if (logOf) {
+    for (int64_t k = 0; k < n; ++k) {
+      const float p = x[k] * flog(l[k]);
+      out[k] = x[k] == 0.0f ? 0.0f : p;
+    }
+  } else {
+    for (int64_t k = 0; k < n; ++k) {
+      const float p = x[k] * l[k];
+      out[k] = x[k] == 0.0f ? 0.0f : p;
+    }
+  }
+}
+
 void adam(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g,
           int64_t begin, int64_t end, float b1, float oneMinusB1, float b2, float oneMinusB2,
           float bc1, float bc2, float eps, float negLr) {

@@ -216,6 +216,7 @@ void normalLogProbGrad(const float* x, const float* m, const float* s, const flo
 void bernoulliLogProb(const float* l, const float* x, float* out, int64_t n);
 void bernoulliLogProbGrad(const float* l, const float* x, const float* dy, float* out, int64_t n);
 void normalSample(const float* m, const float* s, float* noise, float* z, int64_t n);
+void countsDot(const float* x, const float* l, float* out, int64_t n, bool logOf);
 void adam(float* p, float* m, float* v, const float* g, int64_t begin, int64_t end, float b1,
           float oneMinusB1, float b2, float oneMinusB2, float bc1, float bc2, float eps,
           float negLr);

@@ -289,24 +289,19 @@ Napi::Value BernoulliLogProbGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// countsDot(x, l, out, inner): sums over rows of `inner` elements of
-// x·l, with 0 wherever x == 0 (even where l is ±inf or NaN), broadcasting
-// periodically: a multinomial's Σ_k x_k log p_k over its categories.
+// countsDot(x, l, out, inner, logOf): sums over rows of `inner` elements of
+// x·l (x·log l when logOf), with 0 wherever x == 0 (even where l is ±inf,
+// NaN, or 0 under logOf), broadcasting periodically: a multinomial's
+// Σ_k x_k log p_k over its categories.
 Napi::Value CountsDot(const Napi::CallbackInfo& info) {
   const char* fn = "countsDot";
   const View o = f32View(info, 2, fn);
   float* out = static_cast<float*>(o.data);
   const int64_t inner = innerArg(info, 3, fn);
+  const bool logOf = flag(info, 4);
   const Periodic ops(info, fn, {0, 1}, static_cast<int64_t>(o.length) * inner, inner);
   const auto values = [&](int64_t pos, int64_t len, float* dst) {
-    const float* x = ops.at(0, pos);
-    const float* l = ops.at(1, pos);
-    // The product is taken everywhere and then selected: a branch on x would
-    // mispredict on every other element of a sparse count vector.
-    for (int64_t i = 0; i < len; ++i) {
-      const float p = x[i] * l[i];
-      dst[i] = x[i] == 0.0f ? 0.0f : p;
-    }
+    KT->countsDot(ops.at(0, pos), ops.at(1, pos), dst, len, logOf);
   };
   writeValues(info, fn, ops, inner, out, values);
   return info.Env().Undefined();

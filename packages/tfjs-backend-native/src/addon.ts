@@ -428,10 +428,17 @@ export interface NativeAddon {
     inner: number,
   ): void;
   /**
-   * out[r] = Σ over row r of `inner` elements of x·l, with 0 wherever x = 0
-   * (even where l is ±∞), operands read periodically.
+   * out[r] = Σ over row r of `inner` elements of x·l (x·log l, rounded as
+   * the Log kernel rounds, when `logOf`), with 0 wherever x = 0 (even where
+   * l is ±∞, or 0 under `logOf`), operands read periodically.
    */
-  countsDot(x: Float32Array, l: Float32Array, out: Float32Array, inner: number): void;
+  countsDot(
+    x: Float32Array,
+    l: Float32Array,
+    out: Float32Array,
+    inner: number,
+    logOf: boolean,
+  ): void;
   /**
    * A reparameterised Normal sample: `noise` holds standard normals on entry
    * and e^logstd·noise on return, z = that + mean (mean, logstd periodic).

@@ -513,33 +513,37 @@ describe('ZsCountsDot', () => {
     ],
   ];
   for (const [xs, ls] of cases) {
-    it(`x [${xs}] l [${ls}] equals sum(where(x == 0, 0, x·l), -1)`, async () => {
-      const inputs = () => {
-        const x = tf.floor(tf.mul(tf.relu(rand(xs, 6)), 4)); // about half zero
-        const raw = tf.mul(rand(ls, 7), 5);
-        // −∞ wherever raw < −4 (zero and non-zero counts meet it).
-        return { x, l: tf.where(tf.less(raw, -4), -Infinity, raw) };
-      };
-      const composite = ({ x, l }: tf.NamedTensorMap) =>
-        tf.sum(tf.where(tf.equal(x, 0), 0, tf.mul(x, l)), -1);
-      const cpu = await runOn('cpu', () => composite(inputs()));
-      const fused = await runOn('native', () => kernel('ZsCountsDot', inputs(), {}));
-      const same = await runOn('native', () => composite(inputs()));
-      assert.deepEqual(fused.shape, cpu.shape);
-      // The sum runs in the Sum kernel's order: bit for bit the composite.
-      assert.equal(firstDifference(fused.values, same.values), null);
-      for (let i = 0; i < cpu.values.length; i++) {
-        if (!Number.isFinite(cpu.values[i])) {
-          assert.ok(Object.is(fused.values[i], cpu.values[i]), `[${i}]`);
+    for (const log of [false, true]) {
+      const what = log ? 'x·log l' : 'x·l';
+      it(`x [${xs}] l [${ls}] equals sum(where(x == 0, 0, ${what}), -1)`, async () => {
+        const inputs = () => {
+          const x = tf.floor(tf.mul(tf.relu(rand(xs, 6)), 4)); // about half zero
+          const raw = tf.mul(rand(ls, 7), 5);
+          // −∞ (a probability of 0) wherever raw < −4 (zero and non-zero counts meet it).
+          const l = tf.where(tf.less(raw, -4), -Infinity, raw);
+          return { x, l: log ? tf.exp(l) : l };
+        };
+        const composite = ({ x, l }: tf.NamedTensorMap) =>
+          tf.sum(tf.where(tf.equal(x, 0), 0, tf.mul(x, log ? tf.log(l) : l)), -1);
+        const cpu = await runOn('cpu', () => composite(inputs()));
+        const fused = await runOn('native', () => kernel('ZsCountsDot', inputs(), { log }));
+        const same = await runOn('native', () => composite(inputs()));
+        assert.deepEqual(fused.shape, cpu.shape);
+        // The sum runs in the Sum kernel's order: bit for bit the composite.
+        assert.equal(firstDifference(fused.values, same.values), null);
+        for (let i = 0; i < cpu.values.length; i++) {
+          if (!Number.isFinite(cpu.values[i])) {
+            assert.ok(Object.is(fused.values[i], cpu.values[i]), `[${i}]`);
+          }
         }
-      }
-      assertNear(
-        fused.values.map((v) => (Number.isFinite(v) ? v : 0)),
-        cpu.values.map((v) => (Number.isFinite(v) ? v : 0)),
-        'value',
-        1e-4,
-      );
-    });
+        assertNear(
+          fused.values.map((v) => (Number.isFinite(v) ? v : 0)),
+          cpu.values.map((v) => (Number.isFinite(v) ? v : 0)),
+          'value',
+          1e-4,
+        );
+      });
+    }
   }
   it('an empty categories axis sums to 0; a scalar has no categories axis', async () => {
     const got = await runOn('native', () =>

@@ -204,4 +204,5 @@ export {
   normalLogProbFromLogstd,
   normalSampleFromLogstd,
   countsDot,
+  type CountsDotOptions,
 } from './kernels.js';

@@ -81,8 +81,11 @@ export const OPTIONAL_KERNELS = {
    * Σ over the last axis of the broadcast shape of `x·l`, with 0 wherever
    * x = 0 even where l = −∞ (a multinomial's Σ_k x_k log p_k): the numbers of
    * `tf.sum(tf.where(tf.equal(x, 0), 0, tf.mul(x, l)), -1)` on the same
-   * backend. The library registers its gradient (`x·dy` for l,
-   * `where(x = 0, 0, l)·dy` for x, each computed only when asked for).
+   * backend. With the attribute `log` true, `l` holds probabilities and
+   * `tf.log(l)` takes its place (rounded as the backend's `Log` kernel
+   * rounds). The library registers its gradient (for `l`: `x·dy`, divided
+   * by `l` under `log`; for `x`: `where(x = 0, 0, l or log l)·dy`; each
+   * computed only when asked for).
    */
   countsDot: 'ZsCountsDot',
 } as const;
@@ -414,23 +417,32 @@ export function fusedBernoulliSample(
   return untaped(() => runKernel(OPTIONAL_KERNELS.bernoulliSample, { [kind]: param }, attrs));
 }
 
-/** d/dl Σ x·l = x, times dy repeated over the last axis, summed down to l's shape. */
-function countsDotGradL(x: tf.Tensor, l: tf.Tensor, dy: tf.Tensor): tf.Tensor {
-  return reduceToShape(tf.mul(x, tf.expandDims(dy, -1)), l.shape);
+/** Options of {@link countsDot}. */
+export interface CountsDotOptions {
+  /** `l` holds probabilities p: Σ x·log p (0 where x = 0, also where p = 0). Default false. */
+  log?: boolean;
 }
 
-/** d/dx Σ x·l = l (0 where x = 0), times dy repeated over the last axis, summed down to x's shape. */
-function countsDotGradX(x: tf.Tensor, l: tf.Tensor, dy: tf.Tensor): tf.Tensor {
-  return reduceToShape(tf.mul(tf.where(tf.equal(x, 0), 0, l), tf.expandDims(dy, -1)), x.shape);
+/** d/dl Σ x·l = x (x/p for l = log p), times dy repeated over the last axis, summed down to l's shape. */
+function countsDotGradL(x: tf.Tensor, l: tf.Tensor, dy: tf.Tensor, log: boolean): tf.Tensor {
+  const g = reduceToShape(tf.mul(x, tf.expandDims(dy, -1)), l.shape);
+  return log ? tf.div(g, l) : g;
+}
+
+/** d/dx Σ x·l = l (log p), 0 where x = 0, times dy repeated over the last axis, summed down to x's shape. */
+function countsDotGradX(x: tf.Tensor, l: tf.Tensor, dy: tf.Tensor, log: boolean): tf.Tensor {
+  const lv = log ? tf.log(l) : l;
+  return reduceToShape(tf.mul(tf.where(tf.equal(x, 0), 0, lv), tf.expandDims(dy, -1)), x.shape);
 }
 
 const countsDotGradient: tf.GradConfig = {
   kernelName: OPTIONAL_KERNELS.countsDot,
   inputsToSave: ['x', 'l'],
-  gradFunc: (dy, saved) => {
+  gradFunc: (dy, saved, attrs) => {
     const [x, l] = saved;
     const g = dy as tf.Tensor;
-    return { x: () => countsDotGradX(x, l, g), l: () => countsDotGradL(x, l, g) };
+    const log = (attrs as { log?: boolean } | undefined)?.log === true;
+    return { x: () => countsDotGradX(x, l, g, log), l: () => countsDotGradL(x, l, g, log) };
   },
 };
 
@@ -439,35 +451,44 @@ const countsDotGradient: tf.GradConfig = {
  * run off the tape, so a gradient computation neither keeps their inputs
  * nor runs the select's and the product's gradients.
  */
-const countsDotComposite = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, l] = args as tf.Tensor[];
-  (args[2] as tf.GradSaveFunc)([x, l]);
-  return {
-    value: tf.sum(tf.where(tf.equal(x, 0), 0, tf.mul(x, l)), -1),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [xs, ls] = saved;
-      const g = dy as tf.Tensor;
-      return [countsDotGradX(xs, ls, g), countsDotGradL(xs, ls, g)];
-    },
-  };
-});
+function countsDotComposite(log: boolean) {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, l] = args as tf.Tensor[];
+    (args[2] as tf.GradSaveFunc)([x, l]);
+    return {
+      value: tf.sum(tf.where(tf.equal(x, 0), 0, tf.mul(x, log ? tf.log(l) : l)), -1),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [xs, ls] = saved;
+        const g = dy as tf.Tensor;
+        return [countsDotGradX(xs, ls, g, log), countsDotGradL(xs, ls, g, log)];
+      },
+    };
+  });
+}
+const countsDotComposites = { plain: countsDotComposite(false), log: countsDotComposite(true) };
 
 /**
  * Σ_k x_k·l_k over the last axis (x and l float32, broadcasting), 0 where
  * x_k = 0 even if l_k = −∞: the value of `sum(where(x == 0, 0, x·l), -1)`
- * and its gradients (dl = x·dy, dx = where(x == 0, 0, l)·dy). One kernel
- * forward where the backend has {@link OPTIONAL_KERNELS.countsDot}, whose
- * gradient computes only the inputs' gradients that are asked for; else one
- * custom op of tfjs ops. The same numbers either way.
+ * and its gradients (dl = x·dy, dx = where(x == 0, 0, l)·dy); with
+ * `{log: true}`, Σ_k x_k·log p_k of probabilities `l` = p, as if `tf.log(p)`
+ * were passed (also 0 where x_k = 0 = p_k). One kernel forward where the
+ * backend has {@link OPTIONAL_KERNELS.countsDot}, whose gradient computes
+ * only the inputs' gradients that are asked for; else one custom op of tfjs
+ * ops. The same numbers either way.
+ * @example
+ * // log p(x) of word counts x [docs, V] up to the coefficient, p [docs, V]:
+ * const lp = zs.countsDot(x, p, { log: true }); // [docs]
  */
-export function countsDot(x: tf.Tensor, l: tf.Tensor): tf.Tensor {
+export function countsDot(x: tf.Tensor, l: tf.Tensor, opts: CountsDotOptions = {}): tf.Tensor {
+  const log = opts.log === true;
   if (
     x.dtype === 'float32' &&
     l.dtype === 'float32' &&
     backendHasKernel(OPTIONAL_KERNELS.countsDot)
   ) {
     ensureGradient(countsDotGradient);
-    return runKernel(OPTIONAL_KERNELS.countsDot, { x, l }, {});
+    return runKernel(OPTIONAL_KERNELS.countsDot, { x, l }, { log });
   }
-  return countsDotComposite(x, l) as tf.Tensor;
+  return (log ? countsDotComposites.log : countsDotComposites.plain)(x, l) as tf.Tensor;
 }

@@ -26,9 +26,10 @@
  *   tf.randomUniform(shape, 0, 1, 'float32', seed) and p the probabilities,
  *   or the logits' sigmoid rounded as the Sigmoid kernel rounds, instead of
  *   ZsRandomUniform, Sigmoid, Less and Cast.
- * - `ZsCountsDot` (inputs x, l; broadcasting, rank ≥ 1): Σ over the last
- *   axis of x·l, 0 wherever x = 0, in one pass instead of Equal, Multiply,
- *   Select (with its broadcasts) and Sum, summed in the Sum kernel's order.
+ * - `ZsCountsDot` (inputs x, l; broadcasting, rank ≥ 1; attribute `log`):
+ *   Σ over the last axis of x·l (x·log l when `log`), 0 wherever x = 0, in
+ *   one pass instead of (Log,) Equal, Multiply, Select with its broadcasts
+ *   and Sum, summed in the Sum kernel's order.
  */
 import { KernelConfig, TensorInfo, broadcast_util } from '@tensorflow/tfjs-core';
 import { BinaryOp } from '../addon.js';
@@ -296,7 +297,7 @@ function bernoulliSample({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   return backend.makeTensorInfo(shape, 'int32', ints);
 }
 
-function countsDot({ inputs, backend }: KernelArgs): TensorInfo {
+function countsDot({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { x, l } = inputs;
   if (Math.max(x.shape.length, l.shape.length) === 0) {
     throw new Error(`${ZS_COUNTS_DOT}: x and l need at least one axis (the categories)`);
@@ -304,7 +305,7 @@ function countsDot({ inputs, backend }: KernelArgs): TensorInfo {
   const g = grouping(ZS_COUNTS_DOT, [x.shape, l.shape], { groupNdims: 1 });
   return groupedOutput(backend, g, (out) => {
     Operands.use(backend, ZS_COUNTS_DOT, g.full, (ops) => {
-      backend.addon.countsDot(ops.of(x, 'x'), ops.of(l, 'l'), out, g.inner);
+      backend.addon.countsDot(ops.of(x, 'x'), ops.of(l, 'l'), out, g.inner, attrs?.log === true);
     });
   });
 }

@@ -110,6 +110,10 @@ export abstract class MultinomialBase extends CategoricalBase {
 
   /** Σ_k x_k log p_k over the last axis; a zero count contributes 0 even where log p_k = −∞. */
   protected countsDotLogProbs(x: tf.Tensor): tf.Tensor {
+    const { kind, value } = this.param;
+    // Normalised probabilities: their log goes into the one kernel.
+    if (kind === 'probs' && !this.normalizeLogits)
+      return countsDot(x, asFloat(value), { log: true });
     return countsDot(x, logProbsOf(this.param, this.normalizeLogits));
   }
 }
