@@ -140,6 +140,28 @@ function compare(
   assert.equal(tf.memory().numTensors, start, `${what}: tensors left behind`);
 }
 
+/** gpProjection's B and variance from (z, L⁻¹, x, kScale), and the composition's. */
+function projOp(z: tf.Tensor, lInv: tf.Tensor, x: tf.Tensor, kScale: tf.Tensor): tf.Tensor[] {
+  const l = lInv as tf.Tensor2D;
+  const p = gpProjection(
+    z as tf.Tensor2D,
+    { kzzChol: l, kzzCholInv: l },
+    x as tf.Tensor2D,
+    kScale as tf.Tensor1D,
+  );
+  return [p.b, p.variance];
+}
+
+function projRef(z: tf.Tensor, lInv: tf.Tensor, x: tf.Tensor, kScale: tf.Tensor): tf.Tensor[] {
+  const p = projectRef(
+    z as tf.Tensor2D,
+    lInv as tf.Tensor2D,
+    x as tf.Tensor2D,
+    kScale as tf.Tensor1D,
+  );
+  return [p.b, p.variance];
+}
+
 /** (n, m, d) of the kernel tests: n ≠ m, d = 1, n = 1. */
 const SHAPES: [number, number, number][] = [
   [5, 3, 2],
@@ -241,28 +263,7 @@ test('gpProjection: B and the floored variance, gradients in z, L⁻¹, x and kS
     const terms = inducingTerms(z as tf.Tensor2D, k as tf.Tensor1D, 1e-2);
     const lInv = terms.kzzCholInv;
     const x = values([n, d], 12, 2);
-    compare(
-      `gpProjection ${m}x${n}x${d}`,
-      [z, lInv, x, k],
-      (a, l, b, s) => {
-        const p = gpProjection(
-          a as tf.Tensor2D,
-          { kzzChol: l as tf.Tensor2D, kzzCholInv: l as tf.Tensor2D },
-          b as tf.Tensor2D,
-          s as tf.Tensor1D,
-        );
-        return [p.b, p.variance];
-      },
-      (a, l, b, s) => {
-        const p = projectRef(
-          a as tf.Tensor2D,
-          l as tf.Tensor2D,
-          b as tf.Tensor2D,
-          s as tf.Tensor1D,
-        );
-        return [p.b, p.variance];
-      },
-    );
+    compare(`gpProjection ${m}x${n}x${d}`, [z, lInv, x, k], projOp, projRef);
     tf.dispose([z, k, terms.kzzChol, lInv, x]);
   }
 });
@@ -274,31 +275,18 @@ test('gpProjection where the variance floor holds: no variance gradient there; x
   // 1.2·L⁻¹: at the inducing inputs 1 − Σ A² ≈ 1 − 1.44 < 0 (floored), far from them ≈ 1.
   const lInv = tf.mul(terms.kzzCholInv, 1.2) as tf.Tensor2D;
   const x = tf.concat([z, values([3, 2], 22, 1, 8)]) as tf.Tensor2D;
-  const proj = (a: tf.Tensor, l: tf.Tensor, b: tf.Tensor, s: tf.Tensor) => {
-    const p = gpProjection(
-      a as tf.Tensor2D,
-      { kzzChol: l as tf.Tensor2D, kzzCholInv: l as tf.Tensor2D },
-      b as tf.Tensor2D,
-      s as tf.Tensor1D,
-    );
-    return [p.b, p.variance];
-  };
-  const ref = (a: tf.Tensor, l: tf.Tensor, b: tf.Tensor, s: tf.Tensor) => {
-    const p = projectRef(a as tf.Tensor2D, l as tf.Tensor2D, b as tf.Tensor2D, s as tf.Tensor1D);
-    return [p.b, p.variance];
-  };
-  const v = tf.tidy(() => Array.from(proj(z, lInv, x, k)[1].dataSync()));
+  const v = tf.tidy(() => Array.from(projOp(z, lInv, x, k)[1].dataSync()));
   assert.deepEqual(
     v.map((u) => u === Math.fround(VARIANCE_FLOOR)),
     [true, true, true, true, false, false, false],
     `variances ${v}`,
   );
-  compare('gpProjection, floored at z', [z, lInv, x, k], proj, ref);
+  compare('gpProjection, floored at z', [z, lInv, x, k], projOp, projRef);
   compare(
     'gpProjection, x = z (one tensor)',
     [z, lInv, k],
-    (a, l, s) => proj(a, l, a, s),
-    (a, l, s) => ref(a, l, a, s),
+    (a, l, s) => projOp(a, l, a, s),
+    (a, l, s) => projRef(a, l, a, s),
   );
   tf.dispose([z, k, terms.kzzChol, terms.kzzCholInv, lInv, x]);
 });
