@@ -26,9 +26,12 @@ import * as zs from 'zhusuan';
 import { fillBatch, meanSe, shuffle, uciBoston, type SplitData } from './common/bnn.js';
 import {
   gpConditional,
+  gpProjection,
   inducingTerms,
   mvnLogProbCholInv,
   svgpPredictive,
+  triangleMatrix,
+  type GpProjection,
   type InducingTerms,
 } from './common/gp.js';
 import type { ExampleDefinition } from './common/run.js';
@@ -43,6 +46,18 @@ export interface SvgpParams {
   terms: InducingTerms;
   /** The noise standard deviation σ (scalar). */
   noiseStd: tf.Scalar;
+  /**
+   * The conditional's B and variance at one input batch (a step's), which
+   * the model and `latent` then share instead of computing it each: used
+   * where they are given that same x tensor, ignored at other inputs.
+   */
+  projection?: GpProjection;
+}
+
+/** f(x) | f(z) = fz at `x`, from `p.projection` when it was computed at `x`. */
+function conditional(p: SvgpParams, fz: tf.Tensor2D, x: tf.Tensor2D) {
+  const shared = p.projection?.x === x ? p.projection : undefined;
+  return gpConditional(p.z, p.terms, fz, x, p.kScale, shared);
 }
 
 /**
@@ -63,7 +78,7 @@ export function svgpModel(nTrain: number): zs.MetaBayesianNet<[SvgpParams, tf.Te
         nSamples: nParticles,
       });
       bn.deterministic('kzz_chol_inv', p.terms.kzzCholInv);
-      const cond = gpConditional(p.z, p.terms, fz as tf.Tensor2D, x, p.kScale);
+      const cond = conditional(p, fz as tf.Tensor2D, x);
       const fx = bn.normal('fx', cond.mean, { std: cond.std, groupNdims: 1 });
       bn.normal('y', fx, { std: p.noiseStd, groupNdims: 1 });
     },
@@ -80,23 +95,36 @@ export function svgpModel(nTrain: number): zs.MetaBayesianNet<[SvgpParams, tf.Te
   return model;
 }
 
-/** S = the lower triangle of `raw` with softplus on its diagonal (ZhuSuan's `z_cov_tril`). */
+/**
+ * S = the lower triangle of `raw` with softplus on its diagonal (ZhuSuan's
+ * `z_cov_tril`). One differentiable op: dRaw = dS·(strict lower triangle +
+ * I·sigmoid(diag raw)).
+ */
 export function lowerSoftplusDiag(raw: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const n = raw.shape[0];
-    const eye = tf.eye(n);
-    // i > j, on float32 indices (exact; a broadcast int32 comparison is slow).
-    const idx = tf.range(0, n);
-    const strictLower = tf.cast(tf.greater(tf.reshape(idx, [n, 1]), idx), 'float32');
-    const diag = tf.sum(tf.mul(raw, eye), 1, true);
-    return tf.add(tf.mul(raw, strictLower), tf.mul(eye, tf.softplus(diag))) as tf.Tensor2D;
+  const n = raw.shape[0];
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const r = args[0] as tf.Tensor;
+    const eye = triangleMatrix(n, 0, 1);
+    const diag = tf.sum(tf.mul(r, eye), 1, true);
+    (args[1] as tf.GradSaveFunc)([diag]);
+    return {
+      value: tf.add(tf.mul(r, triangleMatrix(n, 1, 0)), tf.mul(eye, tf.softplus(diag))),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const slope = tf.mul(triangleMatrix(n, 0, 1), tf.sigmoid(saved[0]));
+        return tf.mul(dy as tf.Tensor, tf.add(triangleMatrix(n, 1, 0), slope));
+      },
+    };
   });
+  return op(raw) as tf.Tensor2D;
 }
 
 /**
  * `n` reparameterised draws fz = m + S·ε `[n, M]` of q = N(m, S·Sᵀ) and their
  * log q = −(M/2)·log 2π − Σ log diag S − ½‖ε‖² `[n]` (exact, no solve: S's
  * diagonal is positive).
+ *
+ * One differentiable op of (m, S) (ε, drawn first, is a constant of it):
+ * with dfz and dlog q, dm = Σ_draws dfz and dS = dfzᵀ·ε − I·Σ dlog q / diag S.
  */
 export function sampleQ(
   qMean: tf.Tensor1D,
@@ -106,13 +134,28 @@ export function sampleQ(
   return tf.tidy(() => {
     const m = qMean.shape[0];
     const eps = zs.seededNormal([n, m], zs.random.nextSeed());
-    const fz = tf.add(qMean, tf.matMul(eps, sChol, false, true)) as tf.Tensor2D;
-    const logDet = tf.sum(tf.log(tf.sum(tf.mul(sChol, tf.eye(m)), 1)));
-    const logQ = tf.sub(
-      tf.sub(-0.5 * m * Math.log(2 * Math.PI), logDet),
-      tf.mul(tf.sum(tf.square(eps), 1), 0.5),
-    ) as tf.Tensor1D;
-    return { fz, logQ };
+    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [mean, s] = args as tf.Tensor[];
+      const fz = tf.add(mean, tf.matMul(eps, s, false, true));
+      const diag = tf.sum(tf.mul(s, triangleMatrix(m, 0, 1)), 1);
+      const logDet = tf.sum(tf.log(diag));
+      const logQ = tf.sub(
+        tf.sub(-0.5 * m * Math.log(2 * Math.PI), logDet),
+        tf.mul(tf.sum(tf.square(eps), 1), 0.5),
+      );
+      (args[2] as tf.GradSaveFunc)([eps, diag]);
+      return {
+        value: tf.concat([fz, tf.reshape(logQ, [n, 1])], 1),
+        gradFunc: (dv: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+          const [e, d] = saved;
+          const [dfz, dLogQ] = tf.split(dv as tf.Tensor, [m, 1], 1);
+          const dDiag = tf.mul(triangleMatrix(m, 0, 1), tf.div(tf.sum(dLogQ), d));
+          return [tf.sum(dfz, 0), tf.sub(tf.matMul(dfz, e, true), dDiag)];
+        },
+      };
+    });
+    const [fz, logQ] = tf.split(op(qMean, sChol), [m, 1], 1);
+    return { fz: fz as tf.Tensor2D, logQ: tf.reshape(logQ, [n]) as tf.Tensor1D };
   });
 }
 
@@ -219,7 +262,7 @@ export function svgpTrainer(
   };
   const latent = (p: SvgpParams, x: tf.Tensor2D, n: number): Record<string, zs.LatentSample> => {
     const { fz, logQ } = sampleQ(qMean, lowerSoftplusDiag(qRaw), n);
-    const cond = gpConditional(z, p.terms, fz, x, p.kScale);
+    const cond = conditional(p, fz, x);
     const fx = new zs.Normal({ mean: cond.mean, std: cond.std, groupNdims: 1 }).sample();
     return { fz: [fz, logQ], fx: [fx, tf.zeros([n])] };
   };
@@ -229,7 +272,9 @@ export function svgpTrainer(
       () => {
         const x = tf.tensor2d(xb.subarray(0, m * d), [m, d]);
         const y = tf.tensor1d(yb.subarray(0, m));
-        const p = params();
+        const p0 = params();
+        // The conditional's projection at the batch, shared by q's draws and the model.
+        const p = { ...p0, projection: gpProjection(z, p0.terms, x, p0.kScale) };
         const lb = zs.elbo(
           (obs) => model.observe(obs, p, x, s.particles),
           { y },
