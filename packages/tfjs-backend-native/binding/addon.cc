@@ -141,6 +141,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bernoulliLogProb", Napi::Function::New(env, BernoulliLogProb));
   exports.Set("normalSample", Napi::Function::New(env, NormalSample));
   exports.Set("bernoulliLogProbGrad", Napi::Function::New(env, BernoulliLogProbGrad));
+  exports.Set("sgmcmcUpdate", Napi::Function::New(env, SgmcmcUpdate));
   exports.Set("cholesky", Napi::Function::New(env, Cholesky));
   exports.Set("triangularSolve", Napi::Function::New(env, TriangularSolve));
   exports.Set("randomNormal", Napi::Function::New(env, RandomNormal));

@@ -21,6 +21,7 @@ const KernelTable kTable = {binary,
                             bernoulliLogProbGrad,
                             normalSample,
                             sum,
+                            sgmcmc,
                             adam};
 
 }  // namespace

@@ -219,5 +219,6 @@ void normalSample(const float* m, const float* s, float* noise, float* z, int64_
 void adam(float* p, float* m, float* v, const float* g, int64_t begin, int64_t end, float b1,
           float oneMinusB1, float b2, float oneMinusB2, float bc1, float bc2, float eps,
           float negLr);
+void sgmcmc(const SgmcmcArgs& a, int64_t begin, int64_t end);
 
 }  // namespace ZSN_NS
