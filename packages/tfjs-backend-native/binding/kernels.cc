@@ -5,24 +5,17 @@
 namespace ZSN_NS {
 namespace {
 
-const KernelTable kTable = {binary,
-                            compare,
-                            logical,
-                            predicate,
-                            select,
-                            unary,
-                            biasAct,
-                            actGrad,
-                            colSum,
-                            reduce,
-                            normalLogProb,
-                            normalLogProbGrad,
-                            bernoulliLogProb,
-                            bernoulliLogProbGrad,
-                            normalSample,
-                            sum,
-                            sgmcmc,
-                            adam};
+const KernelTable kTable = {
+    binary,           compare,
+    logical,          predicate,
+    select,           unary,
+    biasAct,          actGrad,
+    colSum,           reduce,
+    normalLogProb,    normalLogProbGrad,
+    bernoulliLogProb, bernoulliLogProbGrad,
+    normalSample,     sum,
+    sgmcmc,           adam,
+};
 
 }  // namespace
 

@@ -2,10 +2,11 @@
  * The zhusuan library's optional SG-MCMC kernel (see OPTIONAL_KERNELS in the
  * library for the contract): `ZsSgmcmcUpdate` runs one sampler's update of
  * one latent after its gradient — SGLD, PSGLD, SGHMC or SGNHT by the
- * attribute `kind`, first or second order — in one pass instead of 4–15
- * element-wise kernels, and returns beside the new latent and state the
- * scalars the sampler reads back (the finiteness flag of the new latent,
- * mean(v²), mean(α)), rounded as Square and Mean round on this backend.
+ * attribute `kind`, first or second order — in one pass instead of 3 to 14
+ * element-wise kernels and 3 to 6 of reductions and checks, and returns
+ * beside the new latent and state the scalars the sampler reads back (the
+ * finiteness flag of the new latent, mean(v²), mean(α)), rounded as Square
+ * and Mean round on this backend.
  */
 import { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { SgmcmcKind } from '../addon.js';
