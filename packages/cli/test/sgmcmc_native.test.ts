@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import { loadNative, useBackend } from '../src/backend.js';
+import { lcgValues as values, withoutKernel } from './helpers.js';
 
 const KERNEL = zs.OPTIONAL_KERNELS.sgmcmcUpdate;
 
@@ -22,29 +23,6 @@ before(async () => {
   const status = await loadNative();
   assert.ok(status.available, `native addon unavailable: ${status.reason}`);
 });
-
-/** Runs `f` on native with the fused kernel unregistered, then registers it again. */
-function withoutKernel<T>(f: () => T): T {
-  const config = tf.getKernel(KERNEL, 'native');
-  assert.ok(config !== undefined, `${KERNEL} is registered on native`);
-  tf.unregisterKernel(KERNEL, 'native');
-  try {
-    return f();
-  } finally {
-    tf.registerKernel(config);
-  }
-}
-
-/** Deterministic values in [lo, hi) (a linear congruential generator). */
-function values(n: number, seed: number, lo: number, hi: number): Float32Array {
-  const v = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    v[i] = lo + ((hi - lo) * s) / 2 ** 32;
-  }
-  return v;
-}
 
 /** Latents of every rank: a scalar, a vector and a matrix, sampled together. */
 const SHAPES: Record<string, number[]> = { s: [], v: [7], m: [40, 30] };
@@ -172,7 +150,7 @@ describe('SG-MCMC on native with ZsSgmcmcUpdate', () => {
       );
       assert.ok(!names.includes('IsFinite'), 'the kernel checks finiteness');
       const fused = run(make, steps);
-      const composite = withoutKernel(() => run(make, steps));
+      const composite = withoutKernel(KERNEL, () => run(make, steps));
       assert.equal(firstDifference(fused.states, composite.states), null, 'states');
       assert.equal(firstDifference(fused.infos, composite.infos), null, 'infos');
       await useBackend('cpu');

@@ -126,10 +126,10 @@ enum Act : int {
 //   kSghmc: v' = (v·c0 + g·c1) + noise, q' = q + v';
 //           second order v' = ((v·c0 + g·c1) + noise)·c0, q' = q + v'·0.5
 //                                                          (1−α or e^−α/2, η)
-//   kSgnht: as kSghmc with the friction input: first order c0 := 1 − α,
-//           second order c0 := e^(α·−0.5); vector α' = α + (v'² − c0)·c1
-//           element-wise (here c0 = η, c1 = the tune scale). A scalar α
-//           (alphaLength 1) is updated by the caller from mean(v'²).
+//   kSgnht: as kSghmc with η = c0 and the factor 1 − α (first order) or
+//           e^(α·−0.5) (second order) of the friction input α; a vector α
+//           then α' = α + (v'² − η)·c1 element-wise (c1 the tune scale), a
+//           scalar one (alphaLength 1) is updated by the caller from mean(v'²).
 // v, alpha and vOut, alphaOut are null where the kind has none.
 struct SgmcmcArgs {
   int kind = kSgld;

@@ -95,75 +95,65 @@ void psgld(const SgmcmcArgs& a, int64_t b, int64_t e) {
   }
 }
 
-// SGHMC, and SGNHT with a scalar friction (its momentum factor precomputed):
-// the momentum with factor m, then the position.
-void momentumStep(const SgmcmcArgs& a, float m, float lr, int64_t b, int64_t e) {
+// The momentum step of SGHMC and SGNHT: with factor m = factor(i),
+// v' = (v·m + g·lr) + noise, q' = q + v' (first order) or v' = that·m,
+// q' = q + v'·0.5 (second order); then after(i, v').
+template <class Factor, class After>
+inline void momentumStep(const SgmcmcArgs& a, float lr, Factor factor, After after, int64_t b,
+                         int64_t e) {
   const float* __restrict q = a.q;
   const float* __restrict g = a.g;
   const float* __restrict noise = a.noise;
   const float* __restrict v = a.v;
   float* __restrict qo = a.qOut;
   float* __restrict vo = a.vOut;
-  if (!a.secondOrder) {
-    for (int64_t i = b; i < e; ++i) {
-      const float vi = (v[i] * m + g[i] * lr) + noise[i];
-      vo[i] = vi;
-      qo[i] = q[i] + vi;
-    }
-  } else {
-    for (int64_t i = b; i < e; ++i) {
-      const float vi = ((v[i] * m + g[i] * lr) + noise[i]) * m;
-      vo[i] = vi;
-      qo[i] = q[i] + vi * 0.5f;
-    }
+  const bool second = a.secondOrder;
+  for (int64_t i = b; i < e; ++i) {
+    const float m = factor(i);
+    const float kick = (v[i] * m + g[i] * lr) + noise[i];
+    const float vi = second ? kick * m : kick;
+    vo[i] = vi;
+    qo[i] = second ? q[i] + vi * 0.5f : q[i] + vi;
+    after(i, vi);
   }
 }
 
-// SGNHT with one friction per element: momentum, position and thermostat.
+// SGNHT with one friction per element: the factor 1 − α or e^(α·−0.5) per
+// element, and the thermostat α' = α + (v'² − η)·tune.
 void sgnhtVector(const SgmcmcArgs& a, int64_t b, int64_t e) {
-  const float* __restrict q = a.q;
-  const float* __restrict g = a.g;
-  const float* __restrict noise = a.noise;
-  const float* __restrict v = a.v;
   const float* __restrict al = a.alpha;
-  float* __restrict qo = a.qOut;
-  float* __restrict vo = a.vOut;
   float* __restrict ao = a.alphaOut;
   const float lr = a.c[0], tune = a.c[1];
-  if (!a.secondOrder) {
-    for (int64_t i = b; i < e; ++i) {
-      const float vi = (v[i] * (1.0f - al[i]) + g[i] * lr) + noise[i];
-      vo[i] = vi;
-      qo[i] = q[i] + vi;
-      ao[i] = al[i] + (vi * vi - lr) * tune;
-    }
+  const auto thermostat = [&](int64_t i, float vi) { ao[i] = al[i] + (vi * vi - lr) * tune; };
+  if (a.secondOrder) {
+    momentumStep(
+        a, lr, [&](int64_t i) { return fexp(al[i] * -0.5f); }, thermostat, b, e);
   } else {
-    for (int64_t i = b; i < e; ++i) {
-      const float d = fexp(al[i] * -0.5f);
-      const float vi = ((v[i] * d + g[i] * lr) + noise[i]) * d;
-      vo[i] = vi;
-      qo[i] = q[i] + vi * 0.5f;
-      ao[i] = al[i] + (vi * vi - lr) * tune;
-    }
+    momentumStep(
+        a, lr, [&](int64_t i) { return 1.0f - al[i]; }, thermostat, b, e);
   }
 }
 
 }  // namespace
 
 void sgmcmc(const SgmcmcArgs& a, int64_t begin, int64_t end) {
+  const auto noThermostat = [](int64_t, float) {};
   switch (a.kind) {
     case kSgld:
       return sgld(a, begin, end);
     case kPsgld:
       return psgld(a, begin, end);
     case kSghmc:
-      return momentumStep(a, a.c[0], a.c[1], begin, end);
-    case kSgnht:
+      return momentumStep(
+          a, a.c[1], [m = a.c[0]](int64_t) { return m; }, noThermostat, begin, end);
+    case kSgnht: {
       if (a.alphaLength != 1) return sgnhtVector(a, begin, end);
       // One friction: the factor 1 − α or e^(α·−0.5) once, as the composite
-      // computes it on the scalar.
-      return momentumStep(a, a.secondOrder ? fexp(a.alpha[0] * -0.5f) : 1.0f - a.alpha[0], a.c[0],
-                          begin, end);
+      // computes it on the scalar; its thermostat follows mean(v'²) (the caller).
+      const float m = a.secondOrder ? fexp(a.alpha[0] * -0.5f) : 1.0f - a.alpha[0];
+      return momentumStep(
+          a, a.c[0], [m](int64_t) { return m; }, noThermostat, begin, end);
+    }
     default:
       return;
   }
