@@ -103,10 +103,10 @@ export const OPTIONAL_KERNELS = {
    * shape), then a float32 vector `check`: 1 if every element of q' is
    * finite else 0, then for SGHMC and SGNHT mean(v'²), then for SGNHT
    * mean(α'). The means must round as the backend's own `Mean` of the
-   * backend's `Square` does (the cpu kernel sums in order and divides in
-   * float32; `@zhusuan/tfjs-backend-native` sums in double and multiplies
-   * by 1/n in double), since the sampler composes them from those kernels
-   * without this one.
+   * backend's `Square` does (tfjs' cpu kernel divides each element by n in
+   * float32, then sums in order in double; `@zhusuan/tfjs-backend-native`
+   * sums in double and multiplies by 1/n in double), since the sampler
+   * composes them from those kernels without this one.
    */
   sgmcmcUpdate: 'ZsSgmcmcUpdate',
 } as const;
