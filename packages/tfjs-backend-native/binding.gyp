@@ -52,6 +52,7 @@
         "binding/pool.cc",
         "binding/pooling.cc",
         "binding/random.cc",
+        "binding/sgmcmc.cc",
       ],
       "dependencies": ["kernels_avx2", "kernels_base"],
       "cflags": ["<@(zsn_cflags)"],

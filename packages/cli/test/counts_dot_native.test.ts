@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import { loadNative, useBackend } from '../src/backend.js';
+import { lcgValues as values, withoutKernel } from './helpers.js';
 
 const KERNEL = zs.OPTIONAL_KERNELS.countsDot;
 
@@ -19,29 +20,6 @@ before(async () => {
   const status = await loadNative();
   assert.ok(status.available, `native addon unavailable: ${status.reason}`);
 });
-
-/** Runs `f` on native with the fused kernel unregistered, then registers it again. */
-function withoutKernel<T>(f: () => T): T {
-  const config = tf.getKernel(KERNEL, 'native');
-  assert.ok(config !== undefined, `${KERNEL} is registered on native`);
-  tf.unregisterKernel(KERNEL, 'native');
-  try {
-    return f();
-  } finally {
-    tf.registerKernel(config);
-  }
-}
-
-/** Deterministic values in [lo, hi) (a linear congruential generator). */
-function values(n: number, seed: number, lo: number, hi: number): Float32Array {
-  const v = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    v[i] = lo + ((hi - lo) * s) / 2 ** 32;
-  }
-  return v;
-}
 
 /** Counts (about a third zero) of `xShape` and log-probabilities (some −∞) of `lShape`. */
 function operands(xShape: number[], lShape: number[]): { x: tf.Tensor; l: tf.Tensor } {
@@ -100,7 +78,7 @@ for (const [xs, ls] of CASES) {
     test(`native: countsDot x [${xs}] l [${ls}]${log ? ' (log)' : ''} is the same with and without ${KERNEL}, and on cpu`, async () => {
       await useBackend('native');
       const fused = valueAndGrads(xs, ls, log);
-      const composite = withoutKernel(() => valueAndGrads(xs, ls, log));
+      const composite = withoutKernel(KERNEL, () => valueAndGrads(xs, ls, log));
       await useBackend('cpu');
       const cpu = valueAndGrads(xs, ls, log);
       await useBackend('native');

@@ -1,7 +1,12 @@
-/** Shared test fixtures: tiny IDX datasets written by the tests themselves. */
+/**
+ * Shared test fixtures: tiny IDX datasets written by the tests themselves;
+ * deterministic values and a switch for the native backend's optional kernels.
+ */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
 import type { EpochMetrics } from '@zhusuan/vae';
 import { Rng } from '../src/rng.js';
 
@@ -81,4 +86,30 @@ export function metricsLine(epoch: number): EpochMetrics {
     backend: 'cpu',
     objective: 'elbo',
   };
+}
+
+/**
+ * Runs `f` on native with the optional kernel `name` unregistered (the
+ * library then composes it from tfjs ops), then registers it again.
+ */
+export function withoutKernel<T>(name: string, f: () => T): T {
+  const config = tf.getKernel(name, 'native');
+  assert.ok(config !== undefined, `${name} is registered on native`);
+  tf.unregisterKernel(name, 'native');
+  try {
+    return f();
+  } finally {
+    tf.registerKernel(config);
+  }
+}
+
+/** Deterministic values in [lo, hi) (a linear congruential generator). */
+export function lcgValues(n: number, seed: number, lo: number, hi: number): Float32Array {
+  const v = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    v[i] = lo + ((hi - lo) * s) / 2 ** 32;
+  }
+  return v;
 }

@@ -67,6 +67,9 @@ Napi::Value BernoulliLogProbGrad(const Napi::CallbackInfo& info);
 Napi::Value CountsDot(const Napi::CallbackInfo& info);
 Napi::Value NormalSample(const Napi::CallbackInfo& info);
 
+// sgmcmc.cc: the fused SG-MCMC update of one latent.
+Napi::Value SgmcmcUpdate(const Napi::CallbackInfo& info);
+
 // linalg.cc: the Cholesky factorisation and the triangular solve, batched,
 // on OpenBLAS' strsm and ssyrk.
 Napi::Value Cholesky(const Napi::CallbackInfo& info);

@@ -22,6 +22,7 @@ const KernelTable kTable = {binary,
                             normalSample,
                             countsDot,
                             sum,
+                            sgmcmc,
                             adam};
 
 }  // namespace

@@ -96,6 +96,14 @@ enum BoolOp : int {
   kLogicalOr = 11,
 };
 
+// The samplers of the fused SG-MCMC update (KernelTable::sgmcmc).
+enum SgmcmcKind : int {
+  kSgld = 0,
+  kPsgld = 1,
+  kSghmc = 2,
+  kSgnht = 3,
+};
+
 // Element types of Select's operands and output (tfjs' float32, int32 and
 // bool arrays); not an op code, so not mirrored in src/addon.ts.
 enum class Elem : uint8_t { kF32, kI32, kU8 };
@@ -108,6 +116,34 @@ enum Act : int {
   kActElu = 3,
   kActLeakyRelu = 4,
   kActSigmoid = 5,
+};
+
+// Operands of one SG-MCMC update (the library's ZsSgmcmcUpdate; c[] are its
+// float32 constants, by kind):
+//   kSgld:  q' = (q + g·c0) + noise                        (c0 = ε/2)
+//   kPsgld: v' = v·c0 + g²·c1, p = 1/(√v' + c2),
+//           q' = (q + (p·g)·c4) + noise·√(p·c3)            (ρ, 1−ρ, λ, ε, ε/2)
+//   kSghmc: v' = (v·c0 + g·c1) + noise, q' = q + v';
+//           second order v' = ((v·c0 + g·c1) + noise)·c0, q' = q + v'·0.5
+//                                                          (1−α or e^−α/2, η)
+//   kSgnht: as kSghmc with η = c0 and the factor 1 − α (first order) or
+//           e^(α·−0.5) (second order) of the friction input α; a vector α
+//           then α' = α + (v'² − η)·c1 element-wise (c1 the tune scale), a
+//           scalar one (alphaLength 1) is updated by the caller from mean(v'²).
+// v, alpha and vOut, alphaOut are null where the kind has none.
+struct SgmcmcArgs {
+  int kind = kSgld;
+  bool secondOrder = false;
+  const float* q = nullptr;
+  const float* g = nullptr;
+  const float* noise = nullptr;
+  const float* v = nullptr;
+  const float* alpha = nullptr;
+  int64_t alphaLength = 0;
+  float* qOut = nullptr;
+  float* vOut = nullptr;
+  float* alphaOut = nullptr;
+  float c[5] = {0, 0, 0, 0, 0};
 };
 
 struct KernelTable {
@@ -164,6 +200,10 @@ struct KernelTable {
   void (*countsDot)(const float* x, const float* l, float* out, int64_t n, bool logOf);
   // Sum of n floats in double precision, in the Sum reduction's order.
   double (*sum)(const float* x, int64_t n);
+  // One SG-MCMC update (SgmcmcArgs) over elements [begin, end), rounded like
+  // the library's composite of Add, Sub, Multiply, Square, Sqrt, Reciprocal
+  // and Exp kernels.
+  void (*sgmcmc)(const SgmcmcArgs& a, int64_t begin, int64_t end);
   // Fused Adam, tfjs' arithmetic order, over [begin, end).
   void (*adam)(float* p, float* m, float* v, const float* g, int64_t begin, int64_t end, float b1,
                float oneMinusB1, float b2, float oneMinusB2, float bc1, float bc2, float eps,

@@ -1,5 +1,5 @@
 // Fused kernels: the Normal and Bernoulli log-densities and their gradients,
-// the reparameterised Normal sample, and the Adam update.
+// the reparameterised Normal sample, the Adam update and the SG-MCMC updates.
 #include "kernels_impl.h"
 
 namespace ZSN_NS {
@@ -78,6 +78,101 @@ void adam(float* __restrict p, float* __restrict m, float* __restrict v, const f
     const float mh = mi / bc1;
     const float vh = vi / bc2;
     p[i] = (mh / (std::sqrt(vh) + eps)) * negLr + p[i];
+  }
+}
+
+namespace {
+
+// SGLD: q' = (q + g·c0) + noise.
+void sgld(const SgmcmcArgs& a, int64_t b, int64_t e) {
+  const float* __restrict q = a.q;
+  const float* __restrict g = a.g;
+  const float* __restrict noise = a.noise;
+  float* __restrict qo = a.qOut;
+  const float c0 = a.c[0];
+  for (int64_t i = b; i < e; ++i) qo[i] = (q[i] + g[i] * c0) + noise[i];
+}
+
+// PSGLD: the RMS average, the preconditioner and the preconditioned step.
+void psgld(const SgmcmcArgs& a, int64_t b, int64_t e) {
+  const float* __restrict q = a.q;
+  const float* __restrict g = a.g;
+  const float* __restrict noise = a.noise;
+  const float* __restrict v = a.v;
+  float* __restrict qo = a.qOut;
+  float* __restrict vo = a.vOut;
+  const float rho = a.c[0], oneMinusRho = a.c[1], lambda = a.c[2], lr = a.c[3], half = a.c[4];
+  for (int64_t i = b; i < e; ++i) {
+    const float gi = g[i];
+    const float vi = v[i] * rho + (gi * gi) * oneMinusRho;
+    const float p = 1.0f / (std::sqrt(vi) + lambda);
+    const float n = noise[i] * std::sqrt(p * lr);
+    vo[i] = vi;
+    qo[i] = (q[i] + (p * gi) * half) + n;
+  }
+}
+
+// The momentum step of SGHMC and SGNHT: with factor m = factor(i),
+// v' = (v·m + g·lr) + noise, q' = q + v' (first order) or v' = that·m,
+// q' = q + v'·0.5 (second order); then after(i, v').
+template <class Factor, class After>
+inline void momentumStep(const SgmcmcArgs& a, float lr, Factor factor, After after, int64_t b,
+                         int64_t e) {
+  const float* __restrict q = a.q;
+  const float* __restrict g = a.g;
+  const float* __restrict noise = a.noise;
+  const float* __restrict v = a.v;
+  float* __restrict qo = a.qOut;
+  float* __restrict vo = a.vOut;
+  const bool second = a.secondOrder;
+  for (int64_t i = b; i < e; ++i) {
+    const float m = factor(i);
+    const float kick = (v[i] * m + g[i] * lr) + noise[i];
+    const float vi = second ? kick * m : kick;
+    vo[i] = vi;
+    qo[i] = second ? q[i] + vi * 0.5f : q[i] + vi;
+    after(i, vi);
+  }
+}
+
+// SGNHT with one friction per element: the factor 1 − α or e^(α·−0.5) per
+// element, and the thermostat α' = α + (v'² − η)·tune.
+void sgnhtVector(const SgmcmcArgs& a, int64_t b, int64_t e) {
+  const float* __restrict al = a.alpha;
+  float* __restrict ao = a.alphaOut;
+  const float lr = a.c[0], tune = a.c[1];
+  const auto thermostat = [&](int64_t i, float vi) { ao[i] = al[i] + (vi * vi - lr) * tune; };
+  if (a.secondOrder) {
+    momentumStep(
+        a, lr, [&](int64_t i) { return fexp(al[i] * -0.5f); }, thermostat, b, e);
+  } else {
+    momentumStep(
+        a, lr, [&](int64_t i) { return 1.0f - al[i]; }, thermostat, b, e);
+  }
+}
+
+}  // namespace
+
+void sgmcmc(const SgmcmcArgs& a, int64_t begin, int64_t end) {
+  const auto noThermostat = [](int64_t, float) {};
+  switch (a.kind) {
+    case kSgld:
+      return sgld(a, begin, end);
+    case kPsgld:
+      return psgld(a, begin, end);
+    case kSghmc:
+      return momentumStep(
+          a, a.c[1], [m = a.c[0]](int64_t) { return m; }, noThermostat, begin, end);
+    case kSgnht: {
+      if (a.alphaLength != 1) return sgnhtVector(a, begin, end);
+      // One friction: the factor 1 − α or e^(α·−0.5) once, as the composite
+      // computes it on the scalar; its thermostat follows mean(v'²) (the caller).
+      const float m = a.secondOrder ? fexp(a.alpha[0] * -0.5f) : 1.0f - a.alpha[0];
+      return momentumStep(
+          a, a.c[0], [m](int64_t) { return m; }, noThermostat, begin, end);
+    }
+    default:
+      return;
   }
 }
 

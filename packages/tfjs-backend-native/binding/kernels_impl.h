@@ -220,5 +220,6 @@ void countsDot(const float* x, const float* l, float* out, int64_t n, bool logOf
 void adam(float* p, float* m, float* v, const float* g, int64_t begin, int64_t end, float b1,
           float oneMinusB1, float b2, float oneMinusB2, float bc1, float bc2, float eps,
           float negLr);
+void sgmcmc(const SgmcmcArgs& a, int64_t begin, int64_t end);
 
 }  // namespace ZSN_NS

@@ -95,6 +95,14 @@ export const enum BoolOp {
 }
 
 /** Fused activations of the matmul epilogue (binding/kernels.h, kActRelu there is Relu here). */
+/** The samplers of `sgmcmcUpdate` (kernels.h SgmcmcKind). */
+export const enum SgmcmcKind {
+  Sgld = 0,
+  Psgld = 1,
+  Sghmc = 2,
+  Sgnht = 3,
+}
+
 export const enum Act {
   Linear = 0,
   Relu = 1,
@@ -448,6 +456,28 @@ export interface NativeAddon {
     logstd: Float32Array,
     noise: Float32Array,
     z: Float32Array,
+  ): void;
+  /**
+   * One SG-MCMC update of a latent (the library's ZsSgmcmcUpdate; binding/
+   * sgmcmc.cc and kernels.h SgmcmcArgs give the formulas): writes qOut, vOut
+   * and alphaOut (null where the kind has none; alpha holds 1 or q's length
+   * elements) and `check` = [1 if qOut is all finite else 0, mean(vOut²) for
+   * SGHMC and SGNHT, mean(alphaOut) for SGNHT]. `consts` holds the kind's
+   * float32 constants (5 slots).
+   */
+  sgmcmcUpdate(
+    kind: SgmcmcKind,
+    secondOrder: boolean,
+    q: Float32Array,
+    g: Float32Array,
+    noise: Float32Array,
+    v: Float32Array | null,
+    alpha: Float32Array | null,
+    qOut: Float32Array,
+    vOut: Float32Array | null,
+    alphaOut: Float32Array | null,
+    check: Float32Array,
+    consts: Float32Array,
   ): void;
   /** `tf.randomUniform(shape, minval, maxval, 'float32', seed)`'s numbers into `out`. */
   randomUniform(out: Float32Array, seed: string, minval: number, maxval: number): void;

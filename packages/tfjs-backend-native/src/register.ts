@@ -25,6 +25,7 @@ import { unaryConfigs } from './kernels/unary.js';
 import { nativeOnlyConfigs } from './kernels/native_ops.js';
 import { randomConfigs } from './kernels/random.js';
 import { distributionConfigs } from './kernels/distributions.js';
+import { sgmcmcConfigs } from './kernels/sgmcmc.js';
 import { gatherV2Config } from './kernels/GatherV2.js';
 import { unsortedSegmentSumConfig } from './kernels/UnsortedSegmentSum.js';
 import { splitVConfig } from './kernels/SplitV.js';
@@ -96,6 +97,7 @@ export function nativeKernelConfigs(): KernelConfig[] {
     ...nativeOnlyConfigs,
     ...randomConfigs,
     ...distributionConfigs,
+    ...sgmcmcConfigs,
     ...zooConfigs,
   ];
 }

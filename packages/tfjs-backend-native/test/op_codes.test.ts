@@ -18,6 +18,7 @@ const CPP_PREFIX: Record<string, string> = {
   ReduceOp: 'kReduce',
   Act: 'kAct',
   BoolOp: 'k',
+  SgmcmcKind: 'k',
 };
 
 /** `src` without its comments (block and line). */

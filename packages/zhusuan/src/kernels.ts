@@ -88,6 +88,39 @@ export const OPTIONAL_KERNELS = {
    * computed only when asked for).
    */
   countsDot: 'ZsCountsDot',
+  /**
+   * One stochastic-gradient MCMC update of one latent after its gradient
+   * (`SGLD`, `PSGLD`, `SGHMC`, `SGNHT`), in the composite's float32 steps
+   * (each a float32 Add, Sub, Multiply, Square, Sqrt, Reciprocal or Exp;
+   * every constant below is rounded to float32 first). Inputs, all float32
+   * of the latent's shape unless said: `q` (the latent; for second order the
+   * half-step position q + v/2), `grad` (the log density's gradient there),
+   * `noise` (the step's injected noise, drawn by the caller), and by kind
+   * `v` (the momentum, or PSGLD's squared-gradient average) and `alpha`
+   * (SGNHT's friction: the latent's shape, or a scalar). Attribute `kind`:
+   *
+   * - `'sgld'`, `{gradScale}`: q' = (q + grad·gradScale) + noise.
+   * - `'psgld'`, `{decay, oneMinusDecay, epsilon, learningRate, gradScale}`:
+   *   v' = v·decay + grad²·oneMinusDecay, p = 1/(√v' + epsilon),
+   *   q' = (q + (p·grad)·gradScale) + noise·√(p·learningRate).
+   * - `'sghmc'`, `{secondOrder, momentumScale, learningRate}` (m, η):
+   *   v' = (v·m + grad·η) + noise, q' = q + v'; second order
+   *   v' = ((v·m + grad·η) + noise)·m, q' = q + v'·0.5.
+   * - `'sgnht'`, `{secondOrder, learningRate, tuneScale}` (η, r): as
+   *   `'sghmc'` with m = 1 − α (first order) or e^(α·−0.5) (second order),
+   *   then α' = α + (k − η)·r with k = v'² element-wise for a vector α and
+   *   k = mean(v'²) for a scalar one.
+   *
+   * Outputs, in order: q', then v' (all but SGLD), then α' (SGNHT, α's
+   * shape), then a float32 vector `check`: 1 if every element of q' is
+   * finite else 0, then for SGHMC and SGNHT mean(v'²), then for SGNHT
+   * mean(α'). The means must round as the backend's own `Mean` of the
+   * backend's `Square` does (tfjs' cpu kernel divides each element by n in
+   * float32, then sums in order in double; `@zhusuan/tfjs-backend-native`
+   * sums in double and multiplies by 1/n in double), since the sampler
+   * composes them from those kernels without this one.
+   */
+  sgmcmcUpdate: 'ZsSgmcmcUpdate',
 } as const;
 
 /** True when the active backend registers kernel `name`. */
@@ -491,4 +524,25 @@ export function countsDot(x: tf.Tensor, l: tf.Tensor, opts: CountsDotOptions = {
     return runKernel(OPTIONAL_KERNELS.countsDot, { x, l }, { log });
   }
   return (log ? countsDotComposites.log : countsDotComposites.plain)(x, l) as tf.Tensor;
+}
+
+/** The sampler of an {@link OPTIONAL_KERNELS.sgmcmcUpdate} call. */
+export type SgmcmcUpdateKind = 'sgld' | 'psgld' | 'sghmc' | 'sgnht';
+
+/**
+ * One SG-MCMC update through the backend's
+ * {@link OPTIONAL_KERNELS.sgmcmcUpdate} kernel (see it for the inputs,
+ * attributes and outputs), or null when the backend has none: the caller
+ * then composes the same numbers from tfjs ops.
+ */
+export function fusedSgmcmcUpdate(
+  kind: SgmcmcUpdateKind,
+  inputs: tf.NamedTensorMap,
+  attrs: Record<string, number | boolean>,
+): tf.Tensor[] | null {
+  if (!backendHasKernel(OPTIONAL_KERNELS.sgmcmcUpdate)) return null;
+  return tf.engine().runKernel(OPTIONAL_KERNELS.sgmcmcUpdate, inputs, {
+    kind,
+    ...attrs,
+  } as unknown as tf.NamedAttrMap) as tf.Tensor[];
 }

@@ -18,7 +18,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MetaBayesianNet, Observed } from '../framework/bn.js';
 import { assertInteger, assertNonNegative, assertPositive } from '../checks.js';
-import { seededNormal } from '../kernels.js';
+import { fusedSgmcmcUpdate, seededNormal } from '../kernels.js';
 import { nextSeed } from '../random.js';
 import { sameShape, targetLogDensity, valueAndGrads, type McmcTarget } from './target.js';
 
@@ -62,8 +62,18 @@ interface Proposal {
   q: tf.Tensor[];
   /** New values of each latent's state variables (same keys as its slots). */
   slots: Record<string, tf.Tensor>[];
-  /** Scalars that {@link SGMCMC.makeInfo} reads back (in its own order). */
-  stats: tf.Tensor[];
+  /**
+   * What the step reads back after the log density, latent by latent: the
+   * latent's finiteness flag (1 when every element of its new value is
+   * finite, else 0), then its stats for {@link SGMCMC.makeInfo}, the same
+   * number for every latent; as scalars or 1-D tensors, concatenated in order.
+   */
+  checks: tf.Tensor[];
+}
+
+/** A latent's part of {@link Proposal.checks} composed from tfjs ops: its finiteness flag, then `stats`. */
+function checksOf(q: tf.Tensor, stats: tf.Tensor[] = []): tf.Tensor[] {
+  return [tf.cast(tf.all(tf.isFinite(q)), 'float32'), ...stats];
 }
 
 /**
@@ -184,9 +194,8 @@ export abstract class SGMCMC<I extends SgmcmcInfo = SgmcmcInfo> {
 
     const { readback, q, next } = tf.tidy(() => {
       const p = this.propose(qs, slots, grad, this.t);
-      const finite = p.q.map((x) => tf.cast(tf.all(tf.isFinite(x)), 'float32'));
-      const scalars = [p.logProb, ...finite, ...p.stats].map((s) => tf.reshape(s, [1]));
-      return { readback: tf.concat(scalars), q: p.q, next: p.slots };
+      const parts = [p.logProb, ...p.checks].map((s) => (s.rank === 0 ? tf.reshape(s, [1]) : s));
+      return { readback: tf.concat(parts), q: p.q, next: p.slots };
     });
     const values = readback.dataSync();
     readback.dispose();
@@ -201,8 +210,10 @@ export abstract class SGMCMC<I extends SgmcmcInfo = SgmcmcInfo> {
           'gradient was taken; the latent variables were left unchanged',
       );
     }
+    // Per latent: its finiteness flag, then its stats.
+    const per = (values.length - 1) / names.length;
     for (let i = 0; i < names.length; i++) {
-      if (values[1 + i] !== 1) {
+      if (values[1 + i * per] !== 1) {
         discard();
         throw new Error(
           `${where}: the update of latent '${names[i]}' is not finite (the gradient ` +
@@ -217,7 +228,8 @@ export abstract class SGMCMC<I extends SgmcmcInfo = SgmcmcInfo> {
     }
     discard();
     this.t++;
-    return this.makeInfo(names, values[0], Array.from(values.subarray(1 + names.length)));
+    const stats = names.map((_, i) => Array.from(values.subarray(2 + i * per, 1 + (i + 1) * per)));
+    return this.makeInfo(names, values[0], stats);
   }
 
   /** Frees the per-latent state and resets the step count; the sampler stays usable. */
@@ -250,8 +262,8 @@ export abstract class SGMCMC<I extends SgmcmcInfo = SgmcmcInfo> {
    */
   protected abstract propose(qs: tf.Tensor[], slots: Slots[], grad: GradFn, t: number): Proposal;
 
-  /** The step's info from the log density and the proposal's stats, read back. */
-  protected abstract makeInfo(names: string[], logProb: number, stats: number[]): I;
+  /** The step's info from the log density and each latent's stats, read back. */
+  protected abstract makeInfo(names: string[], logProb: number, stats: number[][]): I;
 }
 
 /**
@@ -311,13 +323,22 @@ export class SGLD extends SGMCMC<SgmcmcInfo> {
   protected propose(qs: tf.Tensor[], _slots: Slots[], grad: GradFn): Proposal {
     const lr = this.learningRate;
     const { logProb, grads } = grad(qs);
-    const q = qs.map((x, i) =>
-      tf.add(
-        tf.add(x, tf.mul(grads[i], 0.5 * lr)),
-        seededNormal(x.shape, nextSeed(), 0, Math.sqrt(lr)),
-      ),
-    );
-    return { logProb, q, slots: qs.map(() => ({})), stats: [] };
+    const q: tf.Tensor[] = [];
+    const checks: tf.Tensor[] = [];
+    qs.forEach((x, i) => {
+      const noise = seededNormal(x.shape, nextSeed(), 0, Math.sqrt(lr));
+      const inputs = { q: x, grad: grads[i], noise };
+      const fused = fusedSgmcmcUpdate('sgld', inputs, { gradScale: 0.5 * lr });
+      if (fused !== null) {
+        q.push(fused[0]);
+        checks.push(fused[1]);
+        return;
+      }
+      const next = tf.add(tf.add(x, tf.mul(grads[i], 0.5 * lr)), noise);
+      q.push(next);
+      checks.push(...checksOf(next));
+    });
+    return { logProb, q, slots: qs.map(() => ({})), checks };
   }
 
   protected makeInfo(_names: string[], logProb: number): SgmcmcInfo {
@@ -383,15 +404,35 @@ export class PSGLD extends SGMCMC<SgmcmcInfo> {
     const lr = this.learningRate;
     const { logProb, grads } = grad(qs);
     const next: Record<string, tf.Tensor>[] = [];
+    const checks: tf.Tensor[] = [];
     const q = qs.map((x, i) => {
       const g = grads[i];
+      const z = seededNormal(x.shape, nextSeed());
+      const fused = fusedSgmcmcUpdate(
+        'psgld',
+        { q: x, grad: g, noise: z, v: slots[i].v },
+        {
+          decay: this.decay,
+          oneMinusDecay: 1 - this.decay,
+          epsilon: this.epsilon,
+          learningRate: lr,
+          gradScale: 0.5 * lr,
+        },
+      );
+      if (fused !== null) {
+        next.push({ v: fused[1] });
+        checks.push(fused[2]);
+        return fused[0];
+      }
       const v = tf.add(tf.mul(slots[i].v, this.decay), tf.mul(tf.square(g), 1 - this.decay));
       next.push({ v });
       const precond = tf.reciprocal(tf.add(tf.sqrt(v), this.epsilon));
-      const noise = tf.mul(seededNormal(x.shape, nextSeed()), tf.sqrt(tf.mul(precond, lr)));
-      return tf.add(tf.add(x, tf.mul(tf.mul(precond, g), 0.5 * lr)), noise);
+      const noise = tf.mul(z, tf.sqrt(tf.mul(precond, lr)));
+      const qNext = tf.add(tf.add(x, tf.mul(tf.mul(precond, g), 0.5 * lr)), noise);
+      checks.push(...checksOf(qNext));
+      return qNext;
     });
-    return { logProb, q, slots: next, stats: [] };
+    return { logProb, q, slots: next, checks };
   }
 
   protected makeInfo(_names: string[], logProb: number): SgmcmcInfo {
@@ -489,37 +530,39 @@ export class SGHMC extends SGMCMC<SghmcInfo> {
     const oldV = slots.map((s) => oldMomentum(s.v, t, this.nIterResampleV, lr));
     const noiseStd = Math.sqrt(2 * (alpha - this.varianceEstimate) * lr);
     const noise = qs.map((x) => seededNormal(x.shape, nextSeed(), 0, noiseStd));
-    let logProb: tf.Tensor;
-    let q: tf.Tensor[];
-    let newV: tf.Tensor[];
-    if (!this.secondOrder) {
-      const g = grad(qs);
-      logProb = g.logProb;
-      newV = oldV.map((v, i) =>
-        tf.add(tf.add(tf.mul(v, 1 - alpha), tf.mul(g.grads[i], lr)), noise[i]),
+    // The momentum's factor: 1 − α (first order) or e^−α/2 (second, twice).
+    const m = this.secondOrder ? Math.exp(-0.5 * alpha) : 1 - alpha;
+    // The gradient is taken at q (first order) or at q + v/2 (second order).
+    const at = this.secondOrder ? qs.map((x, i) => tf.add(x, tf.mul(oldV[i], 0.5))) : qs;
+    const { logProb, grads } = grad(at);
+    const q: tf.Tensor[] = [];
+    const newV: tf.Tensor[] = [];
+    const checks: tf.Tensor[] = [];
+    at.forEach((x, i) => {
+      const fused = fusedSgmcmcUpdate(
+        'sghmc',
+        { q: x, grad: grads[i], noise: noise[i], v: oldV[i] },
+        { secondOrder: this.secondOrder, momentumScale: m, learningRate: lr },
       );
-      q = qs.map((x, i) => tf.add(x, newV[i]));
-    } else {
-      const decayHalf = Math.exp(-0.5 * alpha);
-      const q1 = qs.map((x, i) => tf.add(x, tf.mul(oldV[i], 0.5)));
-      const g = grad(q1);
-      logProb = g.logProb;
-      newV = oldV.map((v, i) =>
-        tf.mul(tf.add(tf.add(tf.mul(v, decayHalf), tf.mul(g.grads[i], lr)), noise[i]), decayHalf),
-      );
-      q = q1.map((x, i) => tf.add(x, tf.mul(newV[i], 0.5)));
-    }
-    return {
-      logProb,
-      q,
-      slots: newV.map((v) => ({ v })),
-      stats: newV.map((v) => tf.mean(tf.square(v))),
-    };
+      if (fused !== null) {
+        q.push(fused[0]);
+        newV.push(fused[1]);
+        checks.push(fused[2]);
+        return;
+      }
+      const v = tf.add(tf.add(tf.mul(oldV[i], m), tf.mul(grads[i], lr)), noise[i]);
+      const v1 = this.secondOrder ? tf.mul(v, m) : v;
+      const qNext = this.secondOrder ? tf.add(x, tf.mul(v1, 0.5)) : tf.add(x, v1);
+      q.push(qNext);
+      newV.push(v1);
+      checks.push(...checksOf(qNext, [tf.mean(tf.square(v1))]));
+    });
+    return { logProb, q, slots: newV.map((v) => ({ v })), checks };
   }
 
-  protected makeInfo(names: string[], logProb: number, stats: number[]): SghmcInfo {
+  protected makeInfo(names: string[], logProb: number, stats: number[][]): SghmcInfo {
     const meanK: Record<string, number> = {};
-    names.forEach((n, i) => (meanK[n] = stats[i]));
+    names.forEach((n, i) => (meanK[n] = stats[i][0]));
     return { logProb, meanK };
   }
 }
@@ -619,47 +662,47 @@ export class SGNHT extends SGMCMC<SgnhtInfo> {
     const noise = qs.map((x) => seededNormal(x.shape, nextSeed(), 0, noiseStd));
     const thermostat = (alpha: tf.Tensor, v: tf.Tensor, scale: number): tf.Tensor =>
       tf.add(alpha, tf.mul(tf.sub(this.kinetic(v), lr), scale * rate));
-    let logProb: tf.Tensor;
-    let q: tf.Tensor[];
-    let newV: tf.Tensor[];
-    let newAlpha: tf.Tensor[];
-    if (!this.secondOrder) {
-      const g = grad(qs);
-      logProb = g.logProb;
-      newV = oldV.map((v, i) =>
-        tf.add(tf.add(tf.mul(v, tf.sub(1, slots[i].alpha)), tf.mul(g.grads[i], lr)), noise[i]),
+    // Second order: the gradient at q + v/2, with the friction half-updated
+    // from the old momentum; first order: at q, with the old friction.
+    const half = this.secondOrder ? 0.5 : 1;
+    const at = this.secondOrder ? qs.map((x, i) => tf.add(x, tf.mul(oldV[i], 0.5))) : qs;
+    const alpha0 = this.secondOrder
+      ? oldV.map((v, i) => thermostat(slots[i].alpha, v, 0.5))
+      : slots.map((s) => s.alpha);
+    const { logProb, grads } = grad(at);
+    const q: tf.Tensor[] = [];
+    const next: Record<string, tf.Tensor>[] = [];
+    const checks: tf.Tensor[] = [];
+    at.forEach((x, i) => {
+      const fused = fusedSgmcmcUpdate(
+        'sgnht',
+        { q: x, grad: grads[i], noise: noise[i], v: oldV[i], alpha: alpha0[i] },
+        { secondOrder: this.secondOrder, learningRate: lr, tuneScale: half * rate },
       );
-      q = qs.map((x, i) => tf.add(x, newV[i]));
-      newAlpha = newV.map((v, i) => thermostat(slots[i].alpha, v, 1));
-    } else {
-      const q1 = qs.map((x, i) => tf.add(x, tf.mul(oldV[i], 0.5)));
-      const alpha1 = oldV.map((v, i) => thermostat(slots[i].alpha, v, 0.5));
-      const g = grad(q1);
-      logProb = g.logProb;
-      newV = oldV.map((v, i) => {
-        const decayHalf = tf.exp(tf.mul(alpha1[i], -0.5));
-        return tf.mul(
-          tf.add(tf.add(tf.mul(v, decayHalf), tf.mul(g.grads[i], lr)), noise[i]),
-          decayHalf,
-        );
-      });
-      q = q1.map((x, i) => tf.add(x, tf.mul(newV[i], 0.5)));
-      newAlpha = newV.map((v, i) => thermostat(alpha1[i], v, 0.5));
-    }
-    return {
-      logProb,
-      q,
-      slots: newV.map((v, i) => ({ v, alpha: newAlpha[i] })),
-      stats: [...newV.map((v) => tf.mean(tf.square(v))), ...newAlpha.map((a) => tf.mean(a))],
-    };
+      if (fused !== null) {
+        q.push(fused[0]);
+        next.push({ v: fused[1], alpha: fused[2] });
+        checks.push(fused[3]);
+        return;
+      }
+      // The momentum's factor: 1 − α, or e^(−α/2) on both sides of the kick.
+      const m = this.secondOrder ? tf.exp(tf.mul(alpha0[i], -0.5)) : tf.sub(1, alpha0[i]);
+      const v = tf.add(tf.add(tf.mul(oldV[i], m), tf.mul(grads[i], lr)), noise[i]);
+      const v1 = this.secondOrder ? tf.mul(v, m) : v;
+      const qNext = this.secondOrder ? tf.add(x, tf.mul(v1, 0.5)) : tf.add(x, v1);
+      const a1 = thermostat(alpha0[i], v1, half);
+      q.push(qNext);
+      next.push({ v: v1, alpha: a1 });
+      checks.push(...checksOf(qNext, [tf.mean(tf.square(v1)), tf.mean(a1)]));
+    });
+    return { logProb, q, slots: next, checks };
   }
 
-  protected makeInfo(names: string[], logProb: number, stats: number[]): SgnhtInfo {
+  protected makeInfo(names: string[], logProb: number, stats: number[][]): SgnhtInfo {
     const meanK: Record<string, number> = {};
     const alpha: Record<string, number> = {};
     names.forEach((n, i) => {
-      meanK[n] = stats[i];
-      alpha[n] = stats[names.length + i];
+      [meanK[n], alpha[n]] = stats[i];
     });
     return { logProb, meanK, alpha };
   }
