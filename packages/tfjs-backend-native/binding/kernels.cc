@@ -5,23 +5,16 @@
 namespace ZSN_NS {
 namespace {
 
-const KernelTable kTable = {binary,
-                            compare,
-                            logical,
-                            predicate,
-                            select,
-                            unary,
-                            biasAct,
-                            actGrad,
-                            colSum,
-                            reduce,
-                            normalLogProb,
-                            normalLogProbGrad,
-                            bernoulliLogProb,
-                            bernoulliLogProbGrad,
-                            normalSample,
-                            sum,
-                            adam};
+const KernelTable kTable = {binary,           compare,
+                            logical,          predicate,
+                            select,           unary,
+                            biasAct,          actGrad,
+                            colSum,           reduce,
+                            normalLogProb,    normalLogProbGrad,
+                            bernoulliLogProb, bernoulliLogProbGrad,
+                            normalSample,     sum,
+                            planarParams,     planarRows,
+                            planarRowsGrad,   adam};
 
 }  // namespace
 
