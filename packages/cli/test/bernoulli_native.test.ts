@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import { loadNative, useBackend } from '../src/backend.js';
+import { lcgValues, withoutNativeKernel } from './helpers.js';
 
 const KERNEL = zs.OPTIONAL_KERNELS.bernoulliSample;
 
@@ -21,34 +22,11 @@ before(async () => {
   assert.ok(status.available, `native addon unavailable: ${status.reason}`);
 });
 
-/** Runs `f` on native with the fused kernel unregistered, then registers it again. */
-function withoutKernel<T>(f: () => T): T {
-  const config = tf.getKernel(KERNEL, 'native');
-  assert.ok(config !== undefined, `${KERNEL} is registered on native`);
-  tf.unregisterKernel(KERNEL, 'native');
-  try {
-    return f();
-  } finally {
-    tf.registerKernel(config);
-  }
-}
-
-/** Deterministic values in [lo, hi) (a linear congruential generator). */
-function values(n: number, seed: number, lo: number, hi: number): Float32Array {
-  const v = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    v[i] = lo + ((hi - lo) * s) / 2 ** 32;
-  }
-  return v;
-}
-
 /** Samples from logits (with 0 and ±100 among them) and from probabilities (with 0 and 1), both dtypes. */
 function draws(): number[][] {
-  const lv = values(24 * 200, 1, -10, 10);
+  const lv = lcgValues(24 * 200, 1, -10, 10);
   [lv[0], lv[1], lv[2]] = [0, 100, -100];
-  const pv = values(5 * 7, 2, 0, 1);
+  const pv = lcgValues(5 * 7, 2, 0, 1);
   [pv[0], pv[1]] = [0, 1];
   return tf.tidy(() => {
     zs.random.setSeed(7);
@@ -72,7 +50,7 @@ test('native: Bernoulli samples are the same with and without ZsBernoulliSample,
   assert.ok(names.has(KERNEL), 'the fused kernel draws');
   assert.ok(!names.has('Less') && !names.has('ZsRandomUniform'), 'and nothing else does');
   const fused = draws();
-  const composite = withoutKernel(draws);
+  const composite = withoutNativeKernel(KERNEL, draws);
   await useBackend('cpu');
   const cpu = draws();
   for (let i = 0; i < fused.length; i++) {
@@ -90,15 +68,15 @@ test('native: Bernoulli samples are the same with and without ZsBernoulliSample,
  */
 function sbnGradients(): number[][] {
   const w = [
-    values(12 * 8, 3, -0.5, 0.5),
-    values(8, 4, -0.5, 0.5),
-    values(8 * 12, 5, -0.5, 0.5),
-    values(12, 6, -0.5, 0.5),
+    lcgValues(12 * 8, 3, -0.5, 0.5),
+    lcgValues(8, 4, -0.5, 0.5),
+    lcgValues(8 * 12, 5, -0.5, 0.5),
+    lcgValues(12, 6, -0.5, 0.5),
   ];
   return tf.tidy(() => {
     zs.random.setSeed(21);
     const x = tf.tensor(
-      values(6 * 12, 7, 0, 1).map((u) => (u < 0.5 ? 0 : 1)),
+      lcgValues(6 * 12, 7, 0, 1).map((u) => (u < 0.5 ? 0 : 1)),
       [6, 12],
     );
     const [qW, qB, pW, pB] = [
@@ -129,7 +107,7 @@ function sbnGradients(): number[][] {
 test('native: gradients through Bernoulli samples are the same with and without the kernel, and match cpu', async () => {
   await useBackend('native');
   const fused = sbnGradients();
-  const composite = withoutKernel(sbnGradients);
+  const composite = withoutNativeKernel(KERNEL, sbnGradients);
   await useBackend('cpu');
   const cpu = sbnGradients();
   for (let i = 0; i < fused.length; i++) {

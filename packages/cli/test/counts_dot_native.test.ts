@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import { loadNative, useBackend } from '../src/backend.js';
+import { lcgValues, withKernelNames, withoutNativeKernel } from './helpers.js';
 
 const KERNEL = zs.OPTIONAL_KERNELS.countsDot;
 
@@ -20,35 +21,12 @@ before(async () => {
   assert.ok(status.available, `native addon unavailable: ${status.reason}`);
 });
 
-/** Runs `f` on native with the fused kernel unregistered, then registers it again. */
-function withoutKernel<T>(f: () => T): T {
-  const config = tf.getKernel(KERNEL, 'native');
-  assert.ok(config !== undefined, `${KERNEL} is registered on native`);
-  tf.unregisterKernel(KERNEL, 'native');
-  try {
-    return f();
-  } finally {
-    tf.registerKernel(config);
-  }
-}
-
-/** Deterministic values in [lo, hi) (a linear congruential generator). */
-function values(n: number, seed: number, lo: number, hi: number): Float32Array {
-  const v = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    v[i] = lo + ((hi - lo) * s) / 2 ** 32;
-  }
-  return v;
-}
-
 /** Counts (about a third zero) of `xShape` and log-probabilities (some −∞) of `lShape`. */
 function operands(xShape: number[], lShape: number[]): { x: tf.Tensor; l: tf.Tensor } {
   const nx = xShape.reduce((a, b) => a * b, 1);
   const nl = lShape.reduce((a, b) => a * b, 1);
-  const xv = values(nx, 3, -2, 4).map((v) => Math.max(0, Math.floor(v)));
-  const lv = values(nl, 5, -6, 0);
+  const xv = lcgValues(nx, 3, -2, 4).map((v) => Math.max(0, Math.floor(v)));
+  const lv = lcgValues(nl, 5, -6, 0);
   for (let i = 0; i < nl; i += 7) lv[i] = -Infinity;
   // Where l = −∞ the count is 0 (a count of an impossible category has no finite log-probability).
   const full = tf.broadcast_util.assertAndGetBroadcastShape(xShape, lShape);
@@ -62,7 +40,7 @@ function valueAndGrads(xShape: number[], lShape: number[]): number[][] {
     const { x, l } = operands(xShape, lShape);
     const f = (xs: tf.Tensor, ls: tf.Tensor) => {
       const v = zs.countsDot(xs, ls);
-      const w = tf.tensor(values(v.size, 9, 0.5, 1.5), v.shape);
+      const w = tf.tensor(lcgValues(v.size, 9, 0.5, 1.5), v.shape);
       return tf.sum(tf.mul(v, w));
     };
     const value = zs.countsDot(x, l);
@@ -97,7 +75,7 @@ for (const [xs, ls] of CASES) {
   test(`native: countsDot x [${xs}] l [${ls}] is the same with and without ${KERNEL}, and on cpu`, async () => {
     await useBackend('native');
     const fused = valueAndGrads(xs, ls);
-    const composite = withoutKernel(() => valueAndGrads(xs, ls));
+    const composite = withoutNativeKernel(KERNEL, () => valueAndGrads(xs, ls));
     await useBackend('cpu');
     const cpu = valueAndGrads(xs, ls);
     await useBackend('native');
@@ -121,19 +99,9 @@ test('native: a gradient of countsDot for l alone runs nothing for x, and nothin
   const { x, l } = operands([5, 40], [3, 5, 40]);
   const before = tf.memory().numTensors;
   const dataBefore = tf.engine().backend.numDataIds();
-  const seen: string[] = [];
-  const eng = tf.engine();
-  const run = eng.runKernel.bind(eng);
-  eng.runKernel = ((name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap) => {
-    seen.push(name);
-    return run(name, inputs, attrs);
-  }) as typeof eng.runKernel;
-  let g: tf.Tensor;
-  try {
-    g = tf.grad((ls: tf.Tensor) => tf.sum(zs.countsDot(x, ls)))(l);
-  } finally {
-    eng.runKernel = run;
-  }
+  const { result: g, kernels: seen } = withKernelNames(() =>
+    tf.grad((ls: tf.Tensor) => tf.sum(zs.countsDot(x, ls)))(l),
+  );
   assert.ok(seen.includes(KERNEL), `${KERNEL} ran`);
   // d/dx would need Equal and Select; d/dl is x·dy summed over nothing.
   assert.ok(!seen.includes('Equal') && !seen.includes('Select'), `kernels: ${seen}`);

@@ -1,7 +1,9 @@
 /** Shared test fixtures: tiny IDX datasets written by the tests themselves. */
+import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import type { EpochMetrics } from '@zhusuan/vae';
 import { Rng } from '../src/rng.js';
 
@@ -81,4 +83,47 @@ export function metricsLine(epoch: number): EpochMetrics {
     backend: 'cpu',
     objective: 'elbo',
   };
+}
+
+/**
+ * Runs `f` on the native backend with the optional kernel `kernel`
+ * unregistered (so the library composes the operation from tfjs ops), then
+ * registers it again.
+ */
+export function withoutNativeKernel<T>(kernel: string, f: () => T): T {
+  const config = tf.getKernel(kernel, 'native');
+  assert.ok(config !== undefined, `${kernel} is registered on native`);
+  tf.unregisterKernel(kernel, 'native');
+  try {
+    return f();
+  } finally {
+    tf.registerKernel(config);
+  }
+}
+
+/** n deterministic values in [lo, hi) (a linear congruential generator). */
+export function lcgValues(n: number, seed: number, lo: number, hi: number): Float32Array {
+  const v = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    v[i] = lo + ((hi - lo) * s) / 2 ** 32;
+  }
+  return v;
+}
+
+/** Runs `f` and returns its result with the names of the kernels it ran, in order. */
+export function withKernelNames<T>(f: () => T): { result: T; kernels: string[] } {
+  const kernels: string[] = [];
+  const eng = tf.engine();
+  const run = eng.runKernel.bind(eng);
+  eng.runKernel = ((name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap) => {
+    kernels.push(name);
+    return run(name, inputs, attrs);
+  }) as typeof eng.runKernel;
+  try {
+    return { result: f(), kernels };
+  } finally {
+    eng.runKernel = run;
+  }
 }

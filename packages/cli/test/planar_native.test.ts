@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import { nativeInfo, setNativeThreads } from '@zhusuan/tfjs-backend-native';
 import { loadNative, useBackend } from '../src/backend.js';
+import { lcgValues, withKernelNames, withoutNativeKernel } from './helpers.js';
 
 const STEP = zs.OPTIONAL_KERNELS.planarStep;
 const GRAD = zs.OPTIONAL_KERNELS.planarStepGrad;
@@ -24,29 +25,6 @@ before(async () => {
   const status = await loadNative();
   assert.ok(status.available, `native addon unavailable: ${status.reason}`);
 });
-
-/** Runs `f` on native with the fused forward kernel unregistered, then registers it again. */
-function withoutKernel<T>(f: () => T): T {
-  const config = tf.getKernel(STEP, 'native');
-  assert.ok(config !== undefined, `${STEP} is registered on native`);
-  tf.unregisterKernel(STEP, 'native');
-  try {
-    return f();
-  } finally {
-    tf.registerKernel(config);
-  }
-}
-
-/** Deterministic values in [lo, hi) (a linear congruential generator). */
-function values(n: number, seed: number, lo: number, hi: number): Float32Array {
-  const v = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    v[i] = lo + ((hi - lo) * s) / 2 ** 32;
-  }
-  return v;
-}
 
 /** One case: x's shape, w's entries in ±wScale, the target w·û and b. */
 interface Case {
@@ -58,8 +36,8 @@ interface Case {
 
 /** w [dim] in ±wScale and û = r + ((t − w·r)/‖w‖²)·w, so that w·û ≈ t. */
 function params(dim: number, c: Case): { w: Float32Array; uHat: Float32Array } {
-  const w = values(dim, 11, -c.wScale, c.wScale);
-  const r = values(dim, 13, -0.5, 0.5);
+  const w = lcgValues(dim, 11, -c.wScale, c.wScale);
+  const r = lcgValues(dim, 13, -0.5, 0.5);
   let wr = 0;
   let ww = 0;
   for (let j = 0; j < dim; j++) {
@@ -85,9 +63,9 @@ function stepAndGrads(c: Case): Float32Array[] {
       flow.uHat.assign(tf.tensor1d(uHat));
       flow.b.assign(tf.scalar(c.b));
       const size = c.shape.reduce((a, b) => a * b, 1);
-      const x = tf.tensor(values(size, 3, -1, 1), c.shape);
-      const cy = tf.tensor(values(size, 5, -1, 1), c.shape);
-      const cl = tf.tensor(values(size / dim, 7, 0.5, 1.5), c.shape.slice(0, -1));
+      const x = tf.tensor(lcgValues(size, 3, -1, 1), c.shape);
+      const cy = tf.tensor(lcgValues(size, 5, -1, 1), c.shape);
+      const cl = tf.tensor(lcgValues(size / dim, 7, 0.5, 1.5), c.shape.slice(0, -1));
       const loss = (xs: tf.Tensor) => {
         const { y, logDet } = flow.forward(xs);
         return tf.add(tf.sum(tf.mul(y, cy)), tf.sum(tf.mul(logDet, cl)));
@@ -144,7 +122,7 @@ for (const c of CASES) {
   test(`native: PlanarFlow x [${c.shape}] w·û ${c.wuHat}: ${STEP} matches the composite on native and cpu`, async () => {
     await useBackend('native');
     const fused = stepAndGrads(c);
-    const composite = withoutKernel(() => stepAndGrads(c));
+    const composite = withoutNativeKernel(STEP, () => stepAndGrads(c));
     await useBackend('cpu');
     const cpu = stepAndGrads(c);
     await useBackend('native');
@@ -163,15 +141,8 @@ for (const c of CASES) {
 test(`native: a PlanarFlow step runs ${STEP} forward and ${GRAD} backward, no split or concat`, async () => {
   await useBackend('native');
   const flow = new zs.PlanarFlow(4, { seed: 2 });
-  const x = tf.tensor(values(24, 3, -1, 1), [2, 3, 4]);
-  const seen: string[] = [];
-  const eng = tf.engine();
-  const run = eng.runKernel.bind(eng);
-  eng.runKernel = ((name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap) => {
-    seen.push(name);
-    return run(name, inputs, attrs);
-  }) as typeof eng.runKernel;
-  try {
+  const x = tf.tensor(lcgValues(24, 3, -1, 1), [2, 3, 4]);
+  const { kernels: seen } = withKernelNames(() =>
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const { y, logDet } = flow.forward(x);
@@ -179,10 +150,8 @@ test(`native: a PlanarFlow step runs ${STEP} forward and ${GRAD} backward, no sp
       });
       assert.equal(value.rank, 0);
       assert.deepEqual(Object.keys(grads).length, 3);
-    });
-  } finally {
-    eng.runKernel = run;
-  }
+    }),
+  );
   assert.equal(seen.filter((k) => k === STEP).length, 1, `kernels: ${seen}`);
   assert.equal(seen.filter((k) => k === GRAD).length, 1, `kernels: ${seen}`);
   for (const k of ['SplitV', 'Concat', 'Tanh', 'Softplus', 'BatchMatMul']) {
@@ -210,7 +179,7 @@ test(`native: ${GRAD} gives the same numbers on one thread and on all`, async ()
 test('native: a PlanarFlow step and its gradient leak nothing', async () => {
   await useBackend('native');
   const flow = new zs.PlanarFlow(40, { seed: 4 });
-  const x = tf.tensor(values(400, 3, -1, 1), [10, 40]);
+  const x = tf.tensor(lcgValues(400, 3, -1, 1), [10, 40]);
   const before = tf.memory().numTensors;
   const dataBefore = tf.engine().backend.numDataIds();
   for (let i = 0; i < 3; i++) {
