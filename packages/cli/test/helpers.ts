@@ -113,3 +113,19 @@ export function lcgValues(n: number, seed: number, lo: number, hi: number): Floa
   }
   return v;
 }
+
+/** Runs `f` and returns its result with the names of the kernels it ran, in order. */
+export function withKernelNames<T>(f: () => T): { result: T; kernels: string[] } {
+  const kernels: string[] = [];
+  const eng = tf.engine();
+  const run = eng.runKernel.bind(eng);
+  eng.runKernel = ((name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap) => {
+    kernels.push(name);
+    return run(name, inputs, attrs);
+  }) as typeof eng.runKernel;
+  try {
+    return { result: f(), kernels };
+  } finally {
+    eng.runKernel = run;
+  }
+}

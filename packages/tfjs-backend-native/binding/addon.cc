@@ -143,6 +143,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bernoulliLogProbGrad", Napi::Function::New(env, BernoulliLogProbGrad));
   exports.Set("countsDot", Napi::Function::New(env, CountsDot));
   exports.Set("sgmcmcUpdate", Napi::Function::New(env, SgmcmcUpdate));
+  exports.Set("planarStep", Napi::Function::New(env, PlanarStep));
+  exports.Set("planarStepGrad", Napi::Function::New(env, PlanarStepGrad));
   exports.Set("cholesky", Napi::Function::New(env, Cholesky));
   exports.Set("triangularSolve", Napi::Function::New(env, TriangularSolve));
   exports.Set("randomNormal", Napi::Function::New(env, RandomNormal));

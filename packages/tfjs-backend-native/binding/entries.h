@@ -59,13 +59,15 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info);
 Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info);
 
 // log_density.cc: fused Normal and Bernoulli log-densities, their gradients,
-// and the reparameterised Normal sample.
+// the reparameterised Normal sample, and the planar flow step and its gradient.
 Napi::Value NormalLogProb(const Napi::CallbackInfo& info);
 Napi::Value NormalLogProbGrad(const Napi::CallbackInfo& info);
 Napi::Value BernoulliLogProb(const Napi::CallbackInfo& info);
 Napi::Value BernoulliLogProbGrad(const Napi::CallbackInfo& info);
 Napi::Value CountsDot(const Napi::CallbackInfo& info);
 Napi::Value NormalSample(const Napi::CallbackInfo& info);
+Napi::Value PlanarStep(const Napi::CallbackInfo& info);
+Napi::Value PlanarStepGrad(const Napi::CallbackInfo& info);
 
 // sgmcmc.cc: the fused SG-MCMC update of one latent.
 Napi::Value SgmcmcUpdate(const Napi::CallbackInfo& info);

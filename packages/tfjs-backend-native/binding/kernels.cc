@@ -23,6 +23,9 @@ const KernelTable kTable = {binary,
                             countsDot,
                             sum,
                             sgmcmc,
+                            planarParams,
+                            planarRows,
+                            planarRowsGrad,
                             adam};
 
 }  // namespace

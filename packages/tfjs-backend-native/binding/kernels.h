@@ -204,6 +204,22 @@ struct KernelTable {
   // the library's composite of Add, Sub, Multiply, Square, Sqrt, Reciprocal
   // and Exp kernels.
   void (*sgmcmc)(const SgmcmcArgs& a, int64_t begin, int64_t end);
+  // A planar flow step's parameters (planarStep in log_density.cc) from w and
+  // uHat [dim]: u [dim] and p = {w·û, w·u, ‖w‖², c, sigmoid(w·û)}, w·u =
+  // softplus(w·û) − 1, c = (w·u − w·û)/‖w‖², u = û + c·w, rounded as the
+  // composite's Multiply, Sum, Softplus, Sub, RealDiv and Add round (u is
+  // scratch for the products on the way).
+  void (*planarParams)(const float* w, const float* uHat, int64_t dim, float* u, float* p);
+  // Rows [r0, r1) of x [rows, dim] through the step: h = tanh(x·w + b) (the
+  // dot product in double), y = x + u·h, ld = log1p((1 − h²)·wu).
+  void (*planarRows)(const float* x, const float* w, const float* u, float wu, float b, float* y,
+                     float* ld, int64_t dim, int64_t r0, int64_t r1);
+  // Rows [r0, r1) of the step's gradient for upstream dy [rows, dim], dl
+  // [rows]: writes dx and adds the rows' terms of the sums over rows, in
+  // double, to du[dim] (h·dy), dwx[dim] (da·x), s[0] (da) and s[1] (h'·dl/D).
+  void (*planarRowsGrad)(const float* dy, const float* dl, const float* x, const float* w,
+                         const float* u, float wu, float b, float* dx, double* du, double* dwx,
+                         double* s, int64_t dim, int64_t r0, int64_t r1);
   // Fused Adam, tfjs' arithmetic order, over [begin, end).
   void (*adam)(float* p, float* m, float* v, const float* g, int64_t begin, int64_t end, float b1,
                float oneMinusB1, float b2, float oneMinusB2, float bc1, float bc2, float eps,

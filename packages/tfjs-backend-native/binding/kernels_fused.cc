@@ -1,5 +1,6 @@
 // Fused kernels: the Normal and Bernoulli log-densities and their gradients,
-// the reparameterised Normal sample, the Adam update and the SG-MCMC updates.
+// the reparameterised Normal sample, the planar flow step and its gradient,
+// the Adam update and the SG-MCMC updates.
 #include "kernels_impl.h"
 
 namespace ZSN_NS {
@@ -63,6 +64,73 @@ void countsDot(const float* __restrict x, const float* __restrict l, float* __re
       const float p = x[k] * l[k];
       out[k] = x[k] == 0.0f ? 0.0f : p;
     }
+  }
+}
+
+void planarParams(const float* __restrict w, const float* __restrict uHat, int64_t dim,
+                  float* __restrict u, float* __restrict p) {
+  // The products are rounded to float and summed as Multiply and Sum do.
+  for (int64_t j = 0; j < dim; ++j) u[j] = w[j] * uHat[j];
+  const float wuHat = static_cast<float>(sum(u, dim));
+  for (int64_t j = 0; j < dim; ++j) u[j] = w[j] * w[j];
+  const float sw = static_cast<float>(sum(u, dim));
+  const float wu = fsoftplus(wuHat) - 1.0f;
+  const float c = (wu - wuHat) / sw;
+  for (int64_t j = 0; j < dim; ++j) u[j] = uHat[j] + c * w[j];
+  p[0] = wuHat;
+  p[1] = wu;
+  p[2] = sw;
+  p[3] = c;
+  p[4] = fsigmoid(wuHat);
+}
+
+namespace {
+
+// h = tanh(x·w + b) for one row, the dot product in double.
+inline float planarH(const float* __restrict x, const float* __restrict w, float b, int64_t dim) {
+  double a = 0.0;
+  for (int64_t j = 0; j < dim; ++j) a += static_cast<double>(x[j]) * static_cast<double>(w[j]);
+  return std::tanh(static_cast<float>(a) + b);
+}
+
+}  // namespace
+
+void planarRows(const float* __restrict x, const float* __restrict w, const float* __restrict u,
+                float wu, float b, float* __restrict y, float* __restrict ld, int64_t dim,
+                int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* xr = x + r * dim;
+    float* yr = y + r * dim;
+    const float h = planarH(xr, w, b, dim);
+    for (int64_t j = 0; j < dim; ++j) yr[j] = xr[j] + h * u[j];
+    ld[r] = flog1p((1.0f - h * h) * wu);
+  }
+}
+
+void planarRowsGrad(const float* __restrict dy, const float* __restrict dl,
+                    const float* __restrict x, const float* __restrict w, const float* __restrict u,
+                    float wu, float b, float* __restrict dx, double* __restrict du,
+                    double* __restrict dwx, double* __restrict s, int64_t dim, int64_t r0,
+                    int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* xr = x + r * dim;
+    const float* dyr = dy + r * dim;
+    float* dxr = dx + r * dim;
+    const float h = planarH(xr, w, b, dim);
+    const float hp = 1.0f - h * h;
+    const float dlD = dl[r] / (1.0f + hp * wu);
+    double dyu = 0.0;
+    for (int64_t j = 0; j < dim; ++j)
+      dyu += static_cast<double>(dyr[j]) * static_cast<double>(u[j]);
+    const float dh = static_cast<float>(dyu) - ((h * wu) * 2.0f) * dlD;
+    const float da = hp * dh;
+    for (int64_t j = 0; j < dim; ++j) {
+      dxr[j] = dyr[j] + da * w[j];
+      du[j] += static_cast<double>(h) * static_cast<double>(dyr[j]);
+      dwx[j] += static_cast<double>(da) * static_cast<double>(xr[j]);
+    }
+    s[0] += static_cast<double>(da);
+    s[1] += static_cast<double>(hp * dlD);
   }
 }
 

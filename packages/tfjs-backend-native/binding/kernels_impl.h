@@ -217,6 +217,12 @@ void bernoulliLogProb(const float* l, const float* x, float* out, int64_t n);
 void bernoulliLogProbGrad(const float* l, const float* x, const float* dy, float* out, int64_t n);
 void normalSample(const float* m, const float* s, float* noise, float* z, int64_t n);
 void countsDot(const float* x, const float* l, float* out, int64_t n, bool logOf);
+void planarParams(const float* w, const float* uHat, int64_t dim, float* u, float* p);
+void planarRows(const float* x, const float* w, const float* u, float wu, float b, float* y,
+                float* ld, int64_t dim, int64_t r0, int64_t r1);
+void planarRowsGrad(const float* dy, const float* dl, const float* x, const float* w,
+                    const float* u, float wu, float b, float* dx, double* du, double* dwx,
+                    double* s, int64_t dim, int64_t r0, int64_t r1);
 void adam(float* p, float* m, float* v, const float* g, int64_t begin, int64_t end, float b1,
           float oneMinusB1, float b2, float oneMinusB2, float bc1, float bc2, float eps,
           float negLr);

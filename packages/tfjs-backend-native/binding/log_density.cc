@@ -1,6 +1,6 @@
 // Log-densities: Normal from logstd, Bernoulli from logits, summed over a
 // distribution's group axes in the same pass when asked; their gradients;
-// the reparameterised Normal sample.
+// the reparameterised Normal sample; the planar flow step and its gradient.
 //
 // Operands broadcast periodically: output element i reads element i % length
 // of each operand. The caller (src/kernels/distributions.ts) guarantees that
@@ -320,6 +320,115 @@ Napi::Value NormalSample(const Napi::CallbackInfo& info) {
   ops.forBlocks([&](int64_t pos, int64_t len) {
     KT->normalSample(ops.at(0, pos), ops.at(1, pos), noise + pos, z + pos, len);
   });
+  return info.Env().Undefined();
+}
+
+// Rows of a planar step's gradient per task: a fixed split of the rows
+// (about 16384 elements a task), so that the sums over rows are added in the
+// same order whatever the threads.
+constexpr int64_t kPlanarTaskElements = 16384;
+
+// The checked lengths of a planar step's call: dim >= 1 (argument `dimAt`),
+// rows = x's length / dim, w and uHat of length dim, b of length 1.
+struct PlanarShape {
+  int64_t dim, rows;
+};
+PlanarShape planarShape(const Napi::CallbackInfo& info, const char* fn, int xAt, int dimAt) {
+  const int64_t dim = inum(info, dimAt);
+  if (dim < 1) throwRange(info.Env(), fn, "dim < 1");
+  const int64_t n = static_cast<int64_t>(f32View(info, xAt, fn).length);
+  if (n % dim != 0) throwRange(info.Env(), fn, "x's length is not a multiple of dim");
+  for (int i = xAt + 1; i < xAt + 3; ++i) {
+    if (static_cast<int64_t>(f32View(info, i, fn).length) != dim) {
+      throwRange(info.Env(), fn, "w and uHat must have dim elements");
+    }
+  }
+  if (f32View(info, xAt + 3, fn).length != 1) throwRange(info.Env(), fn, "b must have 1 element");
+  return {dim, n / dim};
+}
+
+// planarStep(x, w, uHat, b, y, ld, dim): one planar flow step on the rows of
+// x [rows, dim]: y = x + u·tanh(x·w + b) [rows, dim] and ld =
+// log(1 + (1 − h²)·w·u) [rows], with u and w·u made from uHat (planarParams);
+// rows in parallel.
+Napi::Value PlanarStep(const Napi::CallbackInfo& info) {
+  const char* fn = "planarStep";
+  const auto [dim, rows] = planarShape(info, fn, 0, 6);
+  const float* x = f32(info, 0, fn, 0);
+  const float* w = f32(info, 1, fn, dim);
+  const float* uHat = f32(info, 2, fn, dim);
+  const float b = f32(info, 3, fn, 1)[0];
+  float* y = f32(info, 4, fn, rows * dim);
+  float* ld = f32(info, 5, fn, rows);
+  std::vector<float> u(static_cast<size_t>(dim));
+  float p[5];
+  KT->planarParams(w, uHat, dim, u.data(), p);
+  parallelFor(rows, std::max<int64_t>(1, kPlanarTaskElements / dim), [&](int64_t r0, int64_t r1) {
+    FlushDenormals ftz;
+    KT->planarRows(x, w, u.data(), p[1], b, y, ld, dim, r0, r1);
+  });
+  return info.Env().Undefined();
+}
+
+// planarStepGrad(dy, dl, x, w, uHat, b, dx, dw, dUHat, db, dim): the
+// gradients of planarStep's (y, ld) for upstream dy [rows, dim] and dl
+// [rows]. The sums over rows are taken in double, a fixed block of rows per
+// task, and the blocks' sums added in order; then, as planarStep's comment in
+// the library writes out, dc = du·w, d(w·u) = Σ h'·dl/D + dc/‖w‖², d(w·û) =
+// d(w·u)·σ(w·û) − dc/‖w‖², dw = Σ da·x + c·du − 2w·c·dc/‖w‖² + d(w·û)·û,
+// dû = du + d(w·û)·w and db = Σ da.
+Napi::Value PlanarStepGrad(const Napi::CallbackInfo& info) {
+  const char* fn = "planarStepGrad";
+  const auto [dim, rows] = planarShape(info, fn, 2, 10);
+  const float* dy = f32(info, 0, fn, rows * dim);
+  const float* dl = f32(info, 1, fn, rows);
+  const float* x = f32(info, 2, fn, 0);
+  const float* w = f32(info, 3, fn, dim);
+  const float* uHat = f32(info, 4, fn, dim);
+  const float b = f32(info, 5, fn, 1)[0];
+  float* dx = f32(info, 6, fn, rows * dim);
+  float* dw = f32(info, 7, fn, dim);
+  float* dUHat = f32(info, 8, fn, dim);
+  float* db = f32(info, 9, fn, 1);
+  std::vector<float> u(static_cast<size_t>(dim));
+  float p[5];
+  KT->planarParams(w, uHat, dim, u.data(), p);
+  const float c = p[3], sw = p[2], sig = p[4];
+  // Per task: du[dim], dwx[dim], Σ da, Σ h'·dl/D.
+  const int64_t per = std::max<int64_t>(1, kPlanarTaskElements / dim);
+  const int64_t tasks = std::max<int64_t>(1, (rows + per - 1) / per);
+  const int64_t stride = 2 * dim + 2;
+  std::vector<double> part(static_cast<size_t>(tasks * stride), 0.0);
+  parallelTasks(
+      tasks,
+      [&](int64_t t) {
+        FlushDenormals ftz;
+        double* q = part.data() + t * stride;
+        KT->planarRowsGrad(dy, dl, x, w, u.data(), p[1], b, dx, q, q + dim, q + 2 * dim, dim,
+                           t * per, std::min(rows, (t + 1) * per));
+      },
+      elementwiseParallel);
+  for (int64_t t = 1; t < tasks; ++t) {
+    const double* q = part.data() + t * stride;
+    for (int64_t j = 0; j < stride; ++j) part[j] += q[j];
+  }
+  // The rest in float, rounded as the composite's kernels round.
+  std::vector<float> du(static_cast<size_t>(dim)), prod(static_cast<size_t>(dim));
+  for (int64_t j = 0; j < dim; ++j) {
+    du[j] = static_cast<float>(part[j]);
+    prod[j] = du[j] * w[j];
+  }
+  const float dc = static_cast<float>(KT->sum(prod.data(), dim));
+  const float dcSw = dc / sw;
+  const float dWu = static_cast<float>(part[2 * dim + 1]) + dcSw;
+  const float dWuHat = dWu * sig - dcSw;
+  const float cdcSw = (c * dc) / sw;
+  for (int64_t j = 0; j < dim; ++j) {
+    const float dwx = static_cast<float>(part[dim + j]);
+    dw[j] = ((dwx + c * du[j]) + (w[j] * -2.0f) * cdcSw) + dWuHat * uHat[j];
+    dUHat[j] = du[j] + dWuHat * w[j];
+  }
+  db[0] = static_cast<float>(part[2 * dim]);
   return info.Env().Undefined();
 }
 

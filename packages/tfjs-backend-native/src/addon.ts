@@ -448,6 +448,37 @@ export interface NativeAddon {
     logOf: boolean,
   ): void;
   /**
+   * One planar flow step on the rows of x [rows, dim]: y = x + u·h and
+   * ld = log(1 + (1 − h²)·w·u) [rows], h = tanh(x·w + b), u made from uHat
+   * (w·u = softplus(w·û) − 1); w, uHat [dim], b [1].
+   */
+  planarStep(
+    x: Float32Array,
+    w: Float32Array,
+    uHat: Float32Array,
+    b: Float32Array,
+    y: Float32Array,
+    ld: Float32Array,
+    dim: number,
+  ): void;
+  /**
+   * The gradients of {@link planarStep}'s y and ld for upstream dy [rows,
+   * dim] and dl [rows]: dx [rows, dim], dw and dUHat [dim], db [1].
+   */
+  planarStepGrad(
+    dy: Float32Array,
+    dl: Float32Array,
+    x: Float32Array,
+    w: Float32Array,
+    uHat: Float32Array,
+    b: Float32Array,
+    dx: Float32Array,
+    dw: Float32Array,
+    dUHat: Float32Array,
+    db: Float32Array,
+    dim: number,
+  ): void;
+  /**
    * A reparameterised Normal sample: `noise` holds standard normals on entry
    * and e^logstd·noise on return, z = that + mean (mean, logstd periodic).
    */

@@ -121,6 +121,27 @@ export const OPTIONAL_KERNELS = {
    * composes them from those kernels without this one.
    */
   sgmcmcUpdate: 'ZsSgmcmcUpdate',
+  /**
+   * Inputs `x` [..., dim], `w` and `uHat` [dim], `b` [] (float32): one step
+   * of a planar flow (`PlanarFlow`), two outputs: y = x + u·h
+   * [..., dim] and log(1 + (1 − h²)·w·u) [...], with h = tanh(x·w + b) per
+   * row and u = û + ((w·u − w·û)/‖w‖²)·w, w·u = softplus(w·û) − 1. Within
+   * float32 rounding of the composite: element-wise steps may round as its
+   * kernels do, but the dot products (w·û, ‖w‖², x·w) may be summed in
+   * another order (accumulate in double or pairwise). The library registers
+   * its gradient, and uses the kernel only where the backend also has
+   * {@link OPTIONAL_KERNELS.planarStepGrad}.
+   */
+  planarStep: 'ZsPlanarStep',
+  /**
+   * Inputs `dy` [..., dim] and `dl` [...] (the upstream gradients of
+   * `planarStep`'s two outputs), `x`, `w`, `uHat`, `b` as for it; four
+   * outputs, the gradients for x, w, uHat and b at their shapes, within
+   * float32 rounding of the composite's (the sums over rows, Σ h·dy, Σ da·x,
+   * Σ da and Σ h'·dl/D, in any fixed order, accumulated in double or
+   * pairwise: the result must not depend on thread timing).
+   */
+  planarStepGrad: 'ZsPlanarStepGrad',
 } as const;
 
 /** True when the active backend registers kernel `name`. */
@@ -545,4 +566,44 @@ export function fusedSgmcmcUpdate(
     kind,
     ...attrs,
   } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+}
+
+const planarStepGradient: tf.GradConfig = {
+  kernelName: OPTIONAL_KERNELS.planarStep,
+  inputsToSave: ['x', 'w', 'uHat', 'b'],
+  gradFunc: (dys, saved) => {
+    const [x, w, uHat, b] = saved;
+    const [dy, dl] = dys as tf.Tensor[];
+    const [dx, dw, dUHat, db] = tf
+      .engine()
+      .runKernel(OPTIONAL_KERNELS.planarStepGrad, { dy, dl, x, w, uHat, b }, {}) as tf.Tensor[];
+    return { x: () => dx, w: () => dw, uHat: () => dUHat, b: () => db };
+  },
+};
+
+/**
+ * One planar flow step (see `PlanarFlow`) as one kernel forward and
+ * one backward, where the backend has {@link OPTIONAL_KERNELS.planarStep}
+ * and `planarStepGrad` and the operands are float32: y [..., dim] and the
+ * log-determinant [...]. Returns null otherwise: the caller composes the
+ * step from tfjs ops.
+ */
+export function fusedPlanarStep(
+  x: tf.Tensor,
+  w: tf.Tensor,
+  uHat: tf.Tensor,
+  b: tf.Tensor,
+): { y: tf.Tensor; logDet: tf.Tensor } | null {
+  if (
+    [x, w, uHat, b].some((t) => t.dtype !== 'float32') ||
+    !backendHasKernel(OPTIONAL_KERNELS.planarStep) ||
+    !backendHasKernel(OPTIONAL_KERNELS.planarStepGrad)
+  ) {
+    return null;
+  }
+  ensureGradient(planarStepGradient);
+  const [y, logDet] = tf
+    .engine()
+    .runKernel(OPTIONAL_KERNELS.planarStep, { x, w, uHat, b }, {}) as tf.Tensor[];
+  return { y, logDet };
 }

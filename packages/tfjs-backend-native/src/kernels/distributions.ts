@@ -30,6 +30,13 @@
  *   Σ over the last axis of x·l (x·log l when `log`), 0 wherever x = 0, in
  *   one pass instead of (Log,) Equal, Multiply, Select with its broadcasts
  *   and Sum, summed in the Sum kernel's order.
+ * - `ZsPlanarStep` (inputs x [..., dim], w, uHat [dim], b []): a planar flow
+ *   step's two outputs y [..., dim] and log-determinant [...] in one pass
+ *   over the rows instead of ~20 kernels; `ZsPlanarStepGrad` (inputs dy, dl,
+ *   x, w, uHat, b) returns [dx, dw, dUHat, db] instead of ~35. Element-wise
+ *   steps round as the composite's kernels do; the dot products and the
+ *   sums over rows are taken in double, so they agree with it to float32
+ *   rounding.
  */
 import { KernelConfig, TensorInfo, broadcast_util } from '@tensorflow/tfjs-core';
 import { BinaryOp } from '../addon.js';
@@ -45,6 +52,8 @@ export const ZS_BERNOULLI_LOG_PROB_GRAD = 'ZsBernoulliLogProbGrad';
 export const ZS_NORMAL_SAMPLE = 'ZsNormalSample';
 export const ZS_BERNOULLI_SAMPLE = 'ZsBernoulliSample';
 export const ZS_COUNTS_DOT = 'ZsCountsDot';
+export const ZS_PLANAR_STEP = 'ZsPlanarStep';
+export const ZS_PLANAR_STEP_GRAD = 'ZsPlanarStepGrad';
 
 /**
  * True when `shape` broadcasts to `out` by repetition of its flat values:
@@ -310,6 +319,89 @@ function countsDot({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   });
 }
 
+/** A planar step's float32 operand `name`, or an error naming the kernel and the input. */
+function planarOperand(
+  kernel: string,
+  backend: NativeBackend,
+  inputs: KernelArgs['inputs'],
+  name: string,
+): Float32Array {
+  const t = inputs[name];
+  if (t === undefined) throw new Error(`${kernel}: input ${name} is missing`);
+  const v = f32(backend, t);
+  if (v === null) throw new Error(`${kernel}: ${name} must be a float32 tensor, got ${t.dtype}`);
+  return v;
+}
+
+/**
+ * The checked shapes of a planar step: x of rank ≥ 1 with last axis dim ≥ 1,
+ * w and uHat [dim], b [] (or any shape of one element).
+ */
+function planarShapes(kernel: string, inputs: KernelArgs['inputs']): { dim: number; rows: number } {
+  const { x, w, uHat, b } = inputs;
+  if (x === undefined || x.shape.length === 0) {
+    throw new Error(
+      `${kernel}: x must have rank >= 1 (the last axis is the flow's), got [${x?.shape}]`,
+    );
+  }
+  const dim = x.shape[x.shape.length - 1];
+  if (dim < 1) throw new Error(`${kernel}: x's last axis must be at least 1, got [${x.shape}]`);
+  for (const [name, t] of [
+    ['w', w],
+    ['uHat', uHat],
+  ] as const) {
+    if (t === undefined || t.shape.length !== 1 || t.shape[0] !== dim) {
+      throw new Error(
+        `${kernel}: ${name} must have shape [${dim}] (x's last axis), got [${t?.shape}]`,
+      );
+    }
+  }
+  if (b === undefined || sizeOf(b.shape) !== 1) {
+    throw new Error(`${kernel}: b must be a scalar, got shape [${b?.shape}]`);
+  }
+  return { dim, rows: sizeOf(x.shape) / dim };
+}
+
+function planarStep({ inputs, backend }: KernelArgs): TensorInfo[] {
+  const { dim, rows } = planarShapes(ZS_PLANAR_STEP, inputs);
+  const [x, w, uHat, b] = ['x', 'w', 'uHat', 'b'].map((k) =>
+    planarOperand(ZS_PLANAR_STEP, backend, inputs, k),
+  );
+  const y = backend.allocF32(rows * dim);
+  const ld = backend.allocF32(rows);
+  backend.addon.planarStep(x, w, uHat, b, y, ld, dim);
+  const shape = inputs.x.shape;
+  return [backend.makeOutputF32(shape, y), backend.makeOutputF32(shape.slice(0, -1), ld)];
+}
+
+function planarStepGrad({ inputs, backend }: KernelArgs): TensorInfo[] {
+  const { dim, rows } = planarShapes(ZS_PLANAR_STEP_GRAD, inputs);
+  const shape = inputs.x.shape;
+  for (const [name, want] of [
+    ['dy', shape],
+    ['dl', shape.slice(0, -1)],
+  ] as const) {
+    const t = inputs[name];
+    if (t !== undefined && sizeOf(t.shape) !== sizeOf(want)) {
+      throw new Error(`${ZS_PLANAR_STEP_GRAD}: ${name} has shape [${t.shape}], expected [${want}]`);
+    }
+  }
+  const [dy, dl, x, w, uHat, b] = ['dy', 'dl', 'x', 'w', 'uHat', 'b'].map((k) =>
+    planarOperand(ZS_PLANAR_STEP_GRAD, backend, inputs, k),
+  );
+  const dx = backend.allocF32(rows * dim);
+  const dw = backend.allocF32(dim);
+  const dUHat = backend.allocF32(dim);
+  const db = backend.allocF32(1);
+  backend.addon.planarStepGrad(dy, dl, x, w, uHat, b, dx, dw, dUHat, db, dim);
+  return [
+    backend.makeOutputF32(shape, dx),
+    backend.makeOutputF32([dim], dw),
+    backend.makeOutputF32([dim], dUHat),
+    backend.makeOutputF32(inputs.b.shape, db),
+  ];
+}
+
 export const distributionConfigs: KernelConfig[] = [
   nativeKernel(ZS_NORMAL_LOG_PROB, normalLogProb),
   nativeKernel(ZS_NORMAL_LOG_PROB_GRAD, normalLogProbGrad),
@@ -318,4 +410,6 @@ export const distributionConfigs: KernelConfig[] = [
   nativeKernel(ZS_NORMAL_SAMPLE, normalSample),
   nativeKernel(ZS_BERNOULLI_SAMPLE, bernoulliSample),
   nativeKernel(ZS_COUNTS_DOT, countsDot),
+  nativeKernel(ZS_PLANAR_STEP, planarStep),
+  nativeKernel(ZS_PLANAR_STEP_GRAD, planarStepGrad),
 ];

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { withoutGradient } from '../distributions/internal.js';
+import { fusedPlanarStep } from '../kernels.js';
 import { Bijector, type ForwardResult, type InverseResult } from './bijector.js';
 import { normalInit, seedStream, variable } from './internal.js';
 
@@ -146,8 +147,11 @@ export class PlanarFlow extends Bijector {
   }
 
   protected _forward(x: tf.Tensor): ForwardResult {
-    // y and the log-determinant side by side, [..., dim + 1], from one op
-    // with a hand-written gradient (planarStep), then split.
+    // One kernel forward and one backward where the backend has them.
+    const fused = fusedPlanarStep(x, this.w, this.uHat, this.b);
+    if (fused !== null) return fused;
+    // Else y and the log-determinant side by side, [..., dim + 1], from one
+    // op with a hand-written gradient (planarStep), then split.
     const dim = x.shape[x.rank - 1];
     const both = planarStep(x, this.w, this.uHat, this.b) as tf.Tensor;
     const [y, logDet] = tf.split(both, [dim, 1], -1);
