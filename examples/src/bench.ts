@@ -60,7 +60,7 @@ const toyGaussian: ZooBenchModel = {
   torchModel: 'hmc_gaussian',
   setup() {
     const nChains = 1000;
-    const { model, std } = toyGaussianModel(nChains);
+    const { model, std, logstd } = toyGaussianModel(nChains);
     // Chains started in equilibrium, as after warm-up.
     const x = tf.tidy(() =>
       tf.variable(
@@ -79,7 +79,7 @@ const toyGaussian: ZooBenchModel = {
       initialLoss: negLogJoint(() => model.observe({ x })),
       dispose: () => {
         hmc.dispose();
-        tf.dispose([x, std]);
+        tf.dispose([x, std, logstd]);
       },
     };
   },

@@ -22,17 +22,21 @@ export const TOY_GAUSSIAN_LEAPFROGS = 5;
 
 /**
  * The target as a meta net of `nChains` chains: x ~ N(0, diag(σ²)), the
- * latent 'x' of shape [nChains, 10]. The caller disposes `std`.
+ * latent 'x' of shape [nChains, 10], given by log σ (`logstd`, taken once
+ * here rather than at every evaluation of the density, as the PyTorch peer
+ * does). The caller disposes `std` and `logstd`.
  */
 export function toyGaussianModel(nChains: number): {
   model: zs.MetaBayesianNet<[]>;
   std: tf.Tensor1D;
+  logstd: tf.Tensor1D;
 } {
   const std = tf.tensor1d(TOY_GAUSSIAN_STDEV);
+  const logstd = tf.log(std) as tf.Tensor1D;
   const model = zs.metaBayesianNet((bn: zs.BayesianNet) => {
-    bn.normal('x', tf.zeros([N_X]), { std, nSamples: nChains, groupNdims: 1 });
+    bn.normal('x', tf.zeros([N_X]), { logstd, nSamples: nChains, groupNdims: 1 });
   });
-  return { model, std };
+  return { model, std, logstd };
 }
 
 /** The sampler's settings: ZhuSuan's, and a small size for the tests. */
@@ -51,7 +55,7 @@ export const toyGaussian: ExampleDefinition = {
   run({ quick, log }) {
     const { nChains, nIters, nLeapfrogs } = settings(quick);
     const stdev = TOY_GAUSSIAN_STDEV;
-    const { model, std } = toyGaussianModel(nChains);
+    const { model, std, logstd } = toyGaussianModel(nChains);
     const x = tf.variable(tf.zeros([nChains, N_X]));
     const burnin = nIters / 2;
     // Warm-up as Stan lays it out (ZhuSuan adapted in the first quarter with
@@ -110,7 +114,7 @@ export const toyGaussian: ExampleDefinition = {
     tf.dispose(Object.values(run.samples));
     nuts.dispose();
     x.dispose();
-    std.dispose();
+    tf.dispose([std, logstd]);
     return {
       metrics: {
         hmc_max_abs_mean_error: h.meanError,
