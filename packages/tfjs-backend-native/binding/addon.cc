@@ -121,6 +121,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("denseGrad", Napi::Function::New(env, DenseGrad));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
   exports.Set("adam", Napi::Function::New(env, Adam));
+  exports.Set("addScaled", Napi::Function::New(env, AddScaled));
   exports.Set("slice", Napi::Function::New(env, Slice));
   exports.Set("copy2d", Napi::Function::New(env, Copy2d));
   exports.Set("transpose", Napi::Function::New(env, Transpose));

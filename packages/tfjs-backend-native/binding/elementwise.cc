@@ -227,6 +227,24 @@ Napi::Value Adam(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// addScaled(a, b, out, s): out = a + b·s element-wise (a, b and out of one
+// length), the product rounded to float first, denormals flushed as the
+// Multiply and Add kernels flush them.
+Napi::Value AddScaled(const Napi::CallbackInfo& info) {
+  const char* fn = "addScaled";
+  const View av = f32View(info, 0, fn);
+  const int64_t n = static_cast<int64_t>(av.length);
+  const float* a = static_cast<const float*>(av.data);
+  const float* b = f32(info, 1, fn, static_cast<size_t>(n));
+  float* out = f32(info, 2, fn, static_cast<size_t>(n));
+  const float sc = static_cast<float>(num(info, 3));
+  parallelFor(n, parallelMin, [&](int64_t b0, int64_t e0) {
+    FlushDenormals ftz;
+    KT->addScaled(a, b, sc, out, b0, e0);
+  });
+  return info.Env().Undefined();
+}
+
 // fill(out, value)
 Napi::Value Fill(const Napi::CallbackInfo& info) {
   const View o = f32View(info, 0, "fill");

@@ -35,6 +35,7 @@ Napi::Value Select(const Napi::CallbackInfo& info);
 Napi::Value Reduce(const Napi::CallbackInfo& info);
 Napi::Value Softmax(const Napi::CallbackInfo& info);
 Napi::Value Adam(const Napi::CallbackInfo& info);
+Napi::Value AddScaled(const Napi::CallbackInfo& info);
 Napi::Value Fill(const Napi::CallbackInfo& info);
 
 // movement.cc: slices, row copies, transposes, tiles and constant padding.

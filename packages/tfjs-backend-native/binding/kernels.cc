@@ -26,6 +26,7 @@ const KernelTable kTable = {binary,
                             planarParams,
                             planarRows,
                             planarRowsGrad,
+                            addScaled,
                             adam};
 
 }  // namespace

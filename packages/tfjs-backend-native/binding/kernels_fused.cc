@@ -134,6 +134,11 @@ void planarRowsGrad(const float* __restrict dy, const float* __restrict dl,
   }
 }
 
+void addScaled(const float* __restrict a, const float* __restrict b, float s, float* __restrict out,
+               int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) out[i] = a[i] + b[i] * s;
+}
+
 void adam(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict g,
           int64_t begin, int64_t end, float b1, float oneMinusB1, float b2, float oneMinusB2,
           float bc1, float bc2, float eps, float negLr) {

@@ -238,6 +238,8 @@ export interface NativeAddon {
     out: ElementArray,
     inner: number,
   ): void;
+  /** out = a + b·s element-wise (one length), the product rounded to float32 first. */
+  addScaled(a: Float32Array, b: Float32Array, out: Float32Array, s: number): void;
   /**
    * Gradients of y = act(x·w + b), x [m, k], w [k, n]: dz = dy ⊙ act'(·)
    * into `dz` (null only for a linear act), dx = dz·wᵀ, dw = xᵀ·dz and

@@ -561,3 +561,41 @@ describe('ZsCountsDot', () => {
     });
   });
 });
+
+describe('ZsAddScaled', () => {
+  // Odd sizes, one above the pool's parallel threshold, and tiny values whose
+  // product is denormal (flushed as the Multiply kernel flushes it).
+  const cases: Array<[number[], number]> = [
+    [[7], 0.025],
+    [[3, 11], -0.5],
+    [[64, 40, 50], 1e-3],
+    [[5], 1e-30],
+    [[0], 2],
+  ];
+  for (const [shape, scale] of cases) {
+    it(`[${shape}] scale ${scale} equals tf.add(a, tf.mul(b, scale)) bit for bit`, async () => {
+      const inputs = () => ({ a: rand(shape, 8), b: tf.mul(rand(shape, 9), 1e-8) });
+      const composite = ({ a, b }: tf.NamedTensorMap) => tf.add(a, tf.mul(b, scale));
+      const fused = await runOn('native', () => kernel('ZsAddScaled', inputs(), { scale }));
+      const same = await runOn('native', () => composite(inputs()));
+      const cpu = await runOn('cpu', () => composite(inputs()));
+      assert.deepEqual(fused.shape, shape);
+      assert.equal(firstDifference(fused.values, same.values), null);
+      assertNear(fused.values, cpu.values, 'value', 1e-30);
+    });
+  }
+  it('refuses operands of different shapes and a missing scale, by name', async () => {
+    await runOn('native', () => {
+      const a = tf.zeros([2, 3]);
+      assert.throws(
+        () => kernel('ZsAddScaled', { a, b: tf.zeros([3]) }, { scale: 1 }),
+        /ZsAddScaled: a \[2,3\] and b \[3\] must have one shape/,
+      );
+      assert.throws(
+        () => kernel('ZsAddScaled', { a, b: a }, {}),
+        /ZsAddScaled: the attribute scale must be a number/,
+      );
+      return a;
+    });
+  });
+});

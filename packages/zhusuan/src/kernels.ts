@@ -89,6 +89,13 @@ export const OPTIONAL_KERNELS = {
    */
   countsDot: 'ZsCountsDot',
   /**
+   * Inputs `a`, `b` (float32, one shape); attribute `scale` (a number,
+   * rounded to float32): `a + b·scale`, the numbers of `tf.add(a, tf.mul(b,
+   * scale))` (the product rounded first). The library registers its
+   * gradient (dy for a, dy·scale for b).
+   */
+  addScaled: 'ZsAddScaled',
+  /**
    * One stochastic-gradient MCMC update of one latent after its gradient
    * (`SGLD`, `PSGLD`, `SGHMC`, `SGNHT`), in the composite's float32 steps
    * (each a float32 Add, Sub, Multiply, Square, Sqrt, Reciprocal or Exp;
@@ -606,4 +613,32 @@ export function fusedPlanarStep(
     .engine()
     .runKernel(OPTIONAL_KERNELS.planarStep, { x, w, uHat, b }, {}) as tf.Tensor[];
   return { y, logDet };
+}
+
+const addScaledGradient: tf.GradConfig = {
+  kernelName: OPTIONAL_KERNELS.addScaled,
+  gradFunc: (dy, _saved, attrs) => {
+    const g = dy as tf.Tensor;
+    const { scale } = attrs as unknown as { scale: number };
+    return { a: () => g, b: () => tf.mul(g, scale) };
+  },
+};
+
+/**
+ * `a + b·scale` for `a` and `b` of one shape and a number `scale`: one
+ * kernel where the backend has {@link OPTIONAL_KERNELS.addScaled}, else
+ * `tf.add(a, tf.mul(b, scale))`; the same numbers either way. A leapfrog's
+ * position and momentum steps are such updates.
+ */
+export function addScaled(a: tf.Tensor, b: tf.Tensor, scale: number): tf.Tensor {
+  if (
+    a.dtype === 'float32' &&
+    b.dtype === 'float32' &&
+    tf.util.arraysEqual(a.shape, b.shape) &&
+    backendHasKernel(OPTIONAL_KERNELS.addScaled)
+  ) {
+    ensureGradient(addScaledGradient);
+    return runKernel(OPTIONAL_KERNELS.addScaled, { a, b }, { scale });
+  }
+  return tf.add(a, tf.mul(b, scale));
 }

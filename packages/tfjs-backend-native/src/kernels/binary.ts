@@ -3,7 +3,9 @@
  * SquaredDifference, Pow, Prelu, Atan2, comparisons, AddN) in one native
  * pass. The addon collapses the broadcast into at most a few strided loops,
  * so [B,1]x[B,784] or [784]x[B,784] run at memory speed rather than through
- * the cpu backend's generic index arithmetic.
+ * the cpu backend's generic index arithmetic. Also the zhusuan library's
+ * optional `ZsAddScaled` (inputs a, b of one shape; attribute `scale`):
+ * a + b·scale in one pass instead of Multiply and Add, rounded as they round.
  */
 import {
   Add,
@@ -86,6 +88,25 @@ function addN({ inputs, backend }: KernelArgs): TensorInfo | null {
   return backend.makeOutputF32(shape, out);
 }
 
+export const ZS_ADD_SCALED = 'ZsAddScaled';
+
+function addScaled({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const { a, b } = inputs;
+  const av = f32(backend, a);
+  const bv = f32(backend, b);
+  if (av === null || bv === null) throw new Error(`${ZS_ADD_SCALED}: a and b must be float32`);
+  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new Error(`${ZS_ADD_SCALED}: a [${a.shape}] and b [${b.shape}] must have one shape`);
+  }
+  const scale = attrs?.scale;
+  if (typeof scale !== 'number') {
+    throw new Error(`${ZS_ADD_SCALED}: the attribute scale must be a number, got ${typeof scale}`);
+  }
+  const out = backend.allocF32(av.length);
+  backend.addon.addScaled(av, bv, out, scale);
+  return backend.makeOutputF32(a.shape, out);
+}
+
 export const binaryConfigs: KernelConfig[] = [
   binaryKernel(Add, BinaryOp.Add),
   binaryKernel(Sub, BinaryOp.Sub),
@@ -106,4 +127,5 @@ export const binaryConfigs: KernelConfig[] = [
     nativeBinary(backend, BinaryOp.Prelu, inputs.x, inputs.alpha),
   ),
   nativeKernel(AddN, addN),
+  nativeKernel(ZS_ADD_SCALED, addScaled),
 ];

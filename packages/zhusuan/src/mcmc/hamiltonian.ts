@@ -10,7 +10,7 @@
  * the identity); momenta are p ~ N(0, M) and the kinetic energy ½ pᵀM⁻¹p.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { seededNormal } from '../kernels.js';
+import { addScaled, seededNormal } from '../kernels.js';
 import { nextSeed } from '../random.js';
 import { valueAndGrads } from './target.js';
 
@@ -85,10 +85,14 @@ export function drawMomentum(vars: tf.Tensor[], mass: tf.Tensor[] | null): tf.Te
   });
 }
 
-/** `t·(eps·f)` for latent `i`. */
-function scaled(t: tf.Tensor, eps: StepSize, f: number, i: number): tf.Tensor {
-  if (typeof eps === 'number') return tf.mul(t, eps * f);
-  return tf.mul(t, f === 1 ? eps[i] : tf.mul(eps[i], f));
+/**
+ * x + t·ε·f, ε a number or per-latent tensors (latent `i`'s): one fused
+ * kernel for a number where the backend has it (see `addScaled`), the same
+ * numbers as the Multiply and Add it replaces.
+ */
+function stepBy(x: tf.Tensor, t: tf.Tensor, eps: StepSize, f: number, i: number): tf.Tensor {
+  if (typeof eps === 'number') return addScaled(x, t, eps * f);
+  return tf.add(x, tf.mul(t, f === 1 ? eps[i] : tf.mul(eps[i], f)));
 }
 
 /**
@@ -109,18 +113,18 @@ export function leapfrog(
   mass: tf.Tensor[] | null,
 ): { q: tf.Tensor[]; p: tf.Tensor[]; logp: tf.Tensor; grads: tf.Tensor[] } {
   let q = q0;
-  let p = tf.tidy(() => p0.map((pi, i) => tf.add(pi, scaled(g0[i], eps, 0.5, i))));
+  let p = tf.tidy(() => p0.map((pi, i) => stepBy(pi, g0[i], eps, 0.5, i)));
   let logp: tf.Tensor | null = null;
   let grads: tf.Tensor[] = [];
   for (let s = 1; s <= nSteps; s++) {
     const [prevQ, prevP, prevLogp, prevGrads] = [q, p, logp, grads];
     const out = tf.tidy(() => {
       const qn = q.map((qi, i) =>
-        tf.add(qi, scaled(mass === null ? p[i] : tf.div(p[i], mass[i]), eps, 1, i)),
+        stepBy(qi, mass === null ? p[i] : tf.div(p[i], mass[i]), eps, 1, i),
       );
       const { logp: lp, grads: gs } = valueAndGrad(fn, logDensity, qn);
       const h = s < nSteps ? 1 : 0.5;
-      const pn = p.map((pi, i) => tf.add(pi, scaled(gs[i], eps, h, i)));
+      const pn = p.map((pi, i) => stepBy(pi, gs[i], eps, h, i));
       return { qn, pn, lp, gs };
     });
     q = out.qn;
