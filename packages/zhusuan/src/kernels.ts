@@ -142,6 +142,24 @@ export const OPTIONAL_KERNELS = {
    * pairwise: the result must not depend on thread timing).
    */
   planarStepGrad: 'ZsPlanarStepGrad',
+  /**
+   * Input `x` (float32); attributes `axes` (non-negative, increasing; none
+   * is allowed) and `keepDims`: log Σ exp(x − c) + c over the axes, c the
+   * maximum there, or 0 where that is not finite (a slice all −∞ gives −∞) —
+   * exactly the numbers of `zs.logSumExp`'s composite on the same backend:
+   * Max, `where(isFinite(m), m, 0)`, Sub, Exp (rounded as the backend's Exp
+   * kernel rounds), Sum (in the backend's Sum order), Log and Add. The
+   * library registers its gradient, and uses the kernel only where the
+   * backend also has {@link OPTIONAL_KERNELS.logSumExpGrad}.
+   */
+  logSumExp: 'ZsLogSumExp',
+  /**
+   * Inputs `dy` (at the shape `logSumExp` returned), `x`; the attributes of
+   * `logSumExp`: the gradient (dy / s)·e at x's shape, with e = exp(x − c)
+   * and s = Σ e computed as `logSumExp` computes them, rounded as the
+   * composite's RealDiv, then Multiply, round.
+   */
+  logSumExpGrad: 'ZsLogSumExpGrad',
 } as const;
 
 /** True when the active backend registers kernel `name`. */
@@ -606,4 +624,35 @@ export function fusedPlanarStep(
     .engine()
     .runKernel(OPTIONAL_KERNELS.planarStep, { x, w, uHat, b }, {}) as tf.Tensor[];
   return { y, logDet };
+}
+
+const logSumExpGradient: tf.GradConfig = {
+  kernelName: OPTIONAL_KERNELS.logSumExp,
+  // The backward kernel recomputes the exponentials from x: the tape keeps
+  // x alone, and a forward pass without a gradient writes no copy of them.
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved;
+    return {
+      x: () => runKernel(OPTIONAL_KERNELS.logSumExpGrad, { dy: dy as tf.Tensor, x }, attrs),
+    };
+  },
+};
+
+/**
+ * log Σ exp(x) over `axes` (normalised: non-negative, increasing) as one
+ * kernel forward and one backward, where the backend has
+ * {@link OPTIONAL_KERNELS.logSumExp} and `logSumExpGrad` and x is float32.
+ * Returns null otherwise: the caller composes it from tfjs ops.
+ */
+export function fusedLogSumExp(x: tf.Tensor, axes: number[], keepDims: boolean): tf.Tensor | null {
+  if (
+    x.dtype !== 'float32' ||
+    !backendHasKernel(OPTIONAL_KERNELS.logSumExp) ||
+    !backendHasKernel(OPTIONAL_KERNELS.logSumExpGrad)
+  ) {
+    return null;
+  }
+  ensureGradient(logSumExpGradient);
+  return runKernel(OPTIONAL_KERNELS.logSumExp, { x }, { axes, keepDims });
 }
