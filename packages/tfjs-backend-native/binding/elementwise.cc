@@ -217,10 +217,12 @@ ReduceShape reduceShapeOf(const Napi::CallbackInfo& info, int si, const char* fn
   return r;
 }
 
-// A double scratch of at least n elements for KT->reduce, kept per thread.
-double* reduceScratch(int64_t n) {
-  static thread_local std::vector<double> scratch;
-  if (scratch.size() < static_cast<size_t>(std::max<int64_t>(n, 1))) scratch.resize(n + 1);
+// A scratch array of more than n elements of T, kept per thread (one per T):
+// doubles for KT->reduce's accumulators, floats for the log-sum-exp's shifts.
+template <class T>
+T* threadScratch(int64_t n) {
+  static thread_local std::vector<T> scratch;
+  if (scratch.size() <= static_cast<size_t>(n)) scratch.resize(n + 1);
   return scratch.data();
 }
 
@@ -233,7 +235,7 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   const ReduceShape r = reduceShapeOf(info, 3, "reduce");
   const float* x = f32(info, 1, "reduce", r.total);
   float* out = f32(info, 2, "reduce", r.outSize);
-  KT->reduce(op, x, out, r.dims, r.red, r.rank, reduceScratch(r.outSize));
+  KT->reduce(op, x, out, r.dims, r.red, r.rank, threadScratch<double>(r.outSize));
   return info.Env().Undefined();
 }
 
@@ -246,7 +248,7 @@ namespace {
 // axes (outSize). Reductions run as Reduce runs them (no denormal flush),
 // the element-wise steps as Binary and Unary do (flushed).
 void shiftedExp(const ReduceShape& r, const float* x, float* shift, float* e, float* s) {
-  KT->reduce(kReduceMax, x, shift, r.dims, r.red, r.rank, reduceScratch(r.outSize));
+  KT->reduce(kReduceMax, x, shift, r.dims, r.red, r.rank, threadScratch<double>(r.outSize));
   for (int64_t i = 0; i < r.outSize; ++i) shift[i] = std::isfinite(shift[i]) ? shift[i] : 0.0f;
   if (r.total > 0) {
     BroadcastPlan p;
@@ -257,7 +259,7 @@ void shiftedExp(const ReduceShape& r, const float* x, float* shift, float* e, fl
       KT->unary(kExp, e, e, b0, e0, 0.0f, 0.0f);
     });
   }
-  KT->reduce(kReduceSum, e, s, r.dims, r.red, r.rank, reduceScratch(r.outSize));
+  KT->reduce(kReduceSum, e, s, r.dims, r.red, r.rank, threadScratch<double>(r.outSize));
 }
 
 // The plan of an element-wise op on two operands of n elements.
@@ -266,13 +268,6 @@ BroadcastPlan flatPlan(int64_t n) {
   BroadcastPlan p;
   makeBroadcastPlan(&len, 1, &len, 1, &p);
   return p;
-}
-
-// A float scratch of at least n elements, kept per thread.
-float* floatScratch(int64_t n) {
-  static thread_local std::vector<float> scratch;
-  if (scratch.size() < static_cast<size_t>(std::max<int64_t>(n, 1))) scratch.resize(n + 1);
-  return scratch.data();
 }
 
 }  // namespace
@@ -286,7 +281,7 @@ Napi::Value LogSumExp(const Napi::CallbackInfo& info) {
   const float* x = f32(info, 0, "logSumExp", r.total);
   float* e = f32(info, 1, "logSumExp", r.total);
   float* out = f32(info, 2, "logSumExp", r.outSize);
-  float* shift = floatScratch(r.outSize);
+  float* shift = threadScratch<float>(r.outSize);
   shiftedExp(r, x, shift, e, out);
   if (r.outSize > 0) {
     const BroadcastPlan p = flatPlan(r.outSize);
@@ -306,7 +301,7 @@ Napi::Value LogSumExpGrad(const Napi::CallbackInfo& info) {
   const float* x = f32(info, 0, "logSumExpGrad", r.total);
   const float* dy = f32(info, 1, "logSumExpGrad", r.outSize);
   float* dx = f32(info, 2, "logSumExpGrad", r.total);
-  float* shift = floatScratch(2 * r.outSize);
+  float* shift = threadScratch<float>(2 * r.outSize);
   float* q = shift + r.outSize;
   shiftedExp(r, x, shift, dx, q);
   if (r.total > 0) {
