@@ -127,6 +127,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("fill", Napi::Function::New(env, Fill));
   exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("logSumExp", Napi::Function::New(env, LogSumExp));
+  exports.Set("logSumExpGrad", Napi::Function::New(env, LogSumExpGrad));
   exports.Set("tile", Napi::Function::New(env, Tile));
   exports.Set("pad", Napi::Function::New(env, Pad));
   exports.Set("gather", Napi::Function::New(env, Gather));

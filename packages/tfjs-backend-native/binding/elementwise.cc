@@ -1,9 +1,11 @@
 // Element-wise entry points: broadcasting binary ops and comparisons, unary
 // ops, the boolean kernels and Select, reductions over any axes, softmax, the
-// fused Adam update and fill.
+// fused Adam update and fill, and the log-sum-exp and its gradient (the
+// library's ZsLogSumExp kernels).
 // Each splits its output over the pool (pool.h) and runs the kernel table's
 // loop.
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "denormals.h"
@@ -179,30 +181,140 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+namespace {
+
+// A reduction's operand shape and axes (a Reduce-layout shape and axis mask:
+// Int32Arrays at arguments si and si + 1, 1 for each reduced axis), with
+// x's and the reduced output's element counts and the output's shape with
+// its reduced axes kept as 1 (the keepDims shape, for broadcasting).
+struct ReduceShape {
+  int rank = 0;
+  int64_t dims[kMaxRank];
+  uint8_t red[kMaxRank];
+  int32_t shape[kMaxRank];
+  int32_t kept[kMaxRank];
+  int64_t total = 1;
+  int64_t outSize = 1;
+};
+
+ReduceShape reduceShapeOf(const Napi::CallbackInfo& info, int si, const char* fn) {
+  size_t rank, mrank;
+  const int32_t* shape = i32(info, si, fn, &rank);
+  const int32_t* mask = i32(info, si + 1, fn, &mrank);
+  if (rank != mrank || rank > static_cast<size_t>(kMaxRank)) {
+    throwRange(info.Env(), fn, "shape and axis mask differ or rank > 8");
+  }
+  ReduceShape r;
+  r.rank = static_cast<int>(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    r.dims[i] = shape[i];
+    r.shape[i] = shape[i];
+    r.red[i] = mask[i] != 0;
+    r.kept[i] = r.red[i] ? 1 : shape[i];
+    r.total *= r.dims[i];
+    if (!r.red[i]) r.outSize *= r.dims[i];
+  }
+  return r;
+}
+
+// A scratch array of more than n elements of T, kept per thread (one per T):
+// doubles for KT->reduce's accumulators, floats for the log-sum-exp's shifts.
+template <class T>
+T* threadScratch(int64_t n) {
+  static thread_local std::vector<T> scratch;
+  if (scratch.size() <= static_cast<size_t>(n)) scratch.resize(n + 1);
+  return scratch.data();
+}
+
+}  // namespace
+
 // reduce(op, x, out, shape, axesMask): axesMask is an Int32Array with 1 for
 // each reduced axis.
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
   const int op = static_cast<int>(inum(info, 0));
-  size_t rank, mrank;
-  const int32_t* shape = i32(info, 3, "reduce", &rank);
-  const int32_t* mask = i32(info, 4, "reduce", &mrank);
-  if (rank != mrank || rank > static_cast<size_t>(kMaxRank)) {
-    throwRange(info.Env(), "reduce", "shape and axis mask differ or rank > 8");
+  const ReduceShape r = reduceShapeOf(info, 3, "reduce");
+  const float* x = f32(info, 1, "reduce", r.total);
+  float* out = f32(info, 2, "reduce", r.outSize);
+  KT->reduce(op, x, out, r.dims, r.red, r.rank, threadScratch<double>(r.outSize));
+  return info.Env().Undefined();
+}
+
+namespace {
+
+// The steps of the library's logSumExp composite up to the sum, each through
+// the kernel-table routine its tfjs kernel runs (Max, IsFinite and Select,
+// Sub, Exp, Sum): shift = max of x over the axes, or 0 where that max is not
+// finite (outSize elements), e = exp(x − shift) (x's size), s = Σ e over the
+// axes (outSize). Reductions run as Reduce runs them (no denormal flush),
+// the element-wise steps as Binary and Unary do (flushed).
+void shiftedExp(const ReduceShape& r, const float* x, float* shift, float* e, float* s) {
+  KT->reduce(kReduceMax, x, shift, r.dims, r.red, r.rank, threadScratch<double>(r.outSize));
+  for (int64_t i = 0; i < r.outSize; ++i) shift[i] = std::isfinite(shift[i]) ? shift[i] : 0.0f;
+  if (r.total > 0) {
+    BroadcastPlan p;
+    makeBroadcastPlan(r.shape, r.rank, r.kept, r.rank, &p);
+    parallelFor(r.total, 8192, [&](int64_t b0, int64_t e0) {
+      FlushDenormals ftz;
+      KT->binary(kSub, x, shift, e, p, b0, e0);
+      KT->unary(kExp, e, e, b0, e0, 0.0f, 0.0f);
+    });
   }
-  int64_t dims[kMaxRank];
-  uint8_t red[kMaxRank];
-  int64_t total = 1, outSize = 1;
-  for (size_t i = 0; i < rank; ++i) {
-    dims[i] = shape[i];
-    red[i] = mask[i] != 0;
-    total *= dims[i];
-    if (!red[i]) outSize *= dims[i];
+  KT->reduce(kReduceSum, e, s, r.dims, r.red, r.rank, threadScratch<double>(r.outSize));
+}
+
+// The plan of an element-wise op on two operands of n elements.
+BroadcastPlan flatPlan(int64_t n) {
+  const int32_t len = static_cast<int32_t>(n);
+  BroadcastPlan p;
+  makeBroadcastPlan(&len, 1, &len, 1, &p);
+  return p;
+}
+
+}  // namespace
+
+// logSumExp(x, e, out, shape, axesMask): out = log(Σ exp(x − shift)) + shift
+// over the masked axes of x (shape), shift = the max there or 0 where it is
+// not finite, in the composite's kernels' steps and roundings (Max, Select,
+// Sub, Exp, Sum, Log, Add); e (x's size) is scratch for the exponentials.
+Napi::Value LogSumExp(const Napi::CallbackInfo& info) {
+  const ReduceShape r = reduceShapeOf(info, 3, "logSumExp");
+  const float* x = f32(info, 0, "logSumExp", r.total);
+  float* e = f32(info, 1, "logSumExp", r.total);
+  float* out = f32(info, 2, "logSumExp", r.outSize);
+  float* shift = threadScratch<float>(r.outSize);
+  shiftedExp(r, x, shift, e, out);
+  if (r.outSize > 0) {
+    const BroadcastPlan p = flatPlan(r.outSize);
+    FlushDenormals ftz;
+    KT->unary(kLog, out, out, 0, r.outSize, 0.0f, 0.0f);
+    KT->binary(kAdd, out, shift, out, p, 0, r.outSize);
   }
-  const float* x = f32(info, 1, "reduce", total);
-  float* out = f32(info, 2, "reduce", outSize);
-  static thread_local std::vector<double> scratch;
-  if (scratch.size() < static_cast<size_t>(outSize)) scratch.resize(outSize);
-  KT->reduce(op, x, out, dims, red, static_cast<int>(rank), scratch.data());
+  return info.Env().Undefined();
+}
+
+// logSumExpGrad(x, dy, dx, shape, axesMask): dx = (dy / s)·e, the gradient of
+// logSumExp for upstream dy (one value per output element), with e and s
+// recomputed from x as logSumExp computes them, rounded as RealDiv and
+// Multiply round.
+Napi::Value LogSumExpGrad(const Napi::CallbackInfo& info) {
+  const ReduceShape r = reduceShapeOf(info, 3, "logSumExpGrad");
+  const float* x = f32(info, 0, "logSumExpGrad", r.total);
+  const float* dy = f32(info, 1, "logSumExpGrad", r.outSize);
+  float* dx = f32(info, 2, "logSumExpGrad", r.total);
+  float* shift = threadScratch<float>(2 * r.outSize);
+  float* q = shift + r.outSize;
+  shiftedExp(r, x, shift, dx, q);
+  if (r.total > 0) {
+    const BroadcastPlan pq = flatPlan(r.outSize);
+    BroadcastPlan p;
+    makeBroadcastPlan(r.kept, r.rank, r.shape, r.rank, &p);
+    FlushDenormals ftz;
+    KT->binary(kDiv, dy, q, q, pq, 0, r.outSize);
+    parallelFor(r.total, parallelMin, [&](int64_t b0, int64_t e0) {
+      FlushDenormals ftzWorker;
+      KT->binary(kMul, q, dx, dx, p, b0, e0);
+    });
+  }
   return info.Env().Undefined();
 }
 

@@ -26,7 +26,8 @@ Napi::Value GemmShapes(const Napi::CallbackInfo& info);
 void setGemmInfo(Napi::Object o);
 
 // elementwise.cc: broadcasting binary ops, unary ops, the boolean kernels
-// (logical, predicate) and select, reductions, softmax, Adam, fill.
+// (logical, predicate) and select, reductions, softmax, Adam, fill, and the
+// fused log-sum-exp and its gradient.
 Napi::Value Binary(const Napi::CallbackInfo& info);
 Napi::Value Unary(const Napi::CallbackInfo& info);
 Napi::Value Logical(const Napi::CallbackInfo& info);
@@ -34,6 +35,8 @@ Napi::Value Predicate(const Napi::CallbackInfo& info);
 Napi::Value Select(const Napi::CallbackInfo& info);
 Napi::Value Reduce(const Napi::CallbackInfo& info);
 Napi::Value Softmax(const Napi::CallbackInfo& info);
+Napi::Value LogSumExp(const Napi::CallbackInfo& info);
+Napi::Value LogSumExpGrad(const Napi::CallbackInfo& info);
 Napi::Value Adam(const Napi::CallbackInfo& info);
 Napi::Value AddScaled(const Napi::CallbackInfo& info);
 Napi::Value Fill(const Napi::CallbackInfo& info);

@@ -370,6 +370,32 @@ export interface NativeAddon {
   /** Softmax over rows of `cols` elements, in the cpu kernel's steps. */
   softmax(x: Float32Array, out: Float32Array, cols: number): void;
   /**
+   * out = log Σ exp(x − shift) + shift over the axes flagged in `mask` (1
+   * for a reduced axis of `shape`; out has the remaining elements), shift =
+   * the max there, or 0 where it is not finite: the steps and roundings of
+   * Max, Select, Sub, Exp, Sum, Log and Add on this backend. `e`, of x's
+   * size, is scratch for the exponentials.
+   */
+  logSumExp(
+    x: Float32Array,
+    e: Float32Array,
+    out: Float32Array,
+    shape: Int32Array,
+    mask: Int32Array,
+  ): void;
+  /**
+   * dx = (dy / s)·exp(x − shift), the gradient of {@link logSumExp} for dy
+   * (one value per output element), s and shift recomputed from x as it
+   * computes them, rounded as RealDiv and Multiply round.
+   */
+  logSumExpGrad(
+    x: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    shape: Int32Array,
+    mask: Int32Array,
+  ): void;
+  /**
    * y = conv2d(x, filter), NHWC, filter [fH, fW, inC, outC]; `geom` holds
    * [batch, inH, inW, inC, outH, outW, outC, fH, fW, sH, sW, dH, dW, padTop,
    * padLeft].

@@ -26,6 +26,7 @@ import { nativeOnlyConfigs } from './kernels/native_ops.js';
 import { randomConfigs } from './kernels/random.js';
 import { distributionConfigs } from './kernels/distributions.js';
 import { sgmcmcConfigs } from './kernels/sgmcmc.js';
+import { logSumExpConfigs } from './kernels/log_sum_exp.js';
 import { gatherV2Config } from './kernels/GatherV2.js';
 import { unsortedSegmentSumConfig } from './kernels/UnsortedSegmentSum.js';
 import { splitVConfig } from './kernels/SplitV.js';
@@ -98,6 +99,7 @@ export function nativeKernelConfigs(): KernelConfig[] {
     ...randomConfigs,
     ...distributionConfigs,
     ...sgmcmcConfigs,
+    ...logSumExpConfigs,
     ...zooConfigs,
   ];
 }

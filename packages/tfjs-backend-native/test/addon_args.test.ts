@@ -373,4 +373,30 @@ describe('addon argument checks', () => {
       /^native\.softmax: rows of cols elements$/,
     );
   });
+
+  it('logSumExp and its gradient: the shape, mask and sizes', () => {
+    // Rows [0, log 3] and [1, 1] of x [2, 2] over the last axis.
+    const x = Float32Array.of(0, Math.log(3), 1, 1);
+    const out = f32(2);
+    addon.logSumExp(x, f32(4), out, Int32Array.of(2, 2), Int32Array.of(0, 1));
+    assert.ok(Math.abs(out[0] - Math.log(4)) < 1e-6 && Math.abs(out[1] - (1 + Math.log(2))) < 1e-6);
+    const dx = f32(4);
+    addon.logSumExpGrad(x, Float32Array.of(1, 2), dx, Int32Array.of(2, 2), Int32Array.of(0, 1));
+    [0.25, 0.75, 1, 1].forEach((want, i) => assert.ok(Math.abs(dx[i] - want) < 1e-6, `dx[${i}]`));
+    throwsLike(
+      () => addon.logSumExp(x, f32(4), out, Int32Array.of(2, 2), Int32Array.of(1)),
+      RangeError,
+      /^native\.logSumExp: shape and axis mask differ or rank > 8$/,
+    );
+    throwsLike(
+      () => addon.logSumExp(x, f32(3), out, Int32Array.of(2, 2), Int32Array.of(0, 1)),
+      RangeError,
+      /^native\.logSumExp: argument 1 has 3 elements, needs 4$/,
+    );
+    throwsLike(
+      () => addon.logSumExpGrad(x, f32(1), dx, Int32Array.of(2, 2), Int32Array.of(0, 1)),
+      RangeError,
+      /^native\.logSumExpGrad: argument 1 has 1 elements, needs 2$/,
+    );
+  });
 });

@@ -599,3 +599,131 @@ describe('ZsAddScaled', () => {
     });
   });
 });
+
+describe('ZsLogSumExp and ZsLogSumExpGrad', () => {
+  /** The library's composite: the shifted exponentials' sum, its log plus the shift. */
+  const lse = (x: tf.Tensor, axes: number[], keepDims: boolean) => {
+    const m = tf.max(x, axes, true);
+    const shift = tf.where(tf.isFinite(m), m, tf.zerosLike(m));
+    const e = tf.exp(tf.sub(x, shift));
+    const s = tf.sum(e, axes, true);
+    const out = tf.add(tf.log(s), shift);
+    return { value: keepDims ? out : tf.squeeze(out, axes), e, s };
+  };
+  /** Its gradient for dy at the output's shape: (dy / s)·e. */
+  const lseGrad = (dy: tf.Tensor, x: tf.Tensor, axes: number[]) => {
+    const { e, s } = lse(x, axes, true);
+    return tf.mul(tf.div(tf.reshape(dy, s.shape), s), e);
+  };
+  // Last, first, middle, several and all axes, none, one element, and
+  // values above the element-wise kernels' parallel threshold.
+  const cases: Array<[number[], number[]]> = [
+    [[4, 7], [1]],
+    [[5, 3, 6], [0]],
+    [[5, 3, 6], [1]],
+    [
+      [2, 3, 2, 4],
+      [1, 3],
+    ],
+    [
+      [3, 4, 2],
+      [0, 1, 2],
+    ],
+    [[3, 4], []],
+    [[1], [0]],
+    [[40, 300], [1]],
+  ];
+  for (const [shape, axes] of cases) {
+    for (const keepDims of [false, true]) {
+      it(`x [${shape}] over [${axes}]${keepDims ? ' (keepDims)' : ''}: the composite's value and gradient`, async () => {
+        // Values to ±30 (exponentials over many magnitudes), one row of −∞,
+        // one +∞ and one NaN entry where the input is large enough.
+        const x = () => {
+          const v = uniform(shape, 8, -30, 30);
+          if (v.length >= 20) {
+            v.fill(-Infinity, 0, shape[shape.length - 1]);
+            v[v.length - 3] = Infinity;
+            v[v.length - 7] = NaN;
+          }
+          return tf.tensor(v, shape);
+        };
+        const attrs = { axes, keepDims };
+        const cpu = await runOn('cpu', () => lse(x(), axes, keepDims).value);
+        const fused = await runOn('native', () => kernel('ZsLogSumExp', { x: x() }, attrs));
+        const same = await runOn('native', () => lse(x(), axes, keepDims).value);
+        assert.deepEqual(fused.shape, cpu.shape);
+        assert.equal(firstDifference(fused.values, same.values), null);
+        const finite = (v: number[]) => v.map((u) => (Number.isFinite(u) ? u : 0));
+        assert.deepEqual(
+          fused.values.map((u) => Number.isFinite(u)),
+          cpu.values.map((u) => Number.isFinite(u)),
+        );
+        assertNear(finite(fused.values), finite(cpu.values), 'value', 1e-5);
+        const dy = () => rand(cpu.shape, 9);
+        const gCpu = await runOn('cpu', () => lseGrad(dy(), x(), axes));
+        const gFused = await runOn('native', () =>
+          kernel('ZsLogSumExpGrad', { dy: dy(), x: x() }, attrs),
+        );
+        const gSame = await runOn('native', () => lseGrad(dy(), x(), axes));
+        assert.deepEqual(gFused.shape, shape);
+        assert.equal(firstDifference(gFused.values, gSame.values), null);
+        assert.deepEqual(
+          gFused.values.map((u) => Number.isNaN(u)),
+          gCpu.values.map((u) => Number.isNaN(u)),
+        );
+        assertNear(
+          gFused.values.map((u) => (Number.isNaN(u) ? 0 : u)),
+          gCpu.values.map((u) => (Number.isNaN(u) ? 0 : u)),
+          'd/dx',
+        );
+      });
+    }
+  }
+  it('empty inputs: a sum over nothing gives −∞, an empty output nothing', async () => {
+    const got = await runOn('native', () =>
+      kernel('ZsLogSumExp', { x: tf.zeros([3, 0]) }, { axes: [1], keepDims: false }),
+    );
+    assert.deepEqual(got, {
+      shape: [3],
+      dtype: 'float32',
+      values: [-Infinity, -Infinity, -Infinity],
+    });
+    const none = await runOn('native', () =>
+      kernel(
+        'ZsLogSumExpGrad',
+        { dy: tf.zeros([0, 1]), x: tf.zeros([0, 4]) },
+        { axes: [1], keepDims: true },
+      ),
+    );
+    assert.deepEqual(none.shape, [0, 4]);
+  });
+  it('refuses bad axes, keepDims, dtypes and dy by name', async () => {
+    await runOn('native', () => {
+      const x = tf.zeros([2, 3]);
+      for (const axes of [[2], [-1], [1, 0], [0, 0], [0.5], 1, undefined]) {
+        assert.throws(
+          () => kernel('ZsLogSumExp', { x }, { axes, keepDims: false }),
+          /ZsLogSumExp: axes must be increasing integers in \[0, 2\)/,
+          `axes ${JSON.stringify(axes)}`,
+        );
+      }
+      assert.throws(
+        () => kernel('ZsLogSumExp', { x }, { axes: [1] }),
+        /ZsLogSumExp: keepDims must be a boolean/,
+      );
+      assert.throws(
+        () => kernel('ZsLogSumExp', { x: tf.zeros([2], 'int32') }, { axes: [0], keepDims: false }),
+        /ZsLogSumExp: x must be a float32 tensor, got int32/,
+      );
+      assert.throws(
+        () => kernel('ZsLogSumExpGrad', { dy: tf.zeros([3]), x }, { axes: [1], keepDims: false }),
+        /ZsLogSumExpGrad: dy has shape \[3\], expected the output's \[2\]/,
+      );
+      assert.throws(
+        () => kernel('ZsLogSumExpGrad', { dy: tf.zeros([2]), x }, { axes: [2], keepDims: false }),
+        /ZsLogSumExpGrad: axes must be/,
+      );
+      return x;
+    });
+  });
+});

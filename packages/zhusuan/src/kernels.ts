@@ -149,6 +149,24 @@ export const OPTIONAL_KERNELS = {
    * pairwise: the result must not depend on thread timing).
    */
   planarStepGrad: 'ZsPlanarStepGrad',
+  /**
+   * Input `x` (float32); attributes `axes` (non-negative, increasing; none
+   * is allowed) and `keepDims`: log Σ exp(x − c) + c over the axes, c the
+   * maximum there, or 0 where that is not finite (a slice all −∞ gives −∞) —
+   * exactly the numbers of `zs.logSumExp`'s composite on the same backend:
+   * Max, `where(isFinite(m), m, 0)`, Sub, Exp (rounded as the backend's Exp
+   * kernel rounds), Sum (in the backend's Sum order), Log and Add. The
+   * library registers its gradient, and uses the kernel only where the
+   * backend also has {@link OPTIONAL_KERNELS.logSumExpGrad}.
+   */
+  logSumExp: 'ZsLogSumExp',
+  /**
+   * Inputs `dy` (at the shape `logSumExp` returned), `x`; the attributes of
+   * `logSumExp`: the gradient (dy / s)·e at x's shape, with e = exp(x − c)
+   * and s = Σ e computed as `logSumExp` computes them, rounded as the
+   * composite's RealDiv, then Multiply, round.
+   */
+  logSumExpGrad: 'ZsLogSumExpGrad',
 } as const;
 
 /** True when the active backend registers kernel `name`. */
@@ -624,6 +642,19 @@ const addScaledGradient: tf.GradConfig = {
   },
 };
 
+const logSumExpGradient: tf.GradConfig = {
+  kernelName: OPTIONAL_KERNELS.logSumExp,
+  // The backward kernel recomputes the exponentials from x: the tape keeps
+  // x alone, and a forward pass without a gradient writes no copy of them.
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved;
+    return {
+      x: () => runKernel(OPTIONAL_KERNELS.logSumExpGrad, { dy: dy as tf.Tensor, x }, attrs),
+    };
+  },
+};
+
 /**
  * `a + b·scale` for `a` and `b` of one shape and a number `scale`: one
  * kernel where the backend has {@link OPTIONAL_KERNELS.addScaled}, else
@@ -641,4 +672,22 @@ export function addScaled(a: tf.Tensor, b: tf.Tensor, scale: number): tf.Tensor 
     return runKernel(OPTIONAL_KERNELS.addScaled, { a, b }, { scale });
   }
   return tf.add(a, tf.mul(b, scale));
+}
+
+/**
+ * log Σ exp(x) over `axes` (normalised: non-negative, increasing) as one
+ * kernel forward and one backward, where the backend has
+ * {@link OPTIONAL_KERNELS.logSumExp} and `logSumExpGrad` and x is float32.
+ * Returns null otherwise: the caller composes it from tfjs ops.
+ */
+export function fusedLogSumExp(x: tf.Tensor, axes: number[], keepDims: boolean): tf.Tensor | null {
+  if (
+    x.dtype !== 'float32' ||
+    !backendHasKernel(OPTIONAL_KERNELS.logSumExp) ||
+    !backendHasKernel(OPTIONAL_KERNELS.logSumExpGrad)
+  ) {
+    return null;
+  }
+  ensureGradient(logSumExpGradient);
+  return runKernel(OPTIONAL_KERNELS.logSumExp, { x }, { axes, keepDims });
 }

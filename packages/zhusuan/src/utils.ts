@@ -1,14 +1,19 @@
 /** Numerically stable reductions used by the objectives. */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedLogSumExp } from './kernels.js';
 
 /**
  * log(sum(exp(x))) along `axis`, shifted by the maximum so large magnitudes
  * neither overflow nor underflow. Slices that are all -Infinity give -Infinity
- * (not NaN).
+ * (not NaN), with gradient 0. One kernel forward and one backward where the
+ * backend has the optional `ZsLogSumExp` kernels (see `OPTIONAL_KERNELS`)
+ * and x is float32, else Max, Sub, Exp, Sum, Log and Add: the same numbers.
  * @example zs.logSumExp(tf.tensor([[0, 0], [1000, 1000]]), 1) // [log 2, 1000 + log 2]
  */
 export function logSumExp(x: tf.Tensor, axis: number | number[], keepDims = false): tf.Tensor {
   const axes = normAxes(axis, x.rank);
+  const fused = fusedLogSumExp(x, axes, keepDims);
+  if (fused !== null) return fused;
   // One op with its gradient written out, dy·exp(x − m)/Σ exp(x − m) (the
   // softmax, from the shifted exponentials as autodiff would form it): its
   // forward kernels run off the tape, so a gradient computation keeps no
