@@ -191,7 +191,7 @@ export {
   type TriangularSolveOptions,
 } from './linalg.js';
 
-// Special functions, reductions, randomness, optional backend kernels.
+// Special functions, reductions, gathers, randomness, optional backend kernels.
 export { lgamma, lbeta } from './special.js';
 export { logSumExp, logMeanExp, stopGradient } from './utils.js';
 export * as random from './random.js';
@@ -204,3 +204,4 @@ export {
   normalLogProbFromLogstd,
   normalSampleFromLogstd,
 } from './kernels.js';
+export { gather } from './gather.js';
