@@ -12,26 +12,12 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
-import { loadNative, useBackend } from '../src/backend.js';
+import { useBackend } from '../src/backend.js';
+import { requireNative, withoutKernel } from './optional_kernels.js';
 
 const KERNEL = zs.OPTIONAL_KERNELS.bernoulliSample;
 
-before(async () => {
-  const status = await loadNative();
-  assert.ok(status.available, `native addon unavailable: ${status.reason}`);
-});
-
-/** Runs `f` on native with the fused kernel unregistered, then registers it again. */
-function withoutKernel<T>(f: () => T): T {
-  const config = tf.getKernel(KERNEL, 'native');
-  assert.ok(config !== undefined, `${KERNEL} is registered on native`);
-  tf.unregisterKernel(KERNEL, 'native');
-  try {
-    return f();
-  } finally {
-    tf.registerKernel(config);
-  }
-}
+before(requireNative);
 
 /** Deterministic values in [lo, hi) (a linear congruential generator). */
 function values(n: number, seed: number, lo: number, hi: number): Float32Array {
@@ -72,7 +58,7 @@ test('native: Bernoulli samples are the same with and without ZsBernoulliSample,
   assert.ok(names.has(KERNEL), 'the fused kernel draws');
   assert.ok(!names.has('Less') && !names.has('ZsRandomUniform'), 'and nothing else does');
   const fused = draws();
-  const composite = withoutKernel(draws);
+  const composite = withoutKernel(KERNEL, draws);
   await useBackend('cpu');
   const cpu = draws();
   for (let i = 0; i < fused.length; i++) {
@@ -129,7 +115,7 @@ function sbnGradients(): number[][] {
 test('native: gradients through Bernoulli samples are the same with and without the kernel, and match cpu', async () => {
   await useBackend('native');
   const fused = sbnGradients();
-  const composite = withoutKernel(sbnGradients);
+  const composite = withoutKernel(KERNEL, sbnGradients);
   await useBackend('cpu');
   const cpu = sbnGradients();
   for (let i = 0; i < fused.length; i++) {

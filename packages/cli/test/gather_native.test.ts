@@ -14,26 +14,12 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
-import { loadNative, useBackend } from '../src/backend.js';
+import { useBackend } from '../src/backend.js';
+import { requireNative, withoutKernel } from './optional_kernels.js';
 
 const KERNEL = zs.OPTIONAL_KERNELS.gatherGrad;
 
-before(async () => {
-  const status = await loadNative();
-  assert.ok(status.available, `native addon unavailable: ${status.reason}`);
-});
-
-/** Runs `f` on native with the kernel unregistered, then registers it again. */
-function withoutKernel<T>(f: () => T): T {
-  const config = tf.getKernel(KERNEL, 'native');
-  assert.ok(config !== undefined, `${KERNEL} is registered on native`);
-  tf.unregisterKernel(KERNEL, 'native');
-  try {
-    return f();
-  } finally {
-    tf.registerKernel(config);
-  }
-}
+before(requireNative);
 
 /** Deterministic float32 values in [-1, 1) times 10^(i mod 5 − 2) (an LCG). */
 function values(n: number, seed: number): Float32Array {
@@ -113,7 +99,7 @@ CASES.forEach((c, k) => {
     const cpu = gradient(c, k);
     await useBackend('native');
     const kernel = gradient(c, k);
-    const composite = withoutKernel(() => gradient(c, k));
+    const composite = withoutKernel(KERNEL, () => gradient(c, k));
     sameBits(kernel, composite, 'kernel vs the composite on native');
     sameBits(kernel, cpu, 'kernel vs the composite on cpu');
   });
