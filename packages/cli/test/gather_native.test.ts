@@ -105,6 +105,29 @@ CASES.forEach((c, k) => {
   });
 });
 
+test('ZsGatherGrad: second derivatives (its registered gradient) equal the composite on cpu', async () => {
+  const second = () =>
+    tf.tidy(() => {
+      const x = tf.tensor(values(8 * 30 * 5, 3), [8, 30, 5]);
+      const ind = tf.tensor1d(indexValues(200, 30, 4), 'int32');
+      const w = tf.tensor(values(8 * 200 * 5, 5), [8, 200, 5]);
+      const v = tf.tensor(values(8 * 30 * 5, 6), [8, 30, 5]);
+      const d = tf.grad((t: tf.Tensor) => {
+        const inner = tf.grad((s: tf.Tensor) => tf.sum(tf.mul(tf.pow(zs.gather(s, ind, 1), 3), w)))(
+          t,
+        );
+        return tf.sum(tf.mul(inner, v));
+      })(x);
+      return Array.from(d.dataSync());
+    });
+  await useBackend('cpu');
+  const cpu = second();
+  await useBackend('native');
+  const before = tf.memory().numTensors;
+  sameBits(second(), cpu, 'native vs cpu');
+  assert.equal(tf.memory().numTensors, before, 'leaked tensors');
+});
+
 test('ZsGatherGrad: one kernel per gradient, no Transpose or UnsortedSegmentSum', async () => {
   await useBackend('native');
   const u = tf.tensor(values(8 * 20 * 5, 1), [8, 20, 5]);

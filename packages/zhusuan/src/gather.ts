@@ -3,7 +3,7 @@
  * tensor's layout (PyTorch's `index_select` backward, one `index_add`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { OPTIONAL_KERNELS, backendHasKernel } from './kernels.js';
+import { OPTIONAL_KERNELS, backendHasKernel, ensureGradient } from './kernels.js';
 
 /** Attributes of {@link OPTIONAL_KERNELS.gatherGrad} as the library passes them. */
 interface GatherGradAttrs {
@@ -50,10 +50,28 @@ function composeGatherGrad(dy: tf.Tensor, indices: tf.Tensor, attrs: GatherGradA
   });
 }
 
+/**
+ * The kernel's own gradient, for second derivatives: a scatter-add's
+ * gradient for dy is the gather of the incoming gradient.
+ */
+const gatherGradGradient: tf.GradConfig = {
+  kernelName: OPTIONAL_KERNELS.gatherGrad,
+  inputsToSave: ['indices'],
+  gradFunc: (ddx, saved, attrs) => {
+    const [indices] = saved;
+    const { axis, batchDims } = attrs as unknown as GatherGradAttrs;
+    return {
+      dy: () => gather(ddx as tf.Tensor, indices, axis, batchDims),
+      indices: () => tf.zerosLike(indices),
+    };
+  },
+};
+
 /** The gradient of the gather for `x`: one kernel where the backend has it. */
 function gatherGradient(dy: tf.Tensor, indices: tf.Tensor, attrs: GatherGradAttrs): tf.Tensor {
   if (indices.size === 0 || attrs.paramShape.includes(0)) return tf.zeros(attrs.paramShape);
   if (dy.dtype === 'float32' && backendHasKernel(OPTIONAL_KERNELS.gatherGrad)) {
+    ensureGradient(gatherGradGradient);
     return tf
       .engine()
       .runKernel(

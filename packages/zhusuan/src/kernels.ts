@@ -91,7 +91,8 @@ export const OPTIONAL_KERNELS = {
    * `UnsortedSegmentSum` and of the native backend's, so the library's
    * composite (Transpose, UnsortedSegmentSum, Transpose: tfjs' own gather
    * gradient) gives the same numbers bit for bit for finite dy. An index
-   * outside [0, N) is an error.
+   * outside [0, N) is an error. The library registers its gradient (for a
+   * second derivative): the gather of the incoming gradient.
    */
   gatherGrad: 'ZsGatherGrad',
 } as const;
@@ -169,7 +170,7 @@ export function expandTo(x: tf.Tensor, shape: number[]): tf.Tensor {
 
 const gradientsRegistered = new Set<string>();
 /** Registers `config` (tfjs' registry is global) unless it already is. */
-function ensureGradient(config: tf.GradConfig): void {
+export function ensureGradient(config: tf.GradConfig): void {
   if (gradientsRegistered.has(config.kernelName)) return;
   gradientsRegistered.add(config.kernelName);
   if (tf.getGradient(config.kernelName) === undefined) tf.registerGradient(config);

@@ -202,6 +202,29 @@ test('zs.gather: tf.variableGrads through it, no leaks', () => {
   tf.dispose([v, ind]);
 });
 
+test("zs.gather: second derivatives equal tfjs gather's", () => {
+  const x = tf.tensor(values(3 * 6 * 2, 7), [3, 6, 2]);
+  const ind = tf.tensor2d([4, 0, 4, 5, 4, 1, 0, 4], [2, 4], 'int32');
+  const w = tf.tensor(values(3 * 8 * 2, 8), [3, 2, 4, 2]);
+  const v = tf.tensor(values(3 * 6 * 2, 9), [3, 6, 2]);
+  const second = (g: (t: tf.Tensor) => tf.Tensor) =>
+    noLeak('second derivative', () => {
+      const d = tf.grad((t: tf.Tensor) => {
+        const inner = tf.grad((s: tf.Tensor) => tf.sum(tf.mul(tf.pow(g(s), 3), w)))(t);
+        return tf.sum(tf.mul(inner, v));
+      })(x);
+      const out = Array.from(d.dataSync());
+      d.dispose();
+      return out;
+    });
+  sameBits(
+    second((t) => gather(t, ind, 1)),
+    second((t) => tf.gather(t, ind, 1)),
+    'second derivative',
+  );
+  tf.dispose([x, ind, w, v]);
+});
+
 test('Permute: reorders with zs.gather, its gradient the inverse permutation', () => {
   const p = new Permute([2, 0, 1]);
   const x = tf.tensor([
