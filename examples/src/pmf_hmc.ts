@@ -84,7 +84,9 @@ export function pmfModel(nUsers: number, nItems: number, nChains: number) {
   return zs.metaBayesianNet((bn: zs.BayesianNet, users: tf.Tensor1D, items: tf.Tensor1D) => {
     const u = bn.normal('u', tf.zeros([nUsers, D]), { std: 1, nSamples: nChains, groupNdims: 2 });
     const v = bn.normal('v', tf.zeros([nItems, D]), { std: 1, nSamples: nChains, groupNdims: 2 });
-    const dot = tf.sum(tf.mul(tf.gather(u, users, 1), tf.gather(v, items, 1)), 2);
+    // zs.gather: tf.gather's values; its gradient sums into u's [chains,
+    // users, D] layout in one pass (tfjs' transposes around a segment sum).
+    const dot = tf.sum(tf.mul(zs.gather(u, users, 1), zs.gather(v, items, 1)), 2);
     const mean = bn.deterministic('r_mean', tf.sigmoid(dot));
     bn.normal('r', mean, { std: ALPHA_PRED, groupNdims: 1 });
   });

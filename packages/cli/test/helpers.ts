@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EpochMetrics } from '@zhusuan/vae';
+import { loadNative } from '../src/backend.js';
 import { Rng } from '../src/rng.js';
 
 /** Encodes an unsigned-byte IDX file. */
@@ -86,6 +87,12 @@ export function metricsLine(epoch: number): EpochMetrics {
     backend: 'cpu',
     objective: 'elbo',
   };
+}
+
+/** Loads the native backend, failing the suite with the loader's reason when it cannot. */
+export async function requireNative(): Promise<void> {
+  const status = await loadNative();
+  assert.ok(status.available, `native addon unavailable: ${status.reason}`);
 }
 
 /**

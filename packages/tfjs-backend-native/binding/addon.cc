@@ -133,6 +133,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pad", Napi::Function::New(env, Pad));
   exports.Set("gather", Napi::Function::New(env, Gather));
   exports.Set("unsortedSegmentSum", Napi::Function::New(env, UnsortedSegmentSum));
+  exports.Set("gatherGrad", Napi::Function::New(env, GatherGrad));
   exports.Set("conv2d", Napi::Function::New(env, Conv2d));
   exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2dBackpropInput));
   exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2dBackpropFilter));

@@ -48,9 +48,10 @@ Napi::Value Transpose(const Napi::CallbackInfo& info);
 Napi::Value Tile(const Napi::CallbackInfo& info);
 Napi::Value Pad(const Napi::CallbackInfo& info);
 
-// indexing.cc: gathers and segment sums.
+// indexing.cc: gathers, segment sums and the gathers' gradient.
 Napi::Value Gather(const Napi::CallbackInfo& info);
 Napi::Value UnsortedSegmentSum(const Napi::CallbackInfo& info);
+Napi::Value GatherGrad(const Napi::CallbackInfo& info);
 
 // conv.cc: 2-D convolutions and their gradients (im2col + GEMM).
 Napi::Value Conv2d(const Napi::CallbackInfo& info);

@@ -1,6 +1,8 @@
 // Indexing entry points: gather (tfjs' GatherV2) and unsortedSegmentSum, the
-// pair of a gather and its gradient. Both are O(input + output); tfjs-cpu's
-// UnsortedSegmentSum is O(segments × input) (an Equal mask per segment).
+// pair of a gather and its gradient, and gatherGrad, that gradient summed
+// straight into the gathered tensor's layout. All are O(input + output);
+// tfjs-cpu's UnsortedSegmentSum is O(segments × input) (an Equal mask per
+// segment).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -152,6 +154,93 @@ Napi::Value UnsortedSegmentSum(const Napi::CallbackInfo& info) {
                 }
               });
   return info.Env().Undefined();
+}
+
+namespace {
+
+// Adds the n rows of dy, S floats each, into the rows row[i] of acc.
+template <int S>
+void scatterRows(const float* dy, const int32_t* row, int64_t n, double* acc) {
+  for (int64_t i = 0; i < n; ++i) {
+    double* a = acc + static_cast<int64_t>(row[i]) * S;
+    const float* d = dy + i * S;
+    for (int k = 0; k < S; ++k) a[k] += d[k];
+  }
+}
+
+using ScatterFn = void (*)(const float*, const int32_t*, int64_t, double*);
+// Whole rows of 1..8 floats at a fixed length (kScatter[slice]).
+constexpr ScatterFn kScatter[] = {nullptr,        scatterRows<1>, scatterRows<2>,
+                                  scatterRows<3>, scatterRows<4>, scatterRows<5>,
+                                  scatterRows<6>, scatterRows<7>, scatterRows<8>};
+
+// Columns [c0, c1) of one (b, o) block of gatherGrad: dy [n, slice] summed by
+// row[i] into out [dim, slice], through acc [dim, slice] in double.
+void gatherGradBlock(const float* dy, const int32_t* row, int64_t n, int64_t dim, int64_t slice,
+                     int64_t c0, int64_t c1, double* acc, float* out) {
+  for (int64_t j = 0; j < dim; ++j) std::fill(acc + j * slice + c0, acc + j * slice + c1, 0.0);
+  if (c0 == 0 && c1 == slice && slice >= 1 && slice <= 8) {
+    kScatter[slice](dy, row, n, acc);
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      double* a = acc + static_cast<int64_t>(row[i]) * slice;
+      const float* d = dy + i * slice;
+      for (int64_t c = c0; c < c1; ++c) a[c] += d[c];
+    }
+  }
+  for (int64_t j = 0; j < dim; ++j) {
+    for (int64_t c = c0; c < c1; ++c) out[j * slice + c] = static_cast<float>(acc[j * slice + c]);
+  }
+}
+
+}  // namespace
+
+// gatherGrad(dy, indices, out, batch, outer, dimSize, slice): the gradient of
+// gather(x, indices) for x, in x's layout. dy is [batch, outer, n, slice]
+// float32 and indices [batch, n]; out [batch, outer, dimSize, slice] =
+// Σ_{i: indices[b, i] = j} dy[b, o, i, :] at (b, o, j), summed in double over
+// i ascending and rounded once: tfjs' route (transpose, UnsortedSegmentSum,
+// transpose) gives the same numbers, bit for bit, for finite dy. Returns -1,
+// or the position in `indices` of the first index outside [0, dimSize)
+// (nothing is written then). Threads take whole (b, o) blocks, so no two add
+// into one row; a single block is split by columns instead.
+Napi::Value GatherGrad(const Napi::CallbackInfo& info) {
+  const int64_t batch = inum(info, 3), outer = inum(info, 4), dim = inum(info, 5);
+  const int64_t slice = inum(info, 6);
+  size_t nIdxTotal;
+  const int32_t* idx = i32(info, 1, "gatherGrad", &nIdxTotal);
+  if (batch < 1 || outer < 0 || dim < 0 || slice < 0 ||
+      static_cast<int64_t>(nIdxTotal) % batch != 0) {
+    throwRange(info.Env(), "gatherGrad", "bad sizes");
+  }
+  const int64_t n = static_cast<int64_t>(nIdxTotal) / batch;
+  const float* dy = f32(info, 0, "gatherGrad", batch * outer * n * slice);
+  float* out = f32(info, 2, "gatherGrad", batch * outer * dim * slice);
+  for (size_t i = 0; i < nIdxTotal; ++i) {
+    if (idx[i] < 0 || idx[i] >= dim) return Napi::Number::New(info.Env(), static_cast<double>(i));
+  }
+  const int64_t blocks = batch * outer;
+  const bool parallel = elementwiseParallel && blocks * n * slice >= parallelMin;
+  if (blocks >= 2 || slice < 32) {
+    parallelTasks(
+        blocks,
+        [&](int64_t bo) {
+          static thread_local std::vector<double> acc;
+          acc.resize(static_cast<size_t>(dim * slice));
+          gatherGradBlock(dy + bo * n * slice, idx + (bo / outer) * n, n, dim, slice, 0, slice,
+                          acc.data(), out + bo * dim * slice);
+        },
+        parallel);
+  } else if (blocks == 1) {
+    static thread_local std::vector<double> acc;
+    acc.resize(static_cast<size_t>(dim * slice));
+    double* a = acc.data();
+    parallelFor(
+        slice, 16,
+        [&](int64_t c0, int64_t c1) { gatherGradBlock(dy, idx, n, dim, slice, c0, c1, a, out); },
+        parallel);
+  }
+  return Napi::Number::New(info.Env(), -1);
 }
 
 }  // namespace zsn

@@ -345,6 +345,23 @@ export interface NativeAddon {
     numSegments: number,
   ): void;
   /**
+   * The gradient of `gather` for x, in x's layout: out[b, o, j, :] = the sum
+   * of dy[b, o, i, :] over the positions i with indices[b, i] = j, in double
+   * over i ascending, rounded once; dy [batch, outer, n, slice] and out
+   * [batch, outer, dimSize, slice] float32, indices [batch, n]. Returns -1,
+   * or the position in `indices` of the first index outside [0, dimSize)
+   * (nothing is written then).
+   */
+  gatherGrad(
+    dy: Float32Array,
+    indices: Int32Array,
+    out: Float32Array,
+    batch: number,
+    outer: number,
+    dimSize: number,
+    slice: number,
+  ): number;
+  /**
    * out[b] = the lower Cholesky factor of the lower triangle of a[b], for
    * `batch` row-major n × n matrices (zeros above the diagonal; NaN from a
    * failing pivot on, as the zhusuan library's op-by-op path, see

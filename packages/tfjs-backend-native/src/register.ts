@@ -29,6 +29,7 @@ import { sgmcmcConfigs } from './kernels/sgmcmc.js';
 import { logSumExpConfigs } from './kernels/log_sum_exp.js';
 import { gatherV2Config } from './kernels/GatherV2.js';
 import { unsortedSegmentSumConfig } from './kernels/UnsortedSegmentSum.js';
+import { gatherGradConfig } from './kernels/GatherGrad.js';
 import { splitVConfig } from './kernels/SplitV.js';
 import { unpackConfig } from './kernels/Unpack.js';
 import { stridedSliceConfig } from './kernels/StridedSlice.js';
@@ -54,7 +55,7 @@ const PRIORITY = 3;
 
 /**
  * Kernels added for the model zoo (issue 17): gathers and segment sums,
- * splits, tiles, padding, convolutions, pooling, softmax, Select and the
+ * the library's `ZsGatherGrad` (the gradient of `zs.gather`), splits, tiles, padding, convolutions, pooling, softmax, Select and the
  * boolean kernels, and the Cholesky factorisation and triangular solve the
  * library's `cholesky` and `triangularSolve` run when a backend has them.
  * `bench/zoo-kernels.mjs` times the backend with and without them.
@@ -62,6 +63,7 @@ const PRIORITY = 3;
 const zooConfigs: KernelConfig[] = [
   gatherV2Config,
   unsortedSegmentSumConfig,
+  gatherGradConfig,
   splitVConfig,
   unpackConfig,
   stridedSliceConfig,

@@ -255,6 +255,33 @@ describe('addon argument checks', () => {
     );
   });
 
+  it('gatherGrad: sums by index, bad indices and sizes', () => {
+    // dy [2 outer, 3 positions, 1] into out [2, 2, 1] by indices [1, 0, 1].
+    const dy = Float32Array.of(1, 2, 3, 10, 20, 30);
+    const out = f32(4);
+    assert.equal(addon.gatherGrad(dy, Int32Array.of(1, 0, 1), out, 1, 2, 2, 1), -1);
+    assert.deepEqual([...out], [2, 4, 20, 40]);
+    // A bad index: its position comes back and nothing is written.
+    out.fill(7);
+    assert.equal(addon.gatherGrad(dy, Int32Array.of(1, 2, -1), out, 1, 2, 2, 1), 1);
+    assert.deepEqual([...out], [7, 7, 7, 7]);
+    throwsLike(
+      () => addon.gatherGrad(dy, Int32Array.of(0, 1, 0), f32(3), 1, 2, 2, 1),
+      RangeError,
+      /^native\.gatherGrad: argument 2 has 3 elements, needs 4$/,
+    );
+    throwsLike(
+      () => addon.gatherGrad(dy, Int32Array.of(0, 1, 0), out, 2, 2, 2, 1),
+      RangeError,
+      /^native\.gatherGrad: bad sizes$/,
+    );
+    throwsLike(
+      () => addon.gatherGrad(dy, Int32Array.of(0, 1, 0), out, 1, 2, 2, 2),
+      RangeError,
+      /^native\.gatherGrad: argument 0 has 6 elements, needs 12$/,
+    );
+  });
+
   it('cholesky and triangularSolve: sizes and batch indices', () => {
     const a = Float32Array.of(4, NaN, 2, 5); // lower triangle of [[4, 2], [2, 5]]
     const l = f32(4);

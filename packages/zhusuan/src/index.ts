@@ -191,7 +191,7 @@ export {
   type TriangularSolveOptions,
 } from './linalg.js';
 
-// Special functions, reductions, randomness, optional backend kernels.
+// Special functions, reductions, gathers, randomness, optional backend kernels.
 export { lgamma, lbeta } from './special.js';
 export { logSumExp, logMeanExp, stopGradient } from './utils.js';
 export * as random from './random.js';
@@ -206,3 +206,4 @@ export {
   countsDot,
   type CountsDotOptions,
 } from './kernels.js';
+export { gather } from './gather.js';

@@ -167,6 +167,25 @@ export const OPTIONAL_KERNELS = {
    * composite's RealDiv, then Multiply, round.
    */
   logSumExpGrad: 'ZsLogSumExpGrad',
+  /**
+   * Inputs `dy` (float32) and `indices` (int32); attributes `{paramShape,
+   * axis, batchDims}`, with `0 ≤ batchDims ≤ axis < paramShape.length` (the
+   * library passes them normalised) and `dy` of the gather's output shape
+   * `paramShape[:axis] + indices.shape[batchDims:] + paramShape[axis+1:]`:
+   * the gradient of `tf.gather(x, indices, axis, batchDims)` for `x` of
+   * `paramShape`, in that shape. Viewing `x` as [B, O, N, S] (B the batch
+   * axes, O those up to `axis`, N = paramShape[axis], S the rest), `indices`
+   * as [B, P] and `dy` as [B, O, P, S]: `dx[b, o, j, s]` is the sum of
+   * `dy[b, o, p, s]` over the positions p with `indices[b, p] = j`, added in
+   * float64 in ascending p from 0 and rounded to float32 once (0 where j is
+   * not gathered). That is the order and precision of tfjs' cpu
+   * `UnsortedSegmentSum` and of the native backend's, so the library's
+   * composite (Transpose, UnsortedSegmentSum, Transpose: tfjs' own gather
+   * gradient) gives the same numbers bit for bit for finite dy. An index
+   * outside [0, N) is an error. The library registers its gradient (for a
+   * second derivative): the gather of the incoming gradient.
+   */
+  gatherGrad: 'ZsGatherGrad',
 } as const;
 
 /** True when the active backend registers kernel `name`. */
@@ -242,7 +261,7 @@ export function expandTo(x: tf.Tensor, shape: number[]): tf.Tensor {
 
 const gradientsRegistered = new Set<string>();
 /** Registers `config` (tfjs' registry is global) unless it already is. */
-function ensureGradient(config: tf.GradConfig): void {
+export function ensureGradient(config: tf.GradConfig): void {
   if (gradientsRegistered.has(config.kernelName)) return;
   gradientsRegistered.add(config.kernelName);
   if (tf.getGradient(config.kernelName) === undefined) tf.registerGradient(config);

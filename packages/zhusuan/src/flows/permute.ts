@@ -5,6 +5,7 @@
  * Their log-determinant is zero.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { gather } from '../gather.js';
 import { Bijector, type ForwardResult, type InverseResult } from './bijector.js';
 import { checkDim, checkPermutation, zeroLogDet } from './internal.js';
 
@@ -42,7 +43,7 @@ export class Permute extends Bijector {
 
   /** `x` with its last axis reordered by `order`. */
   protected reorder(x: tf.Tensor, order: readonly number[]): tf.Tensor {
-    return tf.gather(x, tf.tensor1d(order as number[], 'int32'), x.rank - 1);
+    return gather(x, order as number[], x.rank - 1);
   }
 
   protected _dispose(): void {}
