@@ -36,7 +36,11 @@ export const LOG_DELTA = 10;
  * etaLogstd [K])`: `eta` [nChains, nDocs, K], `beta` [K, V], `x` [nDocs, V]
  * (word counts, float32). Its own log joint is ZhuSuan's `e_obj`,
  * log p(η) + log p(x | η, β), per chain and document ([nChains, nDocs]):
- * the flat prior of β is left out.
+ * the flat prior of β is left out. Where β is fixed (the E-step, AIS), pass
+ * the topics' word probabilities `phi` = softmax(β) [K, V], computed once,
+ * as the last argument: the model then uses it rather than taking the
+ * softmax at every evaluation of the log joint (the same numbers; the
+ * PyTorch peer also takes it once a step).
  */
 export const lntm = zs.metaBayesianNet(
   (
@@ -47,6 +51,7 @@ export const lntm = zs.metaBayesianNet(
     nVocab: number,
     etaMean: tf.Tensor1D,
     etaLogstd: tf.Tensor1D,
+    phi?: tf.Tensor2D,
   ) => {
     const eta = bn.normal('eta', tf.tile(tf.expandDims(etaMean, 0), [nDocs, 1]), {
       logstd: etaLogstd,
@@ -58,12 +63,10 @@ export const lntm = zs.metaBayesianNet(
       logstd: LOG_DELTA,
       groupNdims: 1,
     });
-    const phi = tf.softmax(beta);
-    const docWord = tf.reshape(tf.matMul(tf.reshape(theta, [-1, nTopics]), phi), [
-      nChains,
-      nDocs,
-      nVocab,
-    ]);
+    const docWord = tf.reshape(
+      tf.matMul(tf.reshape(theta, [-1, nTopics]), phi ?? tf.softmax(beta)),
+      [nChains, nDocs, nVocab],
+    );
     bn.unnormalizedMultinomial('x', {
       probs: docWord,
       normalizeLogits: false,
@@ -172,8 +175,9 @@ export function heldOutLogLikelihood(
   const beta = tf.tensor2d(params.beta, [nTopics, nVocab]);
   const etaMean = tf.tensor1d(params.etaMean);
   const etaLogstd = tf.tensor1d(params.etaLogstd);
+  const phi = tf.softmax(beta) as tf.Tensor2D;
   const build = (obs: zs.Observed) =>
-    lntm.observe(obs, opts.nChains, nDocs, nTopics, nVocab, etaMean, etaLogstd);
+    lntm.observe(obs, opts.nChains, nDocs, nTopics, nVocab, etaMean, etaLogstd, phi);
   const hmc = new zs.HMC({
     stepSize: 0.01,
     nLeapfrogs: opts.nLeapfrogs,
@@ -194,6 +198,7 @@ export function heldOutLogLikelihood(
   tf.dispose([
     x,
     beta,
+    phi,
     etaMean,
     etaLogstd,
     res.logWeights,
@@ -340,7 +345,9 @@ export function mcemTrainer(
   );
   const adam = makeAdam(learningRate, tf.getBackend());
   const step = (docs: ArrayLike<number>, mean: tf.Tensor1D, logstd: tf.Tensor1D) => {
-    const model = (obs: zs.Observed) => lntm.observe(obs, nChains, B, K, V, mean, logstd);
+    // β is fixed through the E-step: its softmax is taken once.
+    const phi = tf.softmax(beta) as tf.Tensor2D;
+    const model = (obs: zs.Observed) => lntm.observe(obs, nChains, B, K, V, mean, logstd, phi);
     const x = tf.gather(xTrain, Int32Array.from(docs));
     // The batch's persistent chains: etaAll [nChains, N, K] → eta [nChains, B, K].
     const start = new Float32Array(nChains * B * K);
@@ -377,7 +384,7 @@ export function mcemTrainer(
       [beta],
     );
     cost?.dispose();
-    x.dispose();
+    tf.dispose([x, phi]);
     return { logPx, acceptance };
   };
   return {
