@@ -44,32 +44,43 @@ class Mash {
   double n_ = 4022871197.0;  // 0xefc8249d
 };
 
+// Alea is an exact multiply-with-carry generator: its state doubles are
+// multiples of 2^-32 in [0, 1) (Mash returns such, and their differences
+// plus 1 stay such), so with s0 = k·2^-32 the double t = 2091639·s0 +
+// c·2^-32 = (2091639·k + c)·2^-32 is exact (below 2^53·2^-32), c' = ⌊t⌋ and
+// the new s2 = t − c' = ((2091639·k + c) mod 2^32)·2^-32. The same steps in
+// 64-bit integers give the same stream; the chain from one number to the
+// next is then an add and a shift (the multiply reads a state three steps
+// old) rather than a double multiply, add and two conversions.
 class Alea {
  public:
   explicit Alea(const std::string& seed) {
     Mash mash;
-    s0_ = mash(" ");
-    s1_ = mash(" ");
-    s2_ = mash(" ");
-    s0_ -= mash(seed);
-    if (s0_ < 0) s0_ += 1;
-    s1_ -= mash(seed);
-    if (s1_ < 0) s1_ += 1;
-    s2_ -= mash(seed);
-    if (s2_ < 0) s2_ += 1;
+    double s0 = mash(" ");
+    double s1 = mash(" ");
+    double s2 = mash(" ");
+    s0 -= mash(seed);
+    if (s0 < 0) s0 += 1;
+    s1 -= mash(seed);
+    if (s1 < 0) s1 += 1;
+    s2 -= mash(seed);
+    if (s2 < 0) s2 += 1;
+    k0_ = static_cast<uint64_t>(s0 * 4294967296.0);
+    k1_ = static_cast<uint64_t>(s1 * 4294967296.0);
+    k2_ = static_cast<uint64_t>(s2 * 4294967296.0);
   }
   // A double in [0, 1).
   double next() {
-    const double t = 2091639.0 * s0_ + c_ * 2.3283064365386963e-10;
-    s0_ = s1_;
-    s1_ = s2_;
-    c_ = static_cast<double>(static_cast<int32_t>(t));  // t | 0; 0 <= t < 2^31
-    s2_ = t - c_;
-    return s2_;
+    const uint64_t x = 2091639u * k0_ + c_;
+    k0_ = k1_;
+    k1_ = k2_;
+    c_ = x >> 32;
+    k2_ = x & 0xffffffffu;
+    return static_cast<double>(k2_) * 2.3283064365386963e-10;
   }
 
  private:
-  double s0_ = 0, s1_ = 0, s2_ = 0, c_ = 1;
+  uint64_t k0_ = 0, k1_ = 0, k2_ = 0, c_ = 1;
 };
 
 }  // namespace

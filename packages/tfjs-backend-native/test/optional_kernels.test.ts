@@ -104,6 +104,27 @@ describe('ZsRandomUniform', () => {
     });
   }
 
+  it("200 seeds, 2000 draws each: tfjs' numbers exactly (the integer form of Alea)", async () => {
+    // The addon steps Alea in 64-bit integers; every seed's state must map
+    // to the same stream as seedrandom's doubles.
+    const seeds = Array.from({ length: 200 }, (_, i) => (i * 2654435761) % 2147483647 || 1);
+    const expected = await runOn('cpu', () =>
+      tf.stack(seeds.map((seed) => tf.randomUniform([2000], 0, 1, 'float32', seed))),
+    );
+    const actual = await runOn('native', () =>
+      tf.stack(
+        seeds.map((seed) =>
+          kernel(
+            'ZsRandomUniform',
+            {},
+            { shape: [2000], seed: String(seed), minval: 0, maxval: 1 },
+          ),
+        ),
+      ),
+    );
+    assert.equal(firstDifference(actual.values, expected.values), null);
+  });
+
   it('rejects a numeric seed (the contract is String(seed))', async () => {
     await tf.setBackend('native');
     assert.throws(
