@@ -7,11 +7,14 @@
  * list stays exact. Measured with Chromium's WebGL2 on SwiftShader (the
  * headless default here); a hardware GPU may differ.
  *
- * Two causes:
+ * Three causes:
  *  - GLSL ES 3.00 leaves log(x) undefined for x ≤ 0. tfjs' webgl log kernel
  *    passes 0 to the shader's log, and SwiftShader returns ln 2^-127 ≈
  *    −88.03 where cpu returns −Infinity: an impossible value gets a finite
  *    log-probability of about −88 (a probability below 1e-38).
+ *  - tfjs' webgl backend sums in float32 in its shaders (`UnsortedSegmentSum`,
+ *    behind a gather's gradient) where the cpu kernels add in float64 and
+ *    round once, and its `GatherV2` does not check that indices are in range.
  *  - Transcendentals in shaders are not correctly rounded (one float32
  *    rounding is not guaranteed), and the webgl backend runs small ops whose
  *    inputs are still in JavaScript memory on its cpu kernels
@@ -90,5 +93,27 @@ export const WEBGL_DIFFERENCES: WebglDifference[] = [
     test: 'lgammaHalfStep is log Γ(a + ½) − log Γ(a) to 2e-6 absolute from 1e-4 to 1e7, with its gradient',
     error: /lgammaHalfStep\[10\]: 5\.757\d* vs 5\.7564\d* \(tol/,
     why: 'the same shader transcendentals at large a (the Stirling series and its logs): 7.2e-4 off where cpu is within 7.8e-6',
+  },
+  ...[
+    'x [6,4], indices [9], axis 0, batchDims 0',
+    'x [3,7,4], indices [25], axis 1, batchDims 0',
+    'x [2,3,5], indices [2,6], axis 2, batchDims 0',
+    'x [4,5,3], indices [11], axis -1, batchDims 0',
+    'x [4,5,3], indices [3,4], axis -2, batchDims 0',
+    'x [3,5,4], indices [3,8], axis 1, batchDims 1',
+    'x [3,5,4], indices [3,8], axis 2, batchDims -1',
+    'x [2,3,5,2], indices [2,3,7], axis 2, batchDims 2',
+    'x [2,6,3,2], indices [2,2,4], axis 2, batchDims 1',
+  ].map((c) => ({
+    file: 'gather.test.js',
+    test: `zs.gather ${c}: tf.gather's values, its gradient exactly`,
+    error: /gradient vs the float64 oracle\[\d+\]/,
+    why: "the gradient's sums over repeated indices run in tfjs' webgl UnsortedSegmentSum, which adds in float32 in the shader; cpu (and native) add in float64 and round once, which is what the test's float64 oracle asserts bit for bit",
+  })),
+  {
+    file: 'gather.test.js',
+    test: "zs.gather: an index out of range is an error (the backend's GatherV2 check)",
+    error: /Missing expected exception/,
+    why: "tfjs' webgl GatherV2 does not check its indices (the cpu kernel throws naming the index); the shader reads what it reads",
   },
 ];
