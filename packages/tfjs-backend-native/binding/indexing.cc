@@ -54,6 +54,12 @@ void gatherRows(const Word* from, Word* to, const int32_t* row, int64_t i0, int6
   }
 }
 
+using GatherRowsFn = void (*)(const Word*, Word*, const int32_t*, int64_t, int64_t);
+// Rows of 1..8 words at a fixed length (kGatherRows[slice]).
+constexpr GatherRowsFn kGatherRows[] = {nullptr,       gatherRows<1>, gatherRows<2>,
+                                        gatherRows<3>, gatherRows<4>, gatherRows<5>,
+                                        gatherRows<6>, gatherRows<7>, gatherRows<8>};
+
 Napi::Value Gather(const Napi::CallbackInfo& info) {
   const int64_t batch = inum(info, 3), outer = inum(info, 4), dim = inum(info, 5);
   const int64_t slice = inum(info, 6);
@@ -82,29 +88,10 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
   // of fixed length (a variable-size memcpy is a call per row).
   const auto run = [&](int64_t bo, int64_t i0, int64_t i1) {
     const int32_t* row = idx + (bo / outer) * n;
-    if (es == 4 && slice <= 8) {
+    if (es == 4 && slice >= 1 && slice <= 8) {
       const Word* from = reinterpret_cast<const Word*>(x) + bo * dim * slice;
       Word* to = reinterpret_cast<Word*>(o) + bo * n * slice;
-      switch (slice) {
-        case 1:
-          return gatherRows<1>(from, to, row, i0, i1);
-        case 2:
-          return gatherRows<2>(from, to, row, i0, i1);
-        case 3:
-          return gatherRows<3>(from, to, row, i0, i1);
-        case 4:
-          return gatherRows<4>(from, to, row, i0, i1);
-        case 5:
-          return gatherRows<5>(from, to, row, i0, i1);
-        case 6:
-          return gatherRows<6>(from, to, row, i0, i1);
-        case 7:
-          return gatherRows<7>(from, to, row, i0, i1);
-        case 8:
-          return gatherRows<8>(from, to, row, i0, i1);
-        default:
-          break;
-      }
+      return kGatherRows[slice](from, to, row, i0, i1);
     }
     for (int64_t i = i0; i < i1; ++i) {
       std::memcpy(o + (bo * n + i) * sliceBytes, x + (bo * dim + row[i]) * sliceBytes, sliceBytes);

@@ -90,7 +90,8 @@ struct Periodic {
     const int64_t mMax = std::min(kWideBlock, n) / block;
     if (mMax <= 1) return;
     const int64_t q = n / block;
-    std::vector<int64_t> cand;
+    thread_local std::vector<int64_t> cand;  // kept: no allocation per call
+    cand.clear();
     for (int64_t d = 1; d <= mMax && d * d <= q; ++d) {
       if (q % d != 0) continue;
       cand.push_back(d);
