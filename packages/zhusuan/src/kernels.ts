@@ -267,6 +267,24 @@ export function ensureGradient(config: tf.GradConfig): void {
   if (tf.getGradient(config.kernelName) === undefined) tf.registerGradient(config);
 }
 
+/**
+ * Runs the optional kernel `gradient.kernelName` on `inputs`, its gradient
+ * registered, when every input is float32 and the backend has that kernel
+ * and every kernel in `needs`; null otherwise (the caller then composes the
+ * operation from tfjs ops).
+ */
+function runFused(
+  gradient: tf.GradConfig,
+  inputs: Record<string, tf.Tensor>,
+  attrs: object,
+  needs: string[] = [],
+): tf.Tensor | null {
+  for (const name in inputs) if (inputs[name].dtype !== 'float32') return null;
+  if (![gradient.kernelName, ...needs].every(backendHasKernel)) return null;
+  ensureGradient(gradient);
+  return runKernel(gradient.kernelName, inputs, attrs);
+}
+
 /** The `groupNdims` attribute of a log-density kernel (0 when absent). */
 interface GroupAttrs {
   groupNdims: number;
@@ -342,14 +360,8 @@ export function bernoulliLogProbFromLogits(
 ): tf.Tensor {
   const rank = Math.max(logits.rank, given.rank);
   checkGroup('bernoulliLogProbFromLogits', groupNdims, rank);
-  if (
-    logits.dtype === 'float32' &&
-    given.dtype === 'float32' &&
-    backendHasKernel(OPTIONAL_KERNELS.bernoulliLogProb)
-  ) {
-    ensureGradient(bernoulliGradient);
-    return runKernel(OPTIONAL_KERNELS.bernoulliLogProb, { logits, given }, { groupNdims });
-  }
+  const fused = runFused(bernoulliGradient, { logits, given }, { groupNdims });
+  if (fused !== null) return fused;
   return tf.tidy(() => sumLast(tf.sub(tf.mul(given, logits), tf.softplus(logits)), groupNdims));
 }
 
@@ -467,15 +479,8 @@ export function normalLogProbFromLogstd(
 ): tf.Tensor {
   const rank = Math.max(given.rank, mean.rank, logstd.rank);
   checkGroup('normalLogProbFromLogstd', groupNdims, rank);
-  if (
-    given.dtype === 'float32' &&
-    mean.dtype === 'float32' &&
-    logstd.dtype === 'float32' &&
-    backendHasKernel(OPTIONAL_KERNELS.normalLogProb)
-  ) {
-    ensureGradient(normalGradient);
-    return runKernel(OPTIONAL_KERNELS.normalLogProb, { given, mean, logstd }, { groupNdims });
-  }
+  const fused = runFused(normalGradient, { given, mean, logstd }, { groupNdims });
+  if (fused !== null) return fused;
   return tf.tidy(() => {
     const z = tf.mul(tf.sub(given, mean), tf.exp(tf.neg(logstd)));
     return sumLast(tf.sub(tf.sub(tf.mul(tf.square(z), -0.5), HALF_LOG_2PI), logstd), groupNdims);
@@ -580,14 +585,8 @@ const countsDotComposites = { plain: countsDotComposite(false), log: countsDotCo
  */
 export function countsDot(x: tf.Tensor, l: tf.Tensor, opts: CountsDotOptions = {}): tf.Tensor {
   const log = opts.log === true;
-  if (
-    x.dtype === 'float32' &&
-    l.dtype === 'float32' &&
-    backendHasKernel(OPTIONAL_KERNELS.countsDot)
-  ) {
-    ensureGradient(countsDotGradient);
-    return runKernel(OPTIONAL_KERNELS.countsDot, { x, l }, { log });
-  }
+  const fused = runFused(countsDotGradient, { x, l }, { log });
+  if (fused !== null) return fused;
   return (log ? countsDotComposites.log : countsDotComposites.plain)(x, l) as tf.Tensor;
 }
 
@@ -681,16 +680,10 @@ const logSumExpGradient: tf.GradConfig = {
  * position and momentum steps are such updates.
  */
 export function addScaled(a: tf.Tensor, b: tf.Tensor, scale: number): tf.Tensor {
-  if (
-    a.dtype === 'float32' &&
-    b.dtype === 'float32' &&
-    tf.util.arraysEqual(a.shape, b.shape) &&
-    backendHasKernel(OPTIONAL_KERNELS.addScaled)
-  ) {
-    ensureGradient(addScaledGradient);
-    return runKernel(OPTIONAL_KERNELS.addScaled, { a, b }, { scale });
-  }
-  return tf.add(a, tf.mul(b, scale));
+  const fused = tf.util.arraysEqual(a.shape, b.shape)
+    ? runFused(addScaledGradient, { a, b }, { scale })
+    : null;
+  return fused ?? tf.add(a, tf.mul(b, scale));
 }
 
 /**
@@ -700,13 +693,5 @@ export function addScaled(a: tf.Tensor, b: tf.Tensor, scale: number): tf.Tensor 
  * Returns null otherwise: the caller composes it from tfjs ops.
  */
 export function fusedLogSumExp(x: tf.Tensor, axes: number[], keepDims: boolean): tf.Tensor | null {
-  if (
-    x.dtype !== 'float32' ||
-    !backendHasKernel(OPTIONAL_KERNELS.logSumExp) ||
-    !backendHasKernel(OPTIONAL_KERNELS.logSumExpGrad)
-  ) {
-    return null;
-  }
-  ensureGradient(logSumExpGradient);
-  return runKernel(OPTIONAL_KERNELS.logSumExp, { x }, { axes, keepDims });
+  return runFused(logSumExpGradient, { x }, { axes, keepDims }, [OPTIONAL_KERNELS.logSumExpGrad]);
 }
