@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import { loadNative, useBackend } from '../src/backend.js';
-import { lcgValues as values, withoutKernel } from './helpers.js';
+import { fusedCompositeCpu, lcgValues as values, withoutKernel } from './helpers.js';
 
 const KERNEL = zs.OPTIONAL_KERNELS.bernoulliSample;
 
@@ -105,11 +105,7 @@ function sbnGradients(): number[][] {
 }
 
 test('native: gradients through Bernoulli samples are the same with and without the kernel, and match cpu', async () => {
-  await useBackend('native');
-  const fused = sbnGradients();
-  const composite = withoutKernel(KERNEL, sbnGradients);
-  await useBackend('cpu');
-  const cpu = sbnGradients();
+  const { fused, composite, cpu } = await fusedCompositeCpu(KERNEL, sbnGradients);
   for (let i = 0; i < fused.length; i++) {
     assert.equal(fused[i].length, composite[i].length);
     fused[i].forEach((v, j) =>

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import { loadNative, useBackend } from '../src/backend.js';
-import { lcgValues as values, withKernelNames, withoutKernel } from './helpers.js';
+import { fusedCompositeCpu, lcgValues as values, withKernelNames } from './helpers.js';
 
 const KERNEL = zs.OPTIONAL_KERNELS.countsDot;
 
@@ -76,12 +76,9 @@ const CASES: Array<[number[], number[]]> = [
 for (const [xs, ls] of CASES) {
   for (const log of [false, true]) {
     test(`native: countsDot x [${xs}] l [${ls}]${log ? ' (log)' : ''} is the same with and without ${KERNEL}, and on cpu`, async () => {
-      await useBackend('native');
-      const fused = valueAndGrads(xs, ls, log);
-      const composite = withoutKernel(KERNEL, () => valueAndGrads(xs, ls, log));
-      await useBackend('cpu');
-      const cpu = valueAndGrads(xs, ls, log);
-      await useBackend('native');
+      const { fused, composite, cpu } = await fusedCompositeCpu(KERNEL, () =>
+        valueAndGrads(xs, ls, log),
+      );
       ['value', 'd/dx', 'd/dl'].forEach((what, k) => {
         assert.deepEqual(fused[k], composite[k], `${what}: fused vs composite on native`);
         assert.equal(fused[k].length, cpu[k].length, `${what}: length`);

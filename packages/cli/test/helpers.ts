@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EpochMetrics } from '@zhusuan/vae';
-import { loadNative } from '../src/backend.js';
+import { loadNative, useBackend } from '../src/backend.js';
 import { Rng } from '../src/rng.js';
 
 /** Encodes an unsigned-byte IDX file. */
@@ -87,6 +87,24 @@ export function metricsLine(epoch: number): EpochMetrics {
     backend: 'cpu',
     objective: 'elbo',
   };
+}
+
+/**
+ * `f`'s result three ways: on native with the optional kernel `name`, on
+ * native without it (the library's composite), and on cpu. The backend is
+ * native again afterwards.
+ */
+export async function fusedCompositeCpu<T>(
+  name: string,
+  f: () => T,
+): Promise<{ fused: T; composite: T; cpu: T }> {
+  await useBackend('native');
+  const fused = f();
+  const composite = withoutKernel(name, f);
+  await useBackend('cpu');
+  const cpu = f();
+  await useBackend('native');
+  return { fused, composite, cpu };
 }
 
 /** Loads the native backend, failing the suite with the loader's reason when it cannot. */

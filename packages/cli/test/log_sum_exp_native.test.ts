@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import { loadNative, useBackend } from '../src/backend.js';
-import { lcgValues, withKernelNames, withoutKernel } from './helpers.js';
+import { fusedCompositeCpu, lcgValues, withKernelNames, withoutKernel } from './helpers.js';
 
 const KERNEL = zs.OPTIONAL_KERNELS.logSumExp;
 const GRAD = zs.OPTIONAL_KERNELS.logSumExpGrad;
@@ -65,12 +65,9 @@ async function checkAgainstComposite(
   axis: number | number[],
   keepDims: boolean,
 ): Promise<void> {
-  await useBackend('native');
-  const fused = valueAndGrad(make, axis, keepDims);
-  const composite = withoutKernel(KERNEL, () => valueAndGrad(make, axis, keepDims));
-  await useBackend('cpu');
-  const cpu = valueAndGrad(make, axis, keepDims);
-  await useBackend('native');
+  const { fused, composite, cpu } = await fusedCompositeCpu(KERNEL, () =>
+    valueAndGrad(make, axis, keepDims),
+  );
   // deepStrictEqual compares with Object.is: NaN equals NaN, 0 and −0 differ.
   assert.deepEqual(fused, composite, 'fused vs composite on native');
   assert.deepEqual(fused.shape, cpu.shape, 'shape against cpu');

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import { nativeInfo, setNativeThreads } from '@zhusuan/tfjs-backend-native';
 import { loadNative, useBackend } from '../src/backend.js';
-import { lcgValues, withKernelNames, withoutKernel } from './helpers.js';
+import { fusedCompositeCpu, lcgValues, withKernelNames } from './helpers.js';
 
 const STEP = zs.OPTIONAL_KERNELS.planarStep;
 const GRAD = zs.OPTIONAL_KERNELS.planarStepGrad;
@@ -120,12 +120,7 @@ const CASES: Case[] = [
 
 for (const c of CASES) {
   test(`native: PlanarFlow x [${c.shape}] w·û ${c.wuHat}: ${STEP} matches the composite on native and cpu`, async () => {
-    await useBackend('native');
-    const fused = stepAndGrads(c);
-    const composite = withoutKernel(STEP, () => stepAndGrads(c));
-    await useBackend('cpu');
-    const cpu = stepAndGrads(c);
-    await useBackend('native');
+    const { fused, composite, cpu } = await fusedCompositeCpu(STEP, () => stepAndGrads(c));
     for (const [what, ref] of [
       ['native composite', composite],
       ['cpu', cpu],
