@@ -5,28 +5,14 @@
 namespace ZSN_NS {
 namespace {
 
-const KernelTable kTable = {binary,
-                            compare,
-                            logical,
-                            predicate,
-                            select,
-                            unary,
-                            biasAct,
-                            actGrad,
-                            colSum,
-                            reduce,
-                            normalLogProb,
-                            normalLogProbGrad,
-                            bernoulliLogProb,
-                            bernoulliLogProbGrad,
-                            normalSample,
-                            countsDot,
-                            sum,
-                            sgmcmc,
-                            planarParams,
-                            planarRows,
-                            planarRowsGrad,
-                            addScaled,
+const KernelTable kTable = {binary,       compare,          logical,
+                            predicate,    select,           unary,
+                            biasAct,      actGrad,          colSum,
+                            reduce,       normalLogProb,    normalLogProbGrad,
+                            expNeg,       bernoulliLogProb, bernoulliLogProbGrad,
+                            normalSample, countsDot,        sum,
+                            rowSums,      sgmcmc,           planarParams,
+                            planarRows,   planarRowsGrad,   addScaled,
                             adam};
 
 }  // namespace

@@ -179,11 +179,18 @@ struct KernelTable {
                  int rank, double* scratch);
   // Normal log-density from logstd over n contiguous elements, rounded like
   // the composite (Sub, Neg, Exp, Mul, Square, Mul, Sub, Sub):
-  // out = -0.5 ((x - m) e^-s)^2 - log(2 pi)/2 - s.
-  void (*normalLogProb)(const float* x, const float* m, const float* s, float* out, int64_t n);
-  // Its gradients times dy: gx = -z e^-s dy (the mean's is -gx), gs = (z^2 - 1) dy.
-  void (*normalLogProbGrad)(const float* x, const float* m, const float* s, const float* dy,
-                            float* gx, float* gs, int64_t n);
+  // out = -0.5 ((x - m) e)^2 - log(2 pi)/2 - s with e = e^-s, read from `e`
+  // where it is not null (expNeg's values at the same positions) and
+  // computed per element where it is.
+  void (*normalLogProb)(const float* x, const float* m, const float* s, const float* e, float* out,
+                        int64_t n);
+  // Its gradients times dy: gx = -z e dy (the mean's is -gx), gs = (z^2 - 1) dy,
+  // z = (x - m) e, with e as in normalLogProb.
+  void (*normalLogProbGrad)(const float* x, const float* m, const float* s, const float* e,
+                            const float* dy, float* gx, float* gs, int64_t n);
+  // e = e^-s over n elements, rounded as normalLogProb rounds it (so that a
+  // short, periodic logstd takes its exponentials once, not per element).
+  void (*expNeg)(const float* s, float* e, int64_t n);
   // Bernoulli log-probability from logits over n contiguous elements, rounded
   // like the composite (Multiply, Softplus, Sub): out = x·l − softplus(l).
   void (*bernoulliLogProb)(const float* l, const float* x, float* out, int64_t n);
@@ -200,6 +207,9 @@ struct KernelTable {
   void (*countsDot)(const float* x, const float* l, float* out, int64_t n, bool logOf);
   // Sum of n floats in double precision, in the Sum reduction's order.
   double (*sum)(const float* x, int64_t n);
+  // out[r] = sum(x + r·inner, inner) rounded to float, for r in [0, rows):
+  // the row sums of a grouped log-density, in the Sum reduction's order.
+  void (*rowSums)(const float* x, int64_t rows, int64_t inner, float* out);
   // One SG-MCMC update (SgmcmcArgs) over elements [begin, end), rounded like
   // the library's composite of Add, Sub, Multiply, Square, Sqrt, Reciprocal
   // and Exp kernels.

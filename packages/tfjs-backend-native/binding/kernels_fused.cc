@@ -13,22 +13,42 @@ constexpr float kHalfLog2Pi = 0.918938533204672742f;
 }  // namespace
 
 void normalLogProb(const float* __restrict x, const float* __restrict m, const float* __restrict s,
-                   float* __restrict out, int64_t n) {
+                   const float* __restrict e, float* __restrict out, int64_t n) {
+  if (e == nullptr) {
+    for (int64_t k = 0; k < n; ++k) {
+      const float z = (x[k] - m[k]) * fexp(-s[k]);
+      out[k] = ((z * z) * -0.5f - kHalfLog2Pi) - s[k];
+    }
+    return;
+  }
   for (int64_t k = 0; k < n; ++k) {
-    const float z = (x[k] - m[k]) * fexp(-s[k]);
+    const float z = (x[k] - m[k]) * e[k];
     out[k] = ((z * z) * -0.5f - kHalfLog2Pi) - s[k];
   }
 }
 
 void normalLogProbGrad(const float* __restrict x, const float* __restrict m,
-                       const float* __restrict s, const float* __restrict dy, float* __restrict gx,
-                       float* __restrict gs, int64_t n) {
+                       const float* __restrict s, const float* __restrict e,
+                       const float* __restrict dy, float* __restrict gx, float* __restrict gs,
+                       int64_t n) {
+  if (e == nullptr) {
+    for (int64_t k = 0; k < n; ++k) {
+      const float ek = fexp(-s[k]);
+      const float z = (x[k] - m[k]) * ek;
+      gx[k] = -(z * ek) * dy[k];
+      gs[k] = (z * z - 1.0f) * dy[k];
+    }
+    return;
+  }
   for (int64_t k = 0; k < n; ++k) {
-    const float e = fexp(-s[k]);
-    const float z = (x[k] - m[k]) * e;
-    gx[k] = -(z * e) * dy[k];
+    const float z = (x[k] - m[k]) * e[k];
+    gx[k] = -(z * e[k]) * dy[k];
     gs[k] = (z * z - 1.0f) * dy[k];
   }
+}
+
+void expNeg(const float* __restrict s, float* __restrict e, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) e[k] = fexp(-s[k]);
 }
 
 void bernoulliLogProb(const float* __restrict l, const float* __restrict x, float* __restrict out,

@@ -209,10 +209,13 @@ void colSum(const float* x, float* out, int64_t rows, int64_t cols);
 void reduce(int op, const float* x, float* out, const int64_t* dims, const uint8_t* reduced,
             int rank, double* scratch);
 double sum(const float* x, int64_t n);
+void rowSums(const float* x, int64_t rows, int64_t inner, float* out);
 // kernels_fused.cc:
-void normalLogProb(const float* x, const float* m, const float* s, float* out, int64_t n);
-void normalLogProbGrad(const float* x, const float* m, const float* s, const float* dy, float* gx,
-                       float* gs, int64_t n);
+void normalLogProb(const float* x, const float* m, const float* s, const float* e, float* out,
+                   int64_t n);
+void normalLogProbGrad(const float* x, const float* m, const float* s, const float* e,
+                       const float* dy, float* gx, float* gs, int64_t n);
+void expNeg(const float* s, float* e, int64_t n);
 void bernoulliLogProb(const float* l, const float* x, float* out, int64_t n);
 void bernoulliLogProbGrad(const float* l, const float* x, const float* dy, float* out, int64_t n);
 void normalSample(const float* m, const float* s, float* noise, float* z, int64_t n);

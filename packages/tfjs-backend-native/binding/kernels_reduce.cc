@@ -198,4 +198,8 @@ void reduce(int op, const float* x, float* out, const int64_t* dimsIn, const uin
 
 double sum(const float* x, int64_t n) { return rowSum(x, n); }
 
+void rowSums(const float* x, int64_t rows, int64_t inner, float* out) {
+  for (int64_t r = 0; r < rows; ++r) out[r] = static_cast<float>(rowSum(x + r * inner, inner));
+}
+
 }  // namespace ZSN_NS

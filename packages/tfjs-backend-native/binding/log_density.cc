@@ -16,6 +16,7 @@
 // products of trailing dimensions of the same shape, so one divides the
 // other and a row is walked in segments that never leave a block.
 #include <algorithm>
+#include <deque>
 #include <functional>
 #include <initializer_list>
 #include <string>
@@ -36,6 +37,7 @@ struct Periodic {
   std::vector<const float*> base;
   std::vector<int64_t> length;
   std::vector<std::vector<float>> expanded;
+  std::deque<std::vector<float>> derived;  // derive()'s operands (stable addresses)
   int64_t n = 0;
   int64_t block = 1;
   int64_t blocks = 0;
@@ -62,21 +64,38 @@ struct Periodic {
     }
     widen(inner);
     expanded.resize(length.size());
-    for (size_t j = 0; j < length.size(); ++j) {
-      const int64_t len = length[j];
-      if (len >= block) continue;
-      // A period shorter than the block (a scalar, or [d] parameters against
-      // a wider block) is tiled into one block, read at the block's offset.
-      std::vector<float>& e = expanded[j];
-      e.resize(static_cast<size_t>(block));
-      // Period by period (len divides block): no division per element.
-      if (len == 1) {
-        std::fill(e.begin(), e.end(), base[j][0]);
-      } else {
-        for (int64_t k = 0; k < block; k += len) std::copy(base[j], base[j] + len, e.data() + k);
-      }
-    }
+    for (size_t j = 0; j < length.size(); ++j) expand(j);
     blocks = n / block;
+  }
+  // Appends an operand of operand j's length whose elements are f(src, dst,
+  // len) of operand j's (computed once per element of the operand, not of the
+  // output); returns its index for at(). Values derived from a short period
+  // are derived once rather than once per output element.
+  template <class F>
+  size_t derive(size_t j, F&& f) {
+    const size_t k = base.size();
+    derived.emplace_back(static_cast<size_t>(length[j]));
+    f(base[j], derived.back().data(), length[j]);
+    base.push_back(derived.back().data());
+    length.push_back(length[j]);
+    expanded.emplace_back();
+    expand(k);
+    return k;
+  }
+  // Tiles operand j into one block when its period is shorter than the block
+  // (a scalar, or [d] parameters against a wider block), read at the block's
+  // offset.
+  void expand(size_t j) {
+    const int64_t len = length[j];
+    if (len >= block) return;
+    std::vector<float>& e = expanded[j];
+    e.resize(static_cast<size_t>(block));
+    // Period by period (len divides block): no division per element.
+    if (len == 1) {
+      std::fill(e.begin(), e.end(), base[j][0]);
+    } else {
+      for (int64_t k = 0; k < block; k += len) std::copy(base[j], base[j] + len, e.data() + k);
+    }
   }
   // The widest multiple of the block up to kWideBlock elements that divides
   // n, divides every operand at least that long, is divided by every shorter
@@ -180,9 +199,7 @@ void writeValues(const Napi::CallbackInfo& info, const char* fn, const Periodic&
     ops.forBlocks([&](int64_t pos, int64_t len) {
       if (static_cast<int64_t>(row.size()) < len) row.resize(static_cast<size_t>(len));
       f(pos, len, row.data());
-      for (int64_t r = 0; r < len / inner; ++r) {
-        out[pos / inner + r] = static_cast<float>(KT->sum(row.data() + r * inner, inner));
-      }
+      KT->rowSums(row.data(), len / inner, inner, out + pos / inner);
     });
     return;
   }
@@ -222,6 +239,15 @@ void withRowGrads(const Napi::CallbackInfo& info, const char* fn, const Periodic
   });
 }
 
+// The index of an operand e^-logstd derived from the Normal's logstd
+// (operand 2) when logstd is shorter than the output (a [d] scale against
+// [k, d] values: d exponentials instead of k·d); 0 when it is not, and the
+// kernel takes the exponential per element.
+size_t expOfShortLogstd(Periodic& ops) {
+  if (ops.length[2] >= ops.n) return 0;
+  return ops.derive(2, [](const float* s, float* e, int64_t len) { KT->expNeg(s, e, len); });
+}
+
 }  // namespace
 
 // normalLogProb(x, mean, logstd, out, inner): the element values
@@ -233,9 +259,11 @@ Napi::Value NormalLogProb(const Napi::CallbackInfo& info) {
   const View o = f32View(info, 3, fn);
   float* out = static_cast<float*>(o.data);
   const int64_t inner = innerArg(info, 4, fn);
-  const Periodic ops(info, fn, {0, 1, 2}, static_cast<int64_t>(o.length) * inner, inner);
+  Periodic ops(info, fn, {0, 1, 2}, static_cast<int64_t>(o.length) * inner, inner);
+  const size_t e = expOfShortLogstd(ops);
   const auto values = [&](int64_t pos, int64_t len, float* dst) {
-    KT->normalLogProb(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos), dst, len);
+    KT->normalLogProb(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos),
+                      e == 0 ? nullptr : ops.at(e, pos), dst, len);
   };
   writeValues(info, fn, ops, inner, out, values);
   return info.Env().Undefined();
@@ -250,10 +278,11 @@ Napi::Value NormalLogProbGrad(const Napi::CallbackInfo& info) {
   const float* dy = f32(info, 3, fn, n / inner);
   float* gx = f32(info, 4, fn, n);
   float* gs = f32(info, 5, fn, n);
-  const Periodic ops(info, fn, {0, 1, 2}, n, inner);
+  Periodic ops(info, fn, {0, 1, 2}, n, inner);
+  const size_t e = expOfShortLogstd(ops);
   const auto grads = [&](int64_t pos, int64_t len, const float* d) {
-    KT->normalLogProbGrad(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos), d, gx + pos, gs + pos,
-                          len);
+    KT->normalLogProbGrad(ops.at(0, pos), ops.at(1, pos), ops.at(2, pos),
+                          e == 0 ? nullptr : ops.at(e, pos), d, gx + pos, gs + pos, len);
   };
   withRowGrads(info, fn, ops, inner, dy, grads);
   return info.Env().Undefined();
