@@ -275,10 +275,14 @@ function makeGrad(where: string, target: McmcTarget, observed: Observed, names: 
     const values: Observed = { ...observed };
     names.forEach((n, i) => (values[n] = at[i]));
     // Unobserved nodes other than the latents are drawn afresh each step, as in ZhuSuan.
-    return tf.sum(targetLogDensity(where, target, values, names, true));
+    return targetLogDensity(where, target, values, names, true);
   };
   return (at) => {
-    const { value, grads } = valueAndGrads(where, logDensity, at);
+    // The gradient of the sum is the gradient with dy = 1 everywhere: the sum
+    // is taken off the tape (one kernel rather than a taped Sum, its saved
+    // input and its gradient's Reshape and Multiply).
+    const { value: perChain, grads } = valueAndGrads(where, logDensity, at);
+    const value = tf.sum(perChain);
     const checked = grads.map((g, i) => {
       if (g == null) {
         throw new Error(
