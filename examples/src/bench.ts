@@ -32,7 +32,7 @@ import {
   pmfModel,
   synthetic,
 } from './pmf_hmc.js';
-import { mixtureLogDensity, mixtureSampler, mixtureStart } from './gaussian_mixture_sgnht.js';
+import { mixtureSampler, mixtureStart, mixtureTarget } from './gaussian_mixture_sgnht.js';
 import { JITTER, VARIANCE_FLOOR } from './common/gp.js';
 import {
   LNTM_FULL,
@@ -107,10 +107,11 @@ const gaussianMixtureSgnht: ZooBenchModel = {
   setup() {
     const x = mixtureStart(1000);
     const sampler = mixtureSampler();
+    const target = mixtureTarget();
     const x0 = f32(x.dataSync(), x.shape);
-    const initialLoss = tf.tidy(() => -tf.sum(mixtureLogDensity({ x })).dataSync()[0]);
+    const initialLoss = tf.tidy(() => -tf.sum(target.logDensity({ x })).dataSync()[0]);
     return {
-      step: () => void sampler.step(mixtureLogDensity, {}, { x }),
+      step: () => void sampler.step(target.logDensity, {}, { x }),
       variables: () => [x],
       torch: {
         args: {
@@ -123,6 +124,7 @@ const gaussianMixtureSgnht: ZooBenchModel = {
       initialLoss,
       dispose: () => {
         sampler.dispose();
+        target.dispose();
         x.dispose();
       },
     };

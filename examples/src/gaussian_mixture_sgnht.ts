@@ -1,7 +1,8 @@
 /**
  * SGNHT on a two-component Gaussian mixture (ZhuSuan
  * examples/toy_examples/mixture_sgnht.py): p(x) = ½N(−1, 0.5²) + ½N(3, 0.5²),
- * a log density given as a function, 1000 chains started uniformly on
+ * a log density given as a function (the two components' Normal log
+ * densities in one op, then their log-sum-exp), 1000 chains started uniformly on
  * [−5, 5], ZhuSuan's sampler settings (η = 0.2, a = 0.1, tune rate 0.01,
  * first order, one friction per latent), the last third of 30,000
  * iterations kept every 100th. The samples are compared with the mixture
@@ -20,12 +21,26 @@ import { columnMoments, ksStatistic, normalCdf } from './common/stats.js';
 const STD = 0.5;
 const MU = [-1, 3];
 
-/** log p(x) of the mixture, up to a constant, per chain (log-sum-exp of the two terms). */
-export function mixtureLogDensity(values: Record<string, tf.Tensor>): tf.Tensor {
-  const x = values.x;
-  const a1 = tf.mul(tf.square(tf.div(tf.sub(x, MU[0]), STD)), -0.5);
-  const a2 = tf.mul(tf.square(tf.div(tf.sub(x, MU[1]), STD)), -0.5);
-  return zs.logSumExp(tf.stack([a1, a2]), 0);
+/** The mixture's log density as an MCMC target, holding its constant tensors. */
+export interface MixtureTarget {
+  /**
+   * log p(x) + log 2 per chain: the log-sum-exp over the two components of
+   * their Normal log densities, both components in one op (the [2, 1] means
+   * broadcast against the chains).
+   */
+  logDensity(values: Record<string, tf.Tensor>): tf.Tensor;
+  /** Frees the components' means and log σ. */
+  dispose(): void;
+}
+
+/** The mixture as a target: its components' means ([2, 1]) and log σ made once. */
+export function mixtureTarget(): MixtureTarget {
+  const means = tf.tensor2d(MU, [MU.length, 1]);
+  const logstd = tf.scalar(Math.log(STD));
+  return {
+    logDensity: (values) => zs.logSumExp(zs.normalLogProbFromLogstd(values.x, means, logstd), 0),
+    dispose: () => tf.dispose([means, logstd]),
+  };
 }
 
 const mixtureCdf = (x: number) =>
@@ -64,15 +79,17 @@ export const gaussianMixtureSgnht: ExampleDefinition = {
     const burnin = Math.floor((nIters * 2) / 3);
     const x = mixtureStart(nChains);
     const sampler = mixtureSampler();
+    const target = mixtureTarget();
     const kept: Float32Array[] = [];
     const t0 = performance.now();
     for (let t = 0; t < nIters; t++) {
-      sampler.step(mixtureLogDensity, {}, { x });
+      sampler.step(target.logDensity, {}, { x });
       if (t >= burnin && t % 100 === 0) kept.push(x.dataSync() as Float32Array);
       if ((t + 1) % 5000 === 0) log(`iteration ${t + 1}/${nIters}`);
     }
     const seconds = (performance.now() - t0) / 1000;
     sampler.dispose();
+    target.dispose();
     x.dispose();
     const samples = new Float32Array(kept.length * nChains);
     kept.forEach((k, i) => samples.set(k, i * nChains));

@@ -420,10 +420,13 @@ def setup_sgnht_mixture(args, arrays, mnist):
     lr, a, rate = float(args["lr"]), float(args["variance_extra"]), float(args["tune_rate"])
     x = torch.from_numpy(arrays["x0"].copy())
 
+    # The two components' Normal log densities at once (means [2, 1] against
+    # the chains), as the library's example takes them; -0.5 / 0.5**2 = -2.
+    means = torch.tensor([[-1.0], [3.0]])
+    c = -math.log(0.5) - 0.5 * math.log(2 * math.pi)
+
     def log_density(x):
-        a1 = -0.5 * ((x + 1.0) / 0.5) ** 2
-        a2 = -0.5 * ((x - 3.0) / 0.5) ** 2
-        return torch.logsumexp(torch.stack([a1, a2]), 0)
+        return torch.logsumexp(-2.0 * (x - means) ** 2 + c, 0)
 
     v = torch.randn_like(x) * math.sqrt(lr)
     alpha = torch.tensor(a)
