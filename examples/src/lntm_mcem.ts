@@ -40,7 +40,9 @@ export const LOG_DELTA = 10;
  * the topics' word probabilities `phi` = softmax(β) [K, V], computed once,
  * as the last argument: the model then uses it rather than taking the
  * softmax at every evaluation of the log joint (the same numbers; the
- * PyTorch peer also takes it once a step).
+ * PyTorch peer also takes it once a step). Likewise `etaMean` may come
+ * already repeated over the documents, [nDocs, K], rather than be tiled at
+ * every evaluation.
  */
 export const lntm = zs.metaBayesianNet(
   (
@@ -49,11 +51,12 @@ export const lntm = zs.metaBayesianNet(
     nDocs: number,
     nTopics: number,
     nVocab: number,
-    etaMean: tf.Tensor1D,
+    etaMean: tf.Tensor1D | tf.Tensor2D,
     etaLogstd: tf.Tensor1D,
     phi?: tf.Tensor2D,
   ) => {
-    const eta = bn.normal('eta', tf.tile(tf.expandDims(etaMean, 0), [nDocs, 1]), {
+    const mean = etaMean.rank === 2 ? etaMean : tf.tile(tf.expandDims(etaMean, 0), [nDocs, 1]);
+    const eta = bn.normal('eta', mean, {
       logstd: etaLogstd,
       nSamples: nChains,
       groupNdims: 1,
@@ -176,8 +179,9 @@ export function heldOutLogLikelihood(
   const etaMean = tf.tensor1d(params.etaMean);
   const etaLogstd = tf.tensor1d(params.etaLogstd);
   const phi = tf.softmax(beta) as tf.Tensor2D;
+  const meanRows = tf.tile(tf.expandDims(etaMean, 0), [nDocs, 1]) as tf.Tensor2D;
   const build = (obs: zs.Observed) =>
-    lntm.observe(obs, opts.nChains, nDocs, nTopics, nVocab, etaMean, etaLogstd, phi);
+    lntm.observe(obs, opts.nChains, nDocs, nTopics, nVocab, meanRows, etaLogstd, phi);
   const hmc = new zs.HMC({
     stepSize: 0.01,
     nLeapfrogs: opts.nLeapfrogs,
@@ -199,6 +203,7 @@ export function heldOutLogLikelihood(
     x,
     beta,
     phi,
+    meanRows,
     etaMean,
     etaLogstd,
     res.logWeights,
@@ -345,9 +350,11 @@ export function mcemTrainer(
   );
   const adam = makeAdam(learningRate, tf.getBackend());
   const step = (docs: ArrayLike<number>, mean: tf.Tensor1D, logstd: tf.Tensor1D) => {
-    // β is fixed through the E-step: its softmax is taken once.
+    // β is fixed through the E-step: its softmax is taken once, and so is
+    // the prior mean's repetition over the batch's documents.
     const phi = tf.softmax(beta) as tf.Tensor2D;
-    const model = (obs: zs.Observed) => lntm.observe(obs, nChains, B, K, V, mean, logstd, phi);
+    const meanRows = tf.tile(tf.expandDims(mean, 0), [B, 1]) as tf.Tensor2D;
+    const model = (obs: zs.Observed) => lntm.observe(obs, nChains, B, K, V, meanRows, logstd, phi);
     const x = tf.gather(xTrain, Int32Array.from(docs));
     // The batch's persistent chains: etaAll [nChains, N, K] → eta [nChains, B, K].
     const start = new Float32Array(nChains * B * K);
@@ -384,7 +391,7 @@ export function mcemTrainer(
       [beta],
     );
     cost?.dispose();
-    tf.dispose([x, phi]);
+    tf.dispose([x, phi, meanRows]);
     return { logPx, acceptance };
   };
   return {
