@@ -1,7 +1,8 @@
 /**
  * The library's `countsDot` (a multinomial's Σ_k x_k log p_k) on `native`,
- * where the backend registers the fused `ZsCountsDot` kernel: values and
- * gradients are the same with and without the kernel (exactly: the kernel
+ * where the backend registers the fused `ZsCountsDot` kernel and the
+ * gradient kernel `ZsCountsDotGrad`: values and gradients are the same with
+ * and without them, and with the first alone (exactly: the kernels
  * sums in the Sum kernel's order and the gradients use the same formulas)
  * and match cpu's within 1e-5 relative; a zero count against l = −∞ gives
  * 0 and a zero gradient, never NaN; a gradient taken for l alone runs no
@@ -12,9 +13,15 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
 import { loadNative, useBackend } from '../src/backend.js';
-import { fusedCompositeCpu, lcgValues as values, withKernelNames } from './helpers.js';
+import {
+  fusedCompositeCpu,
+  lcgValues as values,
+  withKernelNames,
+  withoutKernel,
+} from './helpers.js';
 
 const KERNEL = zs.OPTIONAL_KERNELS.countsDot;
+const GRAD = zs.OPTIONAL_KERNELS.countsDotGrad;
 
 before(async () => {
   const status = await loadNative();
@@ -76,11 +83,13 @@ const CASES: Array<[number[], number[]]> = [
 for (const [xs, ls] of CASES) {
   for (const log of [false, true]) {
     test(`native: countsDot x [${xs}] l [${ls}]${log ? ' (log)' : ''} is the same with and without ${KERNEL}, and on cpu`, async () => {
-      const { fused, composite, cpu } = await fusedCompositeCpu(KERNEL, () =>
+      const { fused, composite, cpu } = await fusedCompositeCpu([KERNEL, GRAD], () =>
         valueAndGrads(xs, ls, log),
       );
+      const noGradKernel = withoutKernel(GRAD, () => valueAndGrads(xs, ls, log));
       ['value', 'd/dx', 'd/dl'].forEach((what, k) => {
         assert.deepEqual(fused[k], composite[k], `${what}: fused vs composite on native`);
+        assert.deepEqual(noGradKernel[k], composite[k], `${what}: without ${GRAD}`);
         assert.equal(fused[k].length, cpu[k].length, `${what}: length`);
         for (let i = 0; i < cpu[k].length; i++) {
           // Under log, d/dp is 0/0 where every count against p = 0 is 0 (as tfjs' Log gradient gives).
@@ -105,7 +114,7 @@ test('native: a gradient of countsDot for l alone runs nothing for x, and nothin
   const { result: g, kernels: seen } = withKernelNames(() =>
     tf.grad((ls: tf.Tensor) => tf.sum(zs.countsDot(x, ls)))(l),
   );
-  assert.ok(seen.includes(KERNEL), `${KERNEL} ran`);
+  assert.ok(seen.includes(KERNEL) && seen.includes(GRAD), `${KERNEL} and ${GRAD} ran`);
   // d/dx would need Equal and Select; d/dl is x·dy summed over nothing.
   assert.ok(!seen.includes('Equal') && !seen.includes('Select'), `kernels: ${seen}`);
   const xv = x.dataSync();

@@ -90,12 +90,12 @@ export function metricsLine(epoch: number): EpochMetrics {
 }
 
 /**
- * `f`'s result three ways: on native with the optional kernel `name`, on
- * native without it (the library's composite), and on cpu. The backend is
+ * `f`'s result three ways: on native with the optional kernel `name` (or
+ * several), on native without it (the library's composite), and on cpu. The backend is
  * native again afterwards.
  */
 export async function fusedCompositeCpu<T>(
-  name: string,
+  name: string | string[],
   f: () => T,
 ): Promise<{ fused: T; composite: T; cpu: T }> {
   await useBackend('native');
@@ -114,17 +114,21 @@ export async function requireNative(): Promise<void> {
 }
 
 /**
- * Runs `f` on native with the optional kernel `name` unregistered (the
- * library then composes it from tfjs ops), then registers it again.
+ * Runs `f` on native with the optional kernel `name` (or each of several)
+ * unregistered (the library then composes it from tfjs ops), then
+ * registers it again.
  */
-export function withoutKernel<T>(name: string, f: () => T): T {
-  const config = tf.getKernel(name, 'native');
-  assert.ok(config !== undefined, `${name} is registered on native`);
-  tf.unregisterKernel(name, 'native');
+export function withoutKernel<T>(name: string | string[], f: () => T): T {
+  const configs = (Array.isArray(name) ? name : [name]).map((n) => {
+    const config = tf.getKernel(n, 'native');
+    assert.ok(config !== undefined, `${n} is registered on native`);
+    return config;
+  });
+  for (const c of configs) tf.unregisterKernel(c.kernelName, 'native');
   try {
     return f();
   } finally {
-    tf.registerKernel(config);
+    for (const c of configs) tf.registerKernel(c);
   }
 }
 

@@ -146,6 +146,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("normalSample", Napi::Function::New(env, NormalSample));
   exports.Set("bernoulliLogProbGrad", Napi::Function::New(env, BernoulliLogProbGrad));
   exports.Set("countsDot", Napi::Function::New(env, CountsDot));
+  exports.Set("countsDotGrad", Napi::Function::New(env, CountsDotGrad));
   exports.Set("sgmcmcUpdate", Napi::Function::New(env, SgmcmcUpdate));
   exports.Set("planarStep", Napi::Function::New(env, PlanarStep));
   exports.Set("planarStepGrad", Napi::Function::New(env, PlanarStepGrad));

@@ -70,6 +70,7 @@ Napi::Value NormalLogProbGrad(const Napi::CallbackInfo& info);
 Napi::Value BernoulliLogProb(const Napi::CallbackInfo& info);
 Napi::Value BernoulliLogProbGrad(const Napi::CallbackInfo& info);
 Napi::Value CountsDot(const Napi::CallbackInfo& info);
+Napi::Value CountsDotGrad(const Napi::CallbackInfo& info);
 Napi::Value NormalSample(const Napi::CallbackInfo& info);
 Napi::Value PlanarStep(const Napi::CallbackInfo& info);
 Napi::Value PlanarStepGrad(const Napi::CallbackInfo& info);

@@ -205,6 +205,10 @@ struct KernelTable {
   // A multinomial's x·log p per element, 0 wherever x == 0: out = x·l, or
   // x·log(l) rounded as the Log kernel rounds when logOf.
   void (*countsDot)(const float* x, const float* l, float* out, int64_t n, bool logOf);
+  // Its gradient for l times dy: out = x·dy, divided by l when logOf,
+  // rounded as Multiply then RealDiv round.
+  void (*countsDotGrad)(const float* x, const float* l, const float* dy, float* out, int64_t n,
+                        bool logOf);
   // Sum of n floats in double precision, in the Sum reduction's order.
   double (*sum)(const float* x, int64_t n);
   // out[r] = sum(x + r·inner, inner) rounded to float, for r in [0, rows):

@@ -87,6 +87,15 @@ void countsDot(const float* __restrict x, const float* __restrict l, float* __re
   }
 }
 
+void countsDotGrad(const float* __restrict x, const float* __restrict l, const float* __restrict dy,
+                   float* __restrict out, int64_t n, bool logOf) {
+  if (logOf) {
+    for (int64_t k = 0; k < n; ++k) out[k] = (x[k] * dy[k]) / l[k];
+  } else {
+    for (int64_t k = 0; k < n; ++k) out[k] = x[k] * dy[k];
+  }
+}
+
 void planarParams(const float* __restrict w, const float* __restrict uHat, int64_t dim,
                   float* __restrict u, float* __restrict p) {
   // The products are rounded to float and summed as Multiply and Sum do.

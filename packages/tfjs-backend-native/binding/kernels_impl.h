@@ -220,6 +220,8 @@ void bernoulliLogProb(const float* l, const float* x, float* out, int64_t n);
 void bernoulliLogProbGrad(const float* l, const float* x, const float* dy, float* out, int64_t n);
 void normalSample(const float* m, const float* s, float* noise, float* z, int64_t n);
 void countsDot(const float* x, const float* l, float* out, int64_t n, bool logOf);
+void countsDotGrad(const float* x, const float* l, const float* dy, float* out, int64_t n,
+                   bool logOf);
 void planarParams(const float* w, const float* uHat, int64_t dim, float* u, float* p);
 void planarRows(const float* x, const float* w, const float* u, float wu, float b, float* y,
                 float* ld, int64_t dim, int64_t r0, int64_t r1);

@@ -337,6 +337,23 @@ Napi::Value CountsDot(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// countsDotGrad(x, l, dy, out, inner, logOf): countsDot's gradient for l,
+// out = x·dy (x·dy / l when logOf) at the full length, broadcasting
+// periodically, dy holding one value per row of `inner` elements.
+Napi::Value CountsDotGrad(const Napi::CallbackInfo& info) {
+  const char* fn = "countsDotGrad";
+  const auto [n, inner] = gradLength(info, fn, 3, 4);
+  const float* dy = f32(info, 2, fn, n / inner);
+  float* out = f32(info, 3, fn, n);
+  const bool logOf = flag(info, 5);
+  const Periodic ops(info, fn, {0, 1}, n, inner);
+  const auto grads = [&](int64_t pos, int64_t len, const float* d) {
+    KT->countsDotGrad(ops.at(0, pos), ops.at(1, pos), d, out + pos, len, logOf);
+  };
+  withRowGrads(info, fn, ops, inner, dy, grads);
+  return info.Env().Undefined();
+}
+
 // normalSample(mean, logstd, noise, z): the reparameterised sample from the
 // standard normals in noise (periodic operands): noise becomes eps·e^logstd
 // and z = noise + mean.

@@ -493,6 +493,19 @@ export interface NativeAddon {
     logOf: boolean,
   ): void;
   /**
+   * countsDot's gradient for l at the full length: out = x·dy (x·dy / l,
+   * rounded as Multiply then RealDiv, when `logOf`), operands read
+   * periodically, dy holding one value per row of `inner`.
+   */
+  countsDotGrad(
+    x: Float32Array,
+    l: Float32Array,
+    dy: Float32Array,
+    out: Float32Array,
+    inner: number,
+    logOf: boolean,
+  ): void;
+  /**
    * One planar flow step on the rows of x [rows, dim]: y = x + u·h and
    * ld = log(1 + (1 − h²)·w·u) [rows], h = tanh(x·w + b), u made from uHat
    * (w·u = softplus(w·û) − 1); w, uHat [dim], b [1].

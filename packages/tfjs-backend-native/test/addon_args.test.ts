@@ -139,6 +139,16 @@ describe('addon argument checks', () => {
       /^native\.bernoulliLogProbGrad: bad inner$/,
     );
     throwsLike(
+      () => addon.countsDotGrad(f32(6), f32(6), f32(2), f32(6), 4, true),
+      RangeError,
+      /^native\.countsDotGrad: bad inner$/,
+    );
+    throwsLike(
+      () => addon.countsDotGrad(f32(6), f32(4), f32(3), f32(6), 2, true),
+      RangeError,
+      /^native\.countsDotGrad: operand lengths do not broadcast periodically$/,
+    );
+    throwsLike(
       () => addon.normalSample(one, one, new Int32Array(2) as never, f32(2)),
       TypeError,
       /^native\.normalSample: argument 2 must be a Float32Array$/,

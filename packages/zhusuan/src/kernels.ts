@@ -89,6 +89,14 @@ export const OPTIONAL_KERNELS = {
    */
   countsDot: 'ZsCountsDot',
   /**
+   * Inputs `dy` (one value per row of the last axis, the shape `countsDot`
+   * returned), `x`, `l`; attribute `log`: the gradient of `countsDot` for
+   * `l` at the broadcast shape, `x·dy` with dy repeated over the last axis,
+   * divided by `l` under `log`, rounded as Multiply then RealDiv round (the
+   * library sums it down to `l`'s shape). Used when present.
+   */
+  countsDotGrad: 'ZsCountsDotGrad',
+  /**
    * Inputs `a`, `b` (float32, one shape); attribute `scale` (a number,
    * rounded to float32): `a + b·scale`, the numbers of `tf.add(a, tf.mul(b,
    * scale))` (the product rounded first). The library registers its
@@ -528,6 +536,16 @@ export interface CountsDotOptions {
 
 /** d/dl Σ x·l = x (x/p for l = log p), times dy repeated over the last axis, summed down to l's shape. */
 function countsDotGradL(x: tf.Tensor, l: tf.Tensor, dy: tf.Tensor, log: boolean): tf.Tensor {
+  // Under log the kernel divides before any sum down to l's shape, so it
+  // gives the composite's numbers only where l has the full shape.
+  const full = tf.broadcast_util.assertAndGetBroadcastShape(x.shape, l.shape);
+  if (
+    backendHasKernel(OPTIONAL_KERNELS.countsDotGrad) &&
+    [x, l, dy].every((t) => t.dtype === 'float32') &&
+    (!log || (full.length === l.rank && full.every((d, i) => d === l.shape[i])))
+  ) {
+    return reduceToShape(runKernel(OPTIONAL_KERNELS.countsDotGrad, { dy, x, l }, { log }), l.shape);
+  }
   const g = reduceToShape(tf.mul(x, tf.expandDims(dy, -1)), l.shape);
   return log ? tf.div(g, l) : g;
 }

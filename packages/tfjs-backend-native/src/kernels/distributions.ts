@@ -29,7 +29,9 @@
  * - `ZsCountsDot` (inputs x, l; broadcasting, rank ≥ 1; attribute `log`):
  *   Σ over the last axis of x·l (x·log l when `log`), 0 wherever x = 0, in
  *   one pass instead of (Log,) Equal, Multiply, Select with its broadcasts
- *   and Sum, summed in the Sum kernel's order.
+ *   and Sum, summed in the Sum kernel's order; `ZsCountsDotGrad` (inputs dy,
+ *   x, l; attribute `log`) returns the gradient for l at the broadcast shape,
+ *   x·dy (x·dy / l when `log`), instead of ExpandDims, Multiply and RealDiv.
  * - `ZsPlanarStep` (inputs x [..., dim], w, uHat [dim], b []): a planar flow
  *   step's two outputs y [..., dim] and log-determinant [...] in one pass
  *   over the rows instead of ~20 kernels; `ZsPlanarStepGrad` (inputs dy, dl,
@@ -52,6 +54,7 @@ export const ZS_BERNOULLI_LOG_PROB_GRAD = 'ZsBernoulliLogProbGrad';
 export const ZS_NORMAL_SAMPLE = 'ZsNormalSample';
 export const ZS_BERNOULLI_SAMPLE = 'ZsBernoulliSample';
 export const ZS_COUNTS_DOT = 'ZsCountsDot';
+export const ZS_COUNTS_DOT_GRAD = 'ZsCountsDotGrad';
 export const ZS_PLANAR_STEP = 'ZsPlanarStep';
 export const ZS_PLANAR_STEP_GRAD = 'ZsPlanarStepGrad';
 
@@ -319,6 +322,30 @@ function countsDot({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   });
 }
 
+function countsDotGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const { dy, x, l } = inputs;
+  if (Math.max(x.shape.length, l.shape.length) === 0) {
+    throw new Error(`${ZS_COUNTS_DOT_GRAD}: x and l need at least one axis (the categories)`);
+  }
+  const g = grouping(ZS_COUNTS_DOT_GRAD, [x.shape, l.shape], { groupNdims: 1 });
+  const dv = dyValues(ZS_COUNTS_DOT_GRAD, backend, dy, g);
+  const n = sizeOf(g.full);
+  const out = backend.allocF32(n);
+  if (n > 0) {
+    Operands.use(backend, ZS_COUNTS_DOT_GRAD, g.full, (ops) => {
+      backend.addon.countsDotGrad(
+        ops.of(x, 'x'),
+        ops.of(l, 'l'),
+        dv,
+        out,
+        g.inner,
+        attrs?.log === true,
+      );
+    });
+  }
+  return backend.makeOutputF32(g.full, out);
+}
+
 /** A planar step's float32 operand `name`, or an error naming the kernel and the input. */
 function planarOperand(
   kernel: string,
@@ -410,6 +437,7 @@ export const distributionConfigs: KernelConfig[] = [
   nativeKernel(ZS_NORMAL_SAMPLE, normalSample),
   nativeKernel(ZS_BERNOULLI_SAMPLE, bernoulliSample),
   nativeKernel(ZS_COUNTS_DOT, countsDot),
+  nativeKernel(ZS_COUNTS_DOT_GRAD, countsDotGrad),
   nativeKernel(ZS_PLANAR_STEP, planarStep),
   nativeKernel(ZS_PLANAR_STEP_GRAD, planarStepGrad),
 ];
