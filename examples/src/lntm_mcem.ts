@@ -179,7 +179,7 @@ export function heldOutLogLikelihood(
   const etaMean = tf.tensor1d(params.etaMean);
   const etaLogstd = tf.tensor1d(params.etaLogstd);
   const phi = tf.softmax(beta) as tf.Tensor2D;
-  const meanRows = tf.tile(tf.expandDims(etaMean, 0), [nDocs, 1]) as tf.Tensor2D;
+  const meanRows = tf.tidy(() => tf.tile(tf.expandDims(etaMean, 0), [nDocs, 1])) as tf.Tensor2D;
   const build = (obs: zs.Observed) =>
     lntm.observe(obs, opts.nChains, nDocs, nTopics, nVocab, meanRows, etaLogstd, phi);
   const hmc = new zs.HMC({
@@ -353,7 +353,7 @@ export function mcemTrainer(
     // β is fixed through the E-step: its softmax is taken once, and so is
     // the prior mean's repetition over the batch's documents.
     const phi = tf.softmax(beta) as tf.Tensor2D;
-    const meanRows = tf.tile(tf.expandDims(mean, 0), [B, 1]) as tf.Tensor2D;
+    const meanRows = tf.tidy(() => tf.tile(tf.expandDims(mean, 0), [B, 1])) as tf.Tensor2D;
     const model = (obs: zs.Observed) => lntm.observe(obs, nChains, B, K, V, meanRows, logstd, phi);
     const x = tf.gather(xTrain, Int32Array.from(docs));
     // The batch's persistent chains: etaAll [nChains, N, K] → eta [nChains, B, K].
