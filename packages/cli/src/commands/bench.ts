@@ -48,7 +48,7 @@ export const BENCH_FLAGS = {
   },
   'warmup-seconds': {
     type: 'float',
-    default: 1,
+    default: 3,
     min: 0,
     help: 'with --model or --sweep: every timing warms up for its first 10 steps and at least this long',
   },
