@@ -30,7 +30,9 @@ export function bnnModel(
 ): zs.MetaBayesianNet<[tf.Tensor2D, number]> {
   const names = weightNames(layerSizes);
   const model = zs.metaBayesianNet((bn: zs.BayesianNet, x: tf.Tensor2D, nParticles: number) => {
-    let h: tf.Tensor = tf.tile(tf.expandDims(x, 0), [nParticles, 1, 1]);
+    // [1, n, d]: the first product broadcasts it against the particles'
+    // weights [nParticles, ...] (as PyTorch's peer expands it), no copies.
+    let h: tf.Tensor = tf.expandDims(x, 0);
     layerSizes.slice(1).forEach((nOut, i) => {
       const nIn = layerSizes[i];
       const w = bn.normal(names[i], tf.zeros([nOut, nIn + 1]), {
