@@ -217,6 +217,25 @@ ReduceShape reduceShapeOf(const Napi::CallbackInfo& info, int si, const char* fn
   return r;
 }
 
+// The row length when a reduction sums whole rows of contiguous elements:
+// the reduced axes are the trailing ones (size-1 axes aside), at least one
+// element is reduced per row and there is at least one row; else 0.
+int64_t lastAxisRows(const ReduceShape& r) {
+  if (r.total == 0) return 0;
+  int64_t inner = 1;
+  bool keptSeen = false;
+  for (int d = r.rank - 1; d >= 0; --d) {
+    if (r.dims[d] == 1) continue;
+    if (r.red[d]) {
+      if (keptSeen) return 0;  // a reduced axis before a kept one
+      inner *= r.dims[d];
+    } else {
+      keptSeen = true;
+    }
+  }
+  return inner;
+}
+
 // A scratch array of more than n elements of T, kept per thread (one per T):
 // doubles for KT->reduce's accumulators, floats for the log-sum-exp's shifts.
 template <class T>
@@ -235,6 +254,16 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   const ReduceShape r = reduceShapeOf(info, 3, "reduce");
   const float* x = f32(info, 1, "reduce", r.total);
   float* out = f32(info, 2, "reduce", r.outSize);
+  const int64_t inner = lastAxisRows(r);
+  if (op == kReduceSum && inner > 0) {
+    // Rows of `inner` contiguous elements, each summed as KT->reduce sums
+    // it (rowSum, then rounded to float): the rows split over the pool.
+    const int64_t rows = r.total / inner;
+    parallelFor(rows, std::max<int64_t>(1, parallelMin / inner), [&](int64_t r0, int64_t r1) {
+      KT->rowSums(x + r0 * inner, r1 - r0, inner, out + r0);
+    });
+    return info.Env().Undefined();
+  }
   KT->reduce(op, x, out, r.dims, r.red, r.rank, threadScratch<double>(r.outSize));
   return info.Env().Undefined();
 }

@@ -198,8 +198,41 @@ void reduce(int op, const float* x, float* out, const int64_t* dimsIn, const uin
 
 double sum(const float* x, int64_t n) { return rowSum(x, n); }
 
+namespace {
+
+// rowSums for rows of N < 8 elements: rowSum's eight lanes are then all
+// zero, so its sum is 0 + x0 + x1 + ... in order; N known at compile time.
+template <int N>
+void rowSumsShort(const float* x, int64_t rows, float* out) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * N;
+    double t = 0.0;
+    for (int k = 0; k < N; ++k) t += static_cast<double>(xr[k]);
+    out[r] = static_cast<float>(t);
+  }
+}
+
+}  // namespace
+
 void rowSums(const float* x, int64_t rows, int64_t inner, float* out) {
-  for (int64_t r = 0; r < rows; ++r) out[r] = static_cast<float>(rowSum(x + r * inner, inner));
+  switch (inner) {
+    case 1:
+      return rowSumsShort<1>(x, rows, out);
+    case 2:
+      return rowSumsShort<2>(x, rows, out);
+    case 3:
+      return rowSumsShort<3>(x, rows, out);
+    case 4:
+      return rowSumsShort<4>(x, rows, out);
+    case 5:
+      return rowSumsShort<5>(x, rows, out);
+    case 6:
+      return rowSumsShort<6>(x, rows, out);
+    case 7:
+      return rowSumsShort<7>(x, rows, out);
+    default:
+      for (int64_t r = 0; r < rows; ++r) out[r] = static_cast<float>(rowSum(x + r * inner, inner));
+  }
 }
 
 }  // namespace ZSN_NS

@@ -336,6 +336,42 @@ describe('reductions', () => {
       await sameOnBoth(() => op(tf.scalar(2.5)), `${name} scalar`);
     });
   }
+  // A sum over trailing axes runs row by row on the pool; each row is summed
+  // in double in the order of the general reduction (eight lanes over
+  // blocks of 8, added as a tree, then the tail in order), so the numbers
+  // are exactly that order's, whatever the row length or the threads.
+  its('sums over trailing axes: the general order, bit for bit', async () => {
+    const rowSum = (v: ArrayLike<number>, at: number, n: number): number => {
+      const s = new Float64Array(8);
+      let i = 0;
+      for (; i + 8 <= n; i += 8) for (let l = 0; l < 8; l++) s[l] += v[at + i + l];
+      let t = s[0] + s[1] + (s[2] + s[3]) + (s[4] + s[5] + (s[6] + s[7]));
+      for (; i < n; i++) t += v[at + i];
+      return Math.fround(t);
+    };
+    for (const [shape, axis] of [
+      [[8, 4500, 5], 2], // pmf_hmc's dot products: on the pool
+      [[7, 3], -1],
+      [
+        [1000, 1, 7],
+        [1, 2],
+      ],
+      [
+        [300, 2, 3],
+        [1, 2],
+      ], // rows of 6 over two axes
+      [[5000, 12], 1], // past the eight lanes, on the pool
+      [[64, 33], 1],
+      [[6, 1], 1],
+    ] as Array<[number[], number | number[]]>) {
+      const got = await runOn('native', () => tf.sum(rand(shape, 35, -1, 1), axis));
+      const x = (await runOn('native', () => rand(shape, 35, -1, 1))).values;
+      const n = shape.slice(Array.isArray(axis) ? axis[0] : (axis + shape.length) % shape.length);
+      const inner = n.reduce((a, b) => a * b, 1);
+      const want = Array.from({ length: x.length / inner }, (_, r) => rowSum(x, r * inner, inner));
+      assert.deepEqual(Array.from(got.values), want, `sum [${shape}] axis ${axis}`);
+    }
+  });
   its('max/min keep NaN', async () => {
     await sameOnBoth(() => tf.max(tf.tensor2d([1, NaN, 3, 4, 5, 6], [2, 3]), 1), 'max nan row');
     await sameOnBoth(() => tf.min(tf.tensor2d([1, NaN, 3, 4, 5, 6], [2, 3]), 0), 'min nan col');
