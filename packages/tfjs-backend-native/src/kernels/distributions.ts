@@ -224,24 +224,37 @@ function bernoulliLogProb({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   });
 }
 
+/**
+ * A one-output gradient kernel's result at the broadcast shape `g.full`,
+ * which `compute` writes from the operands and dy's values (one per row of
+ * `g.inner`).
+ */
+function gradOutput(
+  kernel: string,
+  backend: NativeBackend,
+  dy: TensorInfo,
+  g: Grouping,
+  compute: (ops: Operands, dv: Float32Array, out: Float32Array) => void,
+): TensorInfo {
+  const dv = dyValues(kernel, backend, dy, g);
+  const n = sizeOf(g.full);
+  const out = backend.allocF32(n);
+  if (n > 0) Operands.use(backend, kernel, g.full, (ops) => compute(ops, dv, out));
+  return backend.makeOutputF32(g.full, out);
+}
+
 function bernoulliLogProbGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { dy, logits, given } = inputs;
   const g = grouping(ZS_BERNOULLI_LOG_PROB_GRAD, [logits.shape, given.shape], attrs);
-  const dv = dyValues(ZS_BERNOULLI_LOG_PROB_GRAD, backend, dy, g);
-  const n = sizeOf(g.full);
-  const out = backend.allocF32(n);
-  if (n > 0) {
-    Operands.use(backend, ZS_BERNOULLI_LOG_PROB_GRAD, g.full, (ops) => {
-      backend.addon.bernoulliLogProbGrad(
-        ops.of(logits, 'logits'),
-        ops.of(given, 'given'),
-        dv,
-        out,
-        g.inner,
-      );
-    });
-  }
-  return backend.makeOutputF32(g.full, out);
+  return gradOutput(ZS_BERNOULLI_LOG_PROB_GRAD, backend, dy, g, (ops, dv, out) =>
+    backend.addon.bernoulliLogProbGrad(
+      ops.of(logits, 'logits'),
+      ops.of(given, 'given'),
+      dv,
+      out,
+      g.inner,
+    ),
+  );
 }
 
 /** True when `param` broadcasts to `shape` (the sample's shape). */
@@ -328,22 +341,16 @@ function countsDotGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo {
     throw new Error(`${ZS_COUNTS_DOT_GRAD}: x and l need at least one axis (the categories)`);
   }
   const g = grouping(ZS_COUNTS_DOT_GRAD, [x.shape, l.shape], { groupNdims: 1 });
-  const dv = dyValues(ZS_COUNTS_DOT_GRAD, backend, dy, g);
-  const n = sizeOf(g.full);
-  const out = backend.allocF32(n);
-  if (n > 0) {
-    Operands.use(backend, ZS_COUNTS_DOT_GRAD, g.full, (ops) => {
-      backend.addon.countsDotGrad(
-        ops.of(x, 'x'),
-        ops.of(l, 'l'),
-        dv,
-        out,
-        g.inner,
-        attrs?.log === true,
-      );
-    });
-  }
-  return backend.makeOutputF32(g.full, out);
+  return gradOutput(ZS_COUNTS_DOT_GRAD, backend, dy, g, (ops, dv, out) =>
+    backend.addon.countsDotGrad(
+      ops.of(x, 'x'),
+      ops.of(l, 'l'),
+      dv,
+      out,
+      g.inner,
+      attrs?.log === true,
+    ),
+  );
 }
 
 /** A planar step's float32 operand `name`, or an error naming the kernel and the input. */
