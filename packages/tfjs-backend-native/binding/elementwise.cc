@@ -218,8 +218,9 @@ ReduceShape reduceShapeOf(const Napi::CallbackInfo& info, int si, const char* fn
 }
 
 // The row length when a reduction sums whole rows of contiguous elements:
-// the reduced axes are the trailing ones (size-1 axes aside), at least one
-// element is reduced per row and there is at least one row; else 0.
+// the reduced axes are the trailing ones (size-1 axes aside), with more
+// than one element per row (a sum over size-1 axes alone copies, keeping
+// −0) and at least one row; else 0.
 int64_t lastAxisRows(const ReduceShape& r) {
   if (r.total == 0) return 0;
   int64_t inner = 1;
@@ -233,7 +234,7 @@ int64_t lastAxisRows(const ReduceShape& r) {
       keptSeen = true;
     }
   }
-  return inner;
+  return inner > 1 ? inner : 0;
 }
 
 // A scratch array of more than n elements of T, kept per thread (one per T):
