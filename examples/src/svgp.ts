@@ -52,11 +52,30 @@ export interface SvgpParams {
    * where they are given that same x tensor, ignored at other inputs.
    */
   projection?: GpProjection;
+  /**
+   * f(x) | f(z) at the projection's inputs for one f(z) tensor (q's draws
+   * at a step), which the model then reuses for that same fz tensor rather
+   * than computing it again: its f(x) node is observed there, and the log
+   * joint does not read that node's density.
+   */
+  fzConditional?: FzConditional;
 }
 
-/** f(x) | f(z) = fz at `x`, from `p.projection` when it was computed at `x`. */
+/** f(x) | f(z) = fz at a projection's inputs: the mean `[S, n]` and standard deviation `[n]`. */
+interface FzConditional {
+  fz: tf.Tensor2D;
+  mean: tf.Tensor2D;
+  std: tf.Tensor1D;
+}
+
+/**
+ * f(x) | f(z) = fz at `x`: `p.fzConditional` when it is for this fz and
+ * `p.projection` is at `x`, else from `p.projection` when it was computed at
+ * `x`.
+ */
 function conditional(p: SvgpParams, fz: tf.Tensor2D, x: tf.Tensor2D) {
   const shared = p.projection?.x === x ? p.projection : undefined;
+  if (shared !== undefined && p.fzConditional?.fz === fz) return p.fzConditional;
   return gpConditional(p.z, p.terms, fz, x, p.kScale, shared);
 }
 
@@ -260,12 +279,15 @@ export function svgpTrainer(
     const kScale = tf.softplus(kRaw) as tf.Tensor1D;
     return { z, kScale, terms: inducingTerms(z, kScale), noiseStd: tf.softplus(noiseRaw) };
   };
-  const latent = (p: SvgpParams, x: tf.Tensor2D, n: number): Record<string, zs.LatentSample> => {
+  // q's draws, and f(x) | f(z) at them (which the model can reuse).
+  const draw = (p: SvgpParams, x: tf.Tensor2D, n: number) => {
     const { fz, logQ } = sampleQ(qMean, lowerSoftplusDiag(qRaw), n);
     const cond = conditional(p, fz, x);
     const fx = new zs.Normal({ mean: cond.mean, std: cond.std, groupNdims: 1 }).sample();
-    return { fz: [fz, logQ], fx: [fx, tf.zeros([n])] };
+    const latent: Record<string, zs.LatentSample> = { fz: [fz, logQ], fx: [fx, tf.zeros([n])] };
+    return { latent, fzConditional: { fz, ...cond } };
   };
+  const latent = (p: SvgpParams, x: tf.Tensor2D, n: number) => draw(p, x, n).latent;
   const optimizer = makeAdam(s.lr, tf.getBackend());
   const step = (xb: Float32Array, yb: Float32Array, m: number) =>
     optimizer.minimize(
@@ -275,10 +297,13 @@ export function svgpTrainer(
         const p0 = params();
         // The conditional's projection at the batch, shared by q's draws and the model.
         const p = { ...p0, projection: gpProjection(z, p0.terms, x, p0.kScale) };
+        // The model's f(x) | f(z) at q's draws is the one the draws were made from.
+        const drawn = draw(p, x, s.particles);
+        const pm = { ...p, fzConditional: drawn.fzConditional };
         const lb = zs.elbo(
-          (obs) => model.observe(obs, p, x, s.particles),
+          (obs) => model.observe(obs, pm, x, s.particles),
           { y },
-          { latent: latent(p, x, s.particles), axis: 0 },
+          { latent: drawn.latent, axis: 0 },
         );
         return lb.sgvb() as tf.Scalar;
       },
