@@ -212,27 +212,17 @@ void rowSumsShort(const float* x, int64_t rows, float* out) {
   }
 }
 
+using RowSumsFn = void (*)(const float*, int64_t, float*);
+// Rows of 1..7 elements at a fixed length (kRowSumsShort[inner]).
+constexpr RowSumsFn kRowSumsShort[] = {nullptr,         rowSumsShort<1>, rowSumsShort<2>,
+                                       rowSumsShort<3>, rowSumsShort<4>, rowSumsShort<5>,
+                                       rowSumsShort<6>, rowSumsShort<7>};
+
 }  // namespace
 
 void rowSums(const float* x, int64_t rows, int64_t inner, float* out) {
-  switch (inner) {
-    case 1:
-      return rowSumsShort<1>(x, rows, out);
-    case 2:
-      return rowSumsShort<2>(x, rows, out);
-    case 3:
-      return rowSumsShort<3>(x, rows, out);
-    case 4:
-      return rowSumsShort<4>(x, rows, out);
-    case 5:
-      return rowSumsShort<5>(x, rows, out);
-    case 6:
-      return rowSumsShort<6>(x, rows, out);
-    case 7:
-      return rowSumsShort<7>(x, rows, out);
-    default:
-      for (int64_t r = 0; r < rows; ++r) out[r] = static_cast<float>(rowSum(x + r * inner, inner));
-  }
+  if (inner >= 1 && inner <= 7) return kRowSumsShort[inner](x, rows, out);
+  for (int64_t r = 0; r < rows; ++r) out[r] = static_cast<float>(rowSum(x + r * inner, inner));
 }
 
 }  // namespace ZSN_NS
