@@ -288,7 +288,7 @@ function runFused(
   needs: string[] = [],
 ): tf.Tensor | null {
   for (const name in inputs) if (inputs[name].dtype !== 'float32') return null;
-  if (![gradient.kernelName, ...needs].every(backendHasKernel)) return null;
+  if (!backendHasKernel(gradient.kernelName) || !needs.every(backendHasKernel)) return null;
   ensureGradient(gradient);
   return runKernel(gradient.kernelName, inputs, attrs);
 }
@@ -534,15 +534,22 @@ export interface CountsDotOptions {
   log?: boolean;
 }
 
+/** True when `t` has the shape `t` and `other` broadcast to. */
+function hasBroadcastShape(t: tf.Tensor, other: tf.Tensor): boolean {
+  const full = tf.broadcast_util.assertAndGetBroadcastShape(t.shape, other.shape);
+  return full.length === t.rank && full.every((d, i) => d === t.shape[i]);
+}
+
 /** d/dl Σ x·l = x (x/p for l = log p), times dy repeated over the last axis, summed down to l's shape. */
 function countsDotGradL(x: tf.Tensor, l: tf.Tensor, dy: tf.Tensor, log: boolean): tf.Tensor {
   // Under log the kernel divides before any sum down to l's shape, so it
   // gives the composite's numbers only where l has the full shape.
-  const full = tf.broadcast_util.assertAndGetBroadcastShape(x.shape, l.shape);
   if (
+    x.dtype === 'float32' &&
+    l.dtype === 'float32' &&
+    dy.dtype === 'float32' &&
     backendHasKernel(OPTIONAL_KERNELS.countsDotGrad) &&
-    [x, l, dy].every((t) => t.dtype === 'float32') &&
-    (!log || (full.length === l.rank && full.every((d, i) => d === l.shape[i])))
+    (!log || hasBroadcastShape(l, x))
   ) {
     return reduceToShape(runKernel(OPTIONAL_KERNELS.countsDotGrad, { dy, x, l }, { log }), l.shape);
   }
