@@ -44,6 +44,11 @@ export const LOG_DELTA = 10;
  * already repeated over the documents, [nDocs, K], rather than be tiled at
  * every evaluation.
  */
+/** η's prior mean `[K]` repeated over `nDocs` documents, `[nDocs, K]`. */
+function meanOverDocs(etaMean: tf.Tensor1D, nDocs: number): tf.Tensor2D {
+  return tf.tidy(() => tf.tile(tf.expandDims(etaMean, 0), [nDocs, 1]) as tf.Tensor2D);
+}
+
 export const lntm = zs.metaBayesianNet(
   (
     bn: zs.BayesianNet,
@@ -55,7 +60,7 @@ export const lntm = zs.metaBayesianNet(
     etaLogstd: tf.Tensor1D,
     phi?: tf.Tensor2D,
   ) => {
-    const mean = etaMean.rank === 2 ? etaMean : tf.tile(tf.expandDims(etaMean, 0), [nDocs, 1]);
+    const mean = etaMean.rank === 2 ? etaMean : meanOverDocs(etaMean as tf.Tensor1D, nDocs);
     const eta = bn.normal('eta', mean, {
       logstd: etaLogstd,
       nSamples: nChains,
@@ -179,7 +184,7 @@ export function heldOutLogLikelihood(
   const etaMean = tf.tensor1d(params.etaMean);
   const etaLogstd = tf.tensor1d(params.etaLogstd);
   const phi = tf.softmax(beta) as tf.Tensor2D;
-  const meanRows = tf.tidy(() => tf.tile(tf.expandDims(etaMean, 0), [nDocs, 1])) as tf.Tensor2D;
+  const meanRows = meanOverDocs(etaMean, nDocs);
   const build = (obs: zs.Observed) =>
     lntm.observe(obs, opts.nChains, nDocs, nTopics, nVocab, meanRows, etaLogstd, phi);
   const hmc = new zs.HMC({
@@ -353,7 +358,7 @@ export function mcemTrainer(
     // β is fixed through the E-step: its softmax is taken once, and so is
     // the prior mean's repetition over the batch's documents.
     const phi = tf.softmax(beta) as tf.Tensor2D;
-    const meanRows = tf.tidy(() => tf.tile(tf.expandDims(mean, 0), [B, 1])) as tf.Tensor2D;
+    const meanRows = meanOverDocs(mean, B);
     const model = (obs: zs.Observed) => lntm.observe(obs, nChains, B, K, V, meanRows, logstd, phi);
     const x = tf.gather(xTrain, Int32Array.from(docs));
     // The batch's persistent chains: etaAll [nChains, N, K] → eta [nChains, B, K].
