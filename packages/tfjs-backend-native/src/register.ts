@@ -15,7 +15,7 @@ import { getAddon } from './addon.js';
 import { NativeBackend } from './backend.js';
 import { batchMatMulConfig } from './kernels/BatchMatMul.js';
 import { castConfig } from './kernels/Cast.js';
-import { concatConfig } from './kernels/Concat.js';
+import { concatConfig, packConfig } from './kernels/Concat.js';
 import { fusedMatMulConfig } from './kernels/_FusedMatMul.js';
 import { binaryConfigs } from './kernels/binary.js';
 import { reduceConfigs } from './kernels/reduce.js';
@@ -55,7 +55,8 @@ const PRIORITY = 3;
 
 /**
  * Kernels added for the model zoo (issue 17): gathers and segment sums,
- * the library's `ZsGatherGrad` (the gradient of `zs.gather`), splits, tiles, padding, convolutions, pooling, softmax, Select and the
+ * the library's `ZsGatherGrad` (the gradient of `zs.gather`), splits,
+ * stacks, tiles, padding, convolutions, pooling, softmax, Select and the
  * boolean kernels, and the Cholesky factorisation and triangular solve the
  * library's `cholesky` and `triangularSolve` run when a backend has them.
  * `bench/zoo-kernels.mjs` times the backend with and without them.
@@ -66,6 +67,7 @@ const zooConfigs: KernelConfig[] = [
   gatherGradConfig,
   splitVConfig,
   unpackConfig,
+  packConfig,
   stridedSliceConfig,
   tileConfig,
   padV2Config,

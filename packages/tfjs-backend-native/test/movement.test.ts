@@ -1,6 +1,6 @@
 /**
- * The splitting, slicing, tiling and padding kernels (kernels/SplitV.ts,
- * Unpack.ts, StridedSlice.ts, Tile.ts, PadV2.ts) give the cpu backend's
+ * The splitting, stacking, slicing, tiling and padding kernels (kernels/SplitV.ts,
+ * Unpack.ts, Concat.ts's Pack, StridedSlice.ts, Tile.ts, PadV2.ts) give the cpu backend's
  * values exactly (they copy), across axes, ranks and dtypes; the gradients
  * that run them (Concat's is a split, Slice's a pad, Tile's slices) agree.
  */
@@ -47,6 +47,24 @@ describe('SplitV and Unpack', () => {
       await sameManyOnBoth(() => tf.unstack(rand([3, 4, 2], 4), axis), `axis ${axis}`, 0, 0);
     }
     await sameManyOnBoth(() => tf.unstack(int32([3, 2]), 1), 'int32', 0, 0);
+  });
+  it('stack along every axis, and its gradient (an unstack)', async () => {
+    for (const axis of [0, 1, 2, -1, -3]) {
+      await sameOnBoth(
+        () => tf.stack([rand([3, 4], 40), rand([3, 4], 41), rand([3, 4], 42)], axis),
+        `stack axis ${axis}`,
+        0,
+        0,
+      );
+    }
+    await sameOnBoth(() => tf.stack([rand([2, 100, 100], 43)]), 'one piece', 0, 0);
+    await sameOnBoth(() => tf.stack([rand([0, 3], 44), rand([0, 3], 45)], 1), 'empty', 0, 0);
+    await sameOnBoth(() => tf.stack([int32([2, 3]), int32([2, 3])], 1), 'int32 (cpu)', 0, 0);
+    await sameGradsOnBoth(
+      (a, b) => tf.sum(tf.mul(tf.stack([a, tf.relu(b)], 1), rand([5, 2, 4], 46))),
+      () => [rand([5, 4], 47), rand([5, 4], 48)],
+      'stack',
+    );
   });
   it("Concat's gradient (a split) agrees", async () => {
     await sameGradsOnBoth(
@@ -184,6 +202,10 @@ describe('which cases run natively', () => {
     const concatGrad = () =>
       tf.grad((a) => tf.sum(tf.concat([a, tf.ones([3, 1])], 1)))(rand([3, 4], 28));
     assert.equal(await addonCalls('copy2d', concatGrad), 2 + 2); // concat forward, split backward
+    assert.equal(
+      await addonCalls('copy2d', () => tf.stack([rand([2, 3], 49), rand([2, 3], 50)], 1)),
+      2,
+    );
     assert.equal(
       await addonCalls('slice', () => tf.stridedSlice(rand([4, 5], 29), [1, 1], [3, 4], [1, 1])),
       1,
