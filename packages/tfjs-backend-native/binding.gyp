@@ -44,6 +44,7 @@
         "binding/conv.cc",
         "binding/elementwise.cc",
         "binding/gemm.cc",
+        "binding/gp.cc",
         "binding/indexing.cc",
         "binding/linalg.cc",
         "binding/log_density.cc",

@@ -150,6 +150,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgmcmcUpdate", Napi::Function::New(env, SgmcmcUpdate));
   exports.Set("planarStep", Napi::Function::New(env, PlanarStep));
   exports.Set("planarStepGrad", Napi::Function::New(env, PlanarStepGrad));
+  exports.Set("rbfKernel", Napi::Function::New(env, RbfKernel));
+  exports.Set("rbfKernelGrad", Napi::Function::New(env, RbfKernelGrad));
   exports.Set("cholesky", Napi::Function::New(env, Cholesky));
   exports.Set("triangularSolve", Napi::Function::New(env, TriangularSolve));
   exports.Set("randomNormal", Napi::Function::New(env, RandomNormal));

@@ -75,6 +75,10 @@ Napi::Value NormalSample(const Napi::CallbackInfo& info);
 Napi::Value PlanarStep(const Napi::CallbackInfo& info);
 Napi::Value PlanarStepGrad(const Napi::CallbackInfo& info);
 
+// gp.cc: a Gaussian process's RBF kernel matrix and its gradient.
+Napi::Value RbfKernel(const Napi::CallbackInfo& info);
+Napi::Value RbfKernelGrad(const Napi::CallbackInfo& info);
+
 // sgmcmc.cc: the fused SG-MCMC update of one latent.
 Napi::Value SgmcmcUpdate(const Napi::CallbackInfo& info);
 

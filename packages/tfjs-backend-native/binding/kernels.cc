@@ -5,32 +5,15 @@
 namespace ZSN_NS {
 namespace {
 
-const KernelTable kTable = {binary,
-                            compare,
-                            logical,
-                            predicate,
-                            select,
-                            unary,
-                            biasAct,
-                            actGrad,
-                            colSum,
-                            reduce,
-                            normalLogProb,
-                            normalLogProbGrad,
-                            expNeg,
-                            bernoulliLogProb,
-                            bernoulliLogProbGrad,
-                            normalSample,
-                            countsDot,
-                            countsDotGrad,
-                            sum,
-                            rowSums,
-                            sgmcmc,
-                            planarParams,
-                            planarRows,
-                            planarRowsGrad,
-                            addScaled,
-                            adam};
+const KernelTable kTable = {binary,       compare,          logical,
+                            predicate,    select,           unary,
+                            biasAct,      actGrad,          colSum,
+                            reduce,       normalLogProb,    normalLogProbGrad,
+                            expNeg,       bernoulliLogProb, bernoulliLogProbGrad,
+                            normalSample, countsDot,        countsDotGrad,
+                            sum,          rowSums,          sgmcmc,
+                            planarParams, planarRows,       planarRowsGrad,
+                            rbfRows,      addScaled,        adam};
 
 }  // namespace
 

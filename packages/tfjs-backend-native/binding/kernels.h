@@ -234,6 +234,12 @@ struct KernelTable {
   void (*planarRowsGrad)(const float* dy, const float* dl, const float* x, const float* w,
                          const float* u, float wu, float b, float* dx, double* du, double* dwx,
                          double* s, int64_t dim, int64_t r0, int64_t r1);
+  // Rows [r0, r1) of an RBF kernel matrix [rows, m] (gp.cc): kh holds the
+  // products xs_i·ys_c on entry; with raw = (xx_i + yy_c) − 2·xs_i·ys_c,
+  // writes k = exp(−½·relu(raw)) and kh = k·step(raw), rounded as the
+  // composite's Add, Multiply, Sub, Relu, Multiply, Exp, Step and Multiply.
+  void (*rbfRows)(const float* xx, const float* yy, float* k, float* kh, int64_t m, int64_t r0,
+                  int64_t r1);
   // out = a + b·s over [begin, end), the product rounded to float first
   // (Multiply, then Add).
   void (*addScaled)(const float* a, const float* b, float s, float* out, int64_t begin,

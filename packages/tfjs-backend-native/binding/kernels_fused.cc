@@ -96,6 +96,21 @@ void countsDotGrad(const float* __restrict x, const float* __restrict l, const f
   }
 }
 
+void rbfRows(const float* __restrict xx, const float* __restrict yy, float* __restrict k,
+             float* __restrict kh, int64_t m, int64_t r0, int64_t r1) {
+  for (int64_t i = r0; i < r1; ++i) {
+    float* __restrict kr = k + i * m;
+    float* __restrict hr = kh + i * m;
+    const float xi = xx[i];
+    for (int64_t c = 0; c < m; ++c) {
+      const float raw = (xi + yy[c]) - hr[c] * 2.0f;
+      const float e = fexp((raw < 0.0f ? 0.0f : raw) * -0.5f);
+      kr[c] = e;
+      hr[c] = e * (raw != raw ? raw : (raw > 0.0f ? 1.0f : 0.0f));
+    }
+  }
+}
+
 void planarParams(const float* __restrict w, const float* __restrict uHat, int64_t dim,
                   float* __restrict u, float* __restrict p) {
   // The products are rounded to float and summed as Multiply and Sum do.

@@ -228,6 +228,8 @@ void planarRows(const float* x, const float* w, const float* u, float wu, float 
 void planarRowsGrad(const float* dy, const float* dl, const float* x, const float* w,
                     const float* u, float wu, float b, float* dx, double* du, double* dwx,
                     double* s, int64_t dim, int64_t r0, int64_t r1);
+void rbfRows(const float* xx, const float* yy, float* k, float* kh, int64_t m, int64_t r0,
+             int64_t r1);
 void addScaled(const float* a, const float* b, float s, float* out, int64_t begin, int64_t end);
 void adam(float* p, float* m, float* v, const float* g, int64_t begin, int64_t end, float b1,
           float oneMinusB1, float b2, float oneMinusB2, float bc1, float bc2, float eps,

@@ -537,6 +537,39 @@ export interface NativeAddon {
     dim: number,
   ): void;
   /**
+   * The RBF kernel matrix of x [n, d] and y [m, d] with squared length
+   * scales s [d]: k [n, m] = exp(−½·max(0, |xs|² + |ys|² − 2·xs·ys)) of the
+   * rows scaled by 1/√s, and kh [n, m], k where the squared distance was
+   * positive and 0 where it was clipped.
+   */
+  rbfKernel(
+    x: Float32Array,
+    y: Float32Array,
+    s: Float32Array,
+    k: Float32Array,
+    kh: Float32Array,
+    n: number,
+    m: number,
+    d: number,
+  ): void;
+  /**
+   * The gradients of {@link rbfKernel}'s k for upstream dk [n, m], from its
+   * kh: dx [n, d], dy [m, d] and ds [d].
+   */
+  rbfKernelGrad(
+    dk: Float32Array,
+    kh: Float32Array,
+    x: Float32Array,
+    y: Float32Array,
+    s: Float32Array,
+    dx: Float32Array,
+    dy: Float32Array,
+    ds: Float32Array,
+    n: number,
+    m: number,
+    d: number,
+  ): void;
+  /**
    * A reparameterised Normal sample: `noise` holds standard normals on entry
    * and e^logstd·noise on return, z = that + mean (mean, logstd periodic).
    */

@@ -25,6 +25,7 @@ import { unaryConfigs } from './kernels/unary.js';
 import { nativeOnlyConfigs } from './kernels/native_ops.js';
 import { randomConfigs } from './kernels/random.js';
 import { distributionConfigs } from './kernels/distributions.js';
+import { gpConfigs } from './kernels/gp.js';
 import { sgmcmcConfigs } from './kernels/sgmcmc.js';
 import { logSumExpConfigs } from './kernels/log_sum_exp.js';
 import { gatherV2Config } from './kernels/GatherV2.js';
@@ -102,6 +103,7 @@ export function nativeKernelConfigs(): KernelConfig[] {
     ...nativeOnlyConfigs,
     ...randomConfigs,
     ...distributionConfigs,
+    ...gpConfigs,
     ...sgmcmcConfigs,
     ...logSumExpConfigs,
     ...zooConfigs,

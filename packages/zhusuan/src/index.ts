@@ -191,6 +191,9 @@ export {
   type TriangularSolveOptions,
 } from './linalg.js';
 
+// Gaussian processes.
+export { rbfKernel } from './gp.js';
+
 // Special functions, reductions, gathers, randomness, optional backend kernels.
 export { lgamma, lbeta } from './special.js';
 export { logSumExp, logMeanExp, stopGradient } from './utils.js';

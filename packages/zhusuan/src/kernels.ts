@@ -194,6 +194,28 @@ export const OPTIONAL_KERNELS = {
    * second derivative): the gather of the incoming gradient.
    */
   gatherGrad: 'ZsGatherGrad',
+  /**
+   * Inputs `x` [n, d], `y` [m, d] and `scale` [d] (float32): the RBF kernel
+   * matrix of {@link rbfKernel}, two outputs [n, m]: k = exp(−½·max(0,
+   * |xs_i|² + |ys_c|² − 2·xs_i·ys_c)) with xs = x·r, ys = y·r, r =
+   * 1/√scale, and kh = k where the clipped squared distance was positive,
+   * 0 where it was clipped. Within float32 rounding of the library's
+   * composite: element-wise steps may round as its Rsqrt, Multiply, Add,
+   * Sub, Relu, Exp and Step kernels do, but the row norms and the product
+   * may be summed in another fixed order. Used only where the backend also
+   * has {@link OPTIONAL_KERNELS.rbfKernelGrad}.
+   */
+  rbfKernel: 'ZsRbfKernel',
+  /**
+   * Inputs `dk` [n, m] (the upstream gradient of k), `kh` [n, m] (as
+   * `rbfKernel` returned it), `x`, `y`, `scale` as for it; three outputs,
+   * the gradients for x [n, d], y [m, d] and scale [d]: with gp = dk·kh,
+   * dxs = gp·ys − xs·Σ_c gp, dys = gpᵀ·xs − ys·Σ_i gp, dx = dxs·r, dy =
+   * dys·r and dscale = (Σ_i dxs·xs + Σ_c dys·ys)·(−½r²), within float32
+   * rounding of the composite (sums in any fixed order: the result must not
+   * depend on thread timing).
+   */
+  rbfKernelGrad: 'ZsRbfKernelGrad',
 } as const;
 
 /** True when the active backend registers kernel `name`. */

@@ -45,7 +45,7 @@ import { BinaryOp } from '../addon.js';
 import type { NativeBackend } from '../backend.js';
 import { nativeBinary } from './binary.js';
 import { checkRandomAttrs } from './random.js';
-import { KernelArgs, f32, nativeKernel, shapeArray, sizeOf } from './util.js';
+import { KernelArgs, f32, nativeKernel, requireF32, shapeArray, sizeOf } from './util.js';
 
 export const ZS_NORMAL_LOG_PROB = 'ZsNormalLogProb';
 export const ZS_NORMAL_LOG_PROB_GRAD = 'ZsNormalLogProbGrad';
@@ -354,18 +354,6 @@ function countsDotGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo {
 }
 
 /** A planar step's float32 operand `name`, or an error naming the kernel and the input. */
-function planarOperand(
-  kernel: string,
-  backend: NativeBackend,
-  inputs: KernelArgs['inputs'],
-  name: string,
-): Float32Array {
-  const t = inputs[name];
-  if (t === undefined) throw new Error(`${kernel}: input ${name} is missing`);
-  const v = f32(backend, t);
-  if (v === null) throw new Error(`${kernel}: ${name} must be a float32 tensor, got ${t.dtype}`);
-  return v;
-}
 
 /**
  * The checked shapes of a planar step: x of rank ≥ 1 with last axis dim ≥ 1,
@@ -399,7 +387,7 @@ function planarShapes(kernel: string, inputs: KernelArgs['inputs']): { dim: numb
 function planarStep({ inputs, backend }: KernelArgs): TensorInfo[] {
   const { dim, rows } = planarShapes(ZS_PLANAR_STEP, inputs);
   const [x, w, uHat, b] = ['x', 'w', 'uHat', 'b'].map((k) =>
-    planarOperand(ZS_PLANAR_STEP, backend, inputs, k),
+    requireF32(ZS_PLANAR_STEP, backend, inputs, k),
   );
   const y = backend.allocF32(rows * dim);
   const ld = backend.allocF32(rows);
@@ -421,7 +409,7 @@ function planarStepGrad({ inputs, backend }: KernelArgs): TensorInfo[] {
     }
   }
   const [dy, dl, x, w, uHat, b] = ['dy', 'dl', 'x', 'w', 'uHat', 'b'].map((k) =>
-    planarOperand(ZS_PLANAR_STEP_GRAD, backend, inputs, k),
+    requireF32(ZS_PLANAR_STEP_GRAD, backend, inputs, k),
   );
   const dx = backend.allocF32(rows * dim);
   const dw = backend.allocF32(dim);

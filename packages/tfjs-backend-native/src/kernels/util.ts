@@ -35,6 +35,25 @@ export function f32(backend: NativeBackend, t: TensorInfo | undefined): Float32A
 }
 
 /**
+ * The float32 values of input `name` of `kernel`, which must exist and be
+ * float32 (stored as a Float32Array): the fused kernels that have no cpu
+ * kernel to fall back on.
+ * @throws naming the kernel and the input otherwise.
+ */
+export function requireF32(
+  kernel: string,
+  backend: NativeBackend,
+  inputs: KernelArgs['inputs'],
+  name: string,
+): Float32Array {
+  const t = inputs[name];
+  if (t === undefined) throw new Error(`${kernel}: input ${name} is missing`);
+  const v = f32(backend, t);
+  if (v === null) throw new Error(`${kernel}: ${name} must be a float32 tensor, got ${t.dtype}`);
+  return v;
+}
+
+/**
  * The values behind `t` when they are stored in the array type of its dtype
  * (float32: Float32Array, int32: Int32Array, bool: Uint8Array), else null
  * (strings, complex numbers, a bool cast to float32 kept as a Uint8Array).
