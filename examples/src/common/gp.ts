@@ -23,16 +23,28 @@ export const JITTER = 1e-4;
 /** The smallest conditional variance of f(x) | f(z) (its float32 rounding can go below 0). */
 export const VARIANCE_FLOOR = 1e-8;
 
+/** The values of each {@link triangleMatrix} asked for so far, by n, below and diag. */
+const triangleValues = new Map<string, Float32Array>();
+
 /**
  * A constant `[n, n]` float32 matrix with `below` under the diagonal,
  * `diag` on it and 0 above (the identity, triangle masks), made from a typed
  * array: no kernel runs, where `tf.eye` and comparisons of ranges run several.
+ * The values are made once per (n, below, diag) and shared by the tensors
+ * (tfjs does not copy a tensor's typed array, and no kernel writes to its
+ * inputs), so that a training step, which asks for ~10 of them, neither
+ * fills nor allocates them again.
  */
 export function triangleMatrix(n: number, below: number, diag: number): tf.Tensor2D {
-  const v = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) {
-    v.fill(below, i * n, i * n + i);
-    v[i * n + i] = diag;
+  const key = `${n},${below},${diag}`;
+  let v = triangleValues.get(key);
+  if (v === undefined) {
+    v = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) {
+      v.fill(below, i * n, i * n + i);
+      v[i * n + i] = diag;
+    }
+    triangleValues.set(key, v);
   }
   return tf.tensor2d(v, [n, n]);
 }
