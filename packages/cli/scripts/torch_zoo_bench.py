@@ -7,11 +7,16 @@ the same data in the same order and, for the samplers, from the same initial
 state (all read from the .npy files the bench writes).
 
     python3 torch_zoo_bench.py --spec spec.json
+    python3 torch_zoo_bench.py --serve
 
 spec.json: {"mnist": DIR, "jobs": [{"name", "model", "warmup", "warmup_seconds", "blocks", "per",
 "args": {...}, "arrays": {NAME: FILE.npy}}]}. Prints one JSON line per job,
 {"name", "ms_per_step", "initial_loss"} (or {"name", "error"}), then
-{"threads", "blas_threads"}. Timing: `warmup` steps (and more until
+{"threads", "blas_threads"}. With --serve, the jobs come one a line on stdin,
+each with its "mnist", and each is answered as soon as it is timed (the bench
+times each model's peer right after the model itself); a {"ready": true} line
+comes first, once torch is imported, and the threads line follows the end of
+stdin. Timing: `warmup` steps (and more until
 `warmup_seconds` have passed), then `blocks` blocks of `per` steps, the median
 block's ms per step.
 
@@ -775,20 +780,42 @@ def time_job(job, mnist):
     return {"name": job["name"], "ms_per_step": float(np.median(times)), "initial_loss": initial}
 
 
+def run_job(job, mnist):
+    """One job's result line: its timing, or the error that stopped it."""
+    if job["model"] not in MODELS:
+        return {"name": job["name"], "error": f"no PyTorch peer '{job['model']}' in MODELS"}
+    try:
+        return time_job(job, mnist)
+    except Exception as err:  # one peer's failure must not lose the others' figures
+        return {"name": job["name"], "error": f"{type(err).__name__}: {err}"}
+
+
+def threads_line():
+    return {"threads": torch.get_num_threads(), "blas_threads": openblas_threads()}
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--spec", required=True)
-    spec = json.load(open(ap.parse_args().spec))
-    for job in spec["jobs"]:
-        if job["model"] not in MODELS:
-            out = {"name": job["name"], "error": f"no PyTorch peer '{job['model']}' in MODELS"}
-        else:
-            try:
-                out = time_job(job, spec["mnist"])
-            except Exception as err:  # one peer's failure must not lose the others' figures
-                out = {"name": job["name"], "error": f"{type(err).__name__}: {err}"}
-        print(json.dumps(out), flush=True)
-    print(json.dumps({"threads": torch.get_num_threads(), "blas_threads": openblas_threads()}))
+    ap.add_argument("--spec", help="a spec.json: run its jobs one after another")
+    ap.add_argument(
+        "--serve",
+        action="store_true",
+        help="read one job a line from stdin (with its 'mnist'), answer each with its line",
+    )
+    a = ap.parse_args()
+    if a.serve:
+        print(json.dumps({"ready": True}), flush=True)  # torch is imported: nothing left to load
+        for line in sys.stdin:
+            if line.strip():
+                job = json.loads(line)
+                print(json.dumps(run_job(job, job["mnist"])), flush=True)
+    elif a.spec:
+        spec = json.load(open(a.spec))
+        for job in spec["jobs"]:
+            print(json.dumps(run_job(job, spec["mnist"])), flush=True)
+    else:
+        ap.error("give --spec FILE or --serve")
+    print(json.dumps(threads_line()), flush=True)
 
 
 if __name__ == "__main__":

