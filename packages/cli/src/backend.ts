@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // The union package registers every op's gradient (tfjs-core alone does not)
 // and the cpu backend.
 import '@tensorflow/tfjs';
+import { setNativeBernoulliRows } from './rng.js';
 
 // Production mode: no "install tfjs-node" banner on the cpu backend's first use.
 tf.env().set('PROD', true);
@@ -30,6 +31,8 @@ export async function loadNative(): Promise<NativeStatus> {
   try {
     const native = await import('@zhusuan/tfjs-backend-native');
     const ok = native.registerNativeBackend();
+    // The data pipeline's binarisation, in the addon: the same numbers.
+    if (ok) setNativeBernoulliRows(native.bernoulliRows);
     nativeStatus = { available: ok, reason: ok ? null : native.nativeLoadError() };
   } catch (err) {
     nativeStatus = {

@@ -156,6 +156,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("triangularSolve", Napi::Function::New(env, TriangularSolve));
   exports.Set("randomNormal", Napi::Function::New(env, RandomNormal));
   exports.Set("randomUniform", Napi::Function::New(env, RandomUniform));
+  exports.Set("bernoulliRows", Napi::Function::New(env, BernoulliRows));
   exports.Set("bernoulliSample", Napi::Function::New(env, BernoulliSample));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("setParallelMin", Napi::Function::New(env, SetParallelMin));

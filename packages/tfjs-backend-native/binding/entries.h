@@ -87,9 +87,11 @@ Napi::Value SgmcmcUpdate(const Napi::CallbackInfo& info);
 Napi::Value Cholesky(const Napi::CallbackInfo& info);
 Napi::Value TriangularSolve(const Napi::CallbackInfo& info);
 
-// random.cc: seeded draws equal to tf.randomNormal's and tf.randomUniform's.
+// random.cc: seeded draws equal to tf.randomNormal's and tf.randomUniform's,
+// and the data pipeline's Bernoulli draws from zhusuan's xoshiro128** stream.
 Napi::Value RandomNormal(const Napi::CallbackInfo& info);
 Napi::Value RandomUniform(const Napi::CallbackInfo& info);
+Napi::Value BernoulliRows(const Napi::CallbackInfo& info);
 // A Bernoulli sample from that uniform stream and probabilities or logits.
 Napi::Value BernoulliSample(const Napi::CallbackInfo& info);
 

@@ -184,4 +184,67 @@ Napi::Value BernoulliSample(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// bernoulliRows(x, xDim, rows, state, out): dynamic binarisation of the rows
+// `rows` (Int32Array or Uint32Array) of x [*, xDim]: out[r·xDim + i] = 1 if
+// u < x[rows[r]·xDim + i] else 0, with u the next uint32 of the xoshiro128**
+// state (four uint32 words, advanced in place) times 2^-32, row after row:
+// the numbers and the state of zhusuan's `nextWord` loop (the CLI's
+// Rng.bernoulli), the comparison in double as JavaScript makes it.
+Napi::Value BernoulliRows(const Napi::CallbackInfo& info) {
+  const char* fn = "bernoulliRows";
+  const View xv = f32View(info, 0, fn);
+  const int64_t xDim = inum(info, 1);
+  if (xDim < 0) throwRange(info.Env(), fn, "xDim must be >= 0");
+  const View rv = typed(info, 2, fn);
+  if (rv.type != napi_int32_array && rv.type != napi_uint32_array) {
+    throwType(info.Env(), fn, 2, "an Int32Array or a Uint32Array of row indices");
+  }
+  const View sv = typed(info, 3, fn);
+  if (sv.type != napi_uint32_array || sv.length < 4) {
+    throwType(info.Env(), fn, 3, "a Uint32Array of four state words");
+  }
+  const int64_t nRows = static_cast<int64_t>(rv.length);
+  float* out = f32(info, 4, fn, static_cast<size_t>(nRows * xDim));
+  const float* x = static_cast<const float*>(xv.data);
+  const int64_t xRows = xDim == 0 ? 0 : static_cast<int64_t>(xv.length) / xDim;
+  const bool isSigned = rv.type == napi_int32_array;
+  const auto row = [&](int64_t r) -> int64_t {
+    return isSigned ? static_cast<const int32_t*>(rv.data)[r]
+                    : static_cast<const uint32_t*>(rv.data)[r];
+  };
+  for (int64_t r = 0; r < nRows; ++r) {
+    if (xDim > 0 && (row(r) < 0 || row(r) >= xRows)) {
+      throwRange(info.Env(), fn,
+                 "row " + std::to_string(row(r)) + " is outside x's " + std::to_string(xRows));
+    }
+  }
+  uint32_t* st = static_cast<uint32_t*>(sv.data);
+  uint32_t s0 = st[0], s1 = st[1], s2 = st[2], s3 = st[3];
+  const auto rotl = [](uint32_t v, int k) { return (v << k) | (v >> (32 - k)); };
+  for (int64_t r = 0; r < nRows; ++r) {
+    const float* p = x + row(r) * xDim;
+    float* o = out + r * xDim;
+    for (int64_t i = 0; i < xDim; ++i) {
+      const uint32_t word = rotl(s1 * 5u, 7) * 9u;
+      const uint32_t t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+      // Branch-free (a set-on-compare): the outcome of a pixel is random, and
+      // a branch on it mispredicted about half the time.
+      const bool one =
+          static_cast<double>(word) * 2.3283064365386963e-10 < static_cast<double>(p[i]);
+      o[i] = static_cast<float>(one);
+    }
+  }
+  st[0] = s0;
+  st[1] = s1;
+  st[2] = s2;
+  st[3] = s3;
+  return info.Env().Undefined();
+}
+
 }  // namespace zsn

@@ -537,6 +537,18 @@ export interface NativeAddon {
     dim: number,
   ): void;
   /**
+   * Dynamic binarisation of the rows `rows` of x [*, xDim]: out[r·xDim + i] =
+   * 1 if u < x[rows[r]·xDim + i] else 0, u the next word of the
+   * xoshiro128** `state` (four words, advanced in place) times 2^-32.
+   */
+  bernoulliRows(
+    x: Float32Array,
+    xDim: number,
+    rows: Int32Array | Uint32Array,
+    state: Uint32Array,
+    out: Float32Array,
+  ): void;
+  /**
    * The RBF kernel matrix of x [n, d] and y [m, d] with squared length
    * scales s [d]: k [n, m] = exp(−½·max(0, |xs|² + |ys|² − 2·xs·ys)) of the
    * rows scaled by 1/√s, and kh [n, m], k where the squared distance was

@@ -21,5 +21,6 @@ export { NativeBackend } from './backend.js';
 export type { PoolStats } from './backend.js';
 export { NativeAdamOptimizer, adam, type NamedTensor } from './optimizer.js';
 export { dense } from './dense.js';
+export { bernoulliRows } from './data.js';
 export type { DenseActivation } from './dense.js';
 export { nativeInfo, setNativeThreads, traceNativeGemms, nativeGemmShapes } from './info.js';

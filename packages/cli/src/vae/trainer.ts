@@ -66,7 +66,7 @@ export function binarizeBatch(
   rng: Rng,
   out: Float32Array,
 ): void {
-  for (let r = 0; r < rows.length; r++) rng.bernoulli(x, rows[r] * xDim, xDim, out, r * xDim);
+  rng.bernoulliRows(x, xDim, rows, out);
 }
 
 /** Images in a sample grid. */
