@@ -10,14 +10,15 @@ state (all read from the .npy files the bench writes).
     python3 torch_zoo_bench.py --serve
 
 spec.json: {"mnist": DIR, "jobs": [{"name", "model", "warmup", "warmup_seconds", "blocks", "per",
-"args": {...}, "arrays": {NAME: FILE.npy}}]}. Prints one JSON line per job,
+"min_block_seconds", "args": {...}, "arrays": {NAME: FILE.npy}}]}. Prints one JSON line per job,
 {"name", "ms_per_step", "initial_loss"} (or {"name", "error"}), then
 {"threads", "blas_threads"}. With --serve, the jobs come one a line on stdin,
 each with its "mnist", and each is answered as soon as it is timed (the bench
 times each model's peer right after the model itself); a {"ready": true} line
 comes first, once torch is imported, and the threads line follows the end of
 stdin. Timing: `warmup` steps (and more until
-`warmup_seconds` have passed), then `blocks` blocks of `per` steps, the median
+`warmup_seconds` have passed), then `blocks` blocks of `per` steps, or more
+so that a block lasts `min_block_seconds` at the warm-up's pace, the median
 block's ms per step.
 
 To add a model: write `setup_NAME(args, arrays, mnist)` returning
@@ -766,17 +767,29 @@ def time_job(job, mnist):
     torch.manual_seed(1)
     arrays = {k: np.load(f) for k, f in job["arrays"].items()}
     step, initial = MODELS[job["model"]](job["args"], arrays, mnist)
-    warm_end = time.perf_counter() + job.get("warmup_seconds", 0)
+    t_start = time.perf_counter()
+    warm_end = t_start + job.get("warmup_seconds", 0)
     for _ in range(job["warmup"]):
         step()
+    # The warm-up's pace after its first steps sizes the blocks, as blockSteps does.
+    tail, tail_start = 0, time.perf_counter()
     while time.perf_counter() < warm_end:
         step()
+        tail += 1
+    if tail > 0:
+        ms_estimate = (time.perf_counter() - tail_start) * 1000 / tail
+    else:
+        ms_estimate = (tail_start - t_start) * 1000 / max(1, job["warmup"])
+    per = job["per"]
+    min_block = job.get("min_block_seconds", 0)
+    if min_block > 0 and ms_estimate > 0:
+        per = max(per, math.ceil(min_block * 1000 / ms_estimate))
     times = []
     for _ in range(job["blocks"]):
         t0 = time.perf_counter()
-        for _ in range(job["per"]):
+        for _ in range(per):
             step()
-        times.append((time.perf_counter() - t0) * 1000 / job["per"])
+        times.append((time.perf_counter() - t0) * 1000 / per)
     return {"name": job["name"], "ms_per_step": float(np.median(times)), "initial_loss": initial}
 
 

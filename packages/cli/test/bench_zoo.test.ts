@@ -16,7 +16,7 @@ import {
   type ZooBenchResult,
 } from '../src/bench/run_zoo.js';
 import { VAE_BENCH_MODELS } from '../src/bench/vae_models.js';
-import { timeSteps } from '../src/bench/timing.js';
+import { blockSteps, timeSteps } from '../src/bench/timing.js';
 import { blockPlan, npyBytes, plannedSteps } from '../src/bench/zoo.js';
 import { prepareOptimizers } from '../src/vae/optimizer.js';
 
@@ -61,6 +61,7 @@ test('bench --model NAME --json prints the per-model fields and their geometric 
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim()) as ZooBenchResult;
   assert.equal(out.warmup_seconds, 0.05);
+  assert.equal(out.min_block_seconds, 0.2, 'the default');
   assert.equal(out.models.length, 1);
   const [m] = out.models;
   assert.equal(m.name, 'toy2d_intractable');
@@ -118,11 +119,14 @@ test('bench --sweep batch --json: one row per batch size, native timed, torch sk
     'skip',
     '--warmup-seconds',
     '0',
+    '--min-block-seconds',
+    '0',
     '--json',
   );
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim()) as SweepResult;
   assert.equal(out.warmup_seconds, 0);
+  assert.equal(out.min_block_seconds, 0);
   assert.deepEqual(
     out.sweep.map((p) => [p.axis, p.batch_size, p.hidden, p.objective, p.particles]),
     [32, 64, 128, 256, 512, 1024].map((b) => ['batch', b, 500, 'elbo', 1]),
@@ -166,6 +170,34 @@ test('timeSteps warms up for the plan steps and then until warmupSeconds have pa
   assert.ok(timed > plan.warmup, `${timed} warm-up steps`);
   assert.ok(starts[timed] - starts[0] >= 99, `warm-up of ${starts[timed] - starts[0]} ms`);
   assert.equal(disposed, 2);
+});
+
+test("blockSteps: the plan's steps, or enough to last minBlockSeconds at the pace given", () => {
+  assert.equal(blockSteps(60, 0, 0.05), 60, 'no minimum');
+  assert.equal(blockSteps(60, 0.2, 0.05), 4000, '0.2 s of 0.05 ms steps');
+  assert.equal(blockSteps(60, 0.2, 10), 60, 'slow steps: the plan');
+  assert.equal(blockSteps(60, 0.2, 0.3), 667, 'rounded up');
+  assert.equal(blockSteps(60, 0.2, 0), 60, 'no pace measured');
+});
+
+test('timeSteps with minBlockSeconds runs blocks that last about that long', () => {
+  // Steps of ~0.2 ms (a busy wait): blocks of 0.02 s are ~100 steps each, where
+  // the plan alone has 1. The steps that start after the 0.02 s warm-up (and
+  // 1 ms of slack) are the timed ones.
+  const starts: number[] = [];
+  const stepper = {
+    step: () => {
+      starts.push(performance.now());
+      const end = performance.now() + 0.2;
+      while (performance.now() < end);
+    },
+    dispose: () => {},
+  };
+  const t0 = performance.now();
+  const t = timeSteps(stepper, 5, undefined, 0.02, 0.02);
+  const timed = starts.filter((s) => s > t0 + 21).length;
+  assert.ok(timed >= 5 * 10, `${timed} timed steps: blocks of the plan's 1 step would be 5`);
+  assert.ok(t.ms >= 0.19, `${t.ms} ms a step`);
 });
 
 test('npyBytes writes NumPy format 1.0: magic, padded header, raw little-endian data', () => {

@@ -44,6 +44,7 @@ export interface ZooOptions {
   steps?: number;
   'wasm-steps'?: number;
   'warmup-seconds'?: number;
+  'min-block-seconds'?: number;
   torch?: string;
   profile?: boolean;
   'profile-steps'?: number;
@@ -146,6 +147,8 @@ export interface ZooBenchResult {
   wasm_steps: number;
   /** The least length of every timing's warm-up (`--warmup-seconds`). */
   warmup_seconds: number;
+  /** The least length of every timed block (`--min-block-seconds`). */
+  min_block_seconds: number;
   torch_note: string;
   /** Why some models are missing from `all`, or null. */
   models_unavailable: string | null;
@@ -173,6 +176,8 @@ interface TorchJob {
   steps: number;
   /** The warm-up's least length, as on our side ({@link timeSteps}). */
   warmupSeconds: number;
+  /** A timed block's least length, as on our side ({@link blockSteps}). */
+  minBlockSeconds: number;
   inputs: TorchInputs;
 }
 
@@ -246,6 +251,7 @@ class TorchPeer {
       model: job.model,
       ...blockPlan(job.steps),
       warmup_seconds: job.warmupSeconds,
+      min_block_seconds: job.minBlockSeconds,
       args: job.inputs.args,
       arrays,
       mnist: path.join(
@@ -300,6 +306,7 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
   const steps = f.steps!;
   const wasmSteps = f['wasm-steps']!;
   const warmupSeconds = f['warmup-seconds'] ?? 0;
+  const minBlockSeconds = f['min-block-seconds'] ?? 0;
   const native = await loadNative();
   await prepareOptimizers();
   const rows: ZooModelRow[] = models.map((m) => ({
@@ -321,6 +328,7 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
     model: m.torchModel!,
     steps,
     warmupSeconds,
+    minBlockSeconds,
     inputs: stepper.torch,
   });
   const initialLoss = new Map<string, number>();
@@ -333,7 +341,13 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
         const stepper = setupSeeded(m, 'native', steps);
         job = m.torchModel === null ? null : peerJob(m, stepper);
         if (stepper.initialLoss !== undefined) initialLoss.set(m.name, stepper.initialLoss);
-        t = timeSteps(stepper, steps, await nativeGemmClock('native'), warmupSeconds);
+        t = timeSteps(
+          stepper,
+          steps,
+          await nativeGemmClock('native'),
+          warmupSeconds,
+          minBlockSeconds,
+        );
       } catch (err) {
         // One model's failure must not lose the other models' figures.
         rows[i].native_note = (err as Error).message;
@@ -369,7 +383,13 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
       try {
         const stepper = setupSeeded(m, 'wasm', wasmSteps);
         if (!native.available && m.torchModel !== null) jobs.push(peerJob(m, stepper));
-        rows[i].wasm_ms = timeSteps(stepper, wasmSteps, undefined, warmupSeconds).ms;
+        rows[i].wasm_ms = timeSteps(
+          stepper,
+          wasmSteps,
+          undefined,
+          warmupSeconds,
+          minBlockSeconds,
+        ).ms;
       } catch (err) {
         rows[i].wasm_note = (err as Error).message;
         log(`bench: ${m.name} failed on wasm: ${rows[i].wasm_note}`);
@@ -427,6 +447,7 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
     steps,
     wasm_steps: wasmSteps,
     warmup_seconds: warmupSeconds,
+    min_block_seconds: minBlockSeconds,
     torch_note: torchNote,
     models_unavailable: f.model === 'all' ? problem : null,
     machine: machine(),
@@ -500,6 +521,8 @@ export interface SweepResult {
   steps: number;
   /** The least length of every timing's warm-up (`--warmup-seconds`). */
   warmup_seconds: number;
+  /** The least length of every timed block (`--min-block-seconds`). */
+  min_block_seconds: number;
   torch_note: string;
   machine: { cpus: number; model: string };
   date: string;
@@ -510,6 +533,7 @@ export async function sweepBench(f: ZooOptions, log: (s: string) => void): Promi
   const axes = f.sweep === 'all' ? (['batch', 'hidden', 'particles'] as const) : [f.sweep!];
   const steps = f.steps!;
   const warmupSeconds = f['warmup-seconds'] ?? 0;
+  const minBlockSeconds = f['min-block-seconds'] ?? 0;
   const native = await loadNative();
   await prepareOptimizers();
   const backend = native.available ? await useBackend('native') : null;
@@ -521,10 +545,18 @@ export async function sweepBench(f: ZooOptions, log: (s: string) => void): Promi
       const name = `${axis}:${size.batchSize}x${size.hidden}x${size.particles}`;
       // The sweep's torch jobs need the batch order; it is the same on any backend.
       const stepper = vaeStepper(size, backend ?? tf.getBackend(), plannedSteps(steps));
-      const job: TorchJob = { name, model: 'vae', steps, warmupSeconds, inputs: stepper.torch };
+      const job: TorchJob = {
+        name,
+        model: 'vae',
+        steps,
+        warmupSeconds,
+        minBlockSeconds,
+        inputs: stepper.torch,
+      };
       let ms: number | null = null;
-      if (backend !== null) ms = timeSteps(stepper, steps, undefined, warmupSeconds).ms;
-      else stepper.dispose();
+      if (backend !== null) {
+        ms = timeSteps(stepper, steps, undefined, warmupSeconds, minBlockSeconds).ms;
+      } else stepper.dispose();
       // The peer right after: the two figures of the ratio seconds apart.
       const torchMs = typeof peer === 'string' ? null : (await peer.run(job)).ms;
       rows.push({
@@ -556,6 +588,7 @@ export async function sweepBench(f: ZooOptions, log: (s: string) => void): Promi
     sweep: rows,
     steps,
     warmup_seconds: warmupSeconds,
+    min_block_seconds: minBlockSeconds,
     torch_note: torchNote,
     machine: machine(),
     date: new Date().toISOString(),

@@ -28,34 +28,61 @@ export type GemmClock = () => number | null;
  * ms per step spent in matrix products in the same block. The warm-up runs
  * the plan's steps and, after them, more until `warmupSeconds` have passed
  * in all (V8 compiles the engine's code over the first hundreds of a small
- * model's steps). Disposes `stepper`.
+ * model's steps); with `minBlockSeconds`, each block runs at least the
+ * steps that last that long at the warm-up's pace ({@link blockSteps}).
+ * Disposes `stepper`.
  */
 export function timeSteps(
   stepper: Stepper,
   steps: number,
   gemmClock: GemmClock = () => null,
   warmupSeconds = 0,
+  minBlockSeconds = 0,
 ): { ms: number; gemmMs: number | null } {
   const { step, dispose } = stepper;
   try {
     const { warmup, blocks, per } = blockPlan(steps);
-    const warmEnd = performance.now() + warmupSeconds * 1000;
+    const t0 = performance.now();
+    const warmEnd = t0 + warmupSeconds * 1000;
     for (let i = 0; i < warmup; i++) step();
-    while (performance.now() < warmEnd) step();
+    // The warm-up's pace after its first steps sizes the blocks.
+    let tail = 0;
+    const tailStart = performance.now();
+    while (performance.now() < warmEnd) {
+      step();
+      tail++;
+    }
+    const msEstimate =
+      tail > 0 ? (performance.now() - tailStart) / tail : (tailStart - t0) / Math.max(1, warmup);
+    const perBlock = blockSteps(per, minBlockSeconds, msEstimate);
     const times: Array<{ ms: number; gemmMs: number | null }> = [];
     for (let b = 0; b < blocks; b++) {
       const g0 = gemmClock();
-      const t0 = performance.now();
-      for (let i = 0; i < per; i++) step();
-      const ms = (performance.now() - t0) / per;
+      const b0 = performance.now();
+      for (let i = 0; i < perBlock; i++) step();
+      const ms = (performance.now() - b0) / perBlock;
       const g1 = gemmClock();
-      times.push({ ms, gemmMs: g0 === null || g1 === null ? null : ((g1 - g0) * 1000) / per });
+      times.push({
+        ms,
+        gemmMs: g0 === null || g1 === null ? null : ((g1 - g0) * 1000) / perBlock,
+      });
     }
     times.sort((p, q) => p.ms - q.ms);
     return times[blocks >> 1];
   } finally {
     dispose();
   }
+}
+
+/**
+ * Steps a timed block runs: the plan's `per`, or more so that a block lasts
+ * about `minBlockSeconds` at `msPerStep` (a fast model's blocks of a few
+ * milliseconds would each be at the mercy of one scheduler hiccup). The
+ * PyTorch peers size theirs by the same rule (torch_zoo_bench.py).
+ */
+export function blockSteps(per: number, minBlockSeconds: number, msPerStep: number): number {
+  if (!(minBlockSeconds > 0) || !(msPerStep > 0)) return per;
+  return Math.max(per, Math.ceil((minBlockSeconds * 1000) / msPerStep));
 }
 
 /** The native addon's GEMM clock when the active backend is native. */

@@ -52,6 +52,12 @@ export const BENCH_FLAGS = {
     min: 0,
     help: 'with --model or --sweep: every timing warms up for its first 10 steps and at least this long',
   },
+  'min-block-seconds': {
+    type: 'float',
+    default: 0.2,
+    min: 0,
+    help: 'with --model or --sweep: each of the 5 timed blocks runs --steps/5 steps, or more to last this long',
+  },
   'eval-images': {
     type: 'int',
     default: 200,
