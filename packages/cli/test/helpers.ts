@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EpochMetrics } from '@zhusuan/vae';
+import { nativeInfo, setNativeThreads } from '@zhusuan/tfjs-backend-native';
 import { loadNative, useBackend } from '../src/backend.js';
 import { Rng } from '../src/rng.js';
 
@@ -156,5 +157,35 @@ export function withKernelNames<T>(f: () => T): { result: T; kernels: string[] }
     return { result: f(), kernels };
   } finally {
     eng.runKernel = run;
+  }
+}
+
+/**
+ * For each output k, the largest |a − b| / (|b| + mean |b|) over its entries
+ * (a kernel's outputs `a` against a reference's `b`; `names[k]` in the
+ * messages): every entry of `a` must be finite and the lengths must agree.
+ */
+export function maxRelErrors(a: Float32Array[], b: Float32Array[], names: string[]): number[] {
+  return a.map((ak, k) => {
+    const bk = b[k];
+    assert.equal(ak.length, bk.length, `${names[k]}: length`);
+    const scale = bk.reduce((sum, v) => sum + Math.abs(v), 0) / Math.max(1, bk.length);
+    let e = 0;
+    for (let i = 0; i < bk.length; i++) {
+      assert.ok(Number.isFinite(ak[i]), `${names[k]}[${i}] = ${ak[i]}`);
+      e = Math.max(e, Math.abs(ak[i] - bk[i]) / (Math.abs(bk[i]) + scale));
+    }
+    return e;
+  });
+}
+
+/** Runs `f` with the native addon's element-wise pool on one thread, then restores its count. */
+export function onOneNativeThread<T>(f: () => T): T {
+  const threads = nativeInfo()?.threads ?? 1;
+  setNativeThreads(1);
+  try {
+    return f();
+  } finally {
+    setNativeThreads(threads);
   }
 }

@@ -14,17 +14,20 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
-import { nativeInfo, setNativeThreads } from '@zhusuan/tfjs-backend-native';
-import { loadNative, useBackend } from '../src/backend.js';
-import { fusedCompositeCpu, lcgValues, withKernelNames } from './helpers.js';
+import { useBackend } from '../src/backend.js';
+import {
+  fusedCompositeCpu,
+  lcgValues,
+  maxRelErrors,
+  onOneNativeThread,
+  requireNative,
+  withKernelNames,
+} from './helpers.js';
 
 const STEP = zs.OPTIONAL_KERNELS.planarStep;
 const GRAD = zs.OPTIONAL_KERNELS.planarStepGrad;
 
-before(async () => {
-  const status = await loadNative();
-  assert.ok(status.available, `native addon unavailable: ${status.reason}`);
-});
+before(requireNative);
 
 /** One case: x's shape, w's entries in ±wScale, the target w·û and b. */
 interface Case {
@@ -86,21 +89,6 @@ function stepAndGrads(c: Case): Float32Array[] {
 
 const NAMES = ['y', 'logDet', 'd/dx', 'd/dw', 'd/duHat', 'd/db'];
 
-/** Largest |a − b| / (|b| + mean |b|) over each output. */
-function relErrors(a: Float32Array[], b: Float32Array[]): number[] {
-  return a.map((ak, k) => {
-    const bk = b[k];
-    assert.equal(ak.length, bk.length, `${NAMES[k]}: length`);
-    const scale = bk.reduce((s, v) => s + Math.abs(v), 0) / bk.length;
-    let m = 0;
-    for (let i = 0; i < bk.length; i++) {
-      assert.ok(Number.isFinite(ak[i]), `${NAMES[k]}[${i}] = ${ak[i]}`);
-      m = Math.max(m, Math.abs(ak[i] - bk[i]) / (Math.abs(bk[i]) + scale));
-    }
-    return m;
-  });
-}
-
 // Ranks 1 to 3; dim 1, 2, 40; 1 to 5000 rows; w·û far in the softplus'
 // tails (w·u → −1 and w·u ≈ w·û), there with small w and b = 2 so that
 // x·w + b stays away from 0 and D = 1 + (1 − h²)·w·u away from 0.
@@ -125,7 +113,7 @@ for (const c of CASES) {
       ['native composite', composite],
       ['cpu', cpu],
     ] as const) {
-      relErrors(fused, ref).forEach((e, k) => {
+      maxRelErrors(fused, ref, NAMES).forEach((e, k) => {
         const tol = k < 2 ? 1e-5 : 1e-4;
         assert.ok(e <= tol, `${NAMES[k]}: fused vs ${what}: relative error ${e} > ${tol}`);
       });
@@ -159,15 +147,8 @@ test(`native: a PlanarFlow step runs ${STEP} forward and ${GRAD} backward, no sp
 test(`native: ${GRAD} gives the same numbers on one thread and on all`, async () => {
   await useBackend('native');
   const c: Case = { shape: [3000, 40], wScale: 0.3, wuHat: 0.5, b: 0.1 };
-  const threads = nativeInfo()?.threads ?? 1;
   const all = stepAndGrads(c);
-  setNativeThreads(1);
-  let one: Float32Array[];
-  try {
-    one = stepAndGrads(c);
-  } finally {
-    setNativeThreads(threads);
-  }
+  const one = onOneNativeThread(() => stepAndGrads(c));
   all.forEach((v, k) => assert.deepEqual(v, one[k], NAMES[k]));
 });
 

@@ -16,17 +16,20 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as zs from 'zhusuan';
-import { nativeInfo, setNativeThreads } from '@zhusuan/tfjs-backend-native';
-import { loadNative, useBackend } from '../src/backend.js';
-import { fusedCompositeCpu, lcgValues, withKernelNames } from './helpers.js';
+import { useBackend } from '../src/backend.js';
+import {
+  fusedCompositeCpu,
+  lcgValues,
+  maxRelErrors,
+  onOneNativeThread,
+  requireNative,
+  withKernelNames,
+} from './helpers.js';
 
 const RBF = zs.OPTIONAL_KERNELS.rbfKernel;
 const GRAD = zs.OPTIONAL_KERNELS.rbfKernelGrad;
 
-before(async () => {
-  const status = await loadNative();
-  assert.ok(status.available, `native addon unavailable: ${status.reason}`);
-});
+before(requireNative);
 
 /** n, m, d, and whether y is x itself (m = n then). */
 type Case = [number, number, number, boolean];
@@ -60,21 +63,6 @@ function kernelAndGrads([n, m, d, same]: Case): Float32Array[] {
   });
 }
 
-/** Largest |a − b| / (|b| + mean |b|) over each output. */
-function relErrors(a: Float32Array[], b: Float32Array[]): number[] {
-  return a.map((ak, k) => {
-    const bk = b[k];
-    assert.equal(ak.length, bk.length, `${NAMES[k]}: length`);
-    const scale = bk.reduce((sum, v) => sum + Math.abs(v), 0) / Math.max(1, bk.length);
-    let e = 0;
-    for (let i = 0; i < bk.length; i++) {
-      assert.ok(Number.isFinite(ak[i]), `${NAMES[k]}[${i}] = ${ak[i]}`);
-      e = Math.max(e, Math.abs(ak[i] - bk[i]) / (Math.abs(bk[i]) + scale));
-    }
-    return e;
-  });
-}
-
 for (const c of CASES) {
   test(`native: rbfKernel ${c[0]}×${c[1]}×${c[2]}${c[3] ? ' (y = x)' : ''}: ${RBF} matches the composite on native and cpu`, async () => {
     const { fused, composite, cpu } = await fusedCompositeCpu([RBF, GRAD], () => kernelAndGrads(c));
@@ -82,7 +70,7 @@ for (const c of CASES) {
       ['native composite', composite],
       ['cpu', cpu],
     ] as const) {
-      relErrors(fused, ref).forEach((e, k) => {
+      maxRelErrors(fused, ref, NAMES).forEach((e, k) => {
         const tol = k === 0 ? 1e-5 : 1e-4;
         assert.ok(e <= tol, `${NAMES[k]}: fused vs ${what}: relative error ${e} > ${tol}`);
       });
@@ -123,15 +111,8 @@ test(`native: rbfKernel runs ${RBF} forward and ${GRAD} backward, no composite k
 test(`native: ${RBF} and ${GRAD} give the same numbers on one thread and on all`, async () => {
   await useBackend('native');
   const c: Case = [100, 455, 13, false];
-  const threads = nativeInfo()?.threads ?? 1;
   const all = kernelAndGrads(c);
-  setNativeThreads(1);
-  let one: Float32Array[];
-  try {
-    one = kernelAndGrads(c);
-  } finally {
-    setNativeThreads(threads);
-  }
+  const one = onOneNativeThread(() => kernelAndGrads(c));
   all.forEach((v, k) => assert.deepEqual(v, one[k], NAMES[k]));
 });
 
