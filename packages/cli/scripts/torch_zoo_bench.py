@@ -13,10 +13,11 @@ spec.json: {"mnist": DIR, "jobs": [{"name", "model", "warmup", "warmup_seconds",
 "min_block_seconds", "args": {...}, "arrays": {NAME: FILE.npy}}]}. Prints one JSON line per job,
 {"name", "ms_per_step", "initial_loss"} (or {"name", "error"}), then
 {"threads", "blas_threads"}. With --serve, the jobs come one a line on stdin,
-each with its "mnist", and each is answered as soon as it is timed (the bench
-times each model's peer right after the model itself); a {"ready": true} line
+each with its "mnist", and each is answered as soon as it is timed; a {"ready": true} line
 comes first, once torch is imported, and the threads line follows the end of
-stdin. Timing: `warmup` steps (and more until
+stdin; a job sent as {"open": job} is set up and warmed up, then timed a
+block at a time, on {"block": true} lines, and closed by {"close": true} (the
+bench alternates its blocks with its own model's). Timing: `warmup` steps (and more until
 `warmup_seconds` have passed), then `blocks` blocks of `per` steps, or more
 so that a block lasts `min_block_seconds` at the warm-up's pace, the median
 block's ms per step.
@@ -763,34 +764,86 @@ MODELS = {
 }
 
 
-def time_job(job, mnist):
-    torch.manual_seed(1)
-    arrays = {k: np.load(f) for k, f in job["arrays"].items()}
-    step, initial = MODELS[job["model"]](job["args"], arrays, mnist)
-    t_start = time.perf_counter()
-    warm_end = t_start + job.get("warmup_seconds", 0)
-    for _ in range(job["warmup"]):
-        step()
-    # The warm-up's pace after its first steps sizes the blocks, as blockSteps does.
-    tail, tail_start = 0, time.perf_counter()
-    while time.perf_counter() < warm_end:
-        step()
-        tail += 1
-    if tail > 0:
-        ms_estimate = (time.perf_counter() - tail_start) * 1000 / tail
-    else:
-        ms_estimate = (tail_start - t_start) * 1000 / max(1, job["warmup"])
-    per = job["per"]
-    min_block = job.get("min_block_seconds", 0)
-    if min_block > 0 and ms_estimate > 0:
-        per = max(per, math.ceil(min_block * 1000 / ms_estimate))
-    times = []
-    for _ in range(job["blocks"]):
+class Timed:
+    """A job set up and warmed up, as time_job does, its blocks run one at a time."""
+
+    def __init__(self, job, mnist):
+        torch.manual_seed(1)
+        arrays = {k: np.load(f) for k, f in job["arrays"].items()}
+        self.name = job["name"]
+        self.step, self.initial = MODELS[job["model"]](job["args"], arrays, mnist)
+        t_start = time.perf_counter()
+        warm_end = t_start + job.get("warmup_seconds", 0)
+        for _ in range(job["warmup"]):
+            self.step()
+        # The warm-up's pace after its first steps sizes the blocks, as blockSteps does.
+        tail, tail_start = 0, time.perf_counter()
+        while time.perf_counter() < warm_end:
+            self.step()
+            tail += 1
+        if tail > 0:
+            ms_estimate = (time.perf_counter() - tail_start) * 1000 / tail
+        else:
+            ms_estimate = (tail_start - t_start) * 1000 / max(1, job["warmup"])
+        self.per = job["per"]
+        min_block = job.get("min_block_seconds", 0)
+        if min_block > 0 and ms_estimate > 0:
+            self.per = max(self.per, math.ceil(min_block * 1000 / ms_estimate))
+        self.times = []
+
+    def block(self):
+        """One block of `per` steps; its ms per step."""
         t0 = time.perf_counter()
-        for _ in range(per):
-            step()
-        times.append((time.perf_counter() - t0) * 1000 / per)
-    return {"name": job["name"], "ms_per_step": float(np.median(times)), "initial_loss": initial}
+        for _ in range(self.per):
+            self.step()
+        self.times.append((time.perf_counter() - t0) * 1000 / self.per)
+        return self.times[-1]
+
+    def result(self):
+        return {"name": self.name, "ms_per_step": float(np.median(self.times)), "initial_loss": self.initial}
+
+
+def time_job(job, mnist):
+    timed = Timed(job, mnist)
+    for _ in range(job["blocks"]):
+        timed.block()
+    return timed.result()
+
+
+def failure(name, err):
+    return {"name": name, "error": f"{type(err).__name__}: {err}"}
+
+
+def serve():
+    """Jobs from stdin, a line each: {...job} runs a whole job; {"open": job} sets one up and
+    warms it up, then {"block": true} runs one block of it at a time (the bench alternates
+    them with its own model's) and {"close": true} ends it with its result line."""
+    print(json.dumps({"ready": True}), flush=True)  # torch is imported: nothing left to load
+    timed = None
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        msg = json.loads(line)
+        if "open" in msg:
+            job = msg["open"]
+            try:
+                if job["model"] not in MODELS:
+                    raise KeyError(f"no PyTorch peer '{job['model']}' in MODELS")
+                timed = Timed(job, job["mnist"])
+                out = {"name": job["name"], "opened": True}
+            except Exception as err:  # one peer's failure must not lose the others' figures
+                timed, out = None, failure(job["name"], err)
+        elif "block" in msg:
+            try:
+                out = {"ms": timed.block()}
+            except Exception as err:
+                out = failure(getattr(timed, "name", "?"), err)
+        elif "close" in msg:
+            out = timed.result() if timed is not None else {"name": "?", "error": "no job open"}
+            timed = None
+        else:
+            out = run_job(msg, msg["mnist"])
+        print(json.dumps(out), flush=True)
 
 
 def run_job(job, mnist):
@@ -800,7 +853,7 @@ def run_job(job, mnist):
     try:
         return time_job(job, mnist)
     except Exception as err:  # one peer's failure must not lose the others' figures
-        return {"name": job["name"], "error": f"{type(err).__name__}: {err}"}
+        return failure(job["name"], err)
 
 
 def threads_line():
@@ -817,11 +870,7 @@ def main():
     )
     a = ap.parse_args()
     if a.serve:
-        print(json.dumps({"ready": True}), flush=True)  # torch is imported: nothing left to load
-        for line in sys.stdin:
-            if line.strip():
-                job = json.loads(line)
-                print(json.dumps(run_job(job, job["mnist"])), flush=True)
+        serve()
     elif a.spec:
         spec = json.load(open(a.spec))
         for job in spec["jobs"]:

@@ -1,10 +1,10 @@
 /**
  * `zhusuan bench --model NAME|all` and `zhusuan bench --sweep AXIS`: each zoo
- * model's real training step timed on native and right after it by its
- * PyTorch peer (the same computation on the same batches, in one PyTorch
- * process, packages/cli/scripts/torch_zoo_bench.py), then on wasm; and the
- * homework VAE's
- * cost as batch, hidden width and particles grow, on native and in PyTorch.
+ * model's real training step timed on native, its blocks alternating with
+ * its PyTorch peer's (the same computation on the same batches, in one
+ * PyTorch process, packages/cli/scripts/torch_zoo_bench.py), then on wasm;
+ * and the homework VAE's cost as batch, hidden width and particles grow, on
+ * native and in PyTorch.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as readline from 'node:readline';
@@ -19,6 +19,7 @@ import { UsageError } from '../args.js';
 import { loadNative, useBackend } from '../backend.js';
 import { prepareOptimizers } from '../vae/optimizer.js';
 import {
+  BlockTimer,
   findTorchPython,
   logProfile,
   nativeGemmClock,
@@ -190,10 +191,11 @@ interface TorchOutcome {
 
 /**
  * One PyTorch process (torch_zoo_bench.py --serve) that times the peers one
- * job at a time, when asked: the bench asks for each model's peer right
- * after timing the model itself, so that the two figures of a ratio are
- * seconds apart on the machine, not minutes. The jobs' arrays go to .npy
- * files in a temporary directory, removed by {@link close}.
+ * job at a time, when asked: a whole job ({@link run}), or a job opened and
+ * warmed up ({@link open}) whose blocks the bench asks for one by one
+ * between its own model's ({@link block}, {@link finish}), so that the two
+ * figures of a ratio share the machine's noise. The jobs' arrays go to .npy
+ * files in a temporary directory, removed after each job.
  */
 class TorchPeer {
   private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zhusuan-bench-'));
@@ -201,6 +203,8 @@ class TorchPeer {
   private readonly stderr: string[] = [];
   private exited: string | null = null;
   private jobs = 0;
+  /** The open or last job's array files. */
+  private readonly files: string[] = [];
 
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
@@ -238,15 +242,16 @@ class TorchPeer {
     }
   }
 
-  /** Times one job; a process that stopped gives an outcome with the error. */
-  async run(job: TorchJob): Promise<TorchOutcome> {
+  /** The job's line for the process: its plan, arrays (written to .npy files) and MNIST's place. */
+  private jobLine(job: TorchJob): Record<string, unknown> {
     const arrays: Record<string, string> = {};
     for (const [k, a] of Object.entries(job.inputs.arrays)) {
       arrays[k] = path.join(this.dir, `${this.jobs}-${k}.npy`);
       fs.writeFileSync(arrays[k], npyBytes(a));
     }
     this.jobs++;
-    const line = {
+    this.files.push(...Object.values(arrays));
+    return {
       name: job.name,
       model: job.model,
       ...blockPlan(job.steps),
@@ -259,21 +264,58 @@ class TorchPeer {
         'data',
       ),
     };
-    const failed = (): TorchOutcome => ({
+  }
+
+  /** Sends one message and reads its answer; null when the process has stopped. */
+  private async ask(message: unknown): Promise<Record<string, unknown> | null> {
+    if (this.exited !== null) return null;
+    this.child.stdin.write(`${JSON.stringify(message)}\n`);
+    return this.nextLine();
+  }
+
+  /** The outcome of a process that stopped. */
+  private stopped(): TorchOutcome {
+    return {
       ms: null,
       initialLoss: null,
       error: `the PyTorch process stopped (${this.exited ?? 'no output'}): ${this.lastError()}`,
-    });
-    if (this.exited !== null) return failed();
-    this.child.stdin.write(`${JSON.stringify(line)}\n`);
-    const l = await this.nextLine();
-    for (const f of Object.values(arrays)) fs.rmSync(f, { force: true });
-    if (l === null) return failed();
+    };
+  }
+
+  /** A result line as an outcome; the job's array files are removed. */
+  private outcome(l: Record<string, unknown> | null): TorchOutcome {
+    for (const f of this.files.splice(0)) fs.rmSync(f, { force: true });
+    if (l === null) return this.stopped();
     return {
       ms: typeof l.ms_per_step === 'number' ? l.ms_per_step : null,
       initialLoss: typeof l.initial_loss === 'number' ? l.initial_loss : null,
       ...(typeof l.error === 'string' ? { error: l.error } : {}),
     };
+  }
+
+  /** Times one whole job; a process that stopped gives an outcome with the error. */
+  async run(job: TorchJob): Promise<TorchOutcome> {
+    return this.outcome(await this.ask(this.jobLine(job)));
+  }
+
+  /**
+   * Sets `job` up and warms it up in the process, for {@link block} and
+   * {@link finish}: null when it is open, else the outcome that says why not.
+   */
+  async open(job: TorchJob): Promise<TorchOutcome | null> {
+    const l = await this.ask({ open: this.jobLine(job) });
+    return l?.opened === true ? null : this.outcome(l);
+  }
+
+  /** Runs one block of the open job; false when it failed (then {@link finish} says why). */
+  async block(): Promise<boolean> {
+    const l = await this.ask({ block: true });
+    return typeof l?.ms === 'number';
+  }
+
+  /** Ends the open job: its outcome, the median of its blocks. */
+  async finish(): Promise<TorchOutcome> {
+    return this.outcome(await this.ask({ close: true }));
   }
 
   private lastError(): string {
@@ -292,6 +334,34 @@ class TorchPeer {
     return `PyTorch ${this.py}, ${String(meta.threads)} intra-op thread(s)${blas}`;
   }
 }
+
+/**
+ * The timer's blocks, alternating with the open job's blocks in `peer` when
+ * there is one (ours then theirs, theirs then ours, ...), so that a burst
+ * of the machine's noise falls on both sides alike; the timer's median.
+ * At each switch from one side to the other, a pause of {@link SWITCH_PAUSE_MS}.
+ */
+async function alternate(timer: BlockTimer, peer: TorchPeer | null): Promise<{ ms: number }> {
+  // A pause at each switch: the side that just ran leaves no thread spinning
+  // into the other's block (OpenBLAS' workers spin ~0.1 s after their last
+  // product before they sleep; the addon's pool, 1 ms).
+  const pause = () => new Promise((r) => setTimeout(r, SWITCH_PAUSE_MS));
+  for (let b = 0; b < timer.blocks; b++) {
+    if (peer !== null && b % 2 === 1) {
+      await peer.block();
+      await pause();
+    }
+    timer.block();
+    if (peer !== null && b % 2 === 0) {
+      await pause();
+      await peer.block();
+    }
+  }
+  return timer.result();
+}
+
+/** Milliseconds between a side's block and the other's ({@link alternate}). */
+const SWITCH_PAUSE_MS = 250;
 
 const machine = () => {
   const cpus = os.cpus();
@@ -337,17 +407,26 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
     for (const [i, m] of models.entries()) {
       let t: { ms: number };
       let job: TorchJob | null = null;
+      let torch: TorchOutcome | null = null;
       try {
         const stepper = setupSeeded(m, 'native', steps);
         job = m.torchModel === null ? null : peerJob(m, stepper);
         if (stepper.initialLoss !== undefined) initialLoss.set(m.name, stepper.initialLoss);
-        t = timeSteps(
+        const timer = new BlockTimer(
           stepper,
           steps,
           await nativeGemmClock('native'),
           warmupSeconds,
           minBlockSeconds,
         );
+        try {
+          const paired = job !== null && typeof peer !== 'string';
+          const opened = paired ? await peer.open(job!) : null;
+          t = await alternate(timer, paired && opened === null ? peer : null);
+          if (paired) torch = opened ?? (await peer.finish());
+        } finally {
+          timer.dispose();
+        }
       } catch (err) {
         // One model's failure must not lose the other models' figures.
         rows[i].native_note = (err as Error).message;
@@ -357,11 +436,10 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
       }
       rows[i].native_ms = t.ms;
       log(`bench: ${m.name} native ${t.ms.toFixed(3)} ms/step`);
-      if (job !== null && typeof peer !== 'string') {
-        const o = await peer.run(job);
-        outcomes.set(m.name, o);
+      if (torch !== null) {
+        outcomes.set(m.name, torch);
         log(
-          `bench: ${m.name} torch ${o.ms === null ? (o.error ?? 'n/a') : `${o.ms.toFixed(3)} ms/step`}`,
+          `bench: ${m.name} torch ${torch.ms === null ? (torch.error ?? 'n/a') : `${torch.ms.toFixed(3)} ms/step`}`,
         );
       }
       if (f.profile) {
@@ -554,11 +632,21 @@ export async function sweepBench(f: ZooOptions, log: (s: string) => void): Promi
         inputs: stepper.torch,
       };
       let ms: number | null = null;
+      let torchMs: number | null = null;
       if (backend !== null) {
-        ms = timeSteps(stepper, steps, undefined, warmupSeconds, minBlockSeconds).ms;
-      } else stepper.dispose();
-      // The peer right after: the two figures of the ratio seconds apart.
-      const torchMs = typeof peer === 'string' ? null : (await peer.run(job)).ms;
+        // Our blocks alternating with the peer's, as for the zoo's models.
+        const timer = new BlockTimer(stepper, steps, undefined, warmupSeconds, minBlockSeconds);
+        try {
+          const opened = typeof peer === 'string' ? undefined : await peer.open(job);
+          ms = (await alternate(timer, opened === null ? (peer as TorchPeer) : null)).ms;
+          if (opened !== undefined) torchMs = (opened ?? (await (peer as TorchPeer).finish())).ms;
+        } finally {
+          timer.dispose();
+        }
+      } else {
+        stepper.dispose();
+        torchMs = typeof peer === 'string' ? null : (await peer.run(job)).ms;
+      }
       rows.push({
         axis,
         objective: size.objective,

@@ -39,38 +39,78 @@ export function timeSteps(
   warmupSeconds = 0,
   minBlockSeconds = 0,
 ): { ms: number; gemmMs: number | null } {
-  const { step, dispose } = stepper;
+  const timer = new BlockTimer(stepper, steps, gemmClock, warmupSeconds, minBlockSeconds);
   try {
-    const { warmup, blocks, per } = blockPlan(steps);
-    const t0 = performance.now();
-    const warmEnd = t0 + warmupSeconds * 1000;
-    for (let i = 0; i < warmup; i++) step();
-    // The warm-up's pace after its first steps sizes the blocks.
-    let tail = 0;
-    const tailStart = performance.now();
-    while (performance.now() < warmEnd) {
-      step();
-      tail++;
-    }
-    const msEstimate =
-      tail > 0 ? (performance.now() - tailStart) / tail : (tailStart - t0) / Math.max(1, warmup);
-    const perBlock = blockSteps(per, minBlockSeconds, msEstimate);
-    const times: Array<{ ms: number; gemmMs: number | null }> = [];
-    for (let b = 0; b < blocks; b++) {
-      const g0 = gemmClock();
-      const b0 = performance.now();
-      for (let i = 0; i < perBlock; i++) step();
-      const ms = (performance.now() - b0) / perBlock;
-      const g1 = gemmClock();
-      times.push({
-        ms,
-        gemmMs: g0 === null || g1 === null ? null : ((g1 - g0) * 1000) / perBlock,
-      });
-    }
-    times.sort((p, q) => p.ms - q.ms);
-    return times[blocks >> 1];
+    for (let b = 0; b < timer.blocks; b++) timer.block();
+    return timer.result();
   } finally {
-    dispose();
+    timer.dispose();
+  }
+}
+
+/**
+ * {@link timeSteps} a block at a time: the constructor warms `stepper` up
+ * (disposing it if that throws), {@link block} runs one timed block,
+ * {@link result} is the median block. The zoo bench alternates a model's
+ * blocks with its PyTorch peer's.
+ */
+export class BlockTimer {
+  /** Blocks the plan times. */
+  readonly blocks: number;
+  private readonly per: number;
+  private readonly times: Array<{ ms: number; gemmMs: number | null }> = [];
+
+  constructor(
+    private readonly stepper: Stepper,
+    steps: number,
+    private readonly gemmClock: GemmClock = () => null,
+    warmupSeconds = 0,
+    minBlockSeconds = 0,
+  ) {
+    const { step } = stepper;
+    const { warmup, blocks, per } = blockPlan(steps);
+    this.blocks = blocks;
+    try {
+      const t0 = performance.now();
+      const warmEnd = t0 + warmupSeconds * 1000;
+      for (let i = 0; i < warmup; i++) step();
+      // The warm-up's pace after its first steps sizes the blocks.
+      let tail = 0;
+      const tailStart = performance.now();
+      while (performance.now() < warmEnd) {
+        step();
+        tail++;
+      }
+      const msEstimate =
+        tail > 0 ? (performance.now() - tailStart) / tail : (tailStart - t0) / Math.max(1, warmup);
+      this.per = blockSteps(per, minBlockSeconds, msEstimate);
+    } catch (err) {
+      stepper.dispose();
+      throw err;
+    }
+  }
+
+  /** Runs one timed block; its ms per step (and in products, where the clock reads). */
+  block(): { ms: number; gemmMs: number | null } {
+    const g0 = this.gemmClock();
+    const b0 = performance.now();
+    for (let i = 0; i < this.per; i++) this.stepper.step();
+    const ms = (performance.now() - b0) / this.per;
+    const g1 = this.gemmClock();
+    const t = { ms, gemmMs: g0 === null || g1 === null ? null : ((g1 - g0) * 1000) / this.per };
+    this.times.push(t);
+    return t;
+  }
+
+  /** The median of the blocks run so far. */
+  result(): { ms: number; gemmMs: number | null } {
+    const sorted = [...this.times].sort((p, q) => p.ms - q.ms);
+    return sorted[sorted.length >> 1];
+  }
+
+  /** Disposes the stepper. */
+  dispose(): void {
+    this.stepper.dispose();
   }
 }
 
