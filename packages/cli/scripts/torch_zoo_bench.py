@@ -765,7 +765,7 @@ MODELS = {
 
 
 class Timed:
-    """A job set up and warmed up, as time_job does, its blocks run one at a time."""
+    """A job set up and warmed up, its blocks run one at a time."""
 
     def __init__(self, job, mnist):
         torch.manual_seed(1)
@@ -803,13 +803,6 @@ class Timed:
         return {"name": self.name, "ms_per_step": float(np.median(self.times)), "initial_loss": self.initial}
 
 
-def time_job(job, mnist):
-    timed = Timed(job, mnist)
-    for _ in range(job["blocks"]):
-        timed.block()
-    return timed.result()
-
-
 def failure(name, err):
     return {"name": name, "error": f"{type(err).__name__}: {err}"}
 
@@ -826,13 +819,8 @@ def serve():
         msg = json.loads(line)
         if "open" in msg:
             job = msg["open"]
-            try:
-                if job["model"] not in MODELS:
-                    raise KeyError(f"no PyTorch peer '{job['model']}' in MODELS")
-                timed = Timed(job, job["mnist"])
-                out = {"name": job["name"], "opened": True}
-            except Exception as err:  # one peer's failure must not lose the others' figures
-                timed, out = None, failure(job["name"], err)
+            timed, error = open_job(job, job["mnist"])
+            out = error if error is not None else {"name": job["name"], "opened": True}
         elif "block" in msg:
             try:
                 out = {"ms": timed.block()}
@@ -846,13 +834,26 @@ def serve():
         print(json.dumps(out), flush=True)
 
 
+def open_job(job, mnist):
+    """(the job set up and warmed up, None), or (None, the error line that stopped it)."""
+    if job["model"] not in MODELS:
+        return None, {"name": job["name"], "error": f"no PyTorch peer '{job['model']}' in MODELS"}
+    try:
+        return Timed(job, mnist), None
+    except Exception as err:  # one peer's failure must not lose the others' figures
+        return None, failure(job["name"], err)
+
+
 def run_job(job, mnist):
     """One job's result line: its timing, or the error that stopped it."""
-    if job["model"] not in MODELS:
-        return {"name": job["name"], "error": f"no PyTorch peer '{job['model']}' in MODELS"}
+    timed, error = open_job(job, mnist)
+    if error is not None:
+        return error
     try:
-        return time_job(job, mnist)
-    except Exception as err:  # one peer's failure must not lose the others' figures
+        for _ in range(job["blocks"]):
+            timed.block()
+        return timed.result()
+    except Exception as err:
         return failure(job["name"], err)
 
 

@@ -336,31 +336,44 @@ class TorchPeer {
 }
 
 /**
- * The timer's blocks, alternating with the open job's blocks in `peer` when
- * there is one (ours then theirs, theirs then ours, ...), so that a burst
- * of the machine's noise falls on both sides alike; the timer's median.
- * At each switch from one side to the other, a pause of {@link SWITCH_PAUSE_MS}.
+ * The timer's blocks, alternating with `job`'s blocks in `peer` when there
+ * are both (ours then theirs, theirs then ours, ...), so that a burst of the
+ * machine's noise falls on both sides alike: the timer's median and the
+ * peer's outcome (null without a job or a peer). At each switch from one
+ * side to the other, a pause of {@link SWITCH_PAUSE_MS}. Disposes the timer.
  */
-async function alternate(timer: BlockTimer, peer: TorchPeer | null): Promise<{ ms: number }> {
-  // A pause at each switch: the side that just ran leaves no thread spinning
-  // into the other's block (OpenBLAS' workers spin ~0.1 s after their last
-  // product before they sleep; the addon's pool, 1 ms).
-  const pause = () => new Promise((r) => setTimeout(r, SWITCH_PAUSE_MS));
-  for (let b = 0; b < timer.blocks; b++) {
-    if (peer !== null && b % 2 === 1) {
-      await peer.block();
-      await pause();
+async function timePaired(
+  timer: BlockTimer,
+  peer: TorchPeer | null,
+  job: TorchJob | null,
+): Promise<{ ms: number; torch: TorchOutcome | null }> {
+  try {
+    // The peer's outcome already, when the job did not open.
+    const failed = peer !== null && job !== null ? await peer.open(job) : undefined;
+    const other = failed === null ? peer : null;
+    // A pause at each switch: the side that just ran leaves no thread spinning
+    // into the other's block (OpenBLAS' workers spin ~0.1 s after their last
+    // product before they sleep; the addon's pool, 1 ms).
+    const pause = () => new Promise((r) => setTimeout(r, SWITCH_PAUSE_MS));
+    for (let b = 0; b < timer.blocks; b++) {
+      if (other !== null && b % 2 === 1) {
+        await other.block();
+        await pause();
+      }
+      timer.block();
+      if (other !== null && b % 2 === 0) {
+        await pause();
+        await other.block();
+      }
     }
-    timer.block();
-    if (peer !== null && b % 2 === 0) {
-      await pause();
-      await peer.block();
-    }
+    const torch = failed === undefined ? null : (failed ?? (await other!.finish()));
+    return { ms: timer.result().ms, torch };
+  } finally {
+    timer.dispose();
   }
-  return timer.result();
 }
 
-/** Milliseconds between a side's block and the other's ({@link alternate}). */
+/** Milliseconds between a side's block and the other's ({@link timePaired}). */
 const SWITCH_PAUSE_MS = 250;
 
 const machine = () => {
@@ -389,6 +402,7 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
     torch_loss_check: null,
   }));
   const peer = await TorchPeer.start(f.torch === 'skip');
+  const peerOrNull = typeof peer === 'string' ? null : peer;
   const outcomes = new Map<string, TorchOutcome>();
   /** Jobs timed after every backend's (models that native did not time). */
   const jobs: TorchJob[] = [];
@@ -405,7 +419,7 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
   if (native.available) {
     await useBackend('native');
     for (const [i, m] of models.entries()) {
-      let t: { ms: number };
+      let ms: number;
       let job: TorchJob | null = null;
       let torch: TorchOutcome | null = null;
       try {
@@ -419,14 +433,9 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
           warmupSeconds,
           minBlockSeconds,
         );
-        try {
-          const paired = job !== null && typeof peer !== 'string';
-          const opened = paired ? await peer.open(job!) : null;
-          t = await alternate(timer, paired && opened === null ? peer : null);
-          if (paired) torch = opened ?? (await peer.finish());
-        } finally {
-          timer.dispose();
-        }
+        const r = await timePaired(timer, peerOrNull, job);
+        ms = r.ms;
+        torch = r.torch;
       } catch (err) {
         // One model's failure must not lose the other models' figures.
         rows[i].native_note = (err as Error).message;
@@ -434,8 +443,8 @@ export async function zooBench(f: ZooOptions, log: (s: string) => void): Promise
         if (job !== null) jobs.push(job);
         continue;
       }
-      rows[i].native_ms = t.ms;
-      log(`bench: ${m.name} native ${t.ms.toFixed(3)} ms/step`);
+      rows[i].native_ms = ms;
+      log(`bench: ${m.name} native ${ms.toFixed(3)} ms/step`);
       if (torch !== null) {
         outcomes.set(m.name, torch);
         log(
@@ -618,6 +627,7 @@ export async function sweepBench(f: ZooOptions, log: (s: string) => void): Promi
   if (backend === null) log(`bench: native not available (${native.reason}); native_ms is null`);
   const rows: SweepRow[] = [];
   const peer = await TorchPeer.start(f.torch === 'skip');
+  const peerOrNull = typeof peer === 'string' ? null : peer;
   for (const axis of axes) {
     for (const size of SWEEP_POINTS[axis as keyof typeof SWEEP_POINTS]) {
       const name = `${axis}:${size.batchSize}x${size.hidden}x${size.particles}`;
@@ -636,16 +646,12 @@ export async function sweepBench(f: ZooOptions, log: (s: string) => void): Promi
       if (backend !== null) {
         // Our blocks alternating with the peer's, as for the zoo's models.
         const timer = new BlockTimer(stepper, steps, undefined, warmupSeconds, minBlockSeconds);
-        try {
-          const opened = typeof peer === 'string' ? undefined : await peer.open(job);
-          ms = (await alternate(timer, opened === null ? (peer as TorchPeer) : null)).ms;
-          if (opened !== undefined) torchMs = (opened ?? (await (peer as TorchPeer).finish())).ms;
-        } finally {
-          timer.dispose();
-        }
+        const r = await timePaired(timer, peerOrNull, job);
+        ms = r.ms;
+        torchMs = r.torch?.ms ?? null;
       } else {
         stepper.dispose();
-        torchMs = typeof peer === 'string' ? null : (await peer.run(job)).ms;
+        torchMs = peerOrNull === null ? null : (await peerOrNull.run(job)).ms;
       }
       rows.push({
         axis,
