@@ -64,11 +64,13 @@ const rbfOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [k, kh] = native
     ? (tf.engine().runKernel(OPTIONAL_KERNELS.rbfKernel, { x, y, scale }, {}) as tf.Tensor[])
     : rbfComposite(x, y, scale);
-  (args[3] as tf.GradSaveFunc)([x, y, scale, kh]);
+  // K(z, z): z kept once (the tape copies each tensor it keeps).
+  const same = x === y;
+  (args[3] as tf.GradSaveFunc)(same ? [x, scale, kh] : [x, y, scale, kh]);
   return {
     value: k,
     gradFunc: (dk: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [xs, ys, ss, khs] = saved;
+      const [xs, ys, ss, khs] = same ? [saved[0], ...saved] : saved;
       return native
         ? (tf
             .engine()
