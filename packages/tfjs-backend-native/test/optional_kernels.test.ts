@@ -58,13 +58,15 @@ function firstDifference(a: number[], b: number[]): string | null {
 
 describe('ZsRandomNormal', () => {
   // Odd sizes end on the first of a pair; 0.5 and 'abc' exercise non-integer
-  // seed strings; the large draw crosses the pool's parallel threshold.
+  // seed strings; the two large draws cross the pool's parallel threshold
+  // (1024 pairs by default), [20, 455] in a few chunks.
   const cases: Array<[number[], number | string, number, number]> = [
     [[1], 5, 0, 1],
     [[7], 123, 0, 1],
     [[3, 11], 2147483646, 0, 1],
     [[1001], 99, -3, 0.25],
     [[64, 40, 50], 1234567, 0, 1],
+    [[20, 455], 77, 0, 1],
     [[33], 0.5, 2, 3],
     [[10], 'abc', 0, 1],
     [[0], 7, 0, 1],
