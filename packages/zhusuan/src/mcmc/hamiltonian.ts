@@ -140,6 +140,17 @@ export function leapfrog(
 }
 
 /**
+ * A plain array of `values` (a tensor's `dataSync()`), copied by a loop:
+ * `Array.from` walks a typed array through its iterator, ~25 us for the
+ * log densities of 1000 chains against ~1 us.
+ */
+export function toNumbers(values: ArrayLike<number>): number[] {
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i];
+  return out;
+}
+
+/**
  * The energy error ΔH = H(end) − H(start) per chain, H = −log p + K,
  * in float64; +∞ where the end point's log density is not finite or ΔH is
  * NaN (numpyro's convention: such a point is rejected and divergent).
@@ -150,13 +161,18 @@ export function energyErrors(
   lp1: ArrayLike<number>,
   k1: ArrayLike<number>,
 ): number[] {
-  return Array.from(lp0, (l0, c) => {
-    const d = -lp1[c] + k1[c] - (-l0 + k0[c]);
-    return Number.isFinite(lp1[c]) && !Number.isNaN(d) ? d : Infinity;
-  });
+  // A loop rather than Array.from with a map function (~35 us for 1000
+  // chains, against a few).
+  const out = new Array<number>(lp0.length);
+  for (let c = 0; c < lp0.length; c++) {
+    const d = -lp1[c] + k1[c] - (-lp0[c] + k0[c]);
+    out[c] = Number.isFinite(lp1[c]) && !Number.isNaN(d) ? d : Infinity;
+  }
+  return out;
 }
 
 /** min(1, e^{−ΔH}): the Metropolis acceptance probability of an energy error. */
 export function acceptProb(energyError: number): number {
-  return Math.exp(Math.min(0, -energyError));
+  // e^0 = 1 without the exponential where ΔH ≤ 0 (about half the proposals).
+  return energyError <= 0 ? 1 : Math.exp(-energyError);
 }

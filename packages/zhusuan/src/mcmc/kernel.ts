@@ -37,6 +37,7 @@ import {
   energyErrors,
   kinetic,
   leapfrog,
+  toNumbers,
   valueAndGrad,
   type LogDensityFn,
 } from './hamiltonian.js';
@@ -343,7 +344,7 @@ export abstract class HamiltonianKernel<I extends HmcInfo = HmcInfo> {
       const q0: tf.Tensor[] = vars;
       const { logp, grads } = valueAndGrad(fn, logDensity, q0);
       const chainShape = this.checkShapes(names, vars, logp.shape);
-      const lp0 = Array.from(logp.dataSync());
+      const lp0 = toNumbers(logp.dataSync());
       lp0.forEach((v, c) => {
         if (!Number.isFinite(v)) {
           throw new Error(
@@ -362,17 +363,17 @@ export abstract class HamiltonianKernel<I extends HmcInfo = HmcInfo> {
       const start: StartPoint = { q: q0, logp: lp0, grads, p, kinetic: k };
       const tr = this.transition(logDensity, start, eps, this.mass, chainShape);
       if (tr.take.some((a) => a)) {
-        const mask = tf.tensor(
-          tr.take.map((a) => (a ? 1 : 0)),
-          chainShape,
-          'bool',
-        );
+        // Each latent's mask at its own shape, made from a typed array: no
+        // broadcasting Tile of a [...chains, 1,…,1] mask, no flattening of a
+        // JavaScript array.
+        const chains = tr.take.length;
         vars.forEach((v, i) => {
-          const m = tf.reshape(mask, [
-            ...chainShape,
-            ...new Array<number>(v.rank - chainShape.length).fill(1),
-          ]);
-          v.assign(tf.where(m, tr.q[i], v));
+          const per = v.size / chains;
+          const mask = new Uint8Array(v.size);
+          tr.take.forEach((a, c) => {
+            if (a) mask.fill(1, c * per, (c + 1) * per);
+          });
+          v.assign(tf.where(tf.tensor(mask, v.shape, 'bool'), tr.q[i], v));
         });
       }
       const acceptanceRate = tr.acceptance.reduce((a, b) => a + b, 0) / tr.acceptance.length;

@@ -2,6 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { HMC } from '../../src/mcmc/hmc.js';
+import { acceptProb, energyErrors, toNumbers } from '../../src/mcmc/hamiltonian.js';
 import { BayesianNet, metaBayesianNet } from '../../src/framework/bn.js';
 import * as random from '../../src/random.js';
 import { noLeak, useCpu } from '../helpers.js';
@@ -379,6 +380,63 @@ test('the energy error is ΔH of the leapfrog end point (float64 check), and set
   assert.deepEqual(out.divergent, new Array(4).fill(true));
   tf.dispose([x, y]);
   wild.dispose();
+});
+
+test("a chain moves all of its latents' elements or none, by its own Metropolis test", () => {
+  // Two latents with event axes, [K, 3] and [K, 2, 2], and a step large enough
+  // that some chains accept and some reject at every step.
+  random.setSeed(12);
+  const K = 30;
+  const a = tf.variable(tf.randomNormal([K, 3], 0, 1, 'float32', 13));
+  const b = tf.variable(tf.randomNormal([K, 2, 2], 0, 1, 'float32', 14));
+  const target = (v: Record<string, tf.Tensor>) =>
+    tf.mul(tf.add(tf.sum(tf.square(v.a), 1), tf.sum(tf.square(v.b), [1, 2])), -0.5);
+  const hmc = new HMC({ stepSize: 1.2, nLeapfrogs: 2 });
+  let moved = 0;
+  let stayed = 0;
+  for (let i = 0; i < 10; i++) {
+    const [a0, b0] = [a.dataSync().slice(), b.dataSync().slice()];
+    const info = hmc.step(target, {}, { a, b });
+    const [a1, b1] = [a.dataSync(), b.dataSync()];
+    for (let c = 0; c < K; c++) {
+      const changed = (x0: ArrayLike<number>, x1: ArrayLike<number>, per: number) =>
+        Array.from({ length: per }, (_, j) => x0[c * per + j] !== x1[c * per + j]);
+      const flags = [...changed(a0, a1, 3), ...changed(b0, b1, 4)];
+      // A proposal equal to the start in some element is possible but not in
+      // these continuous draws: accepted means every element changed.
+      assert.deepEqual(flags, new Array(7).fill(info.accepted[c]), `step ${i}, chain ${c}`);
+      if (info.accepted[c]) moved++;
+      else stayed++;
+    }
+  }
+  assert.ok(moved > 50 && stayed > 20, `moved ${moved}, stayed ${stayed}`);
+  hmc.dispose();
+  tf.dispose([a, b]);
+});
+
+test('energyErrors, acceptProb and toNumbers: ΔH in float64, min(1, e^−ΔH), plain copies', () => {
+  const lp0 = [-1, -2, -3, -4];
+  const k0 = new Float32Array([0.5, 0.5, 0.5, 0.5]);
+  const lp1 = new Float32Array([-0.5, -Infinity, NaN, -4.25]);
+  const k1 = [0.25, 0.5, 0.5, Infinity];
+  // Chain 3: a finite log density with an infinite kinetic energy gives ΔH = +∞.
+  assert.deepEqual(energyErrors(lp0, k0, lp1, k1), [-0.75, Infinity, Infinity, Infinity]);
+  assert.equal(energyErrors([], [], [], []).length, 0);
+  for (const [dh, want] of [
+    [-3, 1],
+    [-0, 1],
+    [0, 1],
+    [0.5, Math.exp(-0.5)],
+    [Infinity, 0],
+  ] as const) {
+    assert.equal(acceptProb(dh), want, `acceptProb(${dh})`);
+  }
+  assert.ok(Number.isNaN(acceptProb(NaN)));
+  const f = new Float32Array([0.1, -2.5, 3]);
+  const n = toNumbers(f);
+  assert.ok(Array.isArray(n));
+  assert.deepEqual(n, [f[0], f[1], f[2]]);
+  assert.deepEqual(toNumbers(new Float32Array(0)), []);
 });
 
 test('step-size jitter: each step uses ε·(1 + j·u), u uniform in (−1, 1), seeded', () => {
