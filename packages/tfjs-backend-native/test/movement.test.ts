@@ -66,6 +66,23 @@ describe('SplitV and Unpack', () => {
       'stack',
     );
   });
+  it('concat and split of many rows: narrow columns and rows over the pool', async () => {
+    // 40000 rows: the row loop goes over the pool for every piece, the
+    // 1- and 3-column pieces by the narrow-row loop, the 60-column one by memcpy.
+    await sameOnBoth(
+      () => tf.concat([rand([40000, 3], 50), rand([40000, 1], 51), rand([40000, 60], 52)], 1),
+      'concat of 40000 rows',
+      0,
+      0,
+    );
+    await sameManyOnBoth(() => tf.split(int32([40000, 4]), [1, 3], 1), 'int32 split', 0, 0);
+    await sameManyOnBoth(
+      () => tf.split(rand([40000, 64], 53), [1, 3, 60], 1),
+      'split of 40000 rows',
+      0,
+      0,
+    );
+  });
   it("Concat's gradient (a split) agrees", async () => {
     await sameGradsOnBoth(
       (a, b) => tf.sum(tf.square(tf.concat([a, tf.relu(b), tf.ones([20, 100, 1])], -1))),
