@@ -23,6 +23,69 @@ const int32_t* metaArg(const Napi::CallbackInfo& info, const char* fn, int lists
   return meta;
 }
 
+// Output rows [r0, r1) of a tile (rows: the output's last axis, od[rank -
+// 1] elements, each reps copies of one input row of dims[rank - 1]). The
+// input row of output row r is r's leading coordinates mod dims, kept as
+// counters rather than divided out a row. A broadcast (an input row of one
+// element) is a fill; short input rows are copied element by element (a
+// memcpy call costs more than a few elements); long ones by doubling memcpys.
+template <class T>
+void tileRowRange(const T* x, T* o, int rank, const int32_t* dims, const int64_t* od,
+                  const int64_t* xs, int64_t r0, int64_t r1) {
+  const int64_t inRow = dims[rank - 1], outRow = od[rank - 1];
+  int64_t coord[kMaxRank] = {0}, in[kMaxRank] = {0};
+  int64_t off = 0;
+  for (int64_t r = r0, d = rank - 2; d >= 0; --d) {
+    coord[d] = r % od[d];
+    r /= od[d];
+    in[d] = coord[d] % dims[d];
+    off += in[d] * xs[d];
+  }
+  for (int64_t r = r0; r < r1; ++r) {
+    const T* src = x + off;
+    T* dst = o + r * outRow;
+    if (inRow == 1) {
+      const T v = src[0];
+      for (int64_t k = 0; k < outRow; ++k) dst[k] = v;
+    } else if (inRow < 16) {
+      for (int64_t k = 0; k < outRow; k += inRow) {
+        for (int64_t j = 0; j < inRow; ++j) dst[k + j] = src[j];
+      }
+    } else {
+      std::memcpy(dst, src, static_cast<size_t>(inRow) * sizeof(T));
+      for (int64_t have = inRow; have < outRow;) {
+        const int64_t n = std::min(have, outRow - have);
+        std::memcpy(dst + have, dst, static_cast<size_t>(n) * sizeof(T));
+        have += n;
+      }
+    }
+    for (int d = rank - 2; d >= 0; --d) {
+      off += xs[d];
+      if (++in[d] == dims[d]) {
+        off -= in[d] * xs[d];
+        in[d] = 0;
+      }
+      if (++coord[d] < od[d]) break;
+      // The coordinate wraps; reps * dims steps of in[d] also brought it back to 0.
+      coord[d] = 0;
+    }
+  }
+}
+
+// A whole tile, its rows over the pool when large (element-wise setting).
+template <class T>
+void tileRows(const T* x, T* o, int rank, const int32_t* dims, const int64_t* od) {
+  int64_t xs[kMaxRank];
+  xs[rank - 1] = 1;
+  for (int d = rank - 2; d >= 0; --d) xs[d] = xs[d + 1] * dims[d + 1];
+  const int64_t outRow = od[rank - 1];
+  int64_t rows = 1;
+  for (int d = 0; d < rank - 1; ++d) rows *= od[d];
+  if (outRow == 0 || rows == 0) return;
+  parallelFor(rows, std::max<int64_t>(1, parallelMin / outRow),
+              [&](int64_t r0, int64_t r1) { tileRowRange(x, o, rank, dims, od, xs, r0, r1); });
+}
+
 }  // namespace
 
 // slice(x, out, meta): meta = [rank, dims[rank], begin[rank], size[rank]];
@@ -192,33 +255,11 @@ Napi::Value Tile(const Napi::CallbackInfo& info) {
     throwType(info.Env(), "tile", 1, "arrays of one type (float32, int32, uint8) of the sizes");
   }
   if (outTotal == 0) return info.Env().Undefined();
-  const size_t es = bytes ? 1 : 4;
-  const char* x = static_cast<const char*>(xv.data);
-  char* o = static_cast<char*>(ov.data);
-  // Each output row (the last axis) is reps[last] copies of one input row;
-  // the input row is picked by the output's leading coordinates mod dims.
-  const int64_t inRow = dims[rank - 1], outRow = od[rank - 1];
-  const size_t inBytes = static_cast<size_t>(inRow) * es;
-  int64_t xs[kMaxRank];
-  xs[rank - 1] = 1;
-  for (int d = rank - 2; d >= 0; --d) xs[d] = xs[d + 1] * dims[d + 1];
-  int64_t coord[kMaxRank] = {0};
-  const int64_t rows = outTotal / outRow;
-  for (int64_t r = 0; r < rows; ++r) {
-    int64_t off = 0;
-    for (int d = 0; d < rank - 1; ++d) off += (coord[d] % dims[d]) * xs[d];
-    char* dst = o + r * outRow * es;
-    std::memcpy(dst, x + off * es, inBytes);
-    // Double the copied prefix until the row is full.
-    for (size_t have = inBytes, want = static_cast<size_t>(outRow) * es; have < want;) {
-      const size_t n = std::min(have, want - have);
-      std::memcpy(dst + have, dst, n);
-      have += n;
-    }
-    for (int d = rank - 2; d >= 0; --d) {
-      if (++coord[d] < od[d]) break;
-      coord[d] = 0;
-    }
+  if (bytes) {
+    tileRows(static_cast<const uint8_t*>(xv.data), static_cast<uint8_t*>(ov.data), rank, dims, od);
+  } else {
+    tileRows(static_cast<const uint32_t*>(xv.data), static_cast<uint32_t*>(ov.data), rank, dims,
+             od);
   }
   return info.Env().Undefined();
 }

@@ -13,6 +13,8 @@ import {
 import '@tensorflow/tfjs-backend-cpu';
 import { getAddon } from './addon.js';
 import { NativeBackend } from './backend.js';
+import { installNativeGradients } from './gradients.js';
+import { broadcastToConfig } from './kernels/BroadcastTo.js';
 import { batchMatMulConfig } from './kernels/BatchMatMul.js';
 import { castConfig } from './kernels/Cast.js';
 import { concatConfig, packConfig } from './kernels/Concat.js';
@@ -57,8 +59,8 @@ const PRIORITY = 3;
 /**
  * Kernels added for the model zoo (issue 17): gathers and segment sums,
  * the library's `ZsGatherGrad` (the gradient of `zs.gather`), splits,
- * stacks, tiles, padding, convolutions, pooling, softmax, Select and the
- * boolean kernels, and the Cholesky factorisation and triangular solve the
+ * stacks, tiles, broadcasts (the gradients of Sum and Mean), padding,
+ * convolutions, pooling, softmax, Select and the boolean kernels, and the Cholesky factorisation and triangular solve the
  * library's `cholesky` and `triangularSolve` run when a backend has them.
  * `bench/zoo-kernels.mjs` times the backend with and without them.
  */
@@ -71,6 +73,7 @@ const zooConfigs: KernelConfig[] = [
   packConfig,
   stridedSliceConfig,
   tileConfig,
+  broadcastToConfig,
   padV2Config,
   conv2DConfig,
   fusedConv2DConfig,
@@ -136,7 +139,16 @@ export function registerNativeBackend(): boolean {
     }
   }
   for (const config of overrides) registerKernel(config);
-  registerBackend(NATIVE_BACKEND, () => new NativeBackend(addon), PRIORITY);
+  // The gradients are wrapped when the backend is made (a program's first
+  // setBackend('native'), after its imports have registered tfjs' own).
+  registerBackend(
+    NATIVE_BACKEND,
+    () => {
+      installNativeGradients();
+      return new NativeBackend(addon);
+    },
+    PRIORITY,
+  );
   registered = true;
   return true;
 }
