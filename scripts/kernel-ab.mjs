@@ -4,11 +4,15 @@
 // on both alike. Without a kernel, a tfjs kernel name runs the cpu
 // backend's JavaScript kernel again, and an optional zhusuan kernel (Zs...)
 // is unregistered, so that the library composes it from tfjs ops. Prints
-// the median ms a step of each and the median of the paired ratios.
+// the median ms a step of each and the median of the paired ratios. A name
+// `grad:KERNEL` (`grad:Sum`, `grad:Mean`) swaps a gradient instead: without
+// it, tfjs' own gradient of KERNEL runs, as registered before the native
+// backend wrapped it (src/gradients.ts).
 //
 //   npm run build && node scripts/kernel-ab.mjs MODEL KERNEL[,KERNEL...] [rounds 20] [steps 100]
 //
-// e.g. `node scripts/kernel-ab.mjs svgp ZsRbfKernel,ZsRbfKernelGrad`. Run it
+// e.g. `node scripts/kernel-ab.mjs svgp ZsRbfKernel,ZsRbfKernelGrad` or
+// `node scripts/kernel-ab.mjs pmf_hmc grad:Sum,grad:Mean 10 20`. Run it
 // with nothing else on the machine (docs/benchmarks.md).
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
@@ -29,12 +33,24 @@ if (model === undefined || kernelList === undefined) {
 }
 const rounds = Number(roundsArg ?? 20);
 const steps = Number(stepsArg ?? 100);
+const allNames = kernelList.split(',');
+const gradNames = allNames.filter((k) => k.startsWith('grad:')).map((k) => k.slice(5));
+// tfjs' gradients as its import registered them, before the backend wraps them.
+const tfjsGrads = gradNames.map((k) => {
+  const g = tf.getGradient(k);
+  if (g === undefined) {
+    console.error(`kernel-ab: no gradient is registered for ${k}`);
+    process.exit(2);
+  }
+  return g;
+});
 const status = await loadNative();
 if (!status.available) throw new Error(`native backend unavailable: ${status.reason}`);
 await useBackend('native');
 await prepareOptimizers();
 
-const names = kernelList.split(',');
+const names = allNames.filter((k) => !k.startsWith('grad:'));
+const nativeGrads = gradNames.map((k) => tf.getGradient(k));
 const configs = names.map((k) => {
   const c = tf.getKernel(k, 'native');
   if (c === undefined) {
@@ -44,6 +60,7 @@ const configs = names.map((k) => {
   return c;
 });
 const without = () => {
+  for (const g of tfjsGrads) tf.registerGradient(g);
   for (const k of names) {
     tf.unregisterKernel(k, 'native');
     const cpu = tf.getKernel(k, 'cpu');
@@ -51,6 +68,7 @@ const without = () => {
   }
 };
 const withKernels = () => {
+  for (const g of nativeGrads) tf.registerGradient(g);
   for (const c of configs) {
     if (tf.getKernel(c.kernelName, 'native') !== undefined) {
       tf.unregisterKernel(c.kernelName, 'native');
@@ -77,7 +95,7 @@ state.dispose?.();
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const ratios = times.with.map((w, i) => times.without[i] / w);
 console.log(
-  `${name}: ${median(times.with).toFixed(4)} ms a step with ${names.join(', ')}, ` +
+  `${name}: ${median(times.with).toFixed(4)} ms a step with ${allNames.join(', ')}, ` +
     `${median(times.without).toFixed(4)} ms without; median paired ratio ` +
     `${median(ratios).toFixed(3)} (${rounds} rounds of ${steps} steps)`,
 );
