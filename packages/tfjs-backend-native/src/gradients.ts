@@ -22,10 +22,15 @@ const NATIVE = 'native';
 /** The gradient configs this module registered (so that none is wrapped twice). */
 const ours = new WeakSet<tf.GradConfig>();
 
+/** The axes a reduction's `axis` attribute names in x. */
+function reducedAxes(x: tf.Tensor, attrs: tf.NamedAttrMap): number[] {
+  return tf.util.parseAxisParam(attrs.axis as number | number[], x.shape);
+}
+
 /** x's shape with the reduced axes set to 1: where dy's values sit in x. */
-function keptShape(x: tf.Tensor, axis: unknown): number[] {
+function keptShape(x: tf.Tensor, axes: number[]): number[] {
   const shape = x.shape.slice();
-  for (const a of tf.util.parseAxisParam(axis as number | number[], x.shape)) shape[a] = 1;
+  for (const a of axes) shape[a] = 1;
   return shape;
 }
 
@@ -54,14 +59,14 @@ const broadcastGradient: tf.GradConfig = {
 /** Sum's gradient on native: dy reshaped to x's rank and broadcast. */
 function sumGradient(dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
   const [x] = saved;
-  const e = tf.reshape(dy, keptShape(x, attrs.axis));
+  const e = tf.reshape(dy, keptShape(x, reducedAxes(x, attrs)));
   return { x: () => broadcastTo(e, x.shape) };
 }
 
 /** Mean's gradient on native: dy divided by the reduced count, then broadcast. */
 function meanGradient(dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
   const [x] = saved;
-  const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape);
+  const axes = reducedAxes(x, attrs);
   const kept = keptShape(x, axes);
   // tfjs' divisor: the product of the reduced axes.
   const count = axes.reduce((n, a) => n * x.shape[a], 1);

@@ -5,8 +5,8 @@
  * repeat at a time and has none above rank 4). The native backend's
  * gradients of Sum and Mean (../gradients.ts) send dy back through it.
  */
-import { TensorInfo, Tile, getKernel } from '@tensorflow/tfjs-core';
-import type { NativeBackend } from '../backend.js';
+import { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { tileConfig } from './Tile.js';
 import { KernelArgs, nativeKernel } from './util.js';
 
 export const ZSN_BROADCAST_TO = 'ZsnBroadcastTo';
@@ -18,9 +18,9 @@ export interface BroadcastToAttrs {
 }
 
 /** The repetitions that take `from` to `to` (same rank, each axis of `from` 1 or `to`'s). */
-export function broadcastReps(kernel: string, from: number[], to: number[]): number[] {
+function broadcastReps(from: number[], to: number[]): number[] {
   if (from.length !== to.length || from.some((d, i) => d !== to[i] && d !== 1)) {
-    throw new Error(`${kernel}: cannot broadcast [${from}] to [${to}]`);
+    throw new Error(`${ZSN_BROADCAST_TO}: cannot broadcast [${from}] to [${to}]`);
   }
   return to.map((d, i) => (from[i] === d ? 1 : d));
 }
@@ -28,14 +28,13 @@ export function broadcastReps(kernel: string, from: number[], to: number[]): num
 function broadcastTo({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { x } = inputs;
   const { shape } = attrs as unknown as BroadcastToAttrs;
-  const reps = broadcastReps(ZSN_BROADCAST_TO, x.shape, shape);
-  // The backend's Tile (native for float32, int32 and bool; cpu otherwise).
-  const tile = getKernel(Tile, 'native') ?? getKernel(Tile, 'cpu');
-  return tile!.kernelFunc({
+  const reps = broadcastReps(x.shape, shape);
+  // The native Tile kernel (it runs the cpu kernel for the dtypes it does not take).
+  return tileConfig.kernelFunc({
     inputs: { x },
-    backend: backend as NativeBackend,
+    backend,
     attrs: { reps },
-  }) as TensorInfo;
+  } as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
 }
 
 export const broadcastToConfig = nativeKernel(ZSN_BROADCAST_TO, broadcastTo);
