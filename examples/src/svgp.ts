@@ -142,8 +142,9 @@ export function lowerSoftplusDiag(raw: tf.Tensor2D): tf.Tensor2D {
  * log q = −(M/2)·log 2π − Σ log diag S − ½‖ε‖² `[n]` (exact, no solve: S's
  * diagonal is positive).
  *
- * One differentiable op of (m, S) (ε, drawn first, is a constant of it):
- * with dfz and dlog q, dm = Σ_draws dfz and dS = dfzᵀ·ε − I·Σ dlog q / diag S.
+ * One differentiable op of (m, S) with two outputs (`zs.customGradMulti`; ε,
+ * drawn first, is a constant of it): with dfz and dlog q, dm = Σ_draws dfz
+ * and dS = dfzᵀ·ε − I·Σ dlog q / diag S.
  */
 export function sampleQ(
   qMean: tf.Tensor1D,
@@ -153,8 +154,7 @@ export function sampleQ(
   return tf.tidy(() => {
     const m = qMean.shape[0];
     const eps = zs.seededNormal([n, m], zs.random.nextSeed());
-    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const [mean, s] = args as tf.Tensor[];
+    const op = zs.customGradMulti(([mean, s], save) => {
       const fz = tf.add(mean, tf.matMul(eps, s, false, true));
       const diag = tf.sum(tf.mul(s, triangleMatrix(m, 0, 1)), 1);
       const logDet = tf.sum(tf.log(diag));
@@ -162,19 +162,17 @@ export function sampleQ(
         tf.sub(-0.5 * m * Math.log(2 * Math.PI), logDet),
         tf.mul(tf.sum(tf.square(eps), 1), 0.5),
       );
-      (args[2] as tf.GradSaveFunc)([eps, diag]);
+      save([eps, diag]);
       return {
-        value: tf.concat([fz, tf.reshape(logQ, [n, 1])], 1),
-        gradFunc: (dv: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-          const [e, d] = saved;
-          const [dfz, dLogQ] = tf.split(dv as tf.Tensor, [m, 1], 1);
+        value: [fz, logQ],
+        gradFunc: ([dfz, dLogQ], [e, d]) => {
           const dDiag = tf.mul(triangleMatrix(m, 0, 1), tf.div(tf.sum(dLogQ), d));
           return [tf.sum(dfz, 0), tf.sub(tf.matMul(dfz, e, true), dDiag)];
         },
       };
     });
-    const [fz, logQ] = tf.split(op(qMean, sChol), [m, 1], 1);
-    return { fz: fz as tf.Tensor2D, logQ: tf.reshape(logQ, [n]) as tf.Tensor1D };
+    const [fz, logQ] = op(qMean, sChol) as [tf.Tensor2D, tf.Tensor1D];
+    return { fz, logQ };
   });
 }
 

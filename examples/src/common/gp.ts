@@ -62,8 +62,8 @@ export interface InducingTerms {
 
 /**
  * L and L⁻¹ of K(z, z) + `jitter`·I (see {@link InducingTerms}): K(z, z) by
- * `zs.rbfKernel`, then L and L⁻¹ as one differentiable op of K whose value
- * is L and L⁻¹ stacked.
+ * `zs.rbfKernel`, then L and L⁻¹ as one differentiable op of K with two
+ * outputs (`zs.customGradMulti`).
  *
  * Its gradient, from dL and dL⁻¹: L⁻¹'s reaches L as −L⁻ᵀ·dL⁻¹·L⁻ᵀ on the
  * lower triangle (`zs.triangularSolve`'s rule), L's reaches K as ½(S + Sᵀ),
@@ -74,30 +74,24 @@ export interface InducingTerms {
  */
 export function inducingTerms(z: tf.Tensor2D, kScale: tf.Tensor1D, jitter = JITTER): InducingTerms {
   const m = z.shape[0];
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const k = args[0] as tf.Tensor2D;
+  const op = zs.customGradMulti(([k], save) => {
     const eye = triangleMatrix(m, 0, 1);
-    const l = zs.cholesky(tf.add(k, tf.mul(eye, jitter)));
+    const l = zs.cholesky(tf.add(k, tf.mul(eye, jitter)) as tf.Tensor2D);
     const lInv = zs.triangularSolve(l, eye);
-    (args[1] as tf.GradSaveFunc)([l, lInv]);
+    save([l, lInv]);
     return {
-      value: tf.stack([l, lInv]),
-      gradFunc: (dv: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [ls, li] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const [dl, dlInv] = tf.unstack(dv as tf.Tensor);
+      value: [l, lInv],
+      gradFunc: ([dl, dlInv], [ls, li]) => {
         const fromInv = tf.matMul(tf.matMul(li, dlInv, true), li, false, true);
         const dlAll = tf.sub(dl, tf.mul(fromInv, triangleMatrix(m, 1, 1)));
         const phi = tf.mul(tf.matMul(ls, dlAll, true), triangleMatrix(m, 1, 0.5));
         const sm = tf.matMul(tf.matMul(li, phi, true), li);
-        return tf.mul(tf.add(sm, tf.transpose(sm)), 0.5);
+        return [tf.mul(tf.add(sm, tf.transpose(sm)), 0.5)];
       },
     };
   });
   return tf.tidy(() => {
-    const [kzzChol, kzzCholInv] = tf.unstack(op(zs.rbfKernel(z, z, kScale))) as [
-      tf.Tensor2D,
-      tf.Tensor2D,
-    ];
+    const [kzzChol, kzzCholInv] = op(zs.rbfKernel(z, z, kScale)) as [tf.Tensor2D, tf.Tensor2D];
     return { kzzChol, kzzCholInv };
   });
 }
@@ -153,9 +147,8 @@ export interface GpProjection {
  * compute once where both q's draws and the model need the conditional at
  * the same inputs.
  *
- * K(z, x) by `zs.rbfKernel`, then one differentiable op of (L⁻¹, K) whose
- * value is B with the variance as an extra row; with dB and dv (0 where the
- * floor holds):
+ * K(z, x) by `zs.rbfKernel`, then one differentiable op of (L⁻¹, K) with
+ * two outputs, B and the variance; with dB and dv (0 where the floor holds):
  *   dA = L⁻¹·dB − 2·A·dv,   dL⁻¹ = A·dBᵀ + dA·Kᵀ,   dK = L⁻ᵀ·dA,
  * and dK reaches z, x and kScale through `zs.rbfKernel`'s gradient.
  */
@@ -165,22 +158,16 @@ export function gpProjection(
   x: tf.Tensor2D,
   kScale: tf.Tensor1D,
 ): GpProjection {
-  const m = z.shape[0];
-  const n = x.shape[0];
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [li, k] = args as [tf.Tensor2D, tf.Tensor2D];
+  const op = zs.customGradMulti(([li, k], save) => {
     const a = tf.matMul(li, k);
     const b = tf.matMul(li, a, true);
     const c = tf.sub(1, tf.sum(tf.square(a), 0));
     // −2 where the variance is above the floor (Maximum's gradient), else 0.
     const open = tf.mul(tf.cast(tf.greaterEqual(c, VARIANCE_FLOOR), 'float32'), -2);
-    const variance = tf.maximum(c, VARIANCE_FLOOR);
-    (args[2] as tf.GradSaveFunc)([li, k, a, open]);
+    save([li, k, a, open]);
     return {
-      value: tf.concat([b, tf.reshape(variance, [1, n])], 0),
-      gradFunc: (dv: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [ls, ks, as, op2] = saved;
-        const [db, dVar] = tf.split(dv as tf.Tensor, [m, 1], 0);
+      value: [b, tf.maximum(c, VARIANCE_FLOOR)],
+      gradFunc: ([db, dVar], [ls, ks, as, op2]) => {
         const da = tf.add(tf.matMul(ls, db), tf.mul(as, tf.mul(dVar, op2)));
         const dlInv = tf.add(tf.matMul(as, db, false, true), tf.matMul(da, ks, false, true));
         return [dlInv, tf.matMul(ls, da, true)];
@@ -188,8 +175,11 @@ export function gpProjection(
     };
   });
   return tf.tidy(() => {
-    const [b, v] = tf.split(op(terms.kzzCholInv, zs.rbfKernel(z, x, kScale)), [m, 1], 0);
-    return { x, b: b as tf.Tensor2D, variance: tf.reshape(v, [n]) as tf.Tensor1D };
+    const [b, variance] = op(terms.kzzCholInv, zs.rbfKernel(z, x, kScale)) as [
+      tf.Tensor2D,
+      tf.Tensor1D,
+    ];
+    return { x, b, variance };
   });
 }
 

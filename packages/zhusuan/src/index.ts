@@ -194,9 +194,11 @@ export {
 // Gaussian processes.
 export { rbfKernel } from './gp.js';
 
-// Special functions, reductions, gathers, randomness, optional backend kernels.
+// Special functions, reductions, custom gradients, gathers, randomness, optional
+// backend kernels.
 export { lgamma, lbeta } from './special.js';
 export { logSumExp, logMeanExp, stopGradient } from './utils.js';
+export { customGradMulti, type MultiGradResult } from './custom_grad.js';
 export * as random from './random.js';
 export {
   OPTIONAL_KERNELS,
