@@ -7,7 +7,9 @@
  * shims beside this file; files that reach other Node modules (directly or
  * through a helper: child processes, files) are left out, and listed. Each file runs in a page of
  * its own (fresh module state, as a process per file under `node --test`),
- * `ZS_BROWSER_WORKERS` pages at a time (default 2). Every test must pass on
+ * `ZS_BROWSER_WORKERS` pages at a time (default 2); `ZS_BROWSER_FILES`
+ * (comma-separated paths under dist/test, e.g. `mcmc/nuts.test.js`) runs
+ * only those, for work on one file. Every test must pass on
  * both backends, except the WebGL differences documented in
  * webgl_differences.ts, which must fail on webgl as documented and pass on
  * cpu.
@@ -29,6 +31,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url)); // test/dist/browser
 const REPO = path.resolve(HERE, '..', '..', '..');
 const TESTS = path.join(REPO, 'packages', 'zhusuan', 'dist', 'test');
 const WORKERS = Number(process.env.ZS_BROWSER_WORKERS ?? 2);
+/** Only these test files (paths relative to TESTS), when set. */
+const ONLY = (process.env.ZS_BROWSER_FILES ?? '').split(',').filter((f) => f !== '');
 /** The Node modules a bundled test may import (the shims stand in for them). */
 const SHIMMED = new Set(['node:test', 'node:assert/strict']);
 /** A file's time limit in the browser (the slowest take ~1.5 min on webgl). */
@@ -89,6 +93,9 @@ before(async () => {
     else if (NEEDS_OWN_PROCESS[f] !== undefined) nodeOnly[f] = NEEDS_OWN_PROCESS[f];
     else files.push(f);
   }
+  const unknown = ONLY.filter((f) => !all.includes(f));
+  assert.deepEqual(unknown, [], `ZS_BROWSER_FILES names files not in ${TESTS}`);
+  if (ONLY.length > 0) files = files.filter((f) => ONLY.includes(f));
   // Heaviest first (by compiled size), so the last pages to finish are short.
   const size = (f: string) => fs.statSync(path.join(TESTS, f)).size;
   files = files.sort((a, b) => size(b) - size(a));
@@ -124,7 +131,8 @@ after(async () => {
 });
 
 /** Runs one test file in a page of its own. */
-async function runFile(file: string, backend: string): Promise<FileResults> {
+async function runFile(file: string, backend: string): Promise<TimedResults> {
+  const t0 = Date.now();
   const page = await browser.newPage();
   try {
     const rel = path.relative(REPO, path.join(TESTS, file));
@@ -138,16 +146,28 @@ async function runFile(file: string, backend: string): Promise<FileResults> {
     });
     const [r] = (await page.evaluate('globalThis.zsResults')) as FileResults[];
     if (pageErrors.length > 0 && r.error === undefined) r.error = pageErrors.join('; ');
-    return { ...r, file };
+    return { ...r, file, ms: Date.now() - t0 };
   } finally {
     await page.close();
   }
 }
 
+/** A file's results and the wall time of its page, load included. */
+type TimedResults = FileResults & { ms: number };
+
+/** The `n` slowest of `items` as "name 12.3 s" (the time a page or a test took). */
+function slowest(items: { name: string; ms: number }[], n: number): string {
+  return [...items]
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, n)
+    .map((x) => `${x.name} ${(x.ms / 1000).toFixed(1)} s`)
+    .join(', ');
+}
+
 /** Every file on `backend`, WORKERS pages at a time. */
-async function runAll(backend: string): Promise<FileResults[]> {
+async function runAll(backend: string): Promise<TimedResults[]> {
   const queue = [...files];
-  const out: FileResults[] = [];
+  const out: TimedResults[] = [];
   await Promise.all(
     Array.from({ length: Math.max(1, WORKERS) }, async () => {
       for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
@@ -196,8 +216,10 @@ async function runSuite(t: TestContext, backend: 'webgl' | 'cpu'): Promise<void>
     }
   }
   if (backend === 'webgl') {
-    for (const key of known.keys()) {
-      if (!seen.has(key)) problems.push(`${key} is in webgl_differences.ts but did not run`);
+    for (const [key, d] of known) {
+      if (!seen.has(key) && files.includes(d.file)) {
+        problems.push(`${key} is in webgl_differences.ts but did not run`);
+      }
     }
   }
   const left = Object.entries(nodeOnly).map(([f, why]) => `${f} (${why})`);
@@ -206,6 +228,15 @@ async function runSuite(t: TestContext, backend: 'webgl' | 'cpu'): Promise<void>
       (backend === 'webgl' ? `, ${documented} failed as documented WebGL differences` : '') +
       `; ${results.length} files in ${((Date.now() - t0) / 1000).toFixed(0)} s` +
       `; left out (Node only): ${left.join(', ') || 'none'}`,
+  );
+  t.diagnostic(
+    `${backend}: slowest files ${slowest(
+      results.map((r) => ({ name: r.file, ms: r.ms })),
+      5,
+    )}; slowest tests ${slowest(
+      results.flatMap((r) => r.results.map((x) => ({ name: `${r.file} :: ${x.name}`, ms: x.ms }))),
+      5,
+    )}`,
   );
   assert.deepEqual(problems, [], `the suite on ${backend} in Chromium`);
 }
