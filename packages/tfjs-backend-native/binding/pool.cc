@@ -29,16 +29,28 @@ Pool::~Pool() {
   for (auto& t : workers_) t.join();
 }
 
+int Pool::claimNext(uint64_t word) { return static_cast<int>(word & 0xffffu); }
+
+int Pool::claimTotal(uint64_t word) { return static_cast<int>((word >> 16) & 0xffffu); }
+
+uint64_t Pool::claimWord(uint64_t job, int total, int next) {
+  return ((job & 0xffffffffu) << 32) | (static_cast<uint64_t>(total) << 16) |
+         static_cast<uint64_t>(next);
+}
+
 void Pool::run(void (*fn)(void*, int), void* ctx, int slots) {
   // The previous job is over (run returns only when all its slots are done),
   // so nothing reads these until the claim word below publishes them.
+  const int total = slots > 0 ? slots : threads_;
+  if (total > kMaxSlots) {
+    for (int i = 0; i < total; ++i) fn(ctx, i);  // more than the claim word counts
+    return;
+  }
   fn_ = fn;
   ctx_ = ctx;
-  const int total = slots > 0 ? slots : threads_;
-  slots_.store(total, std::memory_order_relaxed);
   done_.store(0, std::memory_order_relaxed);
   const uint64_t job = gen_.load(std::memory_order_relaxed) + 1;
-  claim_.store(job << 32, std::memory_order_release);
+  claim_.store(claimWord(job, total, 0), std::memory_order_release);
   gen_.store(job, std::memory_order_release);
   gen_.notify_all();
   work(job);
@@ -60,20 +72,25 @@ void Pool::run(void (*fn)(void*, int), void* ctx, int slots) {
 }
 
 void Pool::work(uint64_t job) {
+  // The job's slot count travels in the claim word with the job's number, so
+  // a thread that read the word of a job just finished can neither take a
+  // slot past that job's last nor pair that word with the next job's count:
+  // the compare-and-swap fails once the word has moved on. (The count was a
+  // separate atomic: a worker that read the finished job's word (next =
+  // count) and then the next job's larger count, stored just before that
+  // job's word, claimed a slot that did not exist, ran the next job's
+  // function on it and counted it done: the next run saw one slot too many
+  // and waited for ever. A bench run hung so, once in millions of jobs.)
   uint64_t c = claim_.load(std::memory_order_acquire);
-  // slots_ is read after the claim word that published it (or a later one,
-  // and then the compare-and-swap fails).
-  while ((c >> 32) == job &&
-         static_cast<int>(c & 0xffffffffu) < slots_.load(std::memory_order_relaxed)) {
+  while ((c >> 32) == (job & 0xffffffffu) && claimNext(c) < claimTotal(c)) {
     if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel,
                                       std::memory_order_acquire)) {
       continue;  // c now holds the current word
     }
-    // A claimed slot keeps its job running, so fn_, ctx_ and slots_ are the
-    // job's until done_ counts this slot.
-    fn_(ctx_, static_cast<int>(c & 0xffffffffu));
-    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 ==
-        slots_.load(std::memory_order_relaxed)) {
+    // A claimed slot keeps its job running, so fn_ and ctx_ are the job's
+    // until done_ counts this slot.
+    fn_(ctx_, claimNext(c));
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == claimTotal(c)) {
       done_.notify_one();
     }
     c = claim_.load(std::memory_order_acquire);

@@ -41,11 +41,18 @@ class Pool {
   int threads_;
   std::vector<std::thread> workers_;
   std::atomic<uint64_t> gen_{0};  // the current job's number; workers wait on it
-  // (job << 32) | next unclaimed slot: a claim is a compare-and-swap, so a
-  // worker late for one job cannot claim a slot of the next.
+  // (job << 32) | (the job's slots << 16) | next unclaimed slot: a claim is
+  // a compare-and-swap, so a worker late for one job cannot claim a slot of
+  // the next (pool.cc, work()).
   std::atomic<uint64_t> claim_{0};
-  std::atomic<int> done_{0};   // the current job's finished slots
-  std::atomic<int> slots_{0};  // the current job's slots
+  std::atomic<int> done_{0};  // the current job's finished slots
+  // The most slots a job spreads over the threads (its count has 16 bits of
+  // the claim word); run() runs a larger job on the caller alone. The pool's
+  // jobs have at most 4 slots a thread.
+  static constexpr int kMaxSlots = 0xffff;
+  static int claimNext(uint64_t word);
+  static int claimTotal(uint64_t word);
+  static uint64_t claimWord(uint64_t job, int total, int next);
   std::atomic<bool> stop_{false};
   void (*fn_)(void*, int) = nullptr;
   void* ctx_ = nullptr;
