@@ -6,9 +6,10 @@
  * and its inverse, a projection and a variance) otherwise has to pack them
  * into one tensor (`tf.stack`, `tf.concat`) and unpack them after, which
  * costs a copy of every output and of every upstream gradient, and four
- * more kernel calls, a step. tfjs' engine records an op of several outputs
- * the same way it records one: this runs the forward pass as one such op
- * and hands the gradient function one upstream gradient per output.
+ * more kernel calls each time the op runs and is differentiated. tfjs'
+ * engine records an op of several outputs the same way it records one: this
+ * runs the forward pass as one such op and hands the gradient function one
+ * upstream gradient per output.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -46,9 +47,10 @@ interface KernelFuncEngine {
  * gradient must be passed to `save` (the engine keeps a reference of it
  * until the gradient has run). A gradient of an input that the op does not
  * reach may be zeros of its shape.
- * @throws naming the op's contract when `f` returns no output, or the
- * gradient function returns other than one tensor per input; and when the
- * installed tfjs-core lacks the engine method this is built on.
+ * @throws naming the broken part of the contract when an input is not a
+ * tensor, `f` returns no output or one that is not a tensor, or the gradient
+ * function returns other than one tensor per input; and when the installed
+ * tfjs-core lacks the engine method this is built on.
  * @example
  * ```ts
  * // [x + y, x·y], each differentiated by hand.
