@@ -7,17 +7,21 @@
 // the median ms a step of each and the median of the paired ratios. A name
 // `grad:KERNEL` (`grad:Sum`, `grad:Mean`) swaps a gradient instead: without
 // it, tfjs' own gradient of KERNEL runs, as registered before the native
-// backend wrapped it (src/gradients.ts).
+// backend wrapped it (src/gradients.ts). The name `pool:gemm` swaps where
+// the matrix products run: without it, all on the calling thread (the
+// addon's setParallelMin), none on the pool.
 //
 //   npm run build && node scripts/kernel-ab.mjs MODEL KERNEL[,KERNEL...] [rounds 20] [steps 100]
 //
 // e.g. `node scripts/kernel-ab.mjs svgp ZsRbfKernel,ZsRbfKernelGrad` or
-// `node scripts/kernel-ab.mjs pmf_hmc grad:Sum,grad:Mean 10 20`. Run it
+// `node scripts/kernel-ab.mjs pmf_hmc grad:Sum,grad:Mean 10 20` or
+// `node scripts/kernel-ab.mjs svgp pool:gemm 16 300`. Run it
 // with nothing else on the machine (docs/benchmarks.md).
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadNative, useBackend } from '../packages/cli/dist/src/backend.js';
 import { prepareOptimizers } from '../packages/cli/dist/src/vae/optimizer.js';
+import { nativeInfo } from '@zhusuan/tfjs-backend-native';
 import { ZOO_BENCH_MODELS } from '@zhusuan/examples/bench';
 import { VAE_BENCH_MODELS } from '../packages/cli/dist/src/bench/vae_models.js';
 
@@ -34,6 +38,11 @@ if (model === undefined || kernelList === undefined) {
 const rounds = Number(roundsArg ?? 20);
 const steps = Number(stepsArg ?? 100);
 const allNames = kernelList.split(',');
+const poolNames = allNames.filter((k) => k.startsWith('pool:'));
+if (poolNames.some((k) => k !== 'pool:gemm')) {
+  console.error(`kernel-ab: of the pool: names only pool:gemm is known, got ${poolNames}`);
+  process.exit(2);
+}
 const gradNames = allNames.filter((k) => k.startsWith('grad:')).map((k) => k.slice(5));
 // tfjs' gradients as its import registered them, before the backend wraps them.
 const tfjsGrads = gradNames.map((k) => {
@@ -49,7 +58,11 @@ if (!status.available) throw new Error(`native backend unavailable: ${status.rea
 await useBackend('native');
 await prepareOptimizers();
 
-const names = allNames.filter((k) => !k.startsWith('grad:'));
+const names = allNames.filter((k) => !k.startsWith('grad:') && !k.startsWith('pool:'));
+// The products' pool setting as the backend set it, and a setter of it.
+const { parallelMin, gemmPoolMinFlops } = nativeInfo();
+const gemmPool = (minFlops) => tf.backend().addon.setParallelMin(parallelMin, undefined, minFlops);
+const swapPool = poolNames.length > 0;
 const nativeGrads = gradNames.map((k) => tf.getGradient(k));
 const configs = names.map((k) => {
   const c = tf.getKernel(k, 'native');
@@ -60,6 +73,7 @@ const configs = names.map((k) => {
   return c;
 });
 const without = () => {
+  if (swapPool) gemmPool(Number.MAX_VALUE);
   for (const g of tfjsGrads) tf.registerGradient(g);
   for (const k of names) {
     tf.unregisterKernel(k, 'native');
@@ -68,6 +82,7 @@ const without = () => {
   }
 };
 const withKernels = () => {
+  if (swapPool) gemmPool(gemmPoolMinFlops);
   for (const g of nativeGrads) tf.registerGradient(g);
   for (const c of configs) {
     if (tf.getKernel(c.kernelName, 'native') !== undefined) {

@@ -33,9 +33,8 @@ int Pool::claimNext(uint64_t word) { return static_cast<int>(word & 0xffffu); }
 
 int Pool::claimTotal(uint64_t word) { return static_cast<int>((word >> 16) & 0xffffu); }
 
-uint64_t Pool::claimWord(uint64_t job, int total, int next) {
-  return ((job & 0xffffffffu) << 32) | (static_cast<uint64_t>(total) << 16) |
-         static_cast<uint64_t>(next);
+uint64_t Pool::claimWord(uint64_t job, int total) {
+  return ((job & 0xffffffffu) << 32) | (static_cast<uint64_t>(total) << 16);
 }
 
 void Pool::run(void (*fn)(void*, int), void* ctx, int slots) {
@@ -50,7 +49,7 @@ void Pool::run(void (*fn)(void*, int), void* ctx, int slots) {
   ctx_ = ctx;
   done_.store(0, std::memory_order_relaxed);
   const uint64_t job = gen_.load(std::memory_order_relaxed) + 1;
-  claim_.store(claimWord(job, total, 0), std::memory_order_release);
+  claim_.store(claimWord(job, total), std::memory_order_release);
   gen_.store(job, std::memory_order_release);
   gen_.notify_all();
   work(job);

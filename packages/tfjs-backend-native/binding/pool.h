@@ -52,7 +52,8 @@ class Pool {
   static constexpr int kMaxSlots = 0xffff;
   static int claimNext(uint64_t word);
   static int claimTotal(uint64_t word);
-  static uint64_t claimWord(uint64_t job, int total, int next);
+  // A job's first claim word: slot 0 next.
+  static uint64_t claimWord(uint64_t job, int total);
   std::atomic<bool> stop_{false};
   void (*fn_)(void*, int) = nullptr;
   void* ctx_ = nullptr;
