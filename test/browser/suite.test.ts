@@ -139,7 +139,9 @@ async function runFile(file: string, backend: string): Promise<TimedResults> {
     const url = `${server.url}/index.html?backend=${backend}&files=${encodeURIComponent(rel)}`;
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(url);
+    // The file's tests are bounded by the wait for their results below, not
+    // by the load event (which a busy machine can hold past goto's 30 s).
+    await page.goto(url, { waitUntil: 'commit' });
     await page.waitForFunction('globalThis.zsResults !== undefined', null, {
       timeout: FILE_TIMEOUT_MS,
       polling: 500,

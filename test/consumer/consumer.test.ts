@@ -372,7 +372,11 @@ test('the page bundles with esbuild and runs in headless Chromium on webgl and c
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       if (label === 'webgl') t.diagnostic(`WebGL renderer: ${await webglRenderer(page)}`);
-      await page.goto(`${server.url}/index.html?${query}`);
+      // The page runs its checks in its module's top-level await, which
+      // holds back the load event: wait only for the navigation to commit,
+      // and bound the checks by the wait for their results below.
+      const t0 = Date.now();
+      await page.goto(`${server.url}/index.html?${query}`, { waitUntil: 'commit' });
       await page.waitForFunction('globalThis.checkResults !== undefined', null, {
         timeout: 300_000,
       });
@@ -390,7 +394,8 @@ test('the page bundles with esbuild and runs in headless Chromium on webgl and c
         [],
         `checks failed in Chromium on ${label}`,
       );
-      t.diagnostic(`Chromium on ${label}: ${summary(r.checks ?? [])}`);
+      const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+      t.diagnostic(`Chromium on ${label} (${seconds} s): ${summary(r.checks ?? [])}`);
     }
   } finally {
     await browser.close();
