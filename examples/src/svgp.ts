@@ -47,7 +47,7 @@ export interface SvgpParams {
   /** The noise standard deviation σ (scalar). */
   noiseStd: tf.Scalar;
   /**
-   * The conditional's B and variance at one input batch (a step's), which
+   * The conditional's A = L⁻¹K(z, x) and variance at one input batch (a step's), which
    * the model and `latent` then share instead of computing it each: used
    * where they are given that same x tensor, ignored at other inputs.
    */
@@ -61,11 +61,11 @@ export interface SvgpParams {
   fzConditional?: FzConditional;
 }
 
-/** f(x) | f(z) = fz at a projection's inputs: the mean `[S, n]` and standard deviation `[n]`. */
+/** f(x) | f(z) = fz at a projection's inputs: the mean `[S, n]` and log standard deviation `[n]`. */
 interface FzConditional {
   fz: tf.Tensor2D;
   mean: tf.Tensor2D;
-  std: tf.Tensor1D;
+  logstd: tf.Tensor1D;
 }
 
 /**
@@ -98,7 +98,7 @@ export function svgpModel(nTrain: number): zs.MetaBayesianNet<[SvgpParams, tf.Te
       });
       bn.deterministic('kzz_chol_inv', p.terms.kzzCholInv);
       const cond = conditional(p, fz as tf.Tensor2D, x);
-      const fx = bn.normal('fx', cond.mean, { std: cond.std, groupNdims: 1 });
+      const fx = bn.normal('fx', cond.mean, { logstd: cond.logstd, groupNdims: 1 });
       bn.normal('y', fx, { std: p.noiseStd, groupNdims: 1 });
     },
   );
@@ -281,7 +281,7 @@ export function svgpTrainer(
   const draw = (p: SvgpParams, x: tf.Tensor2D, n: number) => {
     const { fz, logQ } = sampleQ(qMean, lowerSoftplusDiag(qRaw), n);
     const cond = conditional(p, fz, x);
-    const fx = new zs.Normal({ mean: cond.mean, std: cond.std, groupNdims: 1 }).sample();
+    const fx = new zs.Normal({ mean: cond.mean, logstd: cond.logstd, groupNdims: 1 }).sample();
     const latent: Record<string, zs.LatentSample> = { fz: [fz, logQ], fx: [fx, tf.zeros([n])] };
     return { latent, fzConditional: { fz, ...cond } };
   };

@@ -53,9 +53,8 @@ function mvnRef(x: tf.Tensor2D, lInv: tf.Tensor2D): tf.Tensor {
 
 function projectRef(z: tf.Tensor2D, lInv: tf.Tensor2D, x: tf.Tensor2D, kScale: tf.Tensor1D) {
   const a = tf.matMul(lInv, rbfRef(z, x, kScale));
-  const b = tf.matMul(lInv, a, true);
   const variance = tf.maximum(tf.sub(1, tf.sum(tf.square(a), 0)), VARIANCE_FLOOR);
-  return { b, variance };
+  return { a, variance, logstd: tf.mul(tf.log(variance), 0.5) };
 }
 
 function lowerSoftplusDiagRef(raw: tf.Tensor2D): tf.Tensor {
@@ -139,7 +138,7 @@ function compare(
   assert.equal(tf.memory().numTensors, start, `${what}: tensors left behind`);
 }
 
-/** gpProjection's B and variance from (z, L⁻¹, x, kScale), and the composition's. */
+/** gpProjection's A, variance and log standard deviation from (z, L⁻¹, x, kScale), and the composition's. */
 function projOp(z: tf.Tensor, lInv: tf.Tensor, x: tf.Tensor, kScale: tf.Tensor): tf.Tensor[] {
   const l = lInv as tf.Tensor2D;
   const p = gpProjection(
@@ -148,7 +147,7 @@ function projOp(z: tf.Tensor, lInv: tf.Tensor, x: tf.Tensor, kScale: tf.Tensor):
     x as tf.Tensor2D,
     kScale as tf.Tensor1D,
   );
-  return [p.b, p.variance];
+  return [p.a, p.variance, p.logstd];
 }
 
 function projRef(z: tf.Tensor, lInv: tf.Tensor, x: tf.Tensor, kScale: tf.Tensor): tf.Tensor[] {
@@ -158,7 +157,7 @@ function projRef(z: tf.Tensor, lInv: tf.Tensor, x: tf.Tensor, kScale: tf.Tensor)
     x as tf.Tensor2D,
     kScale as tf.Tensor1D,
   );
-  return [p.b, p.variance];
+  return [p.a, p.variance, p.logstd];
 }
 
 /** (n, m, d) of the kernel tests: n ≠ m, d = 1, n = 1. */
@@ -251,7 +250,7 @@ test('mvnLogProbCholInv: the value and the x and L⁻¹ gradients of the composi
   }
 });
 
-test('gpProjection: B and the floored variance, gradients in z, L⁻¹, x and kScale', () => {
+test('gpProjection: A = L⁻¹K(z, x), the floored variance and its ½ log, gradients in z, L⁻¹, x and kScale', () => {
   for (const [m, n, d] of [
     [4, 3, 2],
     [3, 5, 1],
@@ -302,7 +301,7 @@ test('gpConditional reuses a projection at the same x and refuses one made at an
     const a = gpConditional(z, terms, fz, x, k);
     const b = gpConditional(z, terms, fz, x, k, proj);
     assert.deepEqual(b.mean.dataSync(), a.mean.dataSync());
-    assert.deepEqual(b.std.dataSync(), a.std.dataSync());
+    assert.deepEqual(b.logstd.dataSync(), a.logstd.dataSync());
     assert.throws(
       () => gpConditional(z, terms, fz, tf.clone(x), k, proj),
       /gpConditional: `projection` was computed at other inputs than `x`/,

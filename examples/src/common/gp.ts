@@ -129,28 +129,34 @@ export function mvnLogProbCholInv(x: tf.Tensor2D, lInv: tf.Tensor2D): tf.Tensor1
   return op(x, lInv) as tf.Tensor1D;
 }
 
-/** B = K(z, z)⁻¹ K(z, x) and the conditional variance at inputs `x` (see {@link gpProjection}). */
+/** A = L⁻¹ K(z, x) and the conditional variance at inputs `x` (see {@link gpProjection}). */
 export interface GpProjection {
   /** The inputs `[n, d]` it was computed at (compared by identity when reused). */
   x: tf.Tensor2D;
-  /** B = K(z, z)⁻¹ K(z, x) `[M, n]`. */
-  b: tf.Tensor2D;
-  /** 1 − diag K(x, z) K(z, z)⁻¹ K(z, x) `[n]`, floored at {@link VARIANCE_FLOOR}. */
+  /** A = L⁻¹ K(z, x) `[M, n]`, L the Cholesky factor of K(z, z) + jitter·I. */
+  a: tf.Tensor2D;
+  /** 1 − diag K(x, z) K(z, z)⁻¹ K(z, x) = 1 − Σ_rows A² `[n]`, floored at {@link VARIANCE_FLOOR}. */
   variance: tf.Tensor1D;
+  /** ½ log of {@link GpProjection.variance}: the conditional's log standard deviation `[n]`. */
+  logstd: tf.Tensor1D;
 }
 
 /**
- * B = K(z, z)⁻¹ K(z, x) `[M, n]` and the conditional variance
- * 1 − diag K(x, z) K(z, z)⁻¹ K(z, x) `[n]` (floored) at inputs `x` `[n, d]`,
- * through A = L⁻¹ K(z, x): B = L⁻ᵀA, variance = max(1 − Σ_rows A², floor):
- * what {@link gpConditional} and {@link svgpPredictive} compute from, to
- * compute once where both q's draws and the model need the conditional at
- * the same inputs.
+ * A = L⁻¹ K(z, x) `[M, n]` and the conditional variance
+ * 1 − diag K(x, z) K(z, z)⁻¹ K(z, x) = max(1 − Σ_rows A², floor) `[n]` at
+ * inputs `x` `[n, d]`: what {@link gpConditional} and {@link svgpPredictive}
+ * compute from, to compute once where both q's draws and the model need the
+ * conditional at the same inputs. Everything downstream goes through A, never
+ * B = K(z, z)⁻¹ K(z, x) = L⁻ᵀA: a product with B is one with L⁻ᵀ (on the
+ * small side, [·, M]) and then with A, which saves an [M, M]·[M, n] product
+ * forward and two backward.
  *
  * K(z, x) by `zs.rbfKernel`, then one differentiable op of (L⁻¹, K) with
- * two outputs, B and the variance; with dB and dv (0 where the floor holds):
- *   dA = L⁻¹·dB − 2·A·dv,   dL⁻¹ = A·dBᵀ + dA·Kᵀ,   dK = L⁻ᵀ·dA,
- * and dK reaches z, x and kScale through `zs.rbfKernel`'s gradient.
+ * three outputs, A, the variance v and ½ log v (the log standard deviation,
+ * which the reparameterised draw of f(x) takes); with their upstream dA, dv
+ * and dl, dc = dv + dl/(2v) where the floor does not hold (else 0) and
+ * G = dA − 2·A·dc:  dL⁻¹ = G·Kᵀ,  dK = L⁻ᵀ·G, and dK reaches z, x and
+ * kScale through `zs.rbfKernel`'s gradient.
  */
 export function gpProjection(
   z: tf.Tensor2D,
@@ -160,34 +166,37 @@ export function gpProjection(
 ): GpProjection {
   const op = zs.customGradMulti(([li, k], save) => {
     const a = tf.matMul(li, k);
-    const b = tf.matMul(li, a, true);
     const c = tf.sub(1, tf.sum(tf.square(a), 0));
-    // −2 where the variance is above the floor (Maximum's gradient), else 0.
+    const v = tf.maximum(c, VARIANCE_FLOOR);
+    // −2 where the variance is above the floor (Maximum's gradient), else 0;
+    // and the same over v, for ½ log v's gradient (−2·dl/(2v) = open·dl/(2v)).
     const open = tf.mul(tf.cast(tf.greaterEqual(c, VARIANCE_FLOOR), 'float32'), -2);
-    save([li, k, a, open]);
+    const openHalfInv = tf.div(open, tf.mul(v, 2));
+    save([li, k, a, open, openHalfInv]);
     return {
-      value: [b, tf.maximum(c, VARIANCE_FLOOR)],
-      gradFunc: ([db, dVar], [ls, ks, as, op2]) => {
-        const da = tf.add(tf.matMul(ls, db), tf.mul(as, tf.mul(dVar, op2)));
-        const dlInv = tf.add(tf.matMul(as, db, false, true), tf.matMul(da, ks, false, true));
-        return [dlInv, tf.matMul(ls, da, true)];
+      value: [a, v, tf.mul(tf.log(v), 0.5)],
+      gradFunc: ([da, dv, dl], [ls, ks, as, op2, op2v]) => {
+        const g = tf.add(da, tf.mul(as, tf.add(tf.mul(dv, op2), tf.mul(dl, op2v))));
+        return [tf.matMul(g, ks, false, true), tf.matMul(ls, g, true)];
       },
     };
   });
   return tf.tidy(() => {
-    const [b, variance] = op(terms.kzzCholInv, zs.rbfKernel(z, x, kScale)) as [
+    const [a, variance, logstd] = op(terms.kzzCholInv, zs.rbfKernel(z, x, kScale)) as [
       tf.Tensor2D,
       tf.Tensor1D,
+      tf.Tensor1D,
     ];
-    return { x, b, variance };
+    return { x, a, variance, logstd };
   });
 }
 
 /**
  * The conditional f(x) | f(z) = fz of the GP (ZhuSuan's `gp_conditional`
  * with `full_cov=False`): for `fz` `[S, M]` and inputs `x` `[n, d]`, the mean
- * K(x, z) K(z, z)⁻¹ fz `[S, n]` and the standard deviation
- * √(1 − diag K(x, z) K(z, z)⁻¹ K(z, x)) `[n]` of each f(x_i). Pass
+ * K(x, z) K(z, z)⁻¹ fz `[S, n]`, computed as (fz·L⁻ᵀ)·A, and the log of the
+ * standard deviation √(1 − diag K(x, z) K(z, z)⁻¹ K(z, x)) `[n]` of each
+ * f(x_i) (the parameter the library's Normal draws from in one kernel). Pass
  * `projection`, a {@link gpProjection} at this same `x` tensor, to reuse it.
  * @throws naming `projection` when it was computed at another `x`.
  */
@@ -198,15 +207,16 @@ export function gpConditional(
   x: tf.Tensor2D,
   kScale: tf.Tensor1D,
   projection?: GpProjection,
-): { mean: tf.Tensor2D; std: tf.Tensor1D } {
+): { mean: tf.Tensor2D; logstd: tf.Tensor1D } {
   if (projection !== undefined && projection.x !== x) {
     throw new Error(
       'gpConditional: `projection` was computed at other inputs than `x` (pass the same x tensor, or leave it out)',
     );
   }
   return tf.tidy(() => {
-    const { b, variance } = projection ?? gpProjection(z, terms, x, kScale);
-    return { mean: tf.matMul(fz, b) as tf.Tensor2D, std: tf.sqrt(variance) as tf.Tensor1D };
+    const { a, logstd } = projection ?? gpProjection(z, terms, x, kScale);
+    const white = tf.matMul(fz, terms.kzzCholInv, false, true);
+    return { mean: tf.matMul(white, a) as tf.Tensor2D, logstd };
   });
 }
 
@@ -226,9 +236,12 @@ export function svgpPredictive(
   kScale: tf.Tensor1D,
 ): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
   return tf.tidy(() => {
-    const { b, variance: condVariance } = gpProjection(z, terms, x, kScale);
-    const mean = tf.squeeze(tf.matMul(tf.reshape(qMean, [1, -1]), b), [0]) as tf.Tensor1D;
-    const sb = tf.matMul(qCholTril, b, true); // Sᵀ B  [M, n]
+    const { a, variance: condVariance } = gpProjection(z, terms, x, kScale);
+    const lInv = terms.kzzCholInv;
+    // Bᵀm = Aᵀ(L⁻¹m) and SᵀB = (L⁻¹S)ᵀA, with B = L⁻ᵀA.
+    const whiteMean = tf.matMul(tf.reshape(qMean, [1, -1]), lInv, false, true);
+    const mean = tf.squeeze(tf.matMul(whiteMean, a), [0]) as tf.Tensor1D;
+    const sb = tf.matMul(tf.matMul(lInv, qCholTril), a, true); // Sᵀ B  [M, n]
     const variance = tf.add(condVariance, tf.sum(tf.square(sb), 0)) as tf.Tensor1D;
     return { mean, variance };
   });

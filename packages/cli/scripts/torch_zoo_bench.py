@@ -560,7 +560,11 @@ def setup_svgp(args, arrays, mnist):
     eye = torch.eye(m_z)
 
     def terms(x):
-        """L^-1 of K(z, z) + jitter I, A = L^-1 K(z, x), S, and the conditional variance."""
+        """L^-1 of K(z, z) + jitter I, A = L^-1 K(z, x), S, and the conditional variance.
+
+        As in common/gp.ts, B = K(z, z)^-1 K(z, x) = L^-T A is never formed:
+        products with it go through L^-1 and then A.
+        """
         k_scale = nn.functional.softplus(k_raw)
         chol = torch.linalg.cholesky(rbf(z, z, k_scale) + jitter * eye)
         chol_inv = torch.linalg.solve_triangular(chol, eye, upper=False)
@@ -576,16 +580,15 @@ def setup_svgp(args, arrays, mnist):
         log_q = -m_z * HALF_LOG_2PI - torch.log(torch.diagonal(s)).sum() - 0.5 * (eps * eps).sum(1)
         white = fz @ chol_inv.T
         log_pz = torch.log(torch.diagonal(chol_inv)).sum() - m_z * HALF_LOG_2PI - 0.5 * (white * white).sum(1)
-        fx = fz @ (chol_inv.T @ a) + torch.sqrt(var) * torch.randn(k, x.shape[0])
+        fx = white @ a + torch.sqrt(var) * torch.randn(k, x.shape[0])
         log_py = normal_log_prob(y, fx, torch.log(nn.functional.softplus(noise_raw))).sum(1)
         return -(log_pz + n_train / x.shape[0] * log_py - log_q).mean()
 
     def exact_elbo(x, y):
         """(N/n) sum_i E_q log N(y_i; f(x_i), sigma^2) - KL(q(f(z)) || p(f(z)))."""
         chol_inv, a, s, var = terms(x)
-        b = chol_inv.T @ a
-        mean = q_mean @ b
-        var_f = var + ((s.T @ b) ** 2).sum(0)
+        mean = (chol_inv @ q_mean) @ a
+        var_f = var + (((chol_inv @ s).T @ a) ** 2).sum(0)
         v = nn.functional.softplus(noise_raw) ** 2
         exp_lik = -0.5 * torch.log(2 * math.pi * v) - ((y - mean) ** 2 + var_f) / (2 * v)
         kl = 0.5 * (((chol_inv @ s) ** 2).sum() + ((chol_inv @ q_mean) ** 2).sum() - m_z)
