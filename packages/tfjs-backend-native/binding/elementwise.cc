@@ -260,7 +260,7 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     // Rows of `inner` contiguous elements, each summed as KT->reduce sums
     // it (rowSum, then rounded to float): the rows split over the pool.
     const int64_t rows = r.total / inner;
-    parallelFor(rows, std::max<int64_t>(1, parallelMin / inner), [&](int64_t r0, int64_t r1) {
+    parallelForUnits(rows, std::max<int64_t>(1, parallelMin / inner), [&](int64_t r0, int64_t r1) {
       KT->rowSums(x + r0 * inner, r1 - r0, inner, out + r0);
     });
     return info.Env().Undefined();
@@ -408,7 +408,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   float* out = static_cast<float*>(o.data);
   // Rows over the pool from parallelMin elements (a softmax of 20000 took
   // 1.2 ms on two threads of a loaded machine, 0.1 ms on one).
-  parallelFor(n / cols, std::max<int64_t>(1, parallelMin / cols), [&](int64_t r0, int64_t r1) {
+  parallelForUnits(n / cols, std::max<int64_t>(1, parallelMin / cols), [&](int64_t r0, int64_t r1) {
     FlushDenormals ftz;
     for (int64_t r = r0; r < r1; ++r) {
       const float* xr = x + r * cols;

@@ -90,7 +90,7 @@ Napi::Value RbfKernel(const Napi::CallbackInfo& info) {
   // xs·ysᵀ into kh, read back a row at a time below.
   const Gemm g = makeGemm(p.xs.data(), p.ys.data(), kh, sh.n, sh.m, sh.d, false, true);
   runGemms(&g, 1);
-  parallelFor(sh.n, rowsMin(sh.m), [&](int64_t i0, int64_t i1) {
+  parallelForUnits(sh.n, rowsMin(sh.m), [&](int64_t i0, int64_t i1) {
     FlushDenormals ftz;
     KT->rbfRows(p.xx.data(), p.yy.data(), k, kh, sh.m, i0, i1);
   });
@@ -116,7 +116,7 @@ Napi::Value RbfKernelGrad(const Napi::CallbackInfo& info) {
   const Scaled p(x, y, s, sh);
   std::vector<float> gp(static_cast<size_t>(n * m)), rowSum(static_cast<size_t>(n)),
       colSum(static_cast<size_t>(m), 0.0f);
-  parallelFor(n, rowsMin(m), [&](int64_t i0, int64_t i1) {
+  parallelForUnits(n, rowsMin(m), [&](int64_t i0, int64_t i1) {
     multiply(dk + i0 * m, kh + i0 * m, gp.data() + i0 * m, (i1 - i0) * m);
     KT->rowSums(gp.data() + i0 * m, i1 - i0, m, rowSum.data() + i0);
   });

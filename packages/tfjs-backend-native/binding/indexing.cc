@@ -97,15 +97,16 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
       std::memcpy(o + (bo * n + i) * sliceBytes, x + (bo * dim + row[i]) * sliceBytes, sliceBytes);
     }
   };
-  parallelFor(batch * outer * n, std::max<int64_t>(1, parallelMin / std::max<int64_t>(1, slice)),
-              [&](int64_t r0, int64_t r1) {
-                for (int64_t r = r0; r < r1;) {
-                  const int64_t bo = r / n, i = r - bo * n;
-                  const int64_t len = std::min(r1 - r, n - i);
-                  run(bo, i, i + len);
-                  r += len;
-                }
-              });
+  parallelForUnits(batch * outer * n,
+                   std::max<int64_t>(1, parallelMin / std::max<int64_t>(1, slice)),
+                   [&](int64_t r0, int64_t r1) {
+                     for (int64_t r = r0; r < r1;) {
+                       const int64_t bo = r / n, i = r - bo * n;
+                       const int64_t len = std::min(r1 - r, n - i);
+                       run(bo, i, i + len);
+                       r += len;
+                     }
+                   });
   return Napi::Number::New(info.Env(), -1);
 }
 

@@ -32,6 +32,8 @@ namespace {
 
 // Elements a block is widened to at most (see Periodic::widen).
 constexpr int64_t kWideBlock = 4096;
+// Elements a block is narrowed to at least (see Periodic::narrow).
+constexpr int64_t kNarrowBlock = 512;
 
 struct Periodic {
   std::vector<const float*> base;
@@ -103,6 +105,10 @@ struct Periodic {
   // runs in blocks of 2000 elements rather than 1000 blocks of 10, with the
   // same arithmetic on every element.
   void widen(int64_t inner) {
+    if (block > kWideBlock) {
+      narrow(inner);
+      return;
+    }
     // b = m·block must divide n, so m divides q = n / block: the candidates
     // are q's divisors up to mMax, largest first (found by trial division up
     // to min(mMax, √q) rather than by one division per m up to mMax).
@@ -131,6 +137,23 @@ struct Periodic {
       }
     }
   }
+  // The reverse of widen for a block longer than kWideBlock (every operand
+  // as long as the output, or a period that long): the largest divisor b of
+  // the block up to kWideBlock (and at least kNarrowBlock) that fits
+  // `inner`. A block is the unit forBlocks hands the pool, so a [10, 24,
+  // 200] sample against logits of its own shape, one block of 48000
+  // elements, ran on one thread; in blocks of 4000 it runs on both. Every
+  // operand stays contiguous within a block (b divides the old block, which
+  // divides every longer period), and each element's arithmetic is the same.
+  void narrow(int64_t inner) {
+    for (int64_t d = (block + kWideBlock - 1) / kWideBlock; block / d >= kNarrowBlock; ++d) {
+      if (block % d != 0) continue;
+      const int64_t b = block / d;
+      if (inner > 1 && b % inner != 0 && inner % b != 0) continue;
+      block = b;
+      return;
+    }
+  }
   // Operand j's values for the segment starting at output element pos.
   const float* at(size_t j, int64_t pos) const {
     return length[j] < block ? expanded[j].data() + pos % block : base[j] + pos % length[j];
@@ -139,11 +162,11 @@ struct Periodic {
   template <class F>
   void forBlocks(F&& f) const {
     const int64_t B = block;
-    parallelFor(blocks, std::max<int64_t>(1, 16384 / std::max<int64_t>(B, 1)),
-                [&](int64_t b0, int64_t b1) {
-                  FlushDenormals ftz;
-                  for (int64_t b = b0; b < b1; ++b) f(b * B, B);
-                });
+    parallelForUnits(blocks, std::max<int64_t>(1, 16384 / std::max<int64_t>(B, 1)),
+                     [&](int64_t b0, int64_t b1) {
+                       FlushDenormals ftz;
+                       for (int64_t b = b0; b < b1; ++b) f(b * B, B);
+                     });
   }
   // Calls f(row, pos, len) for the segments of every row of `inner` elements,
   // over the pool, denormals flushed.
@@ -154,7 +177,7 @@ struct Periodic {
       throwRange(info.Env(), fn, "the group length does not fit the operands");
     }
     const int64_t seg = std::min(inner, block);
-    parallelFor(n / inner, std::max<int64_t>(1, 16384 / inner), [&](int64_t r0, int64_t r1) {
+    parallelForUnits(n / inner, std::max<int64_t>(1, 16384 / inner), [&](int64_t r0, int64_t r1) {
       FlushDenormals ftz;
       for (int64_t r = r0; r < r1; ++r) {
         for (int64_t s = 0; s < inner; s += seg) f(r, r * inner + s, seg);

@@ -82,8 +82,8 @@ void tileRows(const T* x, T* o, int rank, const int32_t* dims, const int64_t* od
   int64_t rows = 1;
   for (int d = 0; d < rank - 1; ++d) rows *= od[d];
   if (outRow == 0 || rows == 0) return;
-  parallelFor(rows, std::max<int64_t>(1, parallelMin / outRow),
-              [&](int64_t r0, int64_t r1) { tileRowRange(x, o, rank, dims, od, xs, r0, r1); });
+  parallelForUnits(rows, std::max<int64_t>(1, parallelMin / outRow),
+                   [&](int64_t r0, int64_t r1) { tileRowRange(x, o, rank, dims, od, xs, r0, r1); });
 }
 
 }  // namespace
@@ -162,7 +162,7 @@ Napi::Value Copy2d(const Napi::CallbackInfo& info) {
   // Rows over the pool from parallelMin elements on. A narrow row (the ones
   // column a BNN layer concatenates, 1 element a row) is a loop: a memcpy
   // call a row cost ~5 ns for 4 bytes.
-  parallelFor(rows, std::max<int64_t>(1, parallelMin / cols), [&](int64_t r0, int64_t r1) {
+  parallelForUnits(rows, std::max<int64_t>(1, parallelMin / cols), [&](int64_t r0, int64_t r1) {
     if (cols < 8) {
       for (int64_t r = r0; r < r1; ++r) {
         for (int64_t c = 0; c < cols; ++c) d[r * ds + c] = s[r * ss + c];

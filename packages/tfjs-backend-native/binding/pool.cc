@@ -96,12 +96,14 @@ void Pool::work(uint64_t job) {
   }
 }
 
-void Pool::runRange(int64_t n, void (*fn)(void*, int64_t, int64_t), void* ctx) {
-  // Four chunks a thread (of at least 16 elements): a thread that runs late
+void Pool::runRange(int64_t n, void (*fn)(void*, int64_t, int64_t), void* ctx, int64_t grain) {
+  // Four chunks a thread (of at least `grain` units): a thread that runs late
   // leaves most of its share to the others.
-  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(4 * threads_, (n + 15) / 16));
+  grain = std::max<int64_t>(1, grain);
+  const int64_t parts =
+      std::max<int64_t>(1, std::min<int64_t>(4 * threads_, (n + grain - 1) / grain));
   int64_t chunk = (n + parts - 1) / parts;
-  chunk = (chunk + 15) & ~int64_t(15);
+  chunk = (chunk + grain - 1) / grain * grain;
   struct Job {
     void (*fn)(void*, int64_t, int64_t);
     void* ctx;

@@ -29,9 +29,12 @@ class Pool {
   // thread), each on whichever thread claims it; returns when all are done.
   void run(void (*fn)(void*, int), void* ctx, int slots = 0);
 
-  // Runs fn(ctx, begin, end) over [0, n) in chunks aligned to 16, a few per
-  // thread, so that the threads that run take the chunks of one that does not.
-  void runRange(int64_t n, void (*fn)(void*, int64_t, int64_t), void* ctx);
+  // Runs fn(ctx, begin, end) over [0, n) in chunks aligned to `grain`, a few
+  // per thread, so that the threads that run take the chunks of one that does
+  // not. Elements take a grain of 16 (a chunk starts on a cache line); rows or
+  // blocks of many elements, 1 (twelve blocks are then six chunks of two,
+  // where chunks of 16 would be one chunk of twelve, on one thread).
+  void runRange(int64_t n, void (*fn)(void*, int64_t, int64_t), void* ctx, int64_t grain = 16);
 
  private:
   void loop();
@@ -101,6 +104,20 @@ void parallelFor(int64_t n, int64_t minParallel, F&& f, bool enabled = elementwi
   pool->runRange(
       n, [](void* c, int64_t b, int64_t e) { (*static_cast<F*>(c))(b, e); },
       static_cast<void*>(&f));
+}
+
+// parallelFor over units of many elements each (rows, blocks, images): the
+// chunks are not rounded to 16 units, so that a few units still spread over
+// the threads.
+template <class F>
+void parallelForUnits(int64_t n, int64_t minParallel, F&& f, bool enabled = elementwiseParallel) {
+  if (!enabled || pool == nullptr || pool->threads() < 2 || n < minParallel || n < 2) {
+    f(0, n);
+    return;
+  }
+  pool->runRange(
+      n, [](void* c, int64_t b, int64_t e) { (*static_cast<F*>(c))(b, e); }, static_cast<void*>(&f),
+      1);
 }
 
 // Calls f(i) for every i in [0, n): on the pool, each thread taking the next

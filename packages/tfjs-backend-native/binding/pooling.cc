@@ -62,10 +62,11 @@ std::vector<double>& scratch() {
 template <class F>
 void forOutputRows(const PoolGeom& g, F&& f) {
   const int64_t perRow = g.outW * g.C * g.fH * g.fW;
-  parallelFor(g.batch * g.outH, std::max<int64_t>(1, parallelMin / std::max<int64_t>(1, perRow)),
-              [&](int64_t r0, int64_t r1) {
-                for (int64_t r = r0; r < r1; ++r) f(r / g.outH, r % g.outH);
-              });
+  parallelForUnits(g.batch * g.outH,
+                   std::max<int64_t>(1, parallelMin / std::max<int64_t>(1, perRow)),
+                   [&](int64_t r0, int64_t r1) {
+                     for (int64_t r = r0; r < r1; ++r) f(r / g.outH, r % g.outH);
+                   });
 }
 
 // Runs f(b) for every image, images split over the pool when large enough
@@ -73,10 +74,10 @@ void forOutputRows(const PoolGeom& g, F&& f) {
 template <class F>
 void forImages(const PoolGeom& g, F&& f) {
   const int64_t perImage = g.outH * g.outW * g.C * g.fH * g.fW;
-  parallelFor(g.batch, std::max<int64_t>(1, parallelMin / std::max<int64_t>(1, perImage)),
-              [&](int64_t b0, int64_t b1) {
-                for (int64_t b = b0; b < b1; ++b) f(b);
-              });
+  parallelForUnits(g.batch, std::max<int64_t>(1, parallelMin / std::max<int64_t>(1, perImage)),
+                   [&](int64_t b0, int64_t b1) {
+                     for (int64_t b = b0; b < b1; ++b) f(b);
+                   });
 }
 
 // One pixel's channels p[0, C) (at image offset `off`) against the running

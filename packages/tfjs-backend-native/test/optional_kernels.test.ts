@@ -152,6 +152,21 @@ describe('ZsBernoulliLogProb', () => {
       [200, 784],
     ], // above the pool's parallel threshold
     [[1000, 10], [10]], // a short period widened into long blocks
+    // Operands as long as the output, cut into shorter blocks for the pool:
+    // rows of 200 in blocks of 4000; rows of 5000 each walked in two blocks
+    // of 2500; and a length with no divisor to cut at (one block of 8198).
+    [
+      [10, 24, 200],
+      [10, 24, 200],
+    ],
+    [
+      [3, 5000],
+      [3, 5000],
+    ],
+    [
+      [2, 4099],
+      [2, 4099],
+    ],
   ];
   for (const [ls, xs] of cases) {
     it(`logits [${ls}] given [${xs}] equals given·logits − softplus(logits)`, async () => {
@@ -264,6 +279,13 @@ describe('ZsNormalLogProb and ZsNormalLogProbGrad', () => {
     [[1000, 10], [10], [10]],
     [[6, 4, 3], [3], [4, 3]],
     [[2, 3000, 2], [2], []],
+    // Every operand as long as the output (a Normal q against its own
+    // parameters), cut into blocks of 4000 for the pool.
+    [
+      [10, 24, 200],
+      [10, 24, 200],
+      [10, 24, 200],
+    ],
   ];
   const inputs = (gs: number[], ms: number[], ss: number[]) => ({
     given: tf.mul(rand(gs, 11), 3),
@@ -381,6 +403,11 @@ describe('ZsNormalSample', () => {
       [128, 40],
       [128, 40],
     ],
+    [
+      [10, 24, 200],
+      [10, 24, 200],
+      [10, 24, 200],
+    ], // parameters as long as the sample, cut into blocks for the pool
   ];
   for (const [shape, ms, ss] of cases) {
     it(`sample [${shape}] from mean [${ms}] logstd [${ss}]: the composite's numbers`, async () => {
