@@ -61,11 +61,16 @@ export interface SvgpParams {
   fzConditional?: FzConditional;
 }
 
-/** f(x) | f(z) = fz at a projection's inputs: the mean `[S, n]` and log standard deviation `[n]`. */
+/**
+ * f(x) | f(z) = fz at a projection's inputs: the mean `[S, n]`, the log
+ * standard deviation `[n]`, and W = fz·L⁻ᵀ `[S, M]`, from which the mean and
+ * log p(fz) are both made.
+ */
 interface FzConditional {
   fz: tf.Tensor2D;
   mean: tf.Tensor2D;
   logstd: tf.Tensor1D;
+  white: tf.Tensor2D;
 }
 
 /**
@@ -85,8 +90,9 @@ function conditional(p: SvgpParams, fz: tf.Tensor2D, x: tf.Tensor2D) {
  * Its log joint is log p(fz) + (nTrain/n)·log p(y | fx), the minibatch's
  * likelihood scaled to the `nTrain` training points; log p(fx | fz) is left
  * out (it cancels against q's, which the objective is given as 0). log p(fz)
- * is computed from L⁻¹ (the deterministic node `kzz_chol_inv`), the same
- * value as the node's own `logProb`.
+ * is computed from L⁻¹ and W = fz·L⁻ᵀ (the deterministic nodes
+ * `kzz_chol_inv` and `fz_white`, W shared with the conditional's mean), the
+ * same value as the node's own `logProb`.
  */
 export function svgpModel(nTrain: number): zs.MetaBayesianNet<[SvgpParams, tf.Tensor2D, number]> {
   const model = zs.metaBayesianNet(
@@ -98,16 +104,19 @@ export function svgpModel(nTrain: number): zs.MetaBayesianNet<[SvgpParams, tf.Te
       });
       bn.deterministic('kzz_chol_inv', p.terms.kzzCholInv);
       const cond = conditional(p, fz as tf.Tensor2D, x);
+      bn.deterministic('fz_white', cond.white);
       const fx = bn.normal('fx', cond.mean, { logstd: cond.logstd, groupNdims: 1 });
       bn.normal('y', fx, { std: p.noiseStd, groupNdims: 1 });
     },
   );
   model.logJoint = (bn) => {
     const n = bn.get('y').shape.at(-1)!;
-    // log p(fz) from L⁻¹, which the conditional needs anyway: no triangular solve.
+    // log p(fz) from L⁻¹ and fz·L⁻ᵀ, which the conditional needs anyway: no
+    // triangular solve, and no second product.
     const prior = mvnLogProbCholInv(
       bn.get('fz') as tf.Tensor2D,
       bn.get('kzz_chol_inv') as tf.Tensor2D,
+      bn.get('fz_white') as tf.Tensor2D,
     );
     const lik = bn.localLogProb(['y']);
     // Full batches (the example's and the bench's) scale by 1: no Multiply on the tape.

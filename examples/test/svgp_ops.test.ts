@@ -246,8 +246,26 @@ test('mvnLogProbCholInv: the value and the x and L⁻¹ gradients of the composi
       (a, l) => [mvnLogProbCholInv(a as tf.Tensor2D, l as tf.Tensor2D)],
       (a, l) => [mvnRef(a as tf.Tensor2D, l as tf.Tensor2D)],
     );
+    // Given W = x·L⁻ᵀ, made by the caller's own product: the same value, and
+    // the same gradients once they have gone back through that product.
+    compare(
+      `mvnLogProbCholInv ${s}x${m} from W`,
+      [x, lInv],
+      (a, l) => {
+        const w = tf.matMul(a, l, false, true) as tf.Tensor2D;
+        return [mvnLogProbCholInv(a as tf.Tensor2D, l as tf.Tensor2D, w)];
+      },
+      (a, l) => [mvnRef(a as tf.Tensor2D, l as tf.Tensor2D)],
+    );
     tf.dispose([x, lInv]);
   }
+  tf.tidy(() => {
+    const x = values([3, 4], 8) as tf.Tensor2D;
+    assert.throws(
+      () => mvnLogProbCholInv(x, tf.eye(4) as tf.Tensor2D, tf.zeros([3, 3]) as tf.Tensor2D),
+      /mvnLogProbCholInv: `white` has shape \[3,3\], expected \[3, 4\]/,
+    );
+  });
 });
 
 test('gpProjection: A = L⁻¹K(z, x), the floored variance and its ½ log, gradients in z, L⁻¹, x and kScale', () => {
@@ -302,6 +320,9 @@ test('gpConditional reuses a projection at the same x and refuses one made at an
     const b = gpConditional(z, terms, fz, x, k, proj);
     assert.deepEqual(b.mean.dataSync(), a.mean.dataSync());
     assert.deepEqual(b.logstd.dataSync(), a.logstd.dataSync());
+    // W = fz·L⁻ᵀ, the product the mean is made from.
+    const w = tf.matMul(fz, terms.kzzCholInv, false, true);
+    assert.deepEqual(a.white.dataSync(), w.dataSync());
     assert.throws(
       () => gpConditional(z, terms, fz, tf.clone(x), k, proj),
       /gpConditional: `projection` was computed at other inputs than `x`/,

@@ -70,7 +70,11 @@ export interface InducingTerms {
  * S = L⁻ᵀ·Φ(Lᵀ·dL)·L⁻¹ (Murray 2016, `zs.cholesky`'s rule, Φ keeping the
  * lower triangle with its diagonal halved) — with L⁻¹ at hand, by matrix
  * products instead of triangular solves; K's gradient reaches z and kScale
- * through `zs.rbfKernel`'s.
+ * through `zs.rbfKernel`'s. The two rules meet in Φ(Lᵀ·(dL − L⁻ᵀ·dL⁻¹·L⁻ᵀ)),
+ * which is Φ(Lᵀ·dL − dL⁻¹·L⁻ᵀ): Lᵀ·L⁻ᵀ = I, and Φ needs no mask of the
+ * lower triangle first (Lᵀ is upper triangular, so an upper part of its
+ * right operand only reaches the strict upper triangle of the product). Four
+ * products of [M, M], where the rules one after the other take five.
  */
 export function inducingTerms(z: tf.Tensor2D, kScale: tf.Tensor1D, jitter = JITTER): InducingTerms {
   const m = z.shape[0];
@@ -82,9 +86,8 @@ export function inducingTerms(z: tf.Tensor2D, kScale: tf.Tensor1D, jitter = JITT
     return {
       value: [l, lInv],
       gradFunc: ([dl, dlInv], [ls, li]) => {
-        const fromInv = tf.matMul(tf.matMul(li, dlInv, true), li, false, true);
-        const dlAll = tf.sub(dl, tf.mul(fromInv, triangleMatrix(m, 1, 1)));
-        const phi = tf.mul(tf.matMul(ls, dlAll, true), triangleMatrix(m, 1, 0.5));
+        const ltDl = tf.sub(tf.matMul(ls, dl, true), tf.matMul(dlInv, li, false, true));
+        const phi = tf.mul(ltDl, triangleMatrix(m, 1, 0.5));
         const sm = tf.matMul(tf.matMul(li, phi, true), li);
         return [tf.mul(tf.add(sm, tf.transpose(sm)), 0.5)];
       },
@@ -103,30 +106,46 @@ export function inducingTerms(z: tf.Tensor2D, kScale: tf.Tensor1D, jitter = JITT
  * distribution's `logProb` would run a triangular solve.
  *
  * One differentiable op: with W = x·L⁻ᵀ and the upstream dy `[S]`,
- * dx = −(dy·W)·L⁻¹ and dL⁻¹ = −(dy·W)ᵀ·x + diag(Σ dy / diag L⁻¹).
+ * dx = −(dy·W)·L⁻¹ and dL⁻¹ = −(dy·W)ᵀ·x + diag(Σ dy / diag L⁻¹). Pass
+ * `white`, W itself, when the caller has it ({@link gpConditional}'s): the
+ * op then reads W instead of taking the product again, and its gradient goes
+ * to W as −dy·W (and to L⁻¹ through the diagonal), reaching x and L⁻¹ through
+ * the product that made W.
+ * @throws naming `white` when its shape is not `[S, M]`.
  */
-export function mvnLogProbCholInv(x: tf.Tensor2D, lInv: tf.Tensor2D): tf.Tensor1D {
+export function mvnLogProbCholInv(
+  x: tf.Tensor2D,
+  lInv: tf.Tensor2D,
+  white?: tf.Tensor2D,
+): tf.Tensor1D {
   const m = lInv.shape[0];
+  const given = white !== undefined;
+  if (given && !tf.util.arraysEqual(white.shape, [x.shape[0], m])) {
+    throw new Error(
+      `mvnLogProbCholInv: \`white\` has shape [${white.shape}], expected [${x.shape[0]}, ${m}] (x·L⁻ᵀ)`,
+    );
+  }
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xi, li] = args as tf.Tensor[];
+    const [first, li] = args as tf.Tensor[];
     const diag = tf.sum(tf.mul(li, triangleMatrix(m, 0, 1)), 1);
     const logDet = tf.sum(tf.log(diag));
-    const white = tf.matMul(xi, li, false, true);
-    (args[2] as tf.GradSaveFunc)([xi, li, white, diag]);
+    const w = given ? first : tf.matMul(first, li, false, true);
+    (args[2] as tf.GradSaveFunc)(given ? [w, diag] : [w, diag, first, li]);
     return {
       value: tf.sub(
         tf.add(logDet, -0.5 * m * Math.log(2 * Math.PI)),
-        tf.mul(tf.sum(tf.square(white), 1), 0.5),
+        tf.mul(tf.sum(tf.square(w), 1), 0.5),
       ),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [xs, ls, w, d] = saved;
-        const gw = tf.mul(w, tf.reshape(dy as tf.Tensor, [-1, 1])); // −dW
+        const [ws, d, xs, ls] = saved;
+        const gw = tf.mul(ws, tf.reshape(dy as tf.Tensor, [-1, 1])); // −dW
         const dLogDet = tf.mul(triangleMatrix(m, 0, 1), tf.div(tf.sum(dy as tf.Tensor), d));
+        if (given) return [tf.neg(gw), dLogDet];
         return [tf.neg(tf.matMul(gw, ls)), tf.sub(dLogDet, tf.matMul(gw, xs, true))];
       },
     };
   });
-  return op(x, lInv) as tf.Tensor1D;
+  return op(given ? white : x, lInv) as tf.Tensor1D;
 }
 
 /** A = L⁻¹ K(z, x) and the conditional variance at inputs `x` (see {@link gpProjection}). */
@@ -196,8 +215,10 @@ export function gpProjection(
  * with `full_cov=False`): for `fz` `[S, M]` and inputs `x` `[n, d]`, the mean
  * K(x, z) K(z, z)⁻¹ fz `[S, n]`, computed as (fz·L⁻ᵀ)·A, and the log of the
  * standard deviation √(1 − diag K(x, z) K(z, z)⁻¹ K(z, x)) `[n]` of each
- * f(x_i) (the parameter the library's Normal draws from in one kernel). Pass
- * `projection`, a {@link gpProjection} at this same `x` tensor, to reuse it.
+ * f(x_i) (the parameter the library's Normal draws from in one kernel); also
+ * `white`, W = fz·L⁻ᵀ `[S, M]`, which {@link mvnLogProbCholInv} reads for
+ * log p(fz) rather than taking the product again. Pass `projection`, a
+ * {@link gpProjection} at this same `x` tensor, to reuse it.
  * @throws naming `projection` when it was computed at another `x`.
  */
 export function gpConditional(
@@ -207,7 +228,7 @@ export function gpConditional(
   x: tf.Tensor2D,
   kScale: tf.Tensor1D,
   projection?: GpProjection,
-): { mean: tf.Tensor2D; logstd: tf.Tensor1D } {
+): { mean: tf.Tensor2D; logstd: tf.Tensor1D; white: tf.Tensor2D } {
   if (projection !== undefined && projection.x !== x) {
     throw new Error(
       'gpConditional: `projection` was computed at other inputs than `x` (pass the same x tensor, or leave it out)',
@@ -215,8 +236,8 @@ export function gpConditional(
   }
   return tf.tidy(() => {
     const { a, logstd } = projection ?? gpProjection(z, terms, x, kScale);
-    const white = tf.matMul(fz, terms.kzzCholInv, false, true);
-    return { mean: tf.matMul(white, a) as tf.Tensor2D, logstd };
+    const white = tf.matMul(fz, terms.kzzCholInv, false, true) as tf.Tensor2D;
+    return { mean: tf.matMul(white, a) as tf.Tensor2D, logstd, white };
   });
 }
 
