@@ -587,11 +587,12 @@ def setup_svgp(args, arrays, mnist):
     def exact_elbo(x, y):
         """(N/n) sum_i E_q log N(y_i; f(x_i), sigma^2) - KL(q(f(z)) || p(f(z)))."""
         chol_inv, a, s, var = terms(x)
-        mean = (chol_inv @ q_mean) @ a
-        var_f = var + (((chol_inv @ s).T @ a) ** 2).sum(0)
+        white_mean, white_s = chol_inv @ q_mean, chol_inv @ s  # L^-1 m, L^-1 S
+        mean = white_mean @ a
+        var_f = var + ((white_s.T @ a) ** 2).sum(0)
         v = nn.functional.softplus(noise_raw) ** 2
         exp_lik = -0.5 * torch.log(2 * math.pi * v) - ((y - mean) ** 2 + var_f) / (2 * v)
-        kl = 0.5 * (((chol_inv @ s) ** 2).sum() + ((chol_inv @ q_mean) ** 2).sum() - m_z)
+        kl = 0.5 * ((white_s**2).sum() + (white_mean**2).sum() - m_z)
         kl = kl - torch.log(torch.diagonal(chol_inv)).sum() - torch.log(torch.diagonal(s)).sum()
         return n_train / x.shape[0] * exp_lik.sum() - kl
 

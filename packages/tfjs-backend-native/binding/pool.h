@@ -15,6 +15,8 @@
 #include <atomic>
 #include <cstdint>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace zsn {
@@ -93,31 +95,34 @@ extern double gemmPoolMinFlops;
 // The pool's default size: every core, at most 64.
 int poolThreads();
 
-// Calls f(begin, end) over [0, n): in chunks on the pool when `enabled`, the
-// pool has two threads or more and n >= minParallel, else once on this thread.
+// Calls f(begin, end) over [0, n): in chunks aligned to `grain` (Pool::runRange)
+// on the pool when `enabled`, the pool has two threads or more and n >= 2 and
+// n >= minParallel, else once on this thread.
 template <class F>
-void parallelFor(int64_t n, int64_t minParallel, F&& f, bool enabled = elementwiseParallel) {
-  if (!enabled || pool == nullptr || pool->threads() < 2 || n < minParallel) {
-    f(0, n);
-    return;
-  }
-  pool->runRange(
-      n, [](void* c, int64_t b, int64_t e) { (*static_cast<F*>(c))(b, e); },
-      static_cast<void*>(&f));
-}
-
-// parallelFor over units of many elements each (rows, blocks, images): the
-// chunks are not rounded to 16 units, so that a few units still spread over
-// the threads.
-template <class F>
-void parallelForUnits(int64_t n, int64_t minParallel, F&& f, bool enabled = elementwiseParallel) {
+void parallelForGrain(int64_t n, int64_t minParallel, int64_t grain, F&& f, bool enabled) {
+  using Fn = std::remove_reference_t<F>;
   if (!enabled || pool == nullptr || pool->threads() < 2 || n < minParallel || n < 2) {
     f(0, n);
     return;
   }
   pool->runRange(
-      n, [](void* c, int64_t b, int64_t e) { (*static_cast<F*>(c))(b, e); }, static_cast<void*>(&f),
-      1);
+      n, [](void* c, int64_t b, int64_t e) { (*static_cast<Fn*>(c))(b, e); },
+      static_cast<void*>(&f), grain);
+}
+
+// parallelForGrain over elements: chunks start on multiples of 16 (a cache
+// line).
+template <class F>
+void parallelFor(int64_t n, int64_t minParallel, F&& f, bool enabled = elementwiseParallel) {
+  parallelForGrain(n, minParallel, 16, std::forward<F>(f), enabled);
+}
+
+// parallelForGrain over units of many elements each (rows, blocks, images):
+// the chunks are not rounded to 16 units, so that a few units still spread
+// over the threads.
+template <class F>
+void parallelForUnits(int64_t n, int64_t minParallel, F&& f, bool enabled = elementwiseParallel) {
+  parallelForGrain(n, minParallel, 1, std::forward<F>(f), enabled);
 }
 
 // Calls f(i) for every i in [0, n): on the pool, each thread taking the next
